@@ -1,3 +1,5 @@
 export * from './shared/decider';
 export * from './shared/rules';
+export * from './shared/facts';
 export * from './profile';
+export * from './organization';

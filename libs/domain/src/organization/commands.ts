@@ -1,0 +1,15 @@
+import { CommandMeta } from '../shared/decider';
+import { ProfileFacts } from '../shared/facts';
+import { OrganizationEmailSettingsPatch } from './types';
+
+export type OrganizationCommand = CommandMeta & {
+  type: 'SetOrganizationEmailSettings';
+  /** One aggregate per organization: its id is the organization id. */
+  organizationId: string;
+  /** Full or partial; fields not given keep their value (the defaults before the first change). */
+  changes: OrganizationEmailSettingsPatch;
+  /** Required when `changes.defaultServerProfileId` names a profile: that profile's facts. */
+  defaultServerProfile?: ProfileFacts;
+};
+
+export type OrganizationCommandType = OrganizationCommand['type'];
