@@ -1,0 +1,1068 @@
+#!/usr/bin/env node
+// Provisions ssync's real infrastructure on loopback: Kafka (KRaft, single node) and a MongoDB-wire server.
+//
+//   node scripts/infra.mjs up [--fresh]   start (or reuse) and wait until both answer
+//   node scripts/infra.mjs down           stop what this checkout started (SIGTERM, then SIGKILL)
+//   node scripts/infra.mjs status         what runs where (pid, port, RSS); exit 3 if something does not answer
+//   node scripts/infra.mjs env            KAFKA_BROKERS=... / MONGODB_URI=... lines
+//
+// Modes, in order of precedence:
+//   1. KAFKA_BROKERS and MONGODB_URI both set: use them, start nothing (TCP check only).
+//   2. Docker (SSYNC_INFRA=docker, or SSYNC_INFRA=auto [default] when `docker info` works and the images named by
+//      SSYNC_KAFKA_IMAGE / SSYNC_MONGO_IMAGE are present locally): containers via testcontainers.
+//   3. Local processes (the default here): Kafka 3.9.1 from Maven Central jars (resolved once with Maven into
+//      .cache/kafka-3.9.1/libs) and FerretDB v1.24.2 with its SQLite backend (built once with Go into .cache/bin).
+//      SSYNC_INFRA=local forces this mode.
+//
+// Data lives in .ssync/ (SSYNC_STATE_DIR), downloaded/built artifacts in .cache/ (SSYNC_CACHE_DIR); both gitignored.
+// Ports: SSYNC_KAFKA_PORT (9092), SSYNC_KAFKA_CONTROLLER_PORT (Kafka port + 1), SSYNC_MONGO_PORT (27017).
+// If a port already answers with the right protocol (another checkout's infra, a CI service), it is reused.
+// Only node built-ins at top level; kafkajs, mongodb and testcontainers are imported lazily from node_modules.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CACHE_DIR = path.resolve(ROOT, process.env.SSYNC_CACHE_DIR || '.cache');
+const STATE_DIR = path.resolve(ROOT, process.env.SSYNC_STATE_DIR || '.ssync');
+const HOST = '127.0.0.1';
+
+const KAFKA_VERSION = '3.9.1';
+const SCALA_VERSION = '2.13';
+const SLF4J_VERSION = '1.7.36'; // the slf4j-api version kafka-clients 3.9.1 depends on; Kafka ships slf4j-reload4j
+const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+const FERRETDB_VERSION = 'v1.24.2';
+
+const KAFKA_PORT = intEnv('SSYNC_KAFKA_PORT', 9092);
+const KAFKA_CONTROLLER_PORT = intEnv('SSYNC_KAFKA_CONTROLLER_PORT', KAFKA_PORT + 1);
+const MONGO_PORT = intEnv('SSYNC_MONGO_PORT', 27017);
+const KAFKA_IMAGE = process.env.SSYNC_KAFKA_IMAGE || `apache/kafka:${KAFKA_VERSION}`;
+const MONGO_IMAGE = process.env.SSYNC_MONGO_IMAGE || 'mongo:7';
+
+const KAFKA_HOME = path.join(CACHE_DIR, `kafka-${KAFKA_VERSION}`);
+const KAFKA_LIBS = path.join(KAFKA_HOME, 'libs');
+const FERRETDB_BIN = path.join(CACHE_DIR, 'bin', 'ferretdb');
+
+const P = {
+  kafkaPid: path.join(STATE_DIR, 'kafka.pid'),
+  kafkaLog: path.join(STATE_DIR, 'kafka.log'),
+  kafkaConf: path.join(STATE_DIR, 'kafka'),
+  kafkaData: path.join(STATE_DIR, 'kafka-data'),
+  mongoPid: path.join(STATE_DIR, 'ferretdb.pid'),
+  mongoLog: path.join(STATE_DIR, 'ferretdb.log'),
+  mongoData: path.join(STATE_DIR, 'ferretdb'),
+  mongoState: path.join(STATE_DIR, 'ferretdb-state'),
+  docker: path.join(STATE_DIR, 'docker.json'),
+  info: path.join(STATE_DIR, 'infra.json'),
+};
+// One lock per port pair, shared by every checkout on this machine: two callers never start two brokers.
+const LOCK_FILE = path.join(os.tmpdir(), `ssync-infra-${KAFKA_PORT}-${MONGO_PORT}.lock`);
+
+// What identifies this checkout's processes in /proc/<pid>/cmdline (guards against pid reuse and other checkouts).
+const KAFKA_MARKER = path.join(P.kafkaConf, 'server.properties');
+const MONGO_MARKER = `--sqlite-url=file:${P.mongoData}/`;
+
+const KAFKA_BROKERS_LOCAL = `${HOST}:${KAFKA_PORT}`;
+const MONGO_URI_LOCAL = `mongodb://${HOST}:${MONGO_PORT}/`;
+
+function intEnv(name, dflt) {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${name}=${v} is not a port number`);
+  return n;
+}
+
+let logFn = (msg) => process.stderr.write(`[infra] ${msg}\n`);
+const log = (msg) => logFn(msg);
+const rel = (p) => path.relative(process.cwd(), p) || '.';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const secs = (t0) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// small helpers
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
+  return {
+    ok: !r.error && r.status === 0,
+    status: r.status,
+    stdout: r.stdout || '',
+    stderr: r.stderr || '',
+    error: r.error,
+  };
+}
+
+/** Runs a long command with its output streamed to our stderr (so CI logs show progress); rejects on failure. */
+function runStreaming(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let tail = '';
+    const onData = (d) => {
+      const s = d.toString();
+      tail = (tail + s).slice(-8000);
+      if (!opts.silent) process.stderr.write(s.replace(/^(?=.)/gm, '    '));
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(tail) : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}\n${tail}`)),
+    );
+  });
+}
+
+function have(cmd, args = ['--version']) {
+  const r = run(cmd, args, { timeout: 30000 });
+  return r.ok ? `${r.stdout}${r.stderr}`.trim() : null;
+}
+
+function tcpAnswers(host, port, timeoutMs = 1000) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (ok) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+function readPid(file) {
+  try {
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid) {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+  // a zombie (exited child of a still-running parent) is not alive
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (/\) Z /.test(stat)) return false;
+  } catch {
+    /* no procfs: trust kill(0) */
+  }
+  return true;
+}
+
+/** True if pid is alive and (where /proc exists) its command line contains marker: guards against pid reuse. */
+function ours(pid, marker) {
+  if (!alive(pid)) return false;
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+  } catch {
+    return true;
+  }
+}
+
+function rssMiB(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+function tailFile(file, lines = 30) {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function parseHostPorts(list, defaultPort) {
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((hp) => {
+      const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(hp);
+      return { host: m[1], port: Number(m[2] || defaultPort) };
+    });
+}
+
+function mongoHosts(uri) {
+  const m = /^mongodb(\+srv)?:\/\/(?:[^@/]*@)?([^/?]+)/.exec(uri);
+  if (!m) throw new Error(`MONGODB_URI=${uri} is not a mongodb:// URI`);
+  if (m[1]) return []; // SRV: hosts come from DNS; let the driver check
+  return parseHostPorts(m[2], 27017);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// lock: exclusive-create a file holding our pid; steal it only if its holder is dead
+
+async function withLock(fn, { waitMs = 20 * 60 * 1000 } = {}) {
+  const t0 = Date.now();
+  let announced = false;
+  for (;;) {
+    try {
+      const fd = fs.openSync(LOCK_FILE, 'wx');
+      fs.writeSync(fd, `${process.pid}\n`);
+      fs.closeSync(fd);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      const holder = readPid(LOCK_FILE);
+      if (holder === null) {
+        // being written right now, or garbage; garbage older than 10 s is stale
+        try {
+          if (Date.now() - fs.statSync(LOCK_FILE).mtimeMs > 10000) fs.rmSync(LOCK_FILE, { force: true });
+        } catch {
+          /* gone already */
+        }
+      } else if (!alive(holder)) {
+        // rename is atomic: of several waiters only one moves the stale file away
+        const aside = `${LOCK_FILE}.stale.${process.pid}`;
+        try {
+          fs.renameSync(LOCK_FILE, aside);
+          if (readPid(aside) === holder) {
+            fs.rmSync(aside, { force: true });
+            log(`removed stale lock of dead pid ${holder}`);
+          } else fs.renameSync(aside, LOCK_FILE); // we grabbed a fresh lock by accident: put it back
+        } catch {
+          /* someone else handled it */
+        }
+        continue;
+      } else if (!announced) {
+        log(`waiting for another infra provisioning (pid ${holder}, lock ${LOCK_FILE}) ...`);
+        announced = true;
+      }
+      if (Date.now() - t0 > waitMs)
+        throw new Error(`timed out waiting for ${LOCK_FILE} (held by pid ${holder})`);
+      await sleep(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    if (readPid(LOCK_FILE) === process.pid) fs.rmSync(LOCK_FILE, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// readiness probes (lazy imports: only node built-ins are needed for down/status/env)
+
+async function kafkaDescribe(brokers, timeoutMs = 3000) {
+  const { default: kafkajs } = await import('kafkajs');
+  const kafka = new kafkajs.Kafka({
+    clientId: 'ssync-infra-probe',
+    brokers: brokers.split(','),
+    logLevel: kafkajs.logLevel.NOTHING,
+    connectionTimeout: Math.min(timeoutMs, 3000),
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return await admin.describeCluster();
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/**
+ * A fresh broker creates __consumer_offsets / __transaction_state on the first FindCoordinator request and answers
+ * "coordinator not available" until they exist. Trigger and await both here, so the first test's consumer group
+ * or transaction does not pay for it (and does not log coordinator errors).
+ */
+async function kafkaWarmup(brokers) {
+  const { default: kafkajs } = await import('kafkajs');
+  const kafka = new kafkajs.Kafka({
+    clientId: 'ssync-infra-warmup',
+    brokers: brokers.split(','),
+    logLevel: kafkajs.logLevel.NOTHING,
+    retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2000 },
+  });
+  const admin = kafka.admin();
+  const producer = kafka.producer({
+    transactionalId: 'ssync-infra-warmup',
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  try {
+    await admin.connect();
+    await admin.describeGroups(['ssync-infra-warmup']);
+    await producer.connect();
+    const tx = await producer.transaction();
+    await tx.abort();
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+async function mongoPing(uri, timeoutMs = 3000) {
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+    directConnection: mongoHosts(uri).length === 1 ? true : undefined,
+  });
+  try {
+    await client.connect();
+    const res = await client.db('admin').command({ ping: 1 });
+    const build = await client
+      .db('admin')
+      .command({ buildInfo: 1 })
+      .catch(() => ({}));
+    return { ok: res.ok === 1, version: build.version, ferretdb: build.ferretdbVersion };
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+/** Polls probe() until it resolves; fails early if the process we started died. */
+async function waitReady(what, probe, { timeoutMs, pid, logFile }) {
+  const t0 = Date.now();
+  let last;
+  for (;;) {
+    try {
+      return await probe();
+    } catch (e) {
+      last = e;
+    }
+    if (pid && !alive(pid)) {
+      throw new Error(
+        `${what} (pid ${pid}) exited during startup; last lines of ${logFile}:\n${tailFile(logFile, 40)}`,
+      );
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      const extra = logFile ? `\nlast lines of ${logFile}:\n${tailFile(logFile, 40)}` : '';
+      throw new Error(
+        `${what} did not become ready within ${timeoutMs / 1000}s: ${last?.message ?? last}${extra}`,
+      );
+    }
+    await sleep(300);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// artifacts (cached)
+
+async function ensureKafkaJars() {
+  const marker = path.join(KAFKA_HOME, '.complete');
+  if (
+    fs.existsSync(marker) &&
+    fs.existsSync(path.join(KAFKA_LIBS, `kafka_${SCALA_VERSION}-${KAFKA_VERSION}.jar`))
+  ) {
+    return { cached: true };
+  }
+  if (!have('java', ['-version']))
+    throw new Error('Java (17+) is required to run Kafka locally: install a JDK/JRE 17');
+  if (!have('mvn', ['-v'])) {
+    throw new Error(
+      'Maven is required once to fetch the Kafka jars from Maven Central (apt-get install maven)',
+    );
+  }
+  const t0 = Date.now();
+  log(`fetching Kafka ${KAFKA_VERSION} jars from Maven Central into ${rel(KAFKA_LIBS)} (once) ...`);
+  fs.mkdirSync(KAFKA_HOME, { recursive: true });
+  const pom = `<?xml version="1.0" encoding="UTF-8"?>
+<!-- generated by scripts/infra.mjs: the runtime classpath of a Kafka ${KAFKA_VERSION} broker -->
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.ssync</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>${KAFKA_VERSION}</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_${SCALA_VERSION}</artifactId>
+      <version>${KAFKA_VERSION}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.slf4j</groupId>
+      <artifactId>slf4j-reload4j</artifactId>
+      <version>${SLF4J_VERSION}</version>
+    </dependency>
+  </dependencies>
+</project>
+`;
+  fs.writeFileSync(path.join(KAFKA_HOME, 'pom.xml'), pom);
+  const tmp = `${KAFKA_LIBS}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  await runStreaming(
+    'mvn',
+    [
+      '-B',
+      '-q',
+      '-Dstyle.color=never',
+      '-f',
+      path.join(KAFKA_HOME, 'pom.xml'),
+      'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies',
+      `-DoutputDirectory=${tmp}`,
+      '-DincludeScope=runtime',
+    ],
+    { cwd: KAFKA_HOME },
+  );
+  if (!fs.existsSync(path.join(tmp, `kafka_${SCALA_VERSION}-${KAFKA_VERSION}.jar`))) {
+    throw new Error(`Maven finished but ${tmp} lacks the Kafka jar`);
+  }
+  fs.rmSync(KAFKA_LIBS, { recursive: true, force: true });
+  fs.renameSync(tmp, KAFKA_LIBS);
+  fs.writeFileSync(marker, `${new Date().toISOString()}\n`);
+  const n = fs.readdirSync(KAFKA_LIBS).length;
+  log(`Kafka jars ready: ${n} jars in ${secs(t0)}`);
+  return { cached: false, ms: Date.now() - t0 };
+}
+
+function ferretdbVersionOk() {
+  if (!fs.existsSync(FERRETDB_BIN)) return false;
+  const r = run(FERRETDB_BIN, ['--version'], { timeout: 10000 });
+  return r.ok && r.stdout.includes(`version: ${FERRETDB_VERSION}`);
+}
+
+async function ensureFerretDB() {
+  if (ferretdbVersionOk()) return { cached: true };
+  const goVersion = have('go', ['version']);
+  if (!goVersion) {
+    throw new Error(
+      `Go is required once to build FerretDB ${FERRETDB_VERSION} (apt-get install golang, or https://go.dev/dl/); ` +
+        'alternatively point KAFKA_BROKERS and MONGODB_URI at running servers',
+    );
+  }
+  // `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` builds, but the binary panics at start:
+  // build/version/version.txt is generated by FerretDB's release tooling and is not part of the module zip. So:
+  // fetch the same module through the Go module proxy, copy it, add version.txt, and `go build` from the copy.
+  const t0 = Date.now();
+  log(
+    `building FerretDB ${FERRETDB_VERSION} with ${goVersion} into ${rel(FERRETDB_BIN)} (once; takes a few minutes) ...`,
+  );
+  const env = { ...process.env, GO111MODULE: 'on', CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' };
+  const dl = run('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], {
+    cwd: os.tmpdir(),
+    env,
+  });
+  if (!dl.ok)
+    throw new Error(
+      `go mod download ${FERRETDB_MODULE}@${FERRETDB_VERSION} failed:\n${dl.stdout}${dl.stderr}`,
+    );
+  const modDir = JSON.parse(dl.stdout).Dir;
+  const src = path.join(CACHE_DIR, 'src', `ferretdb-${FERRETDB_VERSION}-${process.pid}`);
+  fs.rmSync(src, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(src), { recursive: true });
+  fs.cpSync(modDir, src, { recursive: true });
+  makeWritable(src);
+  fs.writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+  fs.writeFileSync(path.join(src, 'build', 'version', 'package.txt'), 'ssync-local\n');
+  fs.mkdirSync(path.dirname(FERRETDB_BIN), { recursive: true });
+  const tmpBin = `${FERRETDB_BIN}.tmp-${process.pid}`;
+  try {
+    await runStreaming('go', ['build', '-trimpath', '-o', tmpBin, './cmd/ferretdb'], { cwd: src, env });
+    fs.renameSync(tmpBin, FERRETDB_BIN);
+  } finally {
+    fs.rmSync(tmpBin, { force: true });
+    fs.rmSync(src, { recursive: true, force: true });
+  }
+  if (!ferretdbVersionOk())
+    throw new Error(`${FERRETDB_BIN} was built but does not report ${FERRETDB_VERSION}`);
+  log(`FerretDB built in ${secs(t0)}`);
+  return { cached: false, ms: Date.now() - t0 };
+}
+
+function makeWritable(dir) {
+  fs.chmodSync(dir, 0o755);
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) makeWritable(p);
+    else if (e.isFile()) fs.chmodSync(p, 0o644);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// local processes
+
+function spawnDetached(cmd, args, { logFile, pidFile, cwd, env }) {
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const out = fs.openSync(logFile, 'a');
+  fs.writeSync(out, `\n===== ${new Date().toISOString()} ${cmd} ${args.join(' ')}\n`);
+  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  child.unref();
+  fs.writeFileSync(pidFile, `${child.pid}\n`);
+  return child.pid;
+}
+
+function kafkaUuid() {
+  // Kafka's Uuid.toString(): URL-safe base64 of 16 random bytes, no padding; never starting with '-'
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+function writeKafkaConfig() {
+  fs.mkdirSync(P.kafkaConf, { recursive: true });
+  const serverProperties = path.join(P.kafkaConf, 'server.properties');
+  const log4j = path.join(P.kafkaConf, 'log4j.properties');
+  fs.writeFileSync(
+    serverProperties,
+    `# generated by scripts/infra.mjs: single-node KRaft, combined broker + controller, loopback only
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@${HOST}:${KAFKA_CONTROLLER_PORT}
+listeners=PLAINTEXT://${HOST}:${KAFKA_PORT},CONTROLLER://${HOST}:${KAFKA_CONTROLLER_PORT}
+advertised.listeners=PLAINTEXT://${HOST}:${KAFKA_PORT}
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=${P.kafkaData}
+num.partitions=12
+default.replication.factor=1
+min.insync.replicas=1
+auto.create.topics.enable=false
+delete.topic.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=12
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=12
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+log.segment.bytes=67108864
+num.network.threads=3
+num.io.threads=4
+`,
+  );
+  fs.writeFileSync(
+    log4j,
+    `log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=INFO
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.log.LogCleaner=WARN
+log4j.logger.org.apache.kafka.storage.internals.log=WARN
+log4j.logger.kafka.server.KafkaConfig=WARN
+log4j.logger.org.apache.kafka.common.config.AbstractConfig=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+`,
+  );
+  return { serverProperties, log4j };
+}
+
+/** This checkout's process already runs, but on other ports than asked for: refuse rather than mix them up. */
+function assertSamePort(what, running, wanted) {
+  if (running && running !== wanted) {
+    throw new Error(
+      `this checkout's ${what} already runs on port ${running}, not ${wanted}: run \`node scripts/infra.mjs down\` ` +
+        `first, or give the second instance its own SSYNC_STATE_DIR`,
+    );
+  }
+}
+
+async function startLocalKafka({ timeoutMs }) {
+  const pid = readPid(P.kafkaPid);
+  if (ours(pid, KAFKA_MARKER)) {
+    let running = null;
+    try {
+      const m = /^listeners=PLAINTEXT:\/\/[^:]+:(\d+)/m.exec(fs.readFileSync(KAFKA_MARKER, 'utf8'));
+      running = m ? Number(m[1]) : null;
+    } catch {
+      /* unknown */
+    }
+    assertSamePort('Kafka', running, KAFKA_PORT);
+    await waitReady('Kafka', () => kafkaDescribe(KAFKA_BROKERS_LOCAL), {
+      timeoutMs,
+      pid,
+      logFile: P.kafkaLog,
+    });
+    return { state: 'reused', pid };
+  }
+  fs.rmSync(P.kafkaPid, { force: true });
+  if (await tcpAnswers(HOST, KAFKA_PORT))
+    return reuseForeign('Kafka', KAFKA_PORT, () => kafkaDescribe(KAFKA_BROKERS_LOCAL));
+
+  const jars = await ensureKafkaJars();
+  const t0 = Date.now();
+  const { serverProperties, log4j } = writeKafkaConfig();
+  const cp = `${KAFKA_LIBS}${path.sep}*`;
+  const log4jOpt = `-Dlog4j.configuration=file:${log4j}`;
+  if (!fs.existsSync(path.join(P.kafkaData, 'meta.properties'))) {
+    fs.mkdirSync(P.kafkaData, { recursive: true });
+    const clusterId = kafkaUuid();
+    const r = run('java', [
+      log4jOpt,
+      '-cp',
+      cp,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      serverProperties,
+    ]);
+    if (!r.ok) throw new Error(`kafka-storage format failed:\n${r.stdout}${r.stderr}`);
+    log(`formatted ${rel(P.kafkaData)} (cluster id ${clusterId})`);
+  }
+  const heap = process.env.SSYNC_KAFKA_HEAP || '-Xms256m -Xmx1g';
+  const jvm = [
+    ...heap.split(/\s+/).filter(Boolean),
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-Djava.awt.headless=true',
+    log4jOpt,
+    `-Dkafka.logs.dir=${STATE_DIR}`,
+  ];
+  const newPid = spawnDetached('java', [...jvm, '-cp', cp, 'kafka.Kafka', serverProperties], {
+    logFile: P.kafkaLog,
+    pidFile: P.kafkaPid,
+    cwd: STATE_DIR,
+    env: process.env,
+  });
+  await waitReady('Kafka', () => kafkaDescribe(KAFKA_BROKERS_LOCAL), {
+    timeoutMs,
+    pid: newPid,
+    logFile: P.kafkaLog,
+  });
+  await kafkaWarmup(KAFKA_BROKERS_LOCAL);
+  return { state: 'started', pid: newPid, startMs: Date.now() - t0, jars };
+}
+
+async function startLocalFerretDB({ timeoutMs }) {
+  const pid = readPid(P.mongoPid);
+  if (ours(pid, MONGO_MARKER)) {
+    let running = null;
+    try {
+      const m = /--listen-addr=[^\0]*:(\d+)/.exec(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+      running = m ? Number(m[1]) : null;
+    } catch {
+      /* no procfs */
+    }
+    assertSamePort('FerretDB', running, MONGO_PORT);
+    await waitReady('FerretDB', () => mongoPing(MONGO_URI_LOCAL), { timeoutMs, pid, logFile: P.mongoLog });
+    return { state: 'reused', pid };
+  }
+  fs.rmSync(P.mongoPid, { force: true });
+  if (await tcpAnswers(HOST, MONGO_PORT))
+    return reuseForeign('MongoDB', MONGO_PORT, () => mongoPing(MONGO_URI_LOCAL));
+
+  const build = await ensureFerretDB();
+  const t0 = Date.now();
+  fs.mkdirSync(P.mongoData, { recursive: true });
+  fs.mkdirSync(P.mongoState, { recursive: true });
+  const args = [
+    '--handler=sqlite',
+    `--sqlite-url=file:${P.mongoData}/`,
+    `--listen-addr=${HOST}:${MONGO_PORT}`,
+    `--state-dir=${P.mongoState}`,
+    '--debug-addr=-',
+    '--telemetry=disable',
+    `--log-level=${process.env.SSYNC_FERRETDB_LOG_LEVEL || 'ERROR'}`,
+  ];
+  const newPid = spawnDetached(FERRETDB_BIN, args, {
+    logFile: P.mongoLog,
+    pidFile: P.mongoPid,
+    cwd: STATE_DIR,
+    env: { ...process.env, FERRETDB_TELEMETRY: 'disable' },
+  });
+  await waitReady('FerretDB', () => mongoPing(MONGO_URI_LOCAL), {
+    timeoutMs,
+    pid: newPid,
+    logFile: P.mongoLog,
+  });
+  return { state: 'started', pid: newPid, startMs: Date.now() - t0, build };
+}
+
+async function reuseForeign(what, port, probe) {
+  log(`${HOST}:${port} is already in use; checking whether it is ${what} started elsewhere ...`);
+  try {
+    await waitReady(what, probe, { timeoutMs: 60000 });
+  } catch (e) {
+    throw new Error(
+      `${HOST}:${port} is taken by something that does not answer as ${what} (${e.message.split('\n')[0]}). ` +
+        `Stop it, or choose other ports with SSYNC_KAFKA_PORT / SSYNC_MONGO_PORT.`,
+    );
+  }
+  return { state: 'foreign' };
+}
+
+async function stopPid(what, pidFile, marker, timeoutMs) {
+  const pid = readPid(pidFile);
+  if (!ours(pid, marker)) {
+    fs.rmSync(pidFile, { force: true });
+    return false;
+  }
+  const t0 = Date.now();
+  process.kill(pid, 'SIGTERM');
+  while (alive(pid) && Date.now() - t0 < timeoutMs) await sleep(200);
+  if (alive(pid)) {
+    log(`${what} (pid ${pid}) still running after ${timeoutMs / 1000}s: SIGKILL`);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    while (alive(pid) && Date.now() - t0 < timeoutMs + 5000) await sleep(100);
+  }
+  fs.rmSync(pidFile, { force: true });
+  log(`stopped ${what} (pid ${pid}) in ${secs(t0)}`);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// docker (testcontainers)
+
+function dockerAnswers() {
+  return have('docker', ['info', '--format', '{{.ServerVersion}}']) !== null;
+}
+
+function dockerImagePresent(image) {
+  return run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { timeout: 15000 }).ok;
+}
+
+function dockerRunning(name) {
+  const r = run('docker', ['inspect', '--format', '{{.State.Running}}', name], { timeout: 15000 });
+  return r.ok && r.stdout.trim() === 'true';
+}
+
+function chooseMode() {
+  const want = (process.env.SSYNC_INFRA || 'auto').toLowerCase();
+  if (!['auto', 'docker', 'local'].includes(want))
+    throw new Error(`SSYNC_INFRA=${want}: expected auto, docker or local`);
+  if (want === 'local') return 'local';
+  const docker = have('docker', ['--version']) !== null && dockerAnswers();
+  if (want === 'docker') {
+    if (!docker) throw new Error('SSYNC_INFRA=docker but no Docker engine answers `docker info`');
+    return 'docker';
+  }
+  if (docker && dockerImagePresent(KAFKA_IMAGE) && dockerImagePresent(MONGO_IMAGE)) return 'docker';
+  return 'local';
+}
+
+async function startDocker({ timeoutMs }) {
+  // Containers must outlive this process (`up` then later `down`), so Ryuk (which reaps them when we exit) stays off.
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const names = { kafka: `ssync-kafka-${KAFKA_PORT}`, mongo: `ssync-mongo-${MONGO_PORT}` };
+  const result = {};
+
+  if (dockerRunning(names.kafka)) result.kafka = { state: 'reused', container: names.kafka };
+  else if (await tcpAnswers(HOST, KAFKA_PORT)) {
+    result.kafka = await reuseForeign('Kafka', KAFKA_PORT, () => kafkaDescribe(KAFKA_BROKERS_LOCAL));
+  } else {
+    run('docker', ['rm', '-f', names.kafka]);
+    const t0 = Date.now();
+    // The broker listens on the same port number inside the container as on the host, so the advertised
+    // 127.0.0.1:<port> also reaches it from inside (inter-broker traffic to itself).
+    const c = await new GenericContainer(KAFKA_IMAGE)
+      .withName(names.kafka)
+      .withExposedPorts({ container: KAFKA_PORT, host: KAFKA_PORT })
+      .withEnvironment({
+        KAFKA_NODE_ID: '1',
+        KAFKA_PROCESS_ROLES: 'broker,controller',
+        KAFKA_LISTENERS: `PLAINTEXT://:${KAFKA_PORT},CONTROLLER://:29093`,
+        KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${HOST}:${KAFKA_PORT}`,
+        KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+        KAFKA_INTER_BROKER_LISTENER_NAME: 'PLAINTEXT',
+        KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:29093',
+        KAFKA_NUM_PARTITIONS: '12',
+        KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+        KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+        KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+        KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+        KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+        KAFKA_HEAP_OPTS: '-Xms256m -Xmx1g',
+      })
+      .withWaitStrategy(Wait.forListeningPorts())
+      .withStartupTimeout(timeoutMs)
+      .start();
+    await waitReady('Kafka', () => kafkaDescribe(KAFKA_BROKERS_LOCAL), { timeoutMs });
+    await kafkaWarmup(KAFKA_BROKERS_LOCAL);
+    result.kafka = { state: 'started', container: c.getId().slice(0, 12), startMs: Date.now() - t0 };
+  }
+
+  if (dockerRunning(names.mongo)) result.mongo = { state: 'reused', container: names.mongo };
+  else if (await tcpAnswers(HOST, MONGO_PORT)) {
+    result.mongo = await reuseForeign('MongoDB', MONGO_PORT, () => mongoPing(MONGO_URI_LOCAL));
+  } else {
+    run('docker', ['rm', '-f', names.mongo]);
+    const t0 = Date.now();
+    const c = await new GenericContainer(MONGO_IMAGE)
+      .withName(names.mongo)
+      .withExposedPorts({ container: 27017, host: MONGO_PORT })
+      .withWaitStrategy(Wait.forListeningPorts())
+      .withStartupTimeout(timeoutMs)
+      .start();
+    await waitReady('MongoDB', () => mongoPing(MONGO_URI_LOCAL), { timeoutMs });
+    result.mongo = { state: 'started', container: c.getId().slice(0, 12), startMs: Date.now() - t0 };
+  }
+  const started = [result.kafka, result.mongo].filter((r) => r.state === 'started').length > 0;
+  if (started || !fs.existsSync(P.docker)) {
+    const prev = readJson(P.docker) || {};
+    fs.writeFileSync(
+      P.docker,
+      JSON.stringify(
+        {
+          kafka: result.kafka.state === 'foreign' ? prev.kafka : names.kafka,
+          mongo: result.mongo.state === 'foreign' ? prev.mongo : names.mongo,
+        },
+        null,
+        2,
+      ),
+    );
+  }
+  return result;
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// public API
+
+/**
+ * Makes sure Kafka and a MongoDB-compatible server answer; starts them if needed (idempotent, concurrency-safe).
+ * @param {{ fresh?: boolean, quiet?: boolean, log?: (msg: string) => void, timeoutMs?: number }} [opts]
+ * @returns {Promise<{ kafkaBrokers: string, mongoUri: string, started: boolean, mode: string }>}
+ */
+export async function ensureInfra(opts = {}) {
+  const prevLog = logFn;
+  if (opts.log) logFn = opts.log;
+  else if (opts.quiet) logFn = () => {};
+  try {
+    return await ensureInfraInner(opts);
+  } finally {
+    logFn = prevLog;
+  }
+}
+
+async function ensureInfraInner({ fresh = false, timeoutMs = 120000 } = {}) {
+  const t0 = Date.now();
+  const extKafka = process.env.KAFKA_BROKERS;
+  const extMongo = process.env.MONGODB_URI;
+  if (extKafka && extMongo) {
+    const targets = [
+      ...parseHostPorts(extKafka, 9092).map((t) => ({ ...t, what: 'Kafka' })),
+      ...mongoHosts(extMongo).map((t) => ({ ...t, what: 'MongoDB' })),
+    ];
+    for (const t of targets) {
+      const deadline = Date.now() + 30000;
+      while (!(await tcpAnswers(t.host, t.port))) {
+        if (Date.now() > deadline)
+          throw new Error(`${t.what} at ${t.host}:${t.port} (from the environment) does not answer`);
+        await sleep(500);
+      }
+    }
+    log(`using Kafka ${extKafka} and MongoDB ${redact(extMongo)} from the environment (nothing started)`);
+    return { kafkaBrokers: extKafka, mongoUri: extMongo, started: false, mode: 'external' };
+  }
+  if (extKafka || extMongo) {
+    log(
+      `ignoring ${extKafka ? 'KAFKA_BROKERS' : 'MONGODB_URI'}: both KAFKA_BROKERS and MONGODB_URI must be set to use external servers`,
+    );
+  }
+
+  fs.mkdirSync(STATE_DIR, { recursive: true });
+  return withLock(async () => {
+    const mode = chooseMode();
+    if (fresh) {
+      log(`--fresh: stopping and wiping ${rel(STATE_DIR)} data`);
+      await stopAll();
+      for (const d of [P.kafkaData, P.mongoData, P.mongoState])
+        fs.rmSync(d, { recursive: true, force: true });
+    }
+    let kafka;
+    let mongo;
+    if (mode === 'docker') {
+      ({ kafka, mongo } = await startDocker({ timeoutMs }));
+    } else {
+      // Kafka first: if both need a cold provisioning, the Maven download is the quick one
+      kafka = await startLocalKafka({ timeoutMs });
+      mongo = await startLocalFerretDB({ timeoutMs });
+    }
+    const info = {
+      mode,
+      kafkaBrokers: KAFKA_BROKERS_LOCAL,
+      mongoUri: MONGO_URI_LOCAL,
+      kafka,
+      mongo,
+      updatedAt: new Date().toISOString(),
+    };
+    fs.writeFileSync(P.info, JSON.stringify(info, null, 2));
+    describe(info, Date.now() - t0);
+    const started = kafka.state === 'started' || mongo.state === 'started';
+    return { kafkaBrokers: KAFKA_BROKERS_LOCAL, mongoUri: MONGO_URI_LOCAL, started, mode };
+  });
+}
+
+function redact(uri) {
+  return uri.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}
+
+function describe(info, ms) {
+  const what = (r) => {
+    if (r.state === 'foreign') return 'reusing a server started outside this checkout';
+    const who = r.pid ? `pid ${r.pid}` : `container ${r.container}`;
+    const rss = r.pid && rssMiB(r.pid);
+    const t = r.startMs ? ` in ${(r.startMs / 1000).toFixed(1)}s` : '';
+    return `${r.state}${t}, ${who}${rss ? `, RSS ${rss} MiB` : ''}`;
+  };
+  const local = info.mode === 'local';
+  log(
+    `Kafka ${KAFKA_VERSION} (KRaft${local ? ', jars' : `, ${KAFKA_IMAGE}`})  ${info.kafkaBrokers}  ` +
+      `${what(info.kafka)}${local && info.kafka.pid ? `  log ${rel(P.kafkaLog)}` : ''}`,
+  );
+  log(
+    `${local ? `FerretDB ${FERRETDB_VERSION} (sqlite)` : MONGO_IMAGE}  ${info.mongoUri}  ` +
+      `${what(info.mongo)}${local && info.mongo.pid ? `  log ${rel(P.mongoLog)}` : ''}`,
+  );
+  log(`infra ready in ${(ms / 1000).toFixed(1)}s`);
+}
+
+async function stopAll() {
+  let stopped = 0;
+  // Kafka: controlled shutdown usually takes 1-5 s; give it 30 s before SIGKILL
+  if (await stopPid('Kafka', P.kafkaPid, KAFKA_MARKER, 30000)) stopped++;
+  if (await stopPid('FerretDB', P.mongoPid, MONGO_MARKER, 15000)) stopped++;
+  const docker = readJson(P.docker);
+  if (docker) {
+    for (const name of [docker.kafka, docker.mongo].filter(Boolean)) {
+      const r = run('docker', ['rm', '-f', '-v', name], { timeout: 60000 });
+      if (r.ok) {
+        log(`removed container ${name}`);
+        stopped++;
+      }
+    }
+    fs.rmSync(P.docker, { force: true });
+  }
+  return stopped;
+}
+
+/** Stops what this checkout started (local processes, containers). Servers started elsewhere are left alone. */
+export async function stopInfra() {
+  if (!fs.existsSync(STATE_DIR)) return 0;
+  return withLock(async () => {
+    const n = await stopAll();
+    fs.rmSync(P.info, { force: true });
+    if (n === 0) log('nothing to stop');
+    return n;
+  });
+}
+
+/** Endpoints without starting anything: the environment's, else this checkout's. */
+export function infraEnv() {
+  if (process.env.KAFKA_BROKERS && process.env.MONGODB_URI) {
+    return { KAFKA_BROKERS: process.env.KAFKA_BROKERS, MONGODB_URI: process.env.MONGODB_URI };
+  }
+  return { KAFKA_BROKERS: KAFKA_BROKERS_LOCAL, MONGODB_URI: MONGO_URI_LOCAL };
+}
+
+async function status() {
+  const env = infraEnv();
+  const rows = [];
+  let allOk = true;
+  const check = async (what, pidFile, marker, probe, endpoint) => {
+    const pid = readPid(pidFile);
+    const mine = ours(pid, marker);
+    let answer;
+    try {
+      answer = await probe();
+    } catch (e) {
+      answer = null;
+      allOk = false;
+      rows.push(`${what.padEnd(9)} ${endpoint}  NOT answering (${e.message.split('\n')[0]})`);
+    }
+    if (answer) {
+      const own = mine ? `pid ${pid}, RSS ${rssMiB(pid) ?? '?'} MiB` : 'not started by this checkout';
+      rows.push(`${what.padEnd(9)} ${endpoint}  answering (${answer})  ${own}`);
+    } else if (mine)
+      rows.push(`${''.padEnd(9)} pid ${pid} is running; see ${rel(pidFile.replace(/\.pid$/, '.log'))}`);
+  };
+  await check(
+    'Kafka',
+    P.kafkaPid,
+    KAFKA_MARKER,
+    async () => {
+      const c = await kafkaDescribe(env.KAFKA_BROKERS);
+      return `cluster ${c.clusterId}, ${c.brokers.length} broker(s)`;
+    },
+    env.KAFKA_BROKERS,
+  );
+  await check(
+    'MongoDB',
+    P.mongoPid,
+    MONGO_MARKER,
+    async () => {
+      const p = await mongoPing(env.MONGODB_URI, 2000);
+      return p.ferretdb
+        ? `FerretDB ${p.ferretdb}, wire version of MongoDB ${p.version}`
+        : `MongoDB ${p.version}`;
+    },
+    redact(env.MONGODB_URI),
+  );
+  const docker = readJson(P.docker);
+  if (docker) rows.push(`containers: ${[docker.kafka, docker.mongo].filter(Boolean).join(', ')}`);
+  process.stdout.write(`${rows.join('\n')}\n`);
+  return allOk;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CLI
+
+async function main(argv) {
+  const [cmd, ...rest] = argv;
+  const usage = 'usage: node scripts/infra.mjs up [--fresh] | down | status | env';
+  switch (cmd) {
+    case 'up': {
+      const unknown = rest.filter((a) => a !== '--fresh');
+      if (unknown.length) throw new Error(`unknown option(s) ${unknown.join(' ')}\n${usage}`);
+      const r = await ensureInfra({ fresh: rest.includes('--fresh') });
+      process.stdout.write(`KAFKA_BROKERS=${r.kafkaBrokers}\nMONGODB_URI=${r.mongoUri}\n`);
+      return 0;
+    }
+    case 'down':
+      await stopInfra();
+      return 0;
+    case 'status':
+      return (await status()) ? 0 : 3;
+    case 'env': {
+      const e = infraEnv();
+      process.stdout.write(`KAFKA_BROKERS=${e.KAFKA_BROKERS}\nMONGODB_URI=${e.MONGODB_URI}\n`);
+      return 0;
+    }
+    default:
+      process.stderr.write(`${usage}\n`);
+      return 2;
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`[infra] ERROR: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,39 @@
+// Jest globalSetup for the int and e2e tiers: makes sure real Kafka and a MongoDB-compatible server answer
+// (starting them once via scripts/infra.mjs, or reusing running ones / KAFKA_BROKERS + MONGODB_URI from the
+// environment) and exports their endpoints to the test workers, which inherit this process's environment.
+// The infrastructure is deliberately left running afterwards: the next run reuses it in well under a second;
+// `node scripts/infra.mjs down` (and .ci/run) stops it.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+interface InfraModule {
+  ensureInfra(opts?: {
+    fresh?: boolean;
+    quiet?: boolean;
+    log?: (msg: string) => void;
+    timeoutMs?: number;
+  }): Promise<{
+    kafkaBrokers: string;
+    mongoUri: string;
+    started: boolean;
+    mode: string;
+  }>;
+}
+
+// ts-jest compiles to CommonJS, which would turn `import()` into `require()` and fail on an .mjs file;
+// a Function keeps a real dynamic import.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- constant source, no user input
+const importEsm = new Function('specifier', 'return import(specifier)') as (
+  specifier: string,
+) => Promise<unknown>;
+
+export default async function globalSetup(): Promise<void> {
+  const infraUrl = pathToFileURL(path.resolve(__dirname, '../../scripts/infra.mjs')).href;
+  const infra = (await importEsm(infraUrl)) as InfraModule;
+  const { kafkaBrokers, mongoUri } = await infra.ensureInfra({
+    log: (msg) => process.stderr.write(`[infra] ${msg}\n`),
+    timeoutMs: 180_000,
+  });
+  process.env.KAFKA_BROKERS = kafkaBrokers;
+  process.env.MONGODB_URI = mongoUri;
+}
