@@ -1,0 +1,3 @@
+export * from './secrets';
+export * from './auth';
+export type { SecurityLogger } from './shared/secret-file';
