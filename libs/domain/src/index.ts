@@ -3,3 +3,4 @@ export * from './shared/rules';
 export * from './shared/facts';
 export * from './profile';
 export * from './organization';
+export * from './mailbox';
