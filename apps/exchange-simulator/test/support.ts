@@ -7,6 +7,7 @@ import {
   ExchangeService,
   ExchangeVersion,
   ImpersonatedUserId,
+  ServiceError,
   Uri,
   WebCredentials,
 } from 'ews-javascript-api';
@@ -123,4 +124,26 @@ export async function validateRequestBodies(xmls: string[]): Promise<{ valid: bo
     xmls.map((x) => x.replace(/<soap:Body>/, '<s:Body>').replace(/<\/soap:Body>/, '</s:Body>')),
   );
   return r;
+}
+
+/** The EWS error code of a rejection from ews-javascript-api (SOAP fault or per-message error). */
+export async function ewsErrorOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    const x = e as {
+      faultCode?: string;
+      response?: { errorCode?: number };
+      ErrorCode?: number;
+      HttpStatusCode?: number;
+      message?: string;
+    };
+    if (x.faultCode) return x.faultCode.replace(/^a:/, '');
+    if (x.HttpStatusCode && x.HttpStatusCode !== 200 && x.HttpStatusCode !== 500)
+      return `HTTP${x.HttpStatusCode}`;
+    const n = x.response?.errorCode ?? x.ErrorCode;
+    if (typeof n === 'number' && n !== 0) return ServiceError[n] ?? String(n);
+    return `unknown: ${x.message ?? String(e)}`;
+  }
+  return 'NoError';
 }

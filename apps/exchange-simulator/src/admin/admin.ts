@@ -137,13 +137,11 @@ export async function handleAdmin(
         const all = [...store.mailboxes.values()];
         return json(res, 200, {
           total: all.length,
-          mailboxes: all
-            .slice(offset, offset + limit)
-            .map((x) => ({
-              smtpAddress: x.smtp,
-              displayName: x.displayName,
-              ownerUserName: x.owner ?? null,
-            })),
+          mailboxes: all.slice(offset, offset + limit).map((x) => ({
+            smtpAddress: x.smtp,
+            displayName: x.displayName,
+            ownerUserName: x.owner ?? null,
+          })),
         });
       }
 
@@ -230,15 +228,13 @@ export async function handleAdmin(
         return json(
           res,
           200,
-          store
-            .foldersOf(mbx.key)
-            .map((f) => ({
-              id: f.id,
-              displayName: f.displayName,
-              distinguishedId: f.distinguished ?? null,
-              parentId: f.parentId ?? null,
-              totalCount: f.itemIds.size,
-            })),
+          store.foldersOf(mbx.key).map((f) => ({
+            id: f.id,
+            displayName: f.displayName,
+            distinguishedId: f.distinguished ?? null,
+            parentId: f.parentId ?? null,
+            totalCount: f.itemIds.size,
+          })),
         );
       }
 

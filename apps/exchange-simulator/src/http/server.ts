@@ -590,7 +590,7 @@ export class SimulatorServer {
         .map((s) => {
           const evs = s.queue.splice(0, s.queue.length);
           s.lastUsed = Date.now();
-          return `<m:Notification><t:SubscriptionId>${s.id}</t:SubscriptionId><t:PreviousWatermark>AQAAAA==</t:PreviousWatermark><t:MoreEvents>false</t:MoreEvents>${evs.map(eventXml).join('')}</m:Notification>`;
+          return `<t:Notification><t:SubscriptionId>${s.id}</t:SubscriptionId><t:PreviousWatermark>AQAAAA==</t:PreviousWatermark><t:MoreEvents>false</t:MoreEvents>${evs.map(eventXml).join('')}</t:Notification>`;
         });
       if (notes.length)
         chunk(successMessage('GetStreamingEvents', `<m:Notifications>${notes.join('')}</m:Notifications>`));

@@ -1,0 +1,50 @@
+import { INestApplication, Logger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { readFileSync } from 'node:fs';
+import { ApiConfig, loadApiConfig } from '@ssync/common';
+import { AppModule } from './app.module';
+import { installJsonBodyParser } from './http/body-parser';
+import { apiValidationPipe } from './http/validation';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Builds and starts the API; used by main.ts and by tests that run it in-process. */
+export async function bootstrapApi(config: ApiConfig = loadApiConfig()): Promise<INestApplication> {
+  const httpsOptions =
+    config.http.tlsCertFile && config.http.tlsKeyFile
+      ? { cert: readFileSync(config.http.tlsCertFile), key: readFileSync(config.http.tlsKeyFile) }
+      : undefined;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    bodyParser: false,
+    httpsOptions,
+    logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+  });
+  if (config.http.trustProxy) app.set('trust proxy', true);
+  app.disable('x-powered-by');
+  installJsonBodyParser(app);
+  app.useGlobalPipes(apiValidationPipe());
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('ssync API')
+      .setDescription(
+        'Server-side synchronization between a CRM organization and Exchange Server (on-premises)',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get('/api/openapi.json', (_req, res) => {
+      res.json(document);
+    });
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  await app.listen(config.http.port, config.http.host);
+  new Logger('Bootstrap').log(`API on ${await app.getUrl()} (OpenAPI: /api/openapi.json, docs: /api/docs)`);
+  return app;
+}

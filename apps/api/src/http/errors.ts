@@ -1,0 +1,91 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { Response } from 'express';
+import { CommandFailure, CommandTimeoutError } from '@ssync/messaging';
+
+export interface ViolationBody {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+/** A 400 naming each field and the rule it breaks. */
+export class ValidationFailed extends HttpException {
+  constructor(readonly violations: ViolationBody[]) {
+    super(
+      {
+        statusCode: HttpStatus.BAD_REQUEST,
+        error: 'Bad Request',
+        message: violations.map((v) => `${v.field}: ${v.message}`).join('; '),
+        violations,
+      },
+      HttpStatus.BAD_REQUEST,
+    );
+  }
+}
+
+const FAILURE_STATUS: Record<CommandFailure['kind'], number> = {
+  validation: HttpStatus.BAD_REQUEST,
+  'not-found': HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  gone: HttpStatus.CONFLICT,
+  malformed: HttpStatus.UNPROCESSABLE_ENTITY,
+};
+
+/** A command its aggregate refused: nothing changed. */
+export class CommandRefused extends HttpException {
+  constructor(failure: CommandFailure) {
+    const status = FAILURE_STATUS[failure.kind];
+    super(
+      {
+        statusCode: status,
+        error:
+          failure.kind === 'validation'
+            ? 'Bad Request'
+            : failure.kind === 'not-found'
+              ? 'Not Found'
+              : failure.kind === 'malformed'
+                ? 'Unprocessable Entity'
+                : 'Conflict',
+        message: failure.message,
+        violations: failure.violations,
+      },
+      status,
+    );
+  }
+}
+
+/**
+ * The last word on every error: HTTP errors keep their status and body; a command whose outcome is unknown is a
+ * 504 naming the command; anything else is a 500 that says nothing of the request (no body, no secrets).
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) return;
+    if (exception instanceof HttpException) {
+      const body = exception.getResponse();
+      res
+        .status(exception.getStatus())
+        .json(typeof body === 'string' ? { statusCode: exception.getStatus(), message: body } : body);
+      return;
+    }
+    if (exception instanceof CommandTimeoutError) {
+      res
+        .status(HttpStatus.GATEWAY_TIMEOUT)
+        .json({
+          statusCode: 504,
+          error: 'Gateway Timeout',
+          message: exception.message,
+          commandId: exception.commandId,
+        });
+      return;
+    }
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : 'unknown error');
+    res
+      .status(HttpStatus.INTERNAL_SERVER_ERROR)
+      .json({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+  }
+}

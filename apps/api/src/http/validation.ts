@@ -1,0 +1,46 @@
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidationFailed, ViolationBody } from './errors';
+
+/** class-validator's constraint names, as the rule names the API reports. */
+const RULE_NAMES: Record<string, string> = {
+  whitelistValidation: 'unknownField',
+  isInt: 'integer',
+  isUrl: 'url',
+  isIn: 'enum',
+  isEnum: 'enum',
+  min: 'range',
+  max: 'range',
+};
+
+function flatten(errors: ValidationError[], parent = ''): ViolationBody[] {
+  const out: ViolationBody[] = [];
+  for (const error of errors) {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    for (const [constraint, message] of Object.entries(error.constraints ?? {})) {
+      const unknown = constraint === 'whitelistValidation';
+      out.push({
+        field,
+        rule: RULE_NAMES[constraint] ?? constraint,
+        message: unknown ? 'is not a known field' : message.replace(new RegExp(`^${error.property} `), ''),
+      });
+    }
+    if (error.children?.length) out.push(...flatten(error.children, field));
+  }
+  return out;
+}
+
+/**
+ * Unknown fields, wrong types and out-of-range values are refused at the edge with the field and the rule.
+ * No implicit conversion: "5" is not a number.
+ */
+export function apiValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => new ValidationFailed(flatten(errors)),
+  });
+}

@@ -1,0 +1,85 @@
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import mongoose, { Connection } from 'mongoose';
+import { Kafka } from 'kafkajs';
+import { ApiConfig, loadApiConfig } from '@ssync/common';
+import { createKafka, ensureTopics, KafkaCommandGateway, topicSpecs } from '@ssync/messaging';
+import { ActiveVersion, ReadModels } from '@ssync/read-models';
+import { API_CONFIG, KAFKA, MONGO_CONNECTION } from './tokens';
+
+/** Kafka, MongoDB and configuration for the API process; started once, drained on shutdown. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: KAFKA,
+      inject: [API_CONFIG],
+      useFactory: async (config: ApiConfig): Promise<Kafka> => {
+        const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId });
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          await ensureTopics(
+            admin,
+            topicSpecs(config.kafka.topicPrefix, config.kafka.partitions, config.kafka.replicationFactor),
+          );
+        } finally {
+          await admin.disconnect();
+        }
+        return kafka;
+      },
+    },
+    {
+      provide: MONGO_CONNECTION,
+      inject: [API_CONFIG],
+      useFactory: async (config: ApiConfig): Promise<Connection> =>
+        mongoose.createConnection(config.mongo.uri, { serverSelectionTimeoutMS: 10000 }).asPromise(),
+    },
+    {
+      provide: ReadModels,
+      inject: [MONGO_CONNECTION],
+      useFactory: (conn: Connection) => new ReadModels(conn),
+    },
+    {
+      provide: ActiveVersion,
+      inject: [MONGO_CONNECTION],
+      useFactory: (conn: Connection) => new ActiveVersion(conn),
+    },
+    {
+      provide: KafkaCommandGateway,
+      inject: [KAFKA, API_CONFIG],
+      useFactory: async (kafka: Kafka, config: ApiConfig) => {
+        const gateway = new KafkaCommandGateway(kafka, {
+          topicPrefix: config.kafka.topicPrefix,
+          orgId: config.orgId,
+          instanceId: config.instanceId,
+          timeoutMs: config.commandTimeoutMs,
+        });
+        await gateway.start();
+        return gateway;
+      },
+    },
+  ],
+  exports: [API_CONFIG, KAFKA, MONGO_CONNECTION, ReadModels, ActiveVersion, KafkaCommandGateway],
+})
+export class InfrastructureModule implements OnApplicationShutdown {
+  static register(config: ApiConfig = loadApiConfig()): DynamicModule {
+    return {
+      module: InfrastructureModule,
+      providers: [{ provide: API_CONFIG, useValue: config }],
+      exports: [API_CONFIG],
+    };
+  }
+
+  private readonly logger = new Logger(InfrastructureModule.name);
+
+  constructor(
+    @Inject(MONGO_CONNECTION) private readonly mongo: Connection,
+    private readonly gateway: KafkaCommandGateway,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.gateway.stop();
+    await this.mongo.close();
+    this.logger.log('infrastructure closed');
+  }
+}

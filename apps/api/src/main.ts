@@ -1,0 +1,14 @@
+import { Logger } from '@nestjs/common';
+import { ConfigError } from '@ssync/common';
+import { bootstrapApi } from './bootstrap';
+
+bootstrapApi().catch((error: unknown) => {
+  new Logger('Bootstrap').error(
+    error instanceof ConfigError
+      ? error.message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error),
+  );
+  process.exit(1);
+});

@@ -1,0 +1,168 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Request, Response } from 'express';
+import { ApiConfig } from '@ssync/common';
+import { ProfileView } from '@ssync/read-models';
+import { ValidationFailed } from '../http/errors';
+import { actorOf, checkId, versionHeader } from '../http/request-context';
+import { API_CONFIG } from '../infrastructure/tokens';
+import { CreateProfileDto, DeactivateProfileDto, ListProfilesQuery, UpdateProfileDto } from './profile.dto';
+import {
+  ActivateProfile,
+  CreateProfile,
+  DeactivateProfile,
+  ProfileOutcome,
+  UpdateProfile,
+} from './profile.commands';
+import { GetProfile, ListProfiles } from './profile.queries';
+
+const CREDENTIAL_FIELDS = ['userName', 'password', 'outgoingUserName', 'outgoingPassword'] as const;
+
+@ApiTags('email-server-profiles')
+@Controller('api/v1/email-server-profiles')
+export class ProfilesController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  /** SPEC P-6: over plain HTTP, credentials are refused unless AllowCredentialsEntryViaNonSecureChannels is 1. */
+  private checkChannel(req: Request, body: object): void {
+    if (req.secure || this.config.allowCredentialsEntryViaNonSecureChannels) return;
+    const given = CREDENTIAL_FIELDS.filter(
+      (f) =>
+        (body as Record<string, unknown>)[f] !== undefined && (body as Record<string, unknown>)[f] !== null,
+    );
+    if (given.length > 0) {
+      throw new ValidationFailed(
+        given.map((field) => ({
+          field,
+          rule: 'secureChannelRequired',
+          message:
+            'credentials can only be entered over HTTPS unless the deployment property AllowCredentialsEntryViaNonSecureChannels is 1',
+        })),
+      );
+    }
+  }
+
+  private respond(res: Response, outcome: ProfileOutcome): ProfileView {
+    res.setHeader('ETag', `"${outcome.view.version}"`);
+    if (outcome.duplicate) res.setHeader('Idempotent-Replayed', 'true');
+    return outcome.view;
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create an Exchange email server profile' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retries with the same key create one profile',
+  })
+  async create(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Body() body: CreateProfileDto,
+    @Headers('idempotency-key') key?: string,
+  ): Promise<ProfileView> {
+    this.checkChannel(req, body);
+    if (key !== undefined && (key.length < 1 || key.length > 200))
+      throw new ValidationFailed([
+        { field: 'Idempotency-Key', rule: 'length', message: 'must have 1–200 characters' },
+      ]);
+    const outcome = await this.commands.execute<CreateProfile, ProfileOutcome>(
+      new CreateProfile(actorOf(req), { ...body }, key),
+    );
+    res.status(outcome.duplicate ? 200 : 201);
+    res.setHeader('Location', `/api/v1/email-server-profiles/${outcome.view.id}`);
+    return this.respond(res, outcome);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List profiles (filter, cursor paging)' })
+  list(@Query() query: ListProfilesQuery): Promise<{ items: ProfileView[]; nextCursor: string | null }> {
+    return this.queries.execute(new ListProfiles(query));
+  }
+
+  @Get(':id')
+  @ApiHeader({
+    name: 'X-Min-Version',
+    required: false,
+    description: 'Wait (≤5 s) until the read model has at least this version',
+  })
+  async get(
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('x-min-version') minVersion?: string,
+  ): Promise<ProfileView> {
+    const view = await this.queries.execute<GetProfile, ProfileView>(
+      new GetProfile(checkId('id', id), versionHeader('X-Min-Version', minVersion)),
+    );
+    res.setHeader('ETag', `"${view.version}"`);
+    return view;
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change some settings of a profile' })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'Refuse (409) unless the profile is at this version',
+  })
+  async update(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Param('id') id: string,
+    @Body() body: UpdateProfileDto,
+    @Headers('if-match') ifMatch?: string,
+  ): Promise<ProfileView> {
+    this.checkChannel(req, body);
+    const outcome = await this.commands.execute<UpdateProfile, ProfileOutcome>(
+      new UpdateProfile(actorOf(req), checkId('id', id), { ...body }, versionHeader('If-Match', ifMatch)),
+    );
+    return this.respond(res, outcome);
+  }
+
+  @Post(':id/deactivate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Deactivate a profile (P-14: say where its mailboxes go)' })
+  async deactivate(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Param('id') id: string,
+    @Body() body: DeactivateProfileDto,
+  ): Promise<ProfileView> {
+    const target = body.reassignMailboxesTo ? checkId('reassignMailboxesTo', body.reassignMailboxesTo) : null;
+    return this.respond(
+      res,
+      await this.commands.execute(new DeactivateProfile(actorOf(req), checkId('id', id), target)),
+    );
+  }
+
+  @Post(':id/activate')
+  @HttpCode(200)
+  async activate(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Param('id') id: string,
+  ): Promise<ProfileView> {
+    return this.respond(
+      res,
+      await this.commands.execute(new ActivateProfile(actorOf(req), checkId('id', id))),
+    );
+  }
+}

@@ -1,0 +1,46 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Kafka } from 'kafkajs';
+import { Connection } from 'mongoose';
+import { ConfigError, CoreConfig } from '@ssync/common';
+import { CORE_CONFIG, KAFKA, MONGO, ProjectorModule } from './projector.module';
+import { rebuildReadModels } from './rebuild';
+
+/**
+ * `main.js`          — run the projector (read models in MongoDB from the event log)
+ * `main.js rebuild`  — replay the log into a new read-model version, switch to it, print both checksums
+ */
+async function main(): Promise<void> {
+  const command = process.argv[2] ?? 'run';
+  if (command !== 'run' && command !== 'rebuild') {
+    throw new ConfigError('argv', `: unknown command "${command}" (use "run" or "rebuild")`);
+  }
+  if (command === 'rebuild') process.env.SSYNC_PROJECTOR_MODE = 'cli';
+  const app = await NestFactory.createApplicationContext(ProjectorModule, {
+    logger: ['fatal', 'error', 'warn', 'log'],
+  });
+  app.enableShutdownHooks();
+  if (command === 'rebuild') {
+    const report = await rebuildReadModels(
+      app.get<Kafka>(KAFKA),
+      app.get<Connection>(MONGO),
+      app.get<CoreConfig>(CORE_CONFIG),
+    );
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(
+      `checksum before ${report.before.checksum} (${report.before.documents} documents)\n`,
+    );
+    process.stdout.write(`checksum after  ${report.after.checksum} (${report.after.documents} documents)\n`);
+    process.stdout.write(
+      report.match ? 'checksums match\n' : 'checksums DIFFER (events may have arrived during the rebuild)\n',
+    );
+    await app.close();
+    process.exit(report.match ? 0 : 2);
+  }
+  new Logger('Projector').log('projector running');
+}
+
+main().catch((error: unknown) => {
+  new Logger('Projector').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
+import mongoose, { Connection } from 'mongoose';
+import { CoreConfig, loadCoreConfig } from '@ssync/common';
+import { createKafka, ensureTopics, topicSpecs } from '@ssync/messaging';
+import { ReadModels } from '@ssync/read-models';
+import { ProjectorService } from './projector.service';
+
+export const CORE_CONFIG = Symbol('CORE_CONFIG');
+export const KAFKA = Symbol('KAFKA');
+export const MONGO = Symbol('MONGO');
+
+@Module({
+  providers: [
+    { provide: CORE_CONFIG, useFactory: () => loadCoreConfig(process.env, 'projector') },
+    {
+      provide: KAFKA,
+      inject: [CORE_CONFIG],
+      useFactory: async (config: CoreConfig) => {
+        const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId });
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          await ensureTopics(
+            admin,
+            topicSpecs(config.kafka.topicPrefix, config.kafka.partitions, config.kafka.replicationFactor),
+          );
+        } finally {
+          await admin.disconnect();
+        }
+        return kafka;
+      },
+    },
+    {
+      provide: MONGO,
+      inject: [CORE_CONFIG],
+      useFactory: (config: CoreConfig) =>
+        mongoose.createConnection(config.mongo.uri, { serverSelectionTimeoutMS: 10000 }).asPromise(),
+    },
+    {
+      provide: ProjectorService,
+      inject: [KAFKA, MONGO, CORE_CONFIG],
+      useFactory: (kafka: Kafka, conn: Connection, config: CoreConfig) =>
+        new ProjectorService(kafka, conn, new ReadModels(conn), config),
+    },
+  ],
+  exports: [ProjectorService, KAFKA, MONGO, CORE_CONFIG],
+})
+export class ProjectorModule implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly projector: ProjectorService,
+    @Inject(MONGO) private readonly mongo: Connection,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (process.env.SSYNC_PROJECTOR_MODE !== 'cli') await this.projector.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.projector.stop();
+    await this.mongo.close();
+  }
+}

@@ -1,0 +1,81 @@
+import { Logger } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
+import { Connection } from 'mongoose';
+import { CoreConfig } from '@ssync/common';
+import { AggregateType, EventConsumer, aggregateTopics } from '@ssync/messaging';
+import { ProjectionPointer, ReadModels, ensurePointer, project, readPointer } from '@ssync/read-models';
+
+export const PROJECTED_AGGREGATES: AggregateType[] = ['profile', 'organization', 'mailbox', 'activity'];
+
+export function eventTopics(prefix: string): string[] {
+  return PROJECTED_AGGREGATES.map((a) => aggregateTopics(prefix, a).events);
+}
+
+/**
+ * Feeds the active read-model version from the event log. It follows the version pointer: when a rebuild
+ * switches it, this projector moves to the new version's consumer group; when the pointer is gone (the database
+ * was dropped), it starts a new version from the beginning of the log.
+ */
+export class ProjectorService {
+  private readonly logger = new Logger(ProjectorService.name);
+  private consumer: EventConsumer | null = null;
+  private current: ProjectionPointer | null = null;
+  private watcher: NodeJS.Timeout | null = null;
+  private switching: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly conn: Connection,
+    private readonly readModels: ReadModels,
+    private readonly config: CoreConfig,
+    private readonly pollMs = 1000,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.follow(await ensurePointer(this.conn, this.config.kafka.topicPrefix));
+    this.watcher = setInterval(() => {
+      this.switching = this.switching
+        .then(() => this.check())
+        .catch((e: unknown) => this.logger.error(`pointer check failed: ${String(e)}`));
+    }, this.pollMs);
+  }
+
+  isReady(): boolean {
+    return this.consumer?.isReady() ?? false;
+  }
+
+  activeVersion(): number | null {
+    return this.current?.version ?? null;
+  }
+
+  private async check(): Promise<void> {
+    const pointer =
+      (await readPointer(this.conn)) ?? (await ensurePointer(this.conn, this.config.kafka.topicPrefix));
+    if (this.current && pointer.version === this.current.version && pointer.groupId === this.current.groupId)
+      return;
+    this.logger.log(`read models moved to version ${pointer.version}`);
+    await this.follow(pointer);
+  }
+
+  private async follow(pointer: ProjectionPointer): Promise<void> {
+    await this.consumer?.stop();
+    this.current = pointer;
+    await this.readModels.ensureIndexes(pointer.version);
+    const models = this.readModels.at(pointer.version);
+    this.consumer = new EventConsumer(this.kafka, {
+      groupId: pointer.groupId,
+      topics: eventTopics(this.config.kafka.topicPrefix),
+      fromBeginning: true,
+      partitionsConsumedConcurrently: 4,
+      handle: (events) => project(models, events),
+    });
+    await this.consumer.start();
+    this.logger.log(`projecting into version ${pointer.version} (group ${pointer.groupId})`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.watcher) clearInterval(this.watcher);
+    await this.switching;
+    await this.consumer?.stop();
+  }
+}

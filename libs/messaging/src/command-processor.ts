@@ -1,0 +1,351 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { AggregateSnapshot, AggregateStore } from './aggregate-store';
+import {
+  AggregateType,
+  CommandEnvelope,
+  CommandFailure,
+  CommandResult,
+  CURRENT_SCHEMA_VERSION,
+  EventEnvelope,
+} from './envelope';
+import { aggregateTopics, resultsTopic } from './topics';
+
+/** The pure part of an aggregate, as the processor needs it. */
+export interface AggregateDefinition<C, E extends { type: string; data: unknown }, S> {
+  aggregateType: AggregateType;
+  initialState(): S;
+  decide(command: C, state: S): E[];
+  evolve(state: S, event: E): S;
+  /** Maps a refusal thrown by `decide` to a failure; anything else is a bug and is rethrown. */
+  toFailure(error: unknown): CommandFailure | null;
+}
+
+export interface CommandProcessorOptions {
+  topicPrefix: string;
+  orgId: string;
+  instanceId: string;
+  /** Most commands of one partition decided in one transaction. */
+  maxCommandsPerTransaction?: number;
+}
+
+interface PartitionOwner {
+  producer: Producer;
+}
+
+/**
+ * Owns the command partitions of one aggregate type: the only writer of their events (ARCHITECTURE invariant 2).
+ *
+ * For each assigned partition it opens a transactional producer whose id names the partition, so a new owner
+ * fences a zombie one; it waits until its {@link AggregateStore} holds every event already written to that
+ * partition, then decides commands batch by batch. The events, the results for the callers and the consumed
+ * command offsets are committed in one Kafka transaction: a command's effect is either complete or absent, and a
+ * redelivered command (same id) is answered without a second effect.
+ */
+export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
+  private readonly logger: Logger;
+  private readonly topics: { commands: string; events: string; results: string };
+  private readonly groupId: string;
+  private readonly owners = new Map<number, Promise<PartitionOwner>>();
+  private consumer: Consumer | null = null;
+  private admin: Admin | null = null;
+  private assigned: number[] = [];
+  private joined = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly store: AggregateStore<S>,
+    private readonly definition: AggregateDefinition<C, E, S>,
+    private readonly options: CommandProcessorOptions,
+  ) {
+    const t = aggregateTopics(options.topicPrefix, definition.aggregateType);
+    this.topics = { ...t, results: resultsTopic(options.topicPrefix) };
+    this.groupId = `${options.topicPrefix}.${definition.aggregateType}.command-processor`;
+    this.logger = new Logger(`CommandProcessor ${definition.aggregateType}`);
+  }
+
+  /** True once this process has joined the group (with or without partitions). */
+  isReady(): boolean {
+    return this.joined && this.store.isFollowing();
+  }
+
+  assignedPartitions(): number[] {
+    return [...this.assigned];
+  }
+
+  async start(): Promise<void> {
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      maxWaitTimeInMs: 50,
+      sessionTimeout: 30000,
+      heartbeatInterval: 3000,
+      retry: { retries: 20 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const mine = payload.memberAssignment[this.topics.commands] ?? [];
+      this.onAssignment(mine);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.logger.error(`consumer crashed (restart: ${String(payload.restart)}): ${String(payload.error)}`);
+      this.dropAllOwners();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topics.commands, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  private onAssignment(partitions: number[]): void {
+    const next = new Set(partitions);
+    for (const p of this.owners.keys()) {
+      if (!next.has(p)) this.dropOwner(p);
+    }
+    this.assigned = [...next].sort((a, b) => a - b);
+    this.joined = true;
+    this.logger.log(`owns partitions [${this.assigned.join(', ')}] of ${this.topics.commands}`);
+  }
+
+  private dropOwner(partition: number): void {
+    const owner = this.owners.get(partition);
+    this.owners.delete(partition);
+    void owner?.then((o) => o.producer.disconnect()).catch(() => undefined);
+  }
+
+  private dropAllOwners(): void {
+    for (const p of [...this.owners.keys()]) this.dropOwner(p);
+  }
+
+  /** Becomes the writer of `partition`: fence any previous writer, then catch the state up. */
+  private owner(partition: number): Promise<PartitionOwner> {
+    let owner = this.owners.get(partition);
+    if (!owner) {
+      owner = this.becomeOwner(partition);
+      this.owners.set(partition, owner);
+      owner.catch(() => this.owners.delete(partition));
+    }
+    return owner;
+  }
+
+  private async becomeOwner(partition: number): Promise<PartitionOwner> {
+    const producer = this.kafka.producer({
+      transactionalId: `${this.options.topicPrefix}.${this.definition.aggregateType}.writer.p${partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60000,
+    });
+    await producer.connect();
+    // Initialising the transactional id bumps its epoch: a previous owner still running is fenced from here on,
+    // and its unfinished transaction is aborted, so the partition's end is final for what we read next.
+    const fence = await producer.transaction();
+    await fence.abort();
+    const offsets = await this.admin!.fetchTopicOffsets(this.topics.events);
+    const mine = offsets.find((o) => o.partition === partition);
+    if (mine) await this.store.waitUntilCaughtUp(partition, BigInt(mine.low), BigInt(mine.high));
+    this.logger.debug(`writer of ${this.topics.events}[${partition}] ready`);
+    return { producer };
+  }
+
+  private async handleBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    const partition = batch.partition;
+    const max = this.options.maxCommandsPerTransaction ?? 500;
+    let owner: PartitionOwner;
+    try {
+      owner = await this.owner(partition);
+    } catch (error) {
+      this.logger.warn(`cannot own partition ${partition} yet: ${String(error)}`);
+      throw error;
+    }
+    for (let i = 0; i < batch.messages.length; i += max) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(i, i + max);
+      await this.decideAndCommit(owner, partition, chunk);
+      resolveOffset(chunk[chunk.length - 1]!.offset);
+      await heartbeat();
+    }
+  }
+
+  private async decideAndCommit(
+    owner: PartitionOwner,
+    partition: number,
+    messages: KafkaMessage[],
+  ): Promise<void> {
+    const touched = new Map<string, AggregateSnapshot<S>>();
+    const events: EventEnvelope[] = [];
+    const results: CommandResult<S>[] = [];
+    for (const message of messages) {
+      const outcome = this.decideOne(message, touched);
+      if (outcome) {
+        events.push(...outcome.events);
+        results.push(outcome.result);
+      }
+    }
+    const lastOffset = messages[messages.length - 1]!.offset;
+    const txn = await owner.producer.transaction();
+    try {
+      if (events.length > 0) {
+        await txn.send({
+          topic: this.topics.events,
+          messages: events.map((e) => ({
+            key: e.aggregateId,
+            partition,
+            value: JSON.stringify(e),
+            headers: { type: e.type },
+          })),
+        });
+      }
+      if (results.length > 0) {
+        await txn.send({
+          topic: this.topics.results,
+          messages: results.map((r) => ({ key: r.replyTo, value: JSON.stringify(r) })),
+        });
+      }
+      await txn.sendOffsets({
+        consumerGroupId: this.groupId,
+        topics: [
+          {
+            topic: this.topics.commands,
+            partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }],
+          },
+        ],
+      });
+      await txn.commit();
+    } catch (error) {
+      await txn.abort().catch(() => undefined);
+      // Whatever happened, this process may no longer be the writer: start over from the log.
+      this.dropOwner(partition);
+      throw error;
+    }
+    for (const e of events) this.store.apply(e);
+  }
+
+  private decideOne(
+    message: KafkaMessage,
+    touched: Map<string, AggregateSnapshot<S>>,
+  ): { events: EventEnvelope[]; result: CommandResult<S> } | null {
+    let envelope: CommandEnvelope<C>;
+    try {
+      envelope = JSON.parse(message.value?.toString('utf8') ?? 'null') as CommandEnvelope<C>;
+      if (!envelope || typeof envelope.aggregateId !== 'string' || typeof envelope.commandId !== 'string')
+        throw new Error('not a command envelope');
+    } catch (error) {
+      this.logger.error(`skipping a malformed command at offset ${message.offset}: ${String(error)}`);
+      return null;
+    }
+    const id = envelope.aggregateId;
+    const snapshot = touched.get(id) ?? this.store.get(id);
+    const base = {
+      commandId: envelope.commandId,
+      correlationId: envelope.correlationId,
+      replyTo: envelope.replyTo,
+      aggregateType: this.definition.aggregateType,
+      aggregateId: id,
+    };
+    const refuse = (error: CommandFailure) => ({
+      events: [],
+      result: {
+        ...base,
+        accepted: false,
+        duplicate: false,
+        version: snapshot.version,
+        state: snapshot.state,
+        events: [],
+        error,
+      },
+    });
+    if (snapshot.recentCommandIds.includes(envelope.commandId)) {
+      return {
+        events: [],
+        result: {
+          ...base,
+          accepted: true,
+          duplicate: true,
+          version: snapshot.version,
+          state: snapshot.state,
+          events: [],
+          error: null,
+        },
+      };
+    }
+    if (envelope.expectedVersion !== undefined && envelope.expectedVersion !== snapshot.version) {
+      return refuse({
+        kind: 'conflict',
+        message: `version is ${snapshot.version}, not ${envelope.expectedVersion}`,
+        violations: [],
+      });
+    }
+    let decided: E[];
+    try {
+      decided = this.definition.decide(envelope.command, snapshot.state);
+    } catch (error) {
+      const failure = this.definition.toFailure(error);
+      if (!failure) {
+        this.logger.error(
+          `decide failed for ${envelope.type} on ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+        return refuse({ kind: 'malformed', message: 'the command could not be decided', violations: [] });
+      }
+      return refuse(failure);
+    }
+    let state = snapshot.state;
+    let version = snapshot.version;
+    const envelopes: EventEnvelope[] = decided.map((event) => {
+      state = this.definition.evolve(state, event);
+      version += 1;
+      return {
+        eventId: randomUUID(),
+        type: event.type,
+        schemaVersion: CURRENT_SCHEMA_VERSION,
+        aggregateType: this.definition.aggregateType,
+        aggregateId: id,
+        sequence: version,
+        occurredAt: envelope.issuedAt,
+        orgId: envelope.orgId ?? this.options.orgId,
+        actor: envelope.actor,
+        correlationId: envelope.correlationId,
+        causationId: envelope.commandId,
+        payload: event.data,
+      };
+    });
+    const recent =
+      envelopes.length > 0
+        ? [...snapshot.recentCommandIds, envelope.commandId].slice(-64)
+        : snapshot.recentCommandIds;
+    touched.set(id, { state, version, recentCommandIds: recent });
+    return {
+      events: envelopes,
+      result: {
+        ...base,
+        accepted: true,
+        duplicate: false,
+        version,
+        state,
+        events: envelopes.map((e) => ({ type: e.type, sequence: e.sequence, eventId: e.eventId })),
+        error: null,
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+    this.consumer = null;
+    const owners = [...this.owners.values()];
+    this.owners.clear();
+    await Promise.all(owners.map((o) => o.then((x) => x.producer.disconnect()).catch(() => undefined)));
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = null;
+  }
+}

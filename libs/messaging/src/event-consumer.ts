@@ -1,0 +1,91 @@
+import { Logger } from '@nestjs/common';
+import { Consumer, Kafka } from 'kafkajs';
+import { EventEnvelope, decodeEvent } from './envelope';
+
+export interface EventConsumerOptions {
+  groupId: string;
+  topics: string[];
+  fromBeginning?: boolean;
+  /** Handles a batch of one partition's events in order; offsets are committed only after it resolves. */
+  handle(events: EventEnvelope[], context: { topic: string; partition: number }): Promise<void>;
+  partitionsConsumedConcurrently?: number;
+  /** Called with the last consumed offset (control records included) after each batch. */
+  onProgress?(topic: string, partition: number, lastOffset: bigint): void;
+}
+
+/**
+ * The one place where a consumer's lifecycle, commits and retries live (docs/CONVENTIONS.md §3): at-least-once
+ * delivery to an idempotent handler, offsets committed after the handler's writes.
+ */
+export class EventConsumer {
+  private readonly logger: Logger;
+  private consumer: Consumer | null = null;
+  private joined = false;
+  private lastCaughtUp = new Map<string, boolean>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: EventConsumerOptions,
+  ) {
+    this.logger = new Logger(`EventConsumer ${options.groupId}`);
+  }
+
+  isReady(): boolean {
+    return this.joined;
+  }
+
+  /** True when the last batch of every partition seen so far left no lag. */
+  isCaughtUp(): boolean {
+    return [...this.lastCaughtUp.values()].every(Boolean);
+  }
+
+  async start(): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      maxWaitTimeInMs: 100,
+      retry: { retries: 20 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.joined = true;
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.lastCaughtUp.set(`${payload.topic}:${payload.partition}`, payload.offsetLag === '0');
+      this.options.onProgress?.(payload.topic, payload.partition, BigInt(payload.lastOffset));
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.logger.error(`crashed (restart: ${String(payload.restart)}): ${String(payload.error)}`);
+    });
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: this.options.topics,
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const chunkSize = 200;
+        for (let i = 0; i < batch.messages.length; i += chunkSize) {
+          if (!isRunning() || isStale()) return;
+          const chunk = batch.messages.slice(i, i + chunkSize);
+          const events = chunk.map((m) => decodeEvent(m.value)).filter((e): e is EventEnvelope => e !== null);
+          if (events.length > 0)
+            await this.options.handle(events, { topic: batch.topic, partition: batch.partition });
+          const last = chunk[chunk.length - 1]!.offset;
+          resolveOffset(last);
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+          ]);
+          await heartbeat();
+        }
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+    this.consumer = null;
+  }
+}

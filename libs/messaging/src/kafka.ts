@@ -1,0 +1,32 @@
+import { Logger } from '@nestjs/common';
+import { Kafka, logLevel, LogEntry } from 'kafkajs';
+
+const toNest = new Logger('kafkajs');
+
+/** kafkajs logs through Nest's logger, at warn and above unless asked otherwise. */
+function logCreator() {
+  return ({ level, log }: LogEntry) => {
+    const { message, broker, groupId, error } = log as {
+      message: string;
+      broker?: unknown;
+      groupId?: unknown;
+      error?: unknown;
+    };
+    const text = `${message} ${JSON.stringify({ broker, groupId, error })}`;
+    if (level === logLevel.ERROR) toNest.error(text);
+    else if (level === logLevel.WARN) toNest.warn(text);
+    else toNest.debug(text);
+  };
+}
+
+export function createKafka(options: { brokers: string[]; clientId: string; debug?: boolean }): Kafka {
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: options.debug ? logLevel.INFO : logLevel.WARN,
+    logCreator,
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    retry: { initialRetryTime: 100, retries: 8 },
+  });
+}

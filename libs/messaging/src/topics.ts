@@ -1,0 +1,64 @@
+import { Admin, ITopicConfig } from 'kafkajs';
+import { AggregateType } from './envelope';
+
+export interface TopicNames {
+  commands: string;
+  events: string;
+}
+
+export function aggregateTopics(prefix: string, aggregate: AggregateType): TopicNames {
+  return { commands: `${prefix}.${aggregate}.commands`, events: `${prefix}.${aggregate}.events` };
+}
+
+export function resultsTopic(prefix: string): string {
+  return `${prefix}.command-results`;
+}
+
+/**
+ * Topics every role relies on. Command and event topics of one aggregate have the same partition count, so an
+ * aggregate's commands and events share a partition number and one owner.
+ */
+export function topicSpecs(prefix: string, partitions: number, replicationFactor: number): ITopicConfig[] {
+  const aggregates: AggregateType[] = ['profile', 'organization', 'mailbox', 'activity'];
+  const specs: ITopicConfig[] = [];
+  for (const aggregate of aggregates) {
+    const t = aggregateTopics(prefix, aggregate);
+    specs.push({
+      topic: t.commands,
+      numPartitions: partitions,
+      replicationFactor,
+      configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) }],
+    });
+    // The event log is the source of truth: kept forever.
+    specs.push({
+      topic: t.events,
+      numPartitions: partitions,
+      replicationFactor,
+      configEntries: [
+        { name: 'retention.ms', value: '-1' },
+        { name: 'retention.bytes', value: '-1' },
+      ],
+    });
+  }
+  specs.push({
+    topic: resultsTopic(prefix),
+    numPartitions: partitions,
+    replicationFactor,
+    configEntries: [{ name: 'retention.ms', value: String(3600 * 1000) }],
+  });
+  return specs;
+}
+
+/** Creates missing topics; existing ones are left as they are. Safe to call from every process at boot. */
+export async function ensureTopics(admin: Admin, specs: ITopicConfig[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length === 0) return;
+  try {
+    await admin.createTopics({ topics: missing, waitForLeaders: true });
+  } catch (error) {
+    // Another process may have created them in between.
+    const now = new Set(await admin.listTopics());
+    if (missing.some((s) => !now.has(s.topic))) throw error;
+  }
+}

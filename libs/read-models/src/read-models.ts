@@ -1,0 +1,73 @@
+import { Connection, Model } from 'mongoose';
+import { canonicalJson, sha256 } from '@ssync/common';
+import { AuditDocument, auditSchema } from './audit/audit.schema';
+import { ProfileDocument, profileSchema } from './profiles/profile.schema';
+import { collectionName } from './projection/versions';
+
+export const READ_MODEL_BASES = ['profiles', 'audit_events'] as const;
+
+export interface VersionedModels {
+  version: number;
+  profiles: Model<ProfileDocument>;
+  audit: Model<AuditDocument>;
+}
+
+/** Mongoose models bound to one version's collections. */
+export class ReadModels {
+  private readonly cache = new Map<number, VersionedModels>();
+
+  constructor(readonly connection: Connection) {}
+
+  at(version: number): VersionedModels {
+    let models = this.cache.get(version);
+    if (!models) {
+      models = {
+        version,
+        profiles: this.connection.model<ProfileDocument>(
+          `Profile_v${version}`,
+          profileSchema,
+          collectionName('profiles', version),
+        ),
+        audit: this.connection.model<AuditDocument>(
+          `AuditEvent_v${version}`,
+          auditSchema,
+          collectionName('audit_events', version),
+        ),
+      };
+      this.cache.set(version, models);
+    }
+    return models;
+  }
+
+  async ensureIndexes(version: number): Promise<void> {
+    const m = this.at(version);
+    await Promise.all([m.profiles.createIndexes(), m.audit.createIndexes()]);
+  }
+
+  async drop(version: number): Promise<void> {
+    const db = this.connection.db!;
+    const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+    for (const base of READ_MODEL_BASES) {
+      const name = collectionName(base, version);
+      if (existing.has(name)) await db.dropCollection(name);
+    }
+  }
+
+  /**
+   * A checksum over every read model of a version: documents in `_id` order, keys sorted. Two versions built
+   * from the same log have the same checksum.
+   */
+  async checksum(version: number): Promise<{ checksum: string; documents: number }> {
+    const db = this.connection.db!;
+    let rolling = '';
+    let documents = 0;
+    for (const base of READ_MODEL_BASES) {
+      const cursor = db.collection(collectionName(base, version)).find({}).sort({ _id: 1 });
+      for await (const doc of cursor) {
+        rolling = sha256(rolling + base + canonicalJson(doc));
+        documents += 1;
+      }
+    }
+    return { checksum: sha256(rolling), documents };
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * One command starts everything on one machine (`npm start`): Kafka and the MongoDB-compatible server (provisioned
+ * on first use), the Exchange simulator with demo mailboxes, the API, the projector and two sync workers.
+ * Ctrl-C stops them all, and the infrastructure if this command started it.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { loadInfra, repoRoot, withDatabase } from './lib/infra';
+
+interface Role {
+  name: string;
+  entry: string;
+  args?: string[];
+  env?: Record<string, string>;
+  optional?: boolean;
+}
+
+const root = repoRoot();
+const port = process.env.PORT ?? '3000';
+const simulatorPort = process.env.SSYNC_SIMULATOR_PORT ?? '8085';
+const children: { role: Role; proc: ChildProcess }[] = [];
+let stopping = false;
+
+function log(line: string): void {
+  process.stdout.write(`[start] ${line}\n`);
+}
+
+async function waitFor(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return true;
+    } catch {
+      // not up yet
+    }
+    if (stopping) return false;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+}
+
+function spawnRole(role: Role, env: NodeJS.ProcessEnv, logDir: string): void {
+  const file = path.join(root, 'dist', role.entry);
+  if (!existsSync(file)) {
+    if (role.optional) return log(`${role.name}: not built (${role.entry}); skipped`);
+    throw new Error(`${file} is missing: run npm run build`);
+  }
+  const out = createWriteStream(path.join(logDir, `${role.name}.log`), { flags: 'a' });
+  const proc = spawn(process.execPath, [file, ...(role.args ?? [])], {
+    env: { ...env, ...role.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout.pipe(out);
+  proc.stderr.pipe(out);
+  proc.stderr.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    if (/ERROR|Error:/.test(text)) process.stderr.write(`[${role.name}] ${text}`);
+  });
+  proc.on('exit', (code, signal) => {
+    if (!stopping) {
+      log(`${role.name} exited (${signal ?? code}); see ${path.join(logDir, `${role.name}.log`)}`);
+    }
+  });
+  children.push({ role, proc });
+}
+
+async function stopAll(startedInfra: boolean): Promise<void> {
+  stopping = true;
+  log('stopping…');
+  await Promise.all(
+    children.map(
+      ({ proc }) =>
+        new Promise<void>((resolve) => {
+          if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+          const timer = setTimeout(() => proc.kill('SIGKILL'), 10000);
+          proc.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          proc.kill('SIGTERM');
+        }),
+    ),
+  );
+  if (startedInfra && process.env.SSYNC_KEEP_INFRA !== '1') {
+    const infra = await loadInfra();
+    await infra.stopInfra();
+    log('infrastructure stopped');
+  }
+}
+
+async function main(): Promise<void> {
+  const infra = await loadInfra();
+  const { kafkaBrokers, mongoUri, started, mode } = await infra.ensureInfra({
+    log: (m) => log(m),
+    timeoutMs: 600000,
+  });
+  const logDir = path.join(root, '.ssync', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAFKA_BROKERS: kafkaBrokers,
+    MONGODB_URI: withDatabase(process.env.MONGODB_URI ?? mongoUri, 'ssync'),
+    PORT: port,
+    // The embedded demo listens on plain HTTP on loopback; P-6 would otherwise refuse profile credentials.
+    ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS:
+      process.env.ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS ?? '1',
+    SSYNC_SIMULATOR_URL: `http://127.0.0.1:${simulatorPort}`,
+  };
+  const roles: Role[] = [
+    {
+      name: 'exchange-simulator',
+      entry: 'apps/exchange-simulator/src/main.js',
+      args: ['--seed-demo', '--port', simulatorPort],
+      optional: true,
+    },
+    { name: 'api', entry: 'apps/api/src/main.js' },
+    { name: 'projector', entry: 'apps/projector/src/main.js' },
+    {
+      name: 'sync-worker-1',
+      entry: 'apps/sync-worker/src/main.js',
+      env: { SSYNC_INSTANCE_ID: 'sync-worker-1' },
+    },
+    {
+      name: 'sync-worker-2',
+      entry: 'apps/sync-worker/src/main.js',
+      env: { SSYNC_INSTANCE_ID: 'sync-worker-2' },
+    },
+  ];
+  for (const role of roles) spawnRole(role, env, logDir);
+  const onSignal = () => {
+    void stopAll(started).then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const ready = await waitFor(`http://127.0.0.1:${port}/health/ready`, 180000);
+  if (!ready) {
+    log(`the API did not become ready; logs in ${logDir}`);
+    await stopAll(started);
+    process.exit(1);
+  }
+  const lines = [
+    '',
+    'ssync is running',
+    `  API            http://127.0.0.1:${port}   (ready: /health/ready, OpenAPI: /api/openapi.json, docs: /api/docs)`,
+    `  Exchange (sim) http://127.0.0.1:${simulatorPort}/EWS/Exchange.asmx   (admin: /admin/v1)`,
+    `  Kafka          ${kafkaBrokers}   (${mode}${started ? ', started here' : ', reused'})`,
+    `  MongoDB        ${env.MONGODB_URI}`,
+    `  processes      ${children.map((c) => `${c.role.name}(${c.proc.pid})`).join(' ')}`,
+    `  logs           ${logDir}`,
+    '  Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[start] ${error instanceof Error ? error.message : String(error)}\n`);
+  void stopAll(false).then(() => process.exit(1));
+});

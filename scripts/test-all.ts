@@ -1,0 +1,76 @@
+/**
+ * `npm test`: every tier, in order — lint, unit, integration (real Kafka + MongoDB-compatible server + Exchange
+ * simulator), end to end (whole processes over HTTP) — then one closing line `N passed, N failed`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot } from './lib/infra';
+
+interface JestJson {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTotalTests: number;
+  success: boolean;
+}
+
+const root = repoRoot();
+const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
+const eslint = path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js');
+const outDir = mkdtempSync(path.join(tmpdir(), 'ssync-test-'));
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let ok = true;
+
+function run(name: string, args: string[]): number {
+  const t0 = Date.now();
+  process.stdout.write(`\n=== ${name}\n`);
+  const res = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: process.env });
+  process.stdout.write(
+    `=== ${name}: exit ${res.status ?? res.signal} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
+  return res.status ?? 1;
+}
+
+function tier(name: string, extra: string[]): void {
+  const file = path.join(outDir, `${name}.json`);
+  const status = run(`jest ${name}`, [
+    jest,
+    '--selectProjects',
+    name,
+    '--json',
+    '--outputFile',
+    file,
+    ...extra,
+  ]);
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as JestJson;
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    skipped += r.numPendingTests;
+    if (!r.success || status !== 0) ok = false;
+    if (r.numTotalTests === 0) {
+      process.stdout.write(`${name}: no tests ran\n`);
+      ok = false;
+    }
+  } catch {
+    ok = false;
+  }
+}
+
+const only = process.argv.slice(2);
+if (only.length === 0 || only.includes('lint')) {
+  if (run('lint', [eslint, '.', '--max-warnings', '0']) !== 0) ok = false;
+}
+for (const [name, extra] of [
+  ['unit', []],
+  ['int', ['--runInBand']],
+  ['e2e', ['--runInBand']],
+] as const) {
+  if (only.length === 0 || only.includes(name)) tier(name, [...extra]);
+}
+process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+process.exit(ok && failed === 0 ? 0 : 1);

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+
+/** A namespace of its own for one test file: topics under a fresh prefix, a fresh database. */
+export interface TestNamespace {
+  prefix: string;
+  database: string;
+  brokers: string[];
+  mongoUri: string;
+  env: Record<string, string>;
+}
+
+export function testNamespace(name: string): TestNamespace {
+  const suffix = randomBytes(3).toString('hex');
+  const prefix = `t-${name}-${suffix}`;
+  const database = `t_${name.replace(/[^A-Za-z0-9]/g, '_')}_${suffix}`;
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+  const server = new URL(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/');
+  server.pathname = `/${database}`;
+  const mongoUri = server.toString();
+  return {
+    prefix,
+    database,
+    brokers,
+    mongoUri,
+    env: {
+      KAFKA_BROKERS: brokers.join(','),
+      MONGODB_URI: mongoUri,
+      SSYNC_TOPIC_PREFIX: prefix,
+      SSYNC_PARTITIONS: '4',
+      LOG_LEVEL: 'warn',
+    },
+  };
+}
+
+export function testKafka(ns: TestNamespace): Kafka {
+  return new Kafka({ clientId: `test-${ns.prefix}`, brokers: ns.brokers, logLevel: logLevel.NOTHING });
+}
+
+/** Every record of every topic of the namespace, raw bytes of keys, values and headers. */
+export async function readAllTopicBytes(
+  ns: TestNamespace,
+): Promise<{ topic: string; value: string; bytes: Buffer }[]> {
+  const kafka = testKafka(ns);
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${ns.prefix}.`));
+  const ends = new Map<string, number>();
+  for (const topic of topics) {
+    for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${p.partition}`, Number(p.high));
+  }
+  await admin.disconnect();
+  const out: { topic: string; value: string; bytes: Buffer }[] = [];
+  const consumer = kafka.consumer({
+    groupId: `${ns.prefix}.scan.${randomBytes(4).toString('hex')}`,
+    readUncommitted: true,
+  });
+  const seen = new Map<string, number>();
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    const check = () =>
+      [...ends].every(([k, high]) => high === 0 || (seen.get(k) ?? -1) >= high - 1) && resolve();
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      seen.set(`${payload.topic}:${payload.partition}`, Number(payload.lastOffset));
+      check();
+    });
+    check();
+  });
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      const parts = [message.key ?? Buffer.alloc(0), message.value ?? Buffer.alloc(0)];
+      for (const v of Object.values(message.headers ?? {})) if (Buffer.isBuffer(v)) parts.push(v);
+      out.push({ topic, value: message.value?.toString('utf8') ?? '', bytes: Buffer.concat(parts) });
+      await Promise.resolve();
+    },
+  });
+  await Promise.race([done, new Promise((r) => setTimeout(r, 30000))]);
+  await consumer.disconnect();
+  return out;
+}
+
+/** Every document of every collection of the namespace's database, as JSON text. */
+export async function dumpDatabase(ns: TestNamespace): Promise<{ collection: string; json: string }[]> {
+  const client = await MongoClient.connect(ns.mongoUri);
+  try {
+    const db = client.db(ns.database);
+    const out: { collection: string; json: string }[] = [];
+    for (const c of await db.listCollections({}, { nameOnly: true }).toArray()) {
+      for (const doc of await db.collection(c.name).find({}).toArray())
+        out.push({ collection: c.name, json: JSON.stringify(doc) });
+    }
+    return out;
+  } finally {
+    await client.close();
+  }
+}
+
+export async function dropDatabase(ns: TestNamespace): Promise<void> {
+  const client = await MongoClient.connect(ns.mongoUri);
+  try {
+    await client.db(ns.database).dropDatabase();
+  } finally {
+    await client.close();
+  }
+}
+
+/** Removes the namespace's topics so the shared broker does not fill up across runs. */
+export async function deleteTopics(ns: TestNamespace): Promise<void> {
+  const admin = testKafka(ns).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${ns.prefix}.`));
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 30000 });
+  } catch {
+    // best effort
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

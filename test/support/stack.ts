@@ -1,0 +1,47 @@
+import { INestApplication } from '@nestjs/common';
+import mongoose, { Connection } from 'mongoose';
+import { loadApiConfig, loadCoreConfig } from '@ssync/common';
+import { createKafka } from '@ssync/messaging';
+import { ReadModels } from '@ssync/read-models';
+import { bootstrapApi } from '../../apps/api/src/bootstrap';
+import { ProjectorService } from '../../apps/projector/src/projector.service';
+import { TestNamespace } from './env';
+
+/** The API and a projector in this process, on the namespace's topics and database. */
+export interface InProcessStack {
+  app: INestApplication;
+  url: string;
+  projector: ProjectorService;
+  projectorConnection: Connection;
+  stop(): Promise<void>;
+}
+
+export async function startInProcessStack(
+  ns: TestNamespace,
+  extraEnv: Record<string, string> = {},
+): Promise<InProcessStack> {
+  const env = { ...process.env, ...ns.env, PORT: '0', ...extraEnv };
+  const app = await bootstrapApi(loadApiConfig(env));
+  const core = loadCoreConfig(env, 'projector');
+  const projectorConnection = await mongoose.createConnection(core.mongo.uri).asPromise();
+  const projector = new ProjectorService(
+    createKafka({ brokers: core.kafka.brokers, clientId: 'test-projector' }),
+    projectorConnection,
+    new ReadModels(projectorConnection),
+    core,
+    200,
+  );
+  await projector.start();
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return {
+    app,
+    url,
+    projector,
+    projectorConnection,
+    async stop() {
+      await projector.stop();
+      await projectorConnection.close();
+      await app.close();
+    },
+  };
+}
