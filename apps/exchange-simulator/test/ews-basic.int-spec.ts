@@ -29,6 +29,7 @@ import {
   LogicalOperator,
 } from 'ews-javascript-api';
 import { client, startTestSimulator, validateBodies } from './support';
+import { NO_IDS, NO_STATE } from './support';
 
 type Sim = Awaited<ReturnType<typeof startTestSimulator>>;
 let sim: Sim;
@@ -104,10 +105,10 @@ describe('ews-javascript-api with Basic auth against the simulator', () => {
     let r = await svc.SyncFolderItems(
       new FolderId(WellKnownFolderName.Inbox),
       ps,
-      null,
+      NO_IDS,
       512,
       SyncFolderItemsScope.NormalItems,
-      null,
+      NO_STATE,
     );
     expect(r.Count).toBe(0);
     let state = r.SyncState;
@@ -115,7 +116,7 @@ describe('ews-javascript-api with Basic auth against the simulator', () => {
     r = await svc.SyncFolderItems(
       new FolderId(WellKnownFolderName.Inbox),
       ps,
-      null,
+      NO_IDS,
       512,
       SyncFolderItemsScope.NormalItems,
       state,
@@ -126,7 +127,7 @@ describe('ews-javascript-api with Basic auth against the simulator', () => {
     r = await svc.SyncFolderItems(
       new FolderId(WellKnownFolderName.Inbox),
       ps,
-      null,
+      NO_IDS,
       512,
       SyncFolderItemsScope.NormalItems,
       state,

@@ -38,11 +38,13 @@ import {
   CalendarView,
   Mailbox,
   Item,
+  LogicalOperator,
   DefaultExtendedPropertySet,
   ItemId,
 } from 'ews-javascript-api';
 import { XhrApi } from '@ewsjs/xhr';
 import { PASSWORD, client, ewsErrorOf, startTestSimulator, validateBodies } from './support';
+import { NO_IDS, NO_STATE } from './support';
 
 type Sim = Awaited<ReturnType<typeof startTestSimulator>>;
 let sim: Sim;
@@ -141,10 +143,10 @@ describe.each([
     const init = await bob.SyncFolderItems(
       new FolderId(WellKnownFolderName.Inbox),
       ps,
-      null,
+      NO_IDS,
       512,
       SyncFolderItemsScope.NormalItems,
-      null,
+      NO_STATE,
     );
     const m = new EmailMessage(s);
     // ews-javascript-api does not escape text (upstream #358): callers must.
@@ -160,7 +162,7 @@ describe.each([
     const delta = await bob.SyncFolderItems(
       new FolderId(WellKnownFolderName.Inbox),
       ps,
-      null,
+      NO_IDS,
       512,
       SyncFolderItemsScope.NormalItems,
       init.SyncState,
@@ -198,7 +200,7 @@ describe.each([
     await c.Save(WellKnownFolderName.Contacts);
     const cs = await s.FindItems(
       WellKnownFolderName.Contacts,
-      new SearchFilter.SearchFilterCollection(undefined, [
+      new SearchFilter.SearchFilterCollection(LogicalOperator.And, [
         new SearchFilter.IsEqualTo(ContactSchema.CompanyName, 'Fabrikam'),
         new SearchFilter.Not(new SearchFilter.IsEqualTo(ContactSchema.Surname, 'nobody')),
         new SearchFilter.Exists(ContactSchema.GivenName),
@@ -235,11 +237,7 @@ describe.each([
 
   it('Subscribe + GetStreamingEvents delivers NewMail for an admin-delivered message', async () => {
     const s = svc();
-    const target = opts.impersonate
-      ? 'alice@contoso.com'
-      : opts.user === undefined
-        ? 'alice@contoso.com'
-        : 'alice@contoso.com';
+    const target = 'alice@contoso.com';
     const sub = await s.SubscribeToStreamingNotifications(
       [new FolderId(WellKnownFolderName.Inbox)],
       EventType.NewMail,
@@ -250,7 +248,7 @@ describe.each([
     const got = new Promise<string[]>((resolve) => {
       conn.OnNotificationEvent.push((_o, args) => resolve(args.Events.map((e) => String(e.EventType))));
     });
-    conn.Open();
+    void conn.Open();
     await new Promise((r) => setTimeout(r, 300));
     sim.admin.deliver({ from: 'stream@fabrikam.com', to: [target], subject: `stream ${tag}` });
     const events = await got;
@@ -316,7 +314,7 @@ describe('access and errors', () => {
     const p = s.SyncFolderItems(
       new FolderId(WellKnownFolderName.Inbox),
       PropertySet.IdOnly,
-      null,
+      NO_IDS,
       10,
       SyncFolderItemsScope.NormalItems,
       forged,
@@ -327,11 +325,11 @@ describe('access and errors', () => {
     const ad = new AutodiscoverService(new Uri(sim.autodiscoverUrl), ExchangeVersion.Exchange2013_SP1);
     ad.XHRApi = new XhrApi({ timeout: 10000 });
     ad.Credentials = new WebCredentials('alice', PASSWORD);
-    const r = await ad.GetUserSettings(
-      ['alice@contoso.com'],
-      [UserSettingName.InternalEwsUrl, UserSettingName.UserDisplayName],
-    );
-    const u = r.Responses[0];
+    const r = await ad.GetUserSettings('alice@contoso.com', [
+      UserSettingName.InternalEwsUrl,
+      UserSettingName.UserDisplayName,
+    ]);
+    const u = r;
     expect(u?.Settings.get(UserSettingName.InternalEwsUrl)).toBe(sim.ewsUrl);
     expect(u?.Settings.get(UserSettingName.UserDisplayName)).toBe('Alice Anders');
   });

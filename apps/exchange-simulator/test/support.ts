@@ -7,11 +7,17 @@ import {
   ExchangeService,
   ExchangeVersion,
   ImpersonatedUserId,
+  ItemId,
   ServiceError,
   Uri,
   WebCredentials,
 } from 'ews-javascript-api';
 import { startSimulator, SimulatorConfig, SimulatorHandle } from '../src';
+
+/** ews-javascript-api types `ignoredItemIds` as required; at runtime null means none. */
+export const NO_IDS = null as unknown as ItemId[];
+/** …and `syncState` as a string; null starts a full sync. */
+export const NO_STATE = null as unknown as string;
 
 export const PASSWORD = 'Pa$$w0rd & <co>';
 

@@ -7,6 +7,7 @@ import {
   ItemView,
 } from 'ews-javascript-api';
 import { client, ewsErrorOf, startTestSimulator, validateBodies, PASSWORD } from './support';
+import { NO_IDS, NO_STATE } from './support';
 
 type Sim = Awaited<ReturnType<typeof startTestSimulator>>;
 let sim: Sim;
@@ -126,16 +127,16 @@ describe('fault injection', () => {
     const r1 = await svc.SyncFolderItems(
       new FolderId(WellKnownFolderName.Inbox),
       PropertySet.IdOnly,
-      null,
+      NO_IDS,
       10,
       SyncFolderItemsScope.NormalItems,
-      null,
+      NO_STATE,
     );
     sim.admin.addFault({ kind: 'invalidSyncState', mailbox: 'alice@contoso.com', count: 1 });
     const p = svc.SyncFolderItems(
       new FolderId(WellKnownFolderName.Inbox),
       PropertySet.IdOnly,
-      null,
+      NO_IDS,
       10,
       SyncFolderItemsScope.NormalItems,
       r1.SyncState,
@@ -150,6 +151,9 @@ describe('fault injection', () => {
   });
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed JSON in assertions
+type Json = any;
+
 describe('admin API', () => {
   it('creates accounts, mailboxes, grants; delivers; lists; bulk generates; metrics; OpenAPI', async () => {
     const a = sim.adminUrl;
@@ -157,7 +161,7 @@ describe('admin API', () => {
       method: string,
       path: string,
       body?: unknown,
-    ): Promise<{ status: number; json: any }> => {
+    ): Promise<{ status: number; json: Json }> => {
       const r = await fetch(a + path, {
         method,
         headers: { 'Content-Type': 'application/json' },

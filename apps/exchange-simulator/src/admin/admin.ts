@@ -88,6 +88,7 @@ export async function handleAdmin(
     const store = sim.store;
     const route = `${m} /${parts.map((p, i) => (i % 2 === 1 && parts[0] === 'mailboxes' ? ':x' : p)).join('/')}`;
 
+    // eslint-disable-next-line @typescript-eslint/switch-exhaustiveness-check -- routing table on `true`
     switch (true) {
       case m === 'GET' && parts.length === 0:
       case m === 'GET' && parts[0] === 'openapi.json':

@@ -385,8 +385,10 @@ const findItem: Handler = (ctx, req) => {
       } else if (contactsView) {
         const i = contactsView.attr('InitialName')?.toLowerCase(),
           f = contactsView.attr('FinalName')?.toLowerCase();
-        const nameOf = (it: Item): string =>
-          String(it.f.FileAs ?? it.f.DisplayName ?? it.f.Subject ?? '').toLowerCase();
+        const nameOf = (it: Item): string => {
+          const v = it.f.FileAs ?? it.f.DisplayName ?? it.f.Subject;
+          return (typeof v === 'string' ? v : '').toLowerCase();
+        };
         items = items
           .filter((it) => (!i || nameOf(it) >= i) && (!f || nameOf(it) <= f))
           .sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
@@ -578,10 +580,12 @@ const createItem: Handler = (ctx, req) => {
         f.MyResponseType ??= 'Organizer';
       }
       if (kind === 'Contact') {
-        const dn = [f.GivenName, f.Surname].filter((x) => typeof x === 'string' && x).join(' ');
+        const dn = [f.GivenName, f.Surname]
+          .filter((x): x is string => typeof x === 'string' && x !== '')
+          .join(' ');
         f.DisplayName ??= dn;
         f.FileAs ??= f.DisplayName;
-        f.Subject = (f.DisplayName as string) || ((f.Subject as string) ?? '');
+        f.Subject = f.DisplayName || ((f.Subject as string) ?? '');
       }
       const it = ctx.store.createItem(mbx, folder, kind, f, ext);
       return successMessage(
@@ -653,7 +657,7 @@ function applyUpdate(it: Item, upd: El): boolean /* readOnly */ {
         else current.push(entry);
       }
     }
-    it.f[dictEl] = current as FieldValue;
+    it.f[dictEl] = current;
     return false;
   }
   const def = FIELD_BY_URI.get(uri);

@@ -122,7 +122,15 @@ function constantFor(type: Operand['type'], raw: string): string | number {
       if (!Number.isNaN(d)) return d;
       return raw === 'true' ? 1 : raw === 'false' ? 0 : raw;
     }
-    default:
+    case 'string':
+    case 'body':
+    case 'mbx':
+    case 'mbxs':
+    case 'attendees':
+    case 'strings':
+    case 'emailDict':
+    case 'phoneDict':
+    case 'addrDict':
       return raw;
   }
 }

@@ -41,8 +41,8 @@ export class El {
   }
   /** Descend by local names. */
   path(...locals: string[]): El | undefined {
-    let cur: El | undefined = this;
-    for (const l of locals) cur = cur?.child(l);
+    let cur: El | undefined = locals.length ? this.child(locals[0] ?? '') : undefined;
+    for (const l of locals.slice(1)) cur = cur?.child(l);
     return cur;
   }
 }
