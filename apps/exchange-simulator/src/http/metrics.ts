@@ -13,6 +13,8 @@ export class Metrics {
   readonly accounts = new ConcurrencyTracker();
   readonly mailboxes = new ConcurrencyTracker();
   openStreams = 0;
+  /** Server-side handler time per operation (ms), excluding network and client. */
+  handlerMs: Record<string, number> = {};
 
   request(op: string): void {
     this.total++;
@@ -43,6 +45,9 @@ export class Metrics {
       faultsInjected: this.faultsInjected,
       concurrency: { accounts: this.accounts.snapshot(), mailboxes: this.mailboxes.snapshot() },
       streaming: { open: this.openStreams },
+      handlerMsByOperation: Object.fromEntries(
+        Object.entries(this.handlerMs).map(([k, v]) => [k, Math.round(v)]),
+      ),
     };
   }
 
@@ -54,6 +59,7 @@ export class Metrics {
     this.httpStatus = {};
     this.throttled = { concurrency: 0, rate: 0 };
     this.faultsInjected = {};
+    this.handlerMs = {};
     this.accounts.resetHighWater();
     this.mailboxes.resetHighWater();
   }

@@ -430,7 +430,9 @@ export class SimulatorServer {
       if (op === 'GetStreamingEvents') return this.streamEvents(req, res, ctx, opEl);
       const handler = HANDLERS[op];
       if (!handler) return;
+      const t0 = performance.now();
       const xml = handler(ctx, opEl);
+      this.metrics.handlerMs[op] = (this.metrics.handlerMs[op] ?? 0) + performance.now() - t0;
       this.countErrors(op, xml);
       this.sendXml(res, 200, envelope(xml), {}, op);
     } finally {
