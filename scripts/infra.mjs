@@ -103,10 +103,14 @@ function runStreaming(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
     let tail = '';
+    let partial = '';
     const onData = (d) => {
-      const s = d.toString();
+      // eslint-disable-next-line no-control-regex -- Maven 3.8 emits colour resets even with -B
+      const s = d.toString().replace(/\x1b\[[0-9;]*m/g, '');
       tail = (tail + s).slice(-8000);
-      if (!opts.silent) process.stderr.write(s.replace(/^(?=.)/gm, '    '));
+      const lines = (partial + s).split('\n');
+      partial = lines.pop();
+      for (const line of lines) if (line.trim()) process.stderr.write(`    ${line}\n`);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -755,10 +759,38 @@ function chooseMode() {
 }
 
 async function startDocker({ timeoutMs }) {
-  // Containers must outlive this process (`up` then later `down`), so Ryuk (which reaps them when we exit) stays off.
+  // Containers must outlive this process (`up` now, `down` later), so Ryuk, which reaps them when the process that
+  // started them exits, stays off; `down` removes them by name.
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-  const { GenericContainer, Wait } = await import('testcontainers');
+  const { GenericContainer } = await import('testcontainers');
+
+  // Publish ports on loopback only (testcontainers binds 0.0.0.0 by default).
+  class LoopbackContainer extends GenericContainer {
+    beforeContainerCreated() {
+      for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
+        for (const b of bindings) b.HostIp = HOST;
+      }
+      return Promise.resolve();
+    }
+  }
+  // Ready = the protocol answers (no shell needed inside the image, unlike Wait.forListeningPorts()).
+  const protocolWait = (what, probe) => {
+    let ms = timeoutMs;
+    return {
+      waitUntilReady: () => waitReady(what, probe, { timeoutMs: ms }).then(() => undefined),
+      withStartupTimeout(t) {
+        ms = t;
+        return this;
+      },
+      isStartupTimeoutSet: () => true,
+      getStartupTimeout: () => ms,
+    };
+  };
   const names = { kafka: `ssync-kafka-${KAFKA_PORT}`, mongo: `ssync-mongo-${MONGO_PORT}` };
+  const record = (key) => {
+    const prev = readJson(P.docker) || {};
+    fs.writeFileSync(P.docker, JSON.stringify({ ...prev, [key]: names[key] }, null, 2));
+  };
   const result = {};
 
   if (dockerRunning(names.kafka)) result.kafka = { state: 'reused', container: names.kafka };
@@ -767,9 +799,10 @@ async function startDocker({ timeoutMs }) {
   } else {
     run('docker', ['rm', '-f', names.kafka]);
     const t0 = Date.now();
+    log(`starting ${KAFKA_IMAGE} as ${names.kafka} ...`);
     // The broker listens on the same port number inside the container as on the host, so the advertised
     // 127.0.0.1:<port> also reaches it from inside (inter-broker traffic to itself).
-    const c = await new GenericContainer(KAFKA_IMAGE)
+    const c = await new LoopbackContainer(KAFKA_IMAGE)
       .withName(names.kafka)
       .withExposedPorts({ container: KAFKA_PORT, host: KAFKA_PORT })
       .withEnvironment({
@@ -789,12 +822,16 @@ async function startDocker({ timeoutMs }) {
         KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
         KAFKA_HEAP_OPTS: '-Xms256m -Xmx1g',
       })
-      .withWaitStrategy(Wait.forListeningPorts())
+      .withWaitStrategy(protocolWait('Kafka', () => kafkaDescribe(KAFKA_BROKERS_LOCAL)))
       .withStartupTimeout(timeoutMs)
       .start();
-    await waitReady('Kafka', () => kafkaDescribe(KAFKA_BROKERS_LOCAL), { timeoutMs });
+    record('kafka');
     await kafkaWarmup(KAFKA_BROKERS_LOCAL);
-    result.kafka = { state: 'started', container: c.getId().slice(0, 12), startMs: Date.now() - t0 };
+    result.kafka = {
+      state: 'started',
+      container: `${names.kafka} ${c.getId().slice(0, 12)}`,
+      startMs: Date.now() - t0,
+    };
   }
 
   if (dockerRunning(names.mongo)) result.mongo = { state: 'reused', container: names.mongo };
@@ -803,29 +840,19 @@ async function startDocker({ timeoutMs }) {
   } else {
     run('docker', ['rm', '-f', names.mongo]);
     const t0 = Date.now();
-    const c = await new GenericContainer(MONGO_IMAGE)
+    log(`starting ${MONGO_IMAGE} as ${names.mongo} ...`);
+    const c = await new LoopbackContainer(MONGO_IMAGE)
       .withName(names.mongo)
       .withExposedPorts({ container: 27017, host: MONGO_PORT })
-      .withWaitStrategy(Wait.forListeningPorts())
+      .withWaitStrategy(protocolWait('MongoDB', () => mongoPing(MONGO_URI_LOCAL)))
       .withStartupTimeout(timeoutMs)
       .start();
-    await waitReady('MongoDB', () => mongoPing(MONGO_URI_LOCAL), { timeoutMs });
-    result.mongo = { state: 'started', container: c.getId().slice(0, 12), startMs: Date.now() - t0 };
-  }
-  const started = [result.kafka, result.mongo].filter((r) => r.state === 'started').length > 0;
-  if (started || !fs.existsSync(P.docker)) {
-    const prev = readJson(P.docker) || {};
-    fs.writeFileSync(
-      P.docker,
-      JSON.stringify(
-        {
-          kafka: result.kafka.state === 'foreign' ? prev.kafka : names.kafka,
-          mongo: result.mongo.state === 'foreign' ? prev.mongo : names.mongo,
-        },
-        null,
-        2,
-      ),
-    );
+    record('mongo');
+    result.mongo = {
+      state: 'started',
+      container: `${names.mongo} ${c.getId().slice(0, 12)}`,
+      startMs: Date.now() - t0,
+    };
   }
   return result;
 }
@@ -948,6 +975,7 @@ async function stopAll() {
   const docker = readJson(P.docker);
   if (docker) {
     for (const name of [docker.kafka, docker.mongo].filter(Boolean)) {
+      run('docker', ['stop', '--time', '30', name], { timeout: 60000 }); // SIGTERM, SIGKILL after 30 s
       const r = run('docker', ['rm', '-f', '-v', name], { timeout: 60000 });
       if (r.ok) {
         log(`removed container ${name}`);
@@ -982,7 +1010,8 @@ async function status() {
   const env = infraEnv();
   const rows = [];
   let allOk = true;
-  const check = async (what, pidFile, marker, probe, endpoint) => {
+  const docker = readJson(P.docker) || {};
+  const check = async (what, pidFile, marker, probe, endpoint, container) => {
     const pid = readPid(pidFile);
     const mine = ours(pid, marker);
     let answer;
@@ -994,7 +1023,11 @@ async function status() {
       rows.push(`${what.padEnd(9)} ${endpoint}  NOT answering (${e.message.split('\n')[0]})`);
     }
     if (answer) {
-      const own = mine ? `pid ${pid}, RSS ${rssMiB(pid) ?? '?'} MiB` : 'not started by this checkout';
+      const own = mine
+        ? `pid ${pid}, RSS ${rssMiB(pid) ?? '?'} MiB`
+        : container && dockerRunning(container)
+          ? `container ${container}`
+          : 'not started by this checkout';
       rows.push(`${what.padEnd(9)} ${endpoint}  answering (${answer})  ${own}`);
     } else if (mine)
       rows.push(`${''.padEnd(9)} pid ${pid} is running; see ${rel(pidFile.replace(/\.pid$/, '.log'))}`);
@@ -1008,6 +1041,7 @@ async function status() {
       return `cluster ${c.clusterId}, ${c.brokers.length} broker(s)`;
     },
     env.KAFKA_BROKERS,
+    docker.kafka,
   );
   await check(
     'MongoDB',
@@ -1020,9 +1054,8 @@ async function status() {
         : `MongoDB ${p.version}`;
     },
     redact(env.MONGODB_URI),
+    docker.mongo,
   );
-  const docker = readJson(P.docker);
-  if (docker) rows.push(`containers: ${[docker.kafka, docker.mongo].filter(Boolean).join(', ')}`);
   process.stdout.write(`${rows.join('\n')}\n`);
   return allOk;
 }
