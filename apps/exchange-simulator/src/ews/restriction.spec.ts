@@ -1,6 +1,7 @@
 import { parseXml } from '../xml/xml';
 import { Item } from '../store/model';
 import { compileRestriction } from './restriction';
+import { extKey } from './fields';
 
 const T = 'xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"';
 const r = (expr: string): ((it: Item) => boolean) =>
@@ -43,7 +44,11 @@ const task = item('Task', {
 });
 const appt = item('CalendarItem', { Subject: 'Sync', Start: '2030-05-01T10:00:00Z', Location: 'Room 1' }, [
   {
-    key: 'PublicStrings||||CrmId||String',
+    key: extKey({
+      DistinguishedPropertySetId: 'PublicStrings',
+      PropertyName: 'CrmId',
+      PropertyType: 'String',
+    }),
     uri: { DistinguishedPropertySetId: 'PublicStrings', PropertyName: 'CrmId', PropertyType: 'String' },
     value: 'A-1',
   },
