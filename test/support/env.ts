@@ -38,10 +38,14 @@ export function testKafka(ns: TestNamespace): Kafka {
   return new Kafka({ clientId: `test-${ns.prefix}`, brokers: ns.brokers, logLevel: logLevel.NOTHING });
 }
 
-/** Every record of every topic of the namespace, raw bytes of keys, values and headers. */
+/**
+ * Every record of every topic of the namespace: raw bytes of keys, values and headers. By default records of
+ * aborted transactions too (a secret scan must see everything); `committedOnly` reads as the consumers do.
+ */
 export async function readAllTopicBytes(
   ns: TestNamespace,
-): Promise<{ topic: string; value: string; bytes: Buffer }[]> {
+  opts: { committedOnly?: boolean } = {},
+): Promise<{ topic: string; partition: number; offset: string; value: string; bytes: Buffer }[]> {
   const kafka = testKafka(ns);
   const admin = kafka.admin();
   await admin.connect();
@@ -51,10 +55,10 @@ export async function readAllTopicBytes(
     for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${p.partition}`, Number(p.high));
   }
   await admin.disconnect();
-  const out: { topic: string; value: string; bytes: Buffer }[] = [];
+  const out: { topic: string; partition: number; offset: string; value: string; bytes: Buffer }[] = [];
   const consumer = kafka.consumer({
     groupId: `${ns.prefix}.scan.${randomBytes(4).toString('hex')}`,
-    readUncommitted: true,
+    readUncommitted: !opts.committedOnly,
   });
   const seen = new Map<string, number>();
   await consumer.connect();
@@ -69,10 +73,16 @@ export async function readAllTopicBytes(
     check();
   });
   await consumer.run({
-    eachMessage: async ({ topic, message }) => {
+    eachMessage: async ({ topic, partition, message }) => {
       const parts = [message.key ?? Buffer.alloc(0), message.value ?? Buffer.alloc(0)];
       for (const v of Object.values(message.headers ?? {})) if (Buffer.isBuffer(v)) parts.push(v);
-      out.push({ topic, value: message.value?.toString('utf8') ?? '', bytes: Buffer.concat(parts) });
+      out.push({
+        topic,
+        partition,
+        offset: message.offset,
+        value: message.value?.toString('utf8') ?? '',
+        bytes: Buffer.concat(parts),
+      });
       await Promise.resolve();
     },
   });
