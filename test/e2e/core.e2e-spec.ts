@@ -169,7 +169,7 @@ describe('ssync processes end to end', () => {
     const oldApi = api;
     await api.kill9();
     const outcomes = await Promise.all(inFlight);
-    const confirmed = outcomes.filter((o) => o.status === 200).map((o) => o.body.version as number);
+    const confirmed = outcomes.filter((o) => o.status === 200).map((o) => (o.body?.version as number));
 
     api = new AppProcess('api', 'apps/api/src/main.js', env()).start();
     apps[0] = api;

@@ -1,0 +1,100 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { loadInfra, repoRoot, withDatabase } from '../scripts/lib/infra';
+
+export interface BenchEnv {
+  brokers: string;
+  mongoUri: string;
+  prefix: string;
+  env: Record<string, string>;
+}
+
+/** Real infrastructure (started or reused) and a namespace of topics and a database for this run. */
+export async function benchEnv(name: string): Promise<BenchEnv> {
+  const infra = await loadInfra();
+  const { kafkaBrokers, mongoUri } = await infra.ensureInfra({
+    log: (m) => process.stderr.write(`[infra] ${m}\n`),
+    timeoutMs: 600000,
+  });
+  const suffix = randomBytes(3).toString('hex');
+  const prefix = `bench-${name}-${suffix}`;
+  const db = withDatabase(mongoUri, `bench_${name}_${suffix}`);
+  return {
+    brokers: kafkaBrokers,
+    mongoUri: db,
+    prefix,
+    env: { KAFKA_BROKERS: kafkaBrokers, MONGODB_URI: db, SSYNC_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export function startApp(entry: string, env: Record<string, string>): ChildProcess {
+  const proc = spawn(process.execPath, [path.join(repoRoot(), 'dist', entry)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return proc;
+}
+
+export async function waitHttp(url: string, timeoutMs = 120000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not ready`);
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Runs `task` `total` times with `concurrency` in flight; returns per-call latencies (ms) and the wall time. */
+export async function load(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<{ latencies: number[]; seconds: number; errors: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const s = process.hrtime.bigint();
+        try {
+          await task(i);
+        } catch {
+          errors += 1;
+        }
+        latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
+      }
+    }),
+  );
+  return {
+    latencies: latencies.sort((a, b) => a - b),
+    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+    errors,
+  };
+}
