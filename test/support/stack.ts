@@ -5,13 +5,15 @@ import { createKafka } from '@ssync/messaging';
 import { ReadModels } from '@ssync/read-models';
 import { bootstrapApi } from '../../apps/api/src/bootstrap';
 import { ProjectorService } from '../../apps/projector/src/projector.service';
+import { MailboxOwner } from '../../apps/sync-worker/src/mailbox-owner';
 import { TestNamespace } from './env';
 
-/** The API and a projector in this process, on the namespace's topics and database. */
+/** The API, a projector and a sync worker's mailbox owner in this process, on the namespace's topics and database. */
 export interface InProcessStack {
   app: INestApplication;
   url: string;
   projector: ProjectorService;
+  mailboxOwner: MailboxOwner;
   projectorConnection: Connection;
   stop(): Promise<void>;
 }
@@ -21,7 +23,7 @@ export async function startInProcessStack(
   extraEnv: Record<string, string> = {},
 ): Promise<InProcessStack> {
   const env = { ...process.env, ...ns.env, PORT: '0', ...extraEnv };
-  const app = await bootstrapApi(loadApiConfig(env));
+  const app = await bootstrapApi(loadApiConfig(env), env);
   const core = loadCoreConfig(env, 'projector');
   const projectorConnection = await mongoose.createConnection(core.mongo.uri).asPromise();
   const projector = new ProjectorService(
@@ -32,13 +34,21 @@ export async function startInProcessStack(
     200,
   );
   await projector.start();
+  const workerConfig = loadCoreConfig(env, 'sync-worker');
+  const mailboxOwner = new MailboxOwner(
+    createKafka({ brokers: workerConfig.kafka.brokers, clientId: 'test-sync-worker' }),
+    workerConfig,
+  );
+  await mailboxOwner.start();
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
     app,
     url,
     projector,
+    mailboxOwner,
     projectorConnection,
     async stop() {
+      await mailboxOwner.stop();
       await projector.stop();
       await projectorConnection.close();
       await app.close();

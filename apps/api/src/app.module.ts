@@ -2,28 +2,50 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ApiConfig } from '@ssync/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { SecretsModule } from '@ssync/security';
+import { AuthModule, SecretsModule, provideGlobalAuthGuard } from '@ssync/security';
 import { AuditController } from './audit/audit.controller';
 import { HealthController } from './health/health.controller';
 import { ApiExceptionFilter } from './http/errors';
 import { AggregateOwnerService } from './infrastructure/aggregate-owner.service';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
+import { BulkJobsService } from './jobs/bulk-jobs.service';
+import { JobRunnerService } from './jobs/job-runner.service';
+import { JobsController } from './jobs/jobs.controller';
+import { MailboxService } from './mailboxes/mailbox.service';
+import { MailboxesController } from './mailboxes/mailboxes.controller';
+import { OrganizationSettingsController, OrganizationSettingsService } from './organization/organization';
 import { PROFILE_COMMAND_HANDLERS } from './profiles/profile.commands';
 import { PROFILE_QUERY_HANDLERS } from './profiles/profile.queries';
 import { ProfilesController } from './profiles/profiles.controller';
 
 @Module({
   imports: [CqrsModule.forRoot(), SecretsModule],
-  controllers: [ProfilesController, AuditController, HealthController],
+  controllers: [
+    ProfilesController,
+    OrganizationSettingsController,
+    MailboxesController,
+    JobsController,
+    AuditController,
+    HealthController,
+  ],
   providers: [
     AggregateOwnerService,
+    OrganizationSettingsService,
+    MailboxService,
+    BulkJobsService,
+    JobRunnerService,
     ...PROFILE_COMMAND_HANDLERS,
     ...PROFILE_QUERY_HANDLERS,
+    // Every route needs a bearer token unless marked @Public() (SPEC M-7).
+    provideGlobalAuthGuard(),
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
   ],
 })
 export class AppModule {
-  static register(config: ApiConfig): DynamicModule {
-    return { module: AppModule, imports: [InfrastructureModule.register(config)] };
+  static register(config: ApiConfig, env: NodeJS.ProcessEnv = process.env): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [InfrastructureModule.register(config), AuthModule.forRoot({ env })],
+    };
   }
 }

@@ -11,12 +11,15 @@ import { apiValidationPipe } from './http/validation';
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Builds and starts the API; used by main.ts and by tests that run it in-process. */
-export async function bootstrapApi(config: ApiConfig = loadApiConfig()): Promise<INestApplication> {
+export async function bootstrapApi(
+  config: ApiConfig = loadApiConfig(),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<INestApplication> {
   const httpsOptions =
     config.http.tlsCertFile && config.http.tlsKeyFile
       ? { cert: readFileSync(config.http.tlsCertFile), key: readFileSync(config.http.tlsKeyFile) }
       : undefined;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, env), {
     bodyParser: false,
     httpsOptions,
     logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),

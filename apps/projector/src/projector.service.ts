@@ -5,7 +5,13 @@ import { CoreConfig } from '@ssync/common';
 import { AggregateType, EventConsumer, aggregateTopics } from '@ssync/messaging';
 import { ProjectionPointer, ReadModels, ensurePointer, project, readPointer } from '@ssync/read-models';
 
-export const PROJECTED_AGGREGATES: AggregateType[] = ['profile', 'organization', 'mailbox', 'activity'];
+export const PROJECTED_AGGREGATES: AggregateType[] = [
+  'profile',
+  'organization',
+  'mailbox',
+  'activity',
+  'job',
+];
 
 export function eventTopics(prefix: string): string[] {
   return PROJECTED_AGGREGATES.map((a) => aggregateTopics(prefix, a).events);

@@ -1,14 +1,15 @@
-import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Consumer, Kafka } from 'kafkajs';
+import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
 import { CoreConfig, loadCoreConfig } from '@ssync/common';
-import { aggregateTopics, createKafka, ensureTopics, topicSpecs } from '@ssync/messaging';
+import { createKafka, ensureTopics, topicSpecs } from '@ssync/messaging';
+import { MailboxOwner } from './mailbox-owner';
 
 const CONFIG = Symbol('CONFIG');
 const KAFKA = Symbol('KAFKA');
 
 /**
- * The sync workers are one consumer group over the mailbox partitions (ARCHITECTURE invariant 4). For now a
- * worker only owns partitions and reports what it owns; mailbox work arrives with issues #3 and #5.
+ * The sync workers are one consumer group over the mailbox partitions (ARCHITECTURE invariant 4): each owns its
+ * share of mailbox commands. Polling, sending and Test & Enable execution arrive with later issues.
  */
 @Module({
   providers: [
@@ -31,31 +32,21 @@ const KAFKA = Symbol('KAFKA');
         return kafka;
       },
     },
+    {
+      provide: MailboxOwner,
+      inject: [KAFKA, CONFIG],
+      useFactory: (kafka: Kafka, config: CoreConfig) => new MailboxOwner(kafka, config),
+    },
   ],
 })
 export class SyncWorkerModule implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('SyncWorker');
-  private consumer: Consumer | null = null;
-
-  constructor(
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(CONFIG) private readonly config: CoreConfig,
-  ) {}
+  constructor(@Inject(MailboxOwner) private readonly owner: MailboxOwner) {}
 
   async onModuleInit(): Promise<void> {
-    const topic = aggregateTopics(this.config.kafka.topicPrefix, 'mailbox').commands;
-    const consumer = this.kafka.consumer({ groupId: `${this.config.kafka.topicPrefix}.sync-workers` });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const mine = payload.memberAssignment[topic] ?? [];
-      this.logger.log(`${this.config.instanceId} owns mailbox partitions [${mine.join(', ')}]`);
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatch: async () => Promise.resolve() });
+    await this.owner.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.owner.stop();
   }
 }

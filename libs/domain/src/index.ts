@@ -4,3 +4,4 @@ export * from './shared/facts';
 export * from './profile';
 export * from './organization';
 export * from './mailbox';
+export * from './job';

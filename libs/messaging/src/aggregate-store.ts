@@ -26,6 +26,8 @@ const RECENT_COMMANDS_KEPT = 64;
 export class AggregateStore<S> {
   private readonly logger: Logger;
   private readonly aggregates = new Map<string, AggregateSnapshot<S>>();
+  /** The partition each aggregate's events live in (its owner is that partition's owner). */
+  private readonly partitions = new Map<string, number>();
   /** Last offset the follower consumed per partition (control records included). */
   private readonly positions = new Map<number, bigint>();
   private readonly waiters = new Set<{ partition: number; target: bigint; resolve: () => void }>();
@@ -51,8 +53,18 @@ export class AggregateStore<S> {
     return this.aggregates.size;
   }
 
+  /** Every aggregate known so far, with its snapshot. */
+  entries(): IterableIterator<[string, AggregateSnapshot<S>]> {
+    return this.aggregates.entries();
+  }
+
+  partitionOf(aggregateId: string): number | undefined {
+    return this.partitions.get(aggregateId);
+  }
+
   /** Applies an event if it is the next one of its aggregate; older ones are ignored, gaps are reported. */
-  apply(envelope: EventEnvelope): void {
+  apply(envelope: EventEnvelope, partition?: number): void {
+    if (partition !== undefined) this.partitions.set(envelope.aggregateId, partition);
     const current = this.get(envelope.aggregateId);
     if (envelope.sequence <= current.version) return;
     if (envelope.sequence !== current.version + 1) {
@@ -91,7 +103,7 @@ export class AggregateStore<S> {
       eachBatch: async ({ batch, heartbeat }) => {
         for (const message of batch.messages) {
           const envelope = decodeEvent(message.value);
-          if (envelope) this.apply(envelope);
+          if (envelope) this.apply(envelope, batch.partition);
         }
         await heartbeat();
       },

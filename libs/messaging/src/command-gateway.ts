@@ -98,43 +98,68 @@ export class KafkaCommandGateway {
   }
 
   async send<C, S = unknown>(request: SendCommand<C>): Promise<CommandResult<S>> {
+    const [outcome] = await this.sendBatch<C, S>([request]);
+    return outcome!;
+  }
+
+  /**
+   * Publishes many commands in one produce request (bulk jobs: one round trip for hundreds of commands) and
+   * returns one promise per command, settled by its result or its timeout.
+   */
+  async sendBatch<C, S = unknown>(requests: SendCommand<C>[]): Promise<Promise<CommandResult<S>>[]> {
     if (!this.producer || !this.ready) throw new Error('command bus is not started');
-    const commandId = request.commandId ?? randomUUID();
-    const envelope: CommandEnvelope<C> = {
-      commandId,
-      type: request.type,
-      aggregateType: request.aggregateType,
-      aggregateId: request.aggregateId,
-      orgId: this.options.orgId,
-      actor: request.actor,
-      issuedAt: request.issuedAt ?? new Date().toISOString(),
-      correlationId: request.correlationId ?? commandId,
-      replyTo: this.options.instanceId,
-      ...(request.expectedVersion !== undefined ? { expectedVersion: request.expectedVersion } : {}),
-      command: request.command,
-    };
-    const outcome = new Promise<CommandResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(commandId);
-        reject(new CommandTimeoutError(commandId, this.options.timeoutMs));
-      }, this.options.timeoutMs);
-      this.pending.set(commandId, { resolve, reject, timer });
+    const envelopes: CommandEnvelope<C>[] = requests.map((request) => {
+      const commandId = request.commandId ?? randomUUID();
+      return {
+        commandId,
+        type: request.type,
+        aggregateType: request.aggregateType,
+        aggregateId: request.aggregateId,
+        orgId: this.options.orgId,
+        actor: request.actor,
+        issuedAt: request.issuedAt ?? new Date().toISOString(),
+        correlationId: request.correlationId ?? commandId,
+        replyTo: this.options.instanceId,
+        ...(request.expectedVersion !== undefined ? { expectedVersion: request.expectedVersion } : {}),
+        command: request.command,
+      };
     });
+    const outcomes = envelopes.map(
+      (envelope) =>
+        new Promise<CommandResult>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            this.pending.delete(envelope.commandId);
+            reject(new CommandTimeoutError(envelope.commandId, this.options.timeoutMs));
+          }, this.options.timeoutMs);
+          this.pending.set(envelope.commandId, { resolve, reject, timer });
+        }),
+    );
+    const byTopic = new Map<string, CommandEnvelope<C>[]>();
+    for (const e of envelopes) {
+      const topic = aggregateTopics(this.options.topicPrefix, e.aggregateType).commands;
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), e]);
+    }
     try {
-      await this.producer.send({
-        topic: aggregateTopics(this.options.topicPrefix, request.aggregateType).commands,
+      await this.producer.sendBatch({
         acks: -1,
-        messages: [
-          { key: request.aggregateId, value: JSON.stringify(envelope), headers: { type: request.type } },
-        ],
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((e) => ({
+            key: e.aggregateId,
+            value: JSON.stringify(e),
+            headers: { type: e.type },
+          })),
+        })),
       });
     } catch (error) {
-      const waiter = this.pending.get(commandId);
-      if (waiter) clearTimeout(waiter.timer);
-      this.pending.delete(commandId);
+      for (const e of envelopes) {
+        const waiter = this.pending.get(e.commandId);
+        if (waiter) clearTimeout(waiter.timer);
+        this.pending.delete(e.commandId);
+      }
       throw error;
     }
-    return outcome as Promise<CommandResult<S>>;
+    return outcomes as Promise<CommandResult<S>>[];
   }
 
   async stop(): Promise<void> {

@@ -20,6 +20,8 @@ export interface AggregateDefinition<C, E extends { type: string; data: unknown 
   evolve(state: S, event: E): S;
   /** Maps a refusal thrown by `decide` to a failure; anything else is a bug and is rethrown. */
   toFailure(error: unknown): CommandFailure | null;
+  /** What the caller gets as `state` in the result (default: the whole state); keeps large states off the wire. */
+  resultState?(state: S): unknown;
 }
 
 export interface CommandProcessorOptions {
@@ -149,7 +151,9 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     const offsets = await this.admin!.fetchTopicOffsets(this.topics.events);
     const mine = offsets.find((o) => o.partition === partition);
     if (mine) await this.store.waitUntilCaughtUp(partition, BigInt(mine.low), BigInt(mine.high));
-    this.logger.debug(`writer of ${this.topics.events}[${partition}] ready`);
+    this.logger.debug(
+      `writer of ${this.topics.events}[${partition}] ready at ${mine?.low}..${mine?.high}, store has ${this.store.size()} aggregate(s)`,
+    );
     return { producer };
   }
 
@@ -194,6 +198,9 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       }
     }
     const lastOffset = messages[messages.length - 1]!.offset;
+    this.logger.debug(
+      `p${partition} offsets ${messages[0]!.offset}..${lastOffset}: ${events.length} event(s) ${events.map((e) => `${e.aggregateId.slice(0, 8)}#${e.sequence}<${e.causationId.slice(0, 8)}`).join(' ')}`,
+    );
     const txn = await owner.producer.transaction();
     try {
       if (events.length > 0) {
@@ -229,7 +236,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       this.dropOwner(partition);
       throw error;
     }
-    for (const e of events) this.store.apply(e);
+    for (const e of events) this.store.apply(e, partition);
   }
 
   private decideOne(
@@ -254,6 +261,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       aggregateType: this.definition.aggregateType,
       aggregateId: id,
     };
+    const shown = (s: S): S => (this.definition.resultState ? (this.definition.resultState(s) as S) : s);
     const refuse = (error: CommandFailure) => ({
       events: [],
       result: {
@@ -261,7 +269,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
         accepted: false,
         duplicate: false,
         version: snapshot.version,
-        state: snapshot.state,
+        state: shown(snapshot.state),
         events: [],
         error,
       },
@@ -274,7 +282,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
           accepted: true,
           duplicate: true,
           version: snapshot.version,
-          state: snapshot.state,
+          state: shown(snapshot.state),
           events: [],
           error: null,
         },
@@ -332,7 +340,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
         accepted: true,
         duplicate: false,
         version,
-        state,
+        state: shown(state),
         events: envelopes.map((e) => ({ type: e.type, sequence: e.sequence, eventId: e.eventId })),
         error: null,
       },

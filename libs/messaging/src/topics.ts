@@ -19,15 +19,17 @@ export function resultsTopic(prefix: string): string {
  * aggregate's commands and events share a partition number and one owner.
  */
 export function topicSpecs(prefix: string, partitions: number, replicationFactor: number): ITopicConfig[] {
-  const aggregates: AggregateType[] = ['profile', 'organization', 'mailbox', 'activity'];
+  const aggregates: AggregateType[] = ['profile', 'organization', 'mailbox', 'activity', 'job'];
   const specs: ITopicConfig[] = [];
   for (const aggregate of aggregates) {
     const t = aggregateTopics(prefix, aggregate);
+    // A bulk job's start names up to 10,000 mailbox ids (~400 KB): job records may exceed the 1 MB default.
+    const large = aggregate === 'job' ? [{ name: 'max.message.bytes', value: String(16 * 1024 * 1024) }] : [];
     specs.push({
       topic: t.commands,
       numPartitions: partitions,
       replicationFactor,
-      configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) }],
+      configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) }, ...large],
     });
     // The event log is the source of truth: kept forever.
     specs.push({
@@ -37,6 +39,7 @@ export function topicSpecs(prefix: string, partitions: number, replicationFactor
       configEntries: [
         { name: 'retention.ms', value: '-1' },
         { name: 'retention.bytes', value: '-1' },
+        ...large,
       ],
     });
   }

@@ -6,3 +6,7 @@ export * from './projection/mongo-errors';
 export * from './profiles/profile-view';
 export * from './profiles/profile.schema';
 export * from './audit/audit.schema';
+export * from './mailboxes/mailbox-view';
+export * from './mailboxes/mailbox.schema';
+export * from './organization/organization-settings.schema';
+export * from './jobs/job.schema';

@@ -1,15 +1,32 @@
 import { Connection, Model } from 'mongoose';
 import { canonicalJson, sha256 } from '@ssync/common';
 import { AuditDocument, auditSchema } from './audit/audit.schema';
+import { JobDocument, JobResultDocument, jobResultSchema, jobSchema } from './jobs/job.schema';
+import { MailboxDocument, mailboxSchema } from './mailboxes/mailbox.schema';
+import {
+  OrganizationSettingsDocument,
+  organizationSettingsSchema,
+} from './organization/organization-settings.schema';
 import { ProfileDocument, profileSchema } from './profiles/profile.schema';
 import { collectionName } from './projection/versions';
 
-export const READ_MODEL_BASES = ['profiles', 'audit_events'] as const;
+export const READ_MODEL_BASES = [
+  'profiles',
+  'audit_events',
+  'mailboxes',
+  'organization_settings',
+  'jobs',
+  'job_results',
+] as const;
 
 export interface VersionedModels {
   version: number;
   profiles: Model<ProfileDocument>;
   audit: Model<AuditDocument>;
+  mailboxes: Model<MailboxDocument>;
+  organizationSettings: Model<OrganizationSettingsDocument>;
+  jobs: Model<JobDocument>;
+  jobResults: Model<JobResultDocument>;
 }
 
 /** Mongoose models bound to one version's collections. */
@@ -33,6 +50,26 @@ export class ReadModels {
           auditSchema,
           collectionName('audit_events', version),
         ),
+        mailboxes: this.connection.model<MailboxDocument>(
+          `Mailbox_v${version}`,
+          mailboxSchema,
+          collectionName('mailboxes', version),
+        ),
+        organizationSettings: this.connection.model<OrganizationSettingsDocument>(
+          `OrganizationSettings_v${version}`,
+          organizationSettingsSchema,
+          collectionName('organization_settings', version),
+        ),
+        jobs: this.connection.model<JobDocument>(
+          `Job_v${version}`,
+          jobSchema,
+          collectionName('jobs', version),
+        ),
+        jobResults: this.connection.model<JobResultDocument>(
+          `JobResult_v${version}`,
+          jobResultSchema,
+          collectionName('job_results', version),
+        ),
       };
       this.cache.set(version, models);
     }
@@ -41,7 +78,9 @@ export class ReadModels {
 
   async ensureIndexes(version: number): Promise<void> {
     const m = this.at(version);
-    await Promise.all([m.profiles.createIndexes(), m.audit.createIndexes()]);
+    // One after the other: FerretDB serializes DDL on its SQLite backend anyway.
+    for (const model of [m.profiles, m.audit, m.mailboxes, m.organizationSettings, m.jobs, m.jobResults])
+      await model.createIndexes();
   }
 
   async drop(version: number): Promise<void> {

@@ -2,10 +2,12 @@ import { Controller, Get, HttpException, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Connection } from 'mongoose';
 import { KafkaCommandGateway } from '@ssync/messaging';
+import { Public } from '@ssync/security';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { MONGO_CONNECTION } from '../infrastructure/tokens';
 
 @ApiExcludeController()
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -31,7 +33,7 @@ export class HealthController {
     }
     const checks = {
       kafkaCommandGateway: this.gateway.isReady(),
-      profileCommandProcessor: this.owners.isReady(),
+      commandProcessors: this.owners.isReady(),
       mongodb: mongo,
     };
     if (!Object.values(checks).every(Boolean)) throw new HttpException({ status: 'starting', checks }, 503);

@@ -3,9 +3,17 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { createHash, randomUUID } from 'node:crypto';
 import { ProfileCommand, ProfileSettingsPatch, ProfileState } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
-import { ProfileView, profileViewFromState } from '@ssync/read-models';
+import {
+  ActiveVersion,
+  MailboxDocument,
+  ProfileView,
+  ReadModels,
+  profileViewFromState,
+} from '@ssync/read-models';
 import { SecretBox } from '@ssync/security';
-import { CommandRefused } from '../http/errors';
+import { CommandRefused, ValidationFailed } from '../http/errors';
+import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
+import { BulkJobsService } from '../jobs/bulk-jobs.service';
 
 /** Input as the API received it, plain-text secrets included; they are sealed before anything leaves. */
 export type ProfileInput = Record<string, unknown> & {
@@ -16,6 +24,8 @@ export type ProfileInput = Record<string, unknown> & {
 export interface ProfileOutcome {
   view: ProfileView;
   duplicate: boolean;
+  /** P-14: the job moving the profile's mailboxes to another profile, when one was started. */
+  reassignmentJobId?: string;
 }
 
 export class CreateProfile {
@@ -143,18 +153,54 @@ export class DeactivateProfileHandler
   extends ProfileHandler
   implements ICommandHandler<DeactivateProfile, ProfileOutcome>
 {
-  execute({ actor, profileId, reassignMailboxesTo }: DeactivateProfile): Promise<ProfileOutcome> {
-    // Mailboxes arrive with issue #3; until then no profile has any.
+  constructor(
+    gateway: KafkaCommandGateway,
+    @Inject(SecretBox) secrets: SecretBox,
+    private readonly owners: AggregateOwnerService,
+    private readonly readModels: ReadModels,
+    private readonly active: ActiveVersion,
+    private readonly bulk: BulkJobsService,
+  ) {
+    super(gateway, secrets);
+  }
+
+  /**
+   * P-14: the profile's active mailboxes (from the mailbox status view) must go somewhere. With a target, the
+   * profile is deactivated first — from then on no mailbox can be assigned to it — and a ReassignProfile job moves
+   * every mailbox still on it (each move is conditional on the mailbox still being there, so repeats are no-ops).
+   */
+  async execute({ actor, profileId, reassignMailboxesTo }: DeactivateProfile): Promise<ProfileOutcome> {
+    const models = this.readModels.at(await this.active.get());
+    const mailboxIds = (
+      await models.mailboxes
+        .find({ serverProfileId: profileId, status: 'Active' }, { _id: 1 })
+        .lean<Pick<MailboxDocument, '_id'>[]>()
+        .exec()
+    ).map((d) => d._id);
+    if (reassignMailboxesTo !== null && reassignMailboxesTo !== profileId && mailboxIds.length > 0) {
+      const target = this.owners.profileStore.get(reassignMailboxesTo).state;
+      if (target.status !== 'Active')
+        throw new ValidationFailed([
+          {
+            field: 'reassignMailboxesTo',
+            rule: target.status === 'None' ? 'profileExists' : 'profileActive',
+            message: `email server profile ${reassignMailboxesTo} ${target.status === 'None' ? 'does not exist' : 'is deactivated'}`,
+          },
+        ]);
+    }
     const command: ProfileCommand = {
       type: 'DeactivateProfile',
       commandId: randomUUID(),
       actor,
       issuedAt: new Date().toISOString(),
       profileId,
-      associatedMailboxCount: 0,
+      associatedMailboxCount: mailboxIds.length,
       reassignMailboxesTo,
     };
-    return this.run(actor, profileId, command);
+    const outcome = await this.run(actor, profileId, command);
+    if (outcome.duplicate || mailboxIds.length === 0 || reassignMailboxesTo === null) return outcome;
+    const jobId = await this.bulk.reassign(actor, mailboxIds, profileId, reassignMailboxesTo);
+    return { ...outcome, reassignmentJobId: jobId };
   }
 }
 

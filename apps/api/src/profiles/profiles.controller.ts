@@ -17,7 +17,9 @@ import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { ApiConfig } from '@ssync/common';
 import { ProfileView } from '@ssync/read-models';
+import { Privilege, RequirePrivileges } from '@ssync/security';
 import { ValidationFailed } from '../http/errors';
+import { requireAnyPrivilege } from '../http/privileges';
 import { actorOf, checkId, versionHeader } from '../http/request-context';
 import { API_CONFIG } from '../infrastructure/tokens';
 import { CreateProfileDto, DeactivateProfileDto, ListProfilesQuery, UpdateProfileDto } from './profile.dto';
@@ -63,10 +65,15 @@ export class ProfilesController {
   private respond(res: Response, outcome: ProfileOutcome): ProfileView {
     res.setHeader('ETag', `"${outcome.view.version}"`);
     if (outcome.duplicate) res.setHeader('Idempotent-Replayed', 'true');
+    if (outcome.reassignmentJobId) {
+      res.setHeader('Ssync-Job-Id', outcome.reassignmentJobId);
+      return { ...outcome.view, reassignmentJobId: outcome.reassignmentJobId } as ProfileView;
+    }
     return outcome.view;
   }
 
   @Post()
+  @RequirePrivileges(Privilege.ProfileAdmin)
   @ApiOperation({ summary: 'Create an Exchange email server profile' })
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -94,7 +101,11 @@ export class ProfilesController {
 
   @Get()
   @ApiOperation({ summary: 'List profiles (filter, cursor paging)' })
-  list(@Query() query: ListProfilesQuery): Promise<{ items: ProfileView[]; nextCursor: string | null }> {
+  list(
+    @Req() req: Request,
+    @Query() query: ListProfilesQuery,
+  ): Promise<{ items: ProfileView[]; nextCursor: string | null }> {
+    requireAnyPrivilege(req, Privilege.ProfileAdmin, Privilege.MailboxRead);
     return this.queries.execute(new ListProfiles(query));
   }
 
@@ -105,10 +116,12 @@ export class ProfilesController {
     description: 'Wait (≤5 s) until the read model has at least this version',
   })
   async get(
+    @Req() req: Request,
     @Param('id') id: string,
     @Res({ passthrough: true }) res: Response,
     @Headers('x-min-version') minVersion?: string,
   ): Promise<ProfileView> {
+    requireAnyPrivilege(req, Privilege.ProfileAdmin, Privilege.MailboxRead);
     const view = await this.queries.execute<GetProfile, ProfileView>(
       new GetProfile(checkId('id', id), versionHeader('X-Min-Version', minVersion)),
     );
@@ -117,6 +130,7 @@ export class ProfilesController {
   }
 
   @Patch(':id')
+  @RequirePrivileges(Privilege.ProfileAdmin)
   @ApiOperation({ summary: 'Change some settings of a profile' })
   @ApiHeader({
     name: 'If-Match',
@@ -139,6 +153,7 @@ export class ProfilesController {
 
   @Post(':id/deactivate')
   @HttpCode(200)
+  @RequirePrivileges(Privilege.ProfileAdmin)
   @ApiOperation({ summary: 'Deactivate a profile (P-14: say where its mailboxes go)' })
   async deactivate(
     @Req() req: Request,
@@ -155,6 +170,7 @@ export class ProfilesController {
 
   @Post(':id/activate')
   @HttpCode(200)
+  @RequirePrivileges(Privilege.ProfileAdmin)
   async activate(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,

@@ -1,0 +1,18 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Privilege, RequirePrivileges } from '@ssync/security';
+import { checkId } from '../http/request-context';
+import { BulkJobsService, JobView } from './bulk-jobs.service';
+
+@ApiTags('jobs')
+@Controller('api/v1/jobs')
+export class JobsController {
+  constructor(private readonly jobs: BulkJobsService) {}
+
+  @Get(':id')
+  @RequirePrivileges(Privilege.MailboxRead)
+  @ApiOperation({ summary: 'A bulk job: progress and a result per mailbox' })
+  get(@Param('id') id: string): Promise<JobView> {
+    return this.jobs.get(checkId('id', id));
+  }
+}

@@ -1,0 +1,200 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Request, Response } from 'express';
+import { ApiConfig } from '@ssync/common';
+import { MailboxView } from '@ssync/read-models';
+import { Privilege, RequirePrivileges } from '@ssync/security';
+import { ValidationFailed } from '../http/errors';
+import { requirePrivileges } from '../http/privileges';
+import { actorOf, checkId, versionHeader } from '../http/request-context';
+import { API_CONFIG } from '../infrastructure/tokens';
+import { ApplyDefaultSettingsDto, BulkEditDto, BulkMailboxesDto } from '../jobs/bulk.dto';
+import { BulkJobsService } from '../jobs/bulk-jobs.service';
+import {
+  ADMIN_FIELDS,
+  ListMailboxesQuery,
+  MailboxCredentialsDto,
+  ProvisionMailboxDto,
+  UpdateMailboxDto,
+} from './mailbox.dto';
+import { MailboxOutcome, MailboxService } from './mailbox.service';
+
+/** M-7: a profile or a delivery method on a mailbox is also an email settings matter. */
+function requireAdminFor(req: Request, body: object): void {
+  const given = ADMIN_FIELDS.filter((f) => (body as Record<string, unknown>)[f] !== undefined);
+  if (given.length > 0) requirePrivileges(req, Privilege.EmailSettingsAdmin);
+}
+
+@ApiTags('mailboxes')
+@Controller('api/v1/mailboxes')
+export class MailboxesController {
+  constructor(
+    private readonly mailboxes: MailboxService,
+    private readonly bulk: BulkJobsService,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  private respond(res: Response, outcome: MailboxOutcome): MailboxView {
+    res.setHeader('ETag', `"${outcome.view.version}"`);
+    if (outcome.duplicate) res.setHeader('Idempotent-Replayed', 'true');
+    return outcome.view;
+  }
+
+  @Post()
+  @RequirePrivileges(Privilege.MailboxWrite)
+  @ApiOperation({ summary: 'Provision a user or queue mailbox (M-1)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  async provision(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Body() body: ProvisionMailboxDto,
+    @Headers('idempotency-key') key?: string,
+  ): Promise<MailboxView> {
+    requireAdminFor(req, body);
+    if (key !== undefined && (key.length < 1 || key.length > 200))
+      throw new ValidationFailed([
+        { field: 'Idempotency-Key', rule: 'length', message: 'must have 1–200 characters' },
+      ]);
+    const outcome = await this.mailboxes.provision(actorOf(req), { ...body }, key);
+    res.status(outcome.duplicate ? 200 : 201);
+    res.setHeader('Location', `/api/v1/mailboxes/${outcome.view.id}`);
+    return this.respond(res, outcome);
+  }
+
+  @Get()
+  @RequirePrivileges(Privilege.MailboxRead)
+  @ApiOperation({ summary: 'Active Mailboxes (M-2): filter, sort, cursor paging' })
+  list(@Query() query: ListMailboxesQuery): Promise<{ items: MailboxView[]; nextCursor: string | null }> {
+    return this.mailboxes.list(query);
+  }
+
+  @Post('apply-default-settings')
+  @HttpCode(202)
+  @RequirePrivileges(Privilege.MailboxWrite, Privilege.EmailSettingsAdmin)
+  @ApiOperation({
+    summary: 'Apply Default Email Settings (M-3), then Test & Enable unless testAndEnable=false',
+  })
+  async applyDefaults(
+    @Req() req: Request,
+    @Body() body: ApplyDefaultSettingsDto,
+  ): Promise<{ jobId: string }> {
+    return {
+      jobId: await this.bulk.applyDefaultSettings(actorOf(req), body.mailboxIds, body.testAndEnable ?? true),
+    };
+  }
+
+  @Post('bulk-edit')
+  @HttpCode(202)
+  @RequirePrivileges(Privilege.MailboxWrite, Privilege.EmailSettingsAdmin)
+  @ApiOperation({ summary: 'Edit — Change Multiple Records (M-4): profile and delivery methods' })
+  async bulkEdit(@Req() req: Request, @Body() body: BulkEditDto): Promise<{ jobId: string }> {
+    return { jobId: await this.bulk.bulkEdit(actorOf(req), body.mailboxIds, { ...body.changes }) };
+  }
+
+  @Post('approve-email')
+  @HttpCode(202)
+  @RequirePrivileges(Privilege.ApproveEmail)
+  @ApiOperation({ summary: 'Approve Email (M-5)' })
+  async approve(@Req() req: Request, @Body() body: BulkMailboxesDto): Promise<{ jobId: string }> {
+    return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'ApproveEmail') };
+  }
+
+  @Post('reject-email')
+  @HttpCode(202)
+  @RequirePrivileges(Privilege.ApproveEmail)
+  @ApiOperation({ summary: 'Reject Email' })
+  async reject(@Req() req: Request, @Body() body: BulkMailboxesDto): Promise<{ jobId: string }> {
+    return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'RejectEmail') };
+  }
+
+  @Post('test-and-enable')
+  @HttpCode(202)
+  @RequirePrivileges(Privilege.MailboxWrite)
+  @ApiOperation({
+    summary: 'Test & Enable Mailboxes (M-6): records the request; the sync worker runs the test',
+  })
+  async testAndEnable(@Req() req: Request, @Body() body: BulkMailboxesDto): Promise<{ jobId: string }> {
+    return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'TestAndEnable') };
+  }
+
+  @Get(':id')
+  @RequirePrivileges(Privilege.MailboxRead)
+  @ApiHeader({ name: 'X-Min-Version', required: false, description: 'Wait (≤5 s) for this version' })
+  async get(
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('x-min-version') minVersion?: string,
+  ): Promise<MailboxView> {
+    const view = await this.mailboxes.get(checkId('id', id), versionHeader('X-Min-Version', minVersion));
+    res.setHeader('ETag', `"${view.version}"`);
+    return view;
+  }
+
+  @Patch(':id')
+  @RequirePrivileges(Privilege.MailboxWrite)
+  @ApiOperation({ summary: 'Change some fields of a mailbox' })
+  @ApiHeader({ name: 'If-Match', required: false })
+  async update(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Param('id') id: string,
+    @Body() body: UpdateMailboxDto,
+    @Headers('if-match') ifMatch?: string,
+  ): Promise<MailboxView> {
+    requireAdminFor(req, body);
+    const outcome = await this.mailboxes.update(
+      actorOf(req),
+      checkId('id', id),
+      { ...body },
+      versionHeader('If-Match', ifMatch),
+    );
+    return this.respond(res, outcome);
+  }
+
+  @Put(':id/credentials')
+  @RequirePrivileges(Privilege.MailboxWrite)
+  @ApiOperation({ summary: 'Mailbox credentials (profiles using credentials specified by a user or queue)' })
+  async credentials(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Param('id') id: string,
+    @Body() body: MailboxCredentialsDto,
+  ): Promise<MailboxView> {
+    // SPEC P-6 applies to every credential entry.
+    if (!req.secure && !this.config.allowCredentialsEntryViaNonSecureChannels)
+      throw new ValidationFailed(
+        ['userName', 'password'].map((field) => ({
+          field,
+          rule: 'secureChannelRequired',
+          message:
+            'credentials can only be entered over HTTPS unless the deployment property AllowCredentialsEntryViaNonSecureChannels is 1',
+        })),
+      );
+    return this.respond(res, await this.mailboxes.setCredentials(actorOf(req), checkId('id', id), body));
+  }
+
+  @Post(':id/deactivate')
+  @HttpCode(200)
+  @RequirePrivileges(Privilege.MailboxWrite)
+  async deactivate(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Param('id') id: string,
+  ): Promise<MailboxView> {
+    return this.respond(res, await this.mailboxes.deactivate(actorOf(req), checkId('id', id)));
+  }
+}

@@ -1,0 +1,160 @@
+import { Body, Controller, Get, Headers, Inject, Injectable, Put, Req, Res } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { ApiConfig } from '@ssync/common';
+import {
+  ACT_DELIVERY_METHODS,
+  ActDeliveryMethod,
+  INCOMING_EMAIL_DELIVERY_METHODS,
+  IncomingEmailDeliveryMethod,
+  OUTGOING_EMAIL_DELIVERY_METHODS,
+  OrganizationCommand,
+  OrganizationEmailSettings,
+  OrganizationState,
+  OutgoingEmailDeliveryMethod,
+  mailboxProfileFacts,
+  organizationEmailSettingsOf,
+} from '@ssync/domain';
+import { KafkaCommandGateway } from '@ssync/messaging';
+import { ActiveVersion, OrganizationSettingsDocument, ReadModels } from '@ssync/read-models';
+import { Privilege, RequirePrivileges } from '@ssync/security';
+import { CommandRefused } from '../http/errors';
+import { actorOf, versionHeader } from '../http/request-context';
+import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
+import { API_CONFIG } from '../infrastructure/tokens';
+
+const Given = () => ValidateIf((_o, v) => v !== undefined);
+
+/** Organization email configuration settings (O-1…O-3); fields not given keep their value. */
+export class OrganizationEmailSettingsDto {
+  @ApiPropertyOptional({ nullable: true, description: 'O-1: the default email server profile' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  defaultServerProfileId?: string | null;
+
+  @ApiPropertyOptional({ enum: INCOMING_EMAIL_DELIVERY_METHODS })
+  @Given()
+  @IsIn(INCOMING_EMAIL_DELIVERY_METHODS, {
+    message: `must be one of ${INCOMING_EMAIL_DELIVERY_METHODS.join(', ')}`,
+  })
+  incomingEmailDeliveryMethod?: IncomingEmailDeliveryMethod;
+
+  @ApiPropertyOptional({ enum: OUTGOING_EMAIL_DELIVERY_METHODS })
+  @Given()
+  @IsIn(OUTGOING_EMAIL_DELIVERY_METHODS, {
+    message: `must be one of ${OUTGOING_EMAIL_DELIVERY_METHODS.join(', ')}`,
+  })
+  outgoingEmailDeliveryMethod?: OutgoingEmailDeliveryMethod;
+
+  @ApiPropertyOptional({ enum: ACT_DELIVERY_METHODS })
+  @Given()
+  @IsIn(ACT_DELIVERY_METHODS, { message: `must be one of ${ACT_DELIVERY_METHODS.join(', ')}` })
+  actDeliveryMethod?: ActDeliveryMethod;
+
+  @ApiPropertyOptional({ default: true })
+  @Given()
+  @IsBoolean()
+  processEmailsOnlyForApprovedUsers?: boolean;
+
+  @ApiPropertyOptional({ default: true })
+  @Given()
+  @IsBoolean()
+  processEmailsOnlyForApprovedQueues?: boolean;
+}
+
+export type OrganizationSettingsView = OrganizationEmailSettings & { version: number };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+@Injectable()
+export class OrganizationSettingsService {
+  constructor(
+    private readonly gateway: KafkaCommandGateway,
+    private readonly owners: AggregateOwnerService,
+    private readonly readModels: ReadModels,
+    private readonly active: ActiveVersion,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  async set(actor: string, changes: OrganizationEmailSettingsDto): Promise<OrganizationSettingsView> {
+    const profileId = changes.defaultServerProfileId;
+    const command: OrganizationCommand = {
+      type: 'SetOrganizationEmailSettings',
+      commandId: randomUUID(),
+      actor,
+      issuedAt: new Date().toISOString(),
+      organizationId: this.config.orgId,
+      changes: { ...changes },
+      ...(typeof profileId === 'string' && profileId.trim() !== ''
+        ? { defaultServerProfile: mailboxProfileFacts(this.owners.profileStore.get(profileId.trim()).state) }
+        : {}),
+    };
+    const result = await this.gateway.send<OrganizationCommand, OrganizationState>({
+      aggregateType: 'organization',
+      aggregateId: this.config.orgId,
+      type: command.type,
+      actor,
+      command,
+      commandId: command.commandId,
+      issuedAt: command.issuedAt,
+    });
+    if (!result.accepted || result.error || !result.state)
+      throw new CommandRefused(result.error ?? { kind: 'malformed', message: 'refused', violations: [] });
+    return { ...organizationEmailSettingsOf(result.state), version: result.version };
+  }
+
+  /** From the read model; with `minVersion`, waits (≤5 s) for it. Version 0: nobody has saved them yet. */
+  async get(minVersion?: number): Promise<OrganizationSettingsView> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const models = this.readModels.at(await this.active.get());
+      const doc = await models.organizationSettings
+        .findById(this.config.orgId)
+        .lean<OrganizationSettingsDocument>()
+        .exec();
+      const version = doc?.version ?? 0;
+      if (minVersion === undefined || version >= minVersion || Date.now() > deadline) {
+        const defaults = organizationEmailSettingsOf({ status: 'Unset' });
+        if (!doc) return { ...defaults, version: 0 };
+        const { _id, updatedAt: _u, updatedBy: _b, version: v, ...settings } = doc;
+        return { ...defaults, ...settings, version: v };
+      }
+      await sleep(25);
+    }
+  }
+}
+
+@ApiTags('organization')
+@Controller('api/v1/organization/email-settings')
+export class OrganizationSettingsController {
+  constructor(private readonly settings: OrganizationSettingsService) {}
+
+  @Get()
+  @RequirePrivileges(Privilege.MailboxRead)
+  @ApiOperation({ summary: 'Organization email configuration settings (O-1…O-3)' })
+  @ApiHeader({ name: 'X-Min-Version', required: false })
+  async get(
+    @Res({ passthrough: true }) res: Response,
+    @Headers('x-min-version') minVersion?: string,
+  ): Promise<OrganizationSettingsView> {
+    const view = await this.settings.get(versionHeader('X-Min-Version', minVersion));
+    res.setHeader('ETag', `"${view.version}"`);
+    return view;
+  }
+
+  @Put()
+  @RequirePrivileges(Privilege.EmailSettingsAdmin)
+  @ApiOperation({ summary: 'Set the default profile, delivery methods and approval boxes' })
+  async put(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Body() body: OrganizationEmailSettingsDto,
+  ): Promise<OrganizationSettingsView> {
+    const view = await this.settings.set(actorOf(req), body);
+    res.setHeader('ETag', `"${view.version}"`);
+    return view;
+  }
+}

@@ -1,0 +1,148 @@
+import { Logger } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
+import { CoreConfig } from '@ssync/common';
+import {
+  DomainError,
+  MailboxCommand,
+  MailboxEvent,
+  MailboxKind,
+  MailboxProfileFacts,
+  MailboxState,
+  OrganizationState,
+  ProfileState,
+  mailboxDecider,
+  mailboxProfileFacts,
+  organizationDecider,
+  organizationEmailSettingsOf,
+  profileDecider,
+} from '@ssync/domain';
+import {
+  AggregateDefinition,
+  AggregateStore,
+  CommandFailure,
+  CommandProcessor,
+  aggregateTopics,
+} from '@ssync/messaging';
+
+/** Where the facts a mailbox command depends on come from, at the moment it is decided. */
+export interface MailboxFactSource {
+  profile(profileId: string): MailboxProfileFacts;
+  approvalRequired(kind: MailboxKind): boolean;
+}
+
+/**
+ * Facts that depend on the mailbox itself (its kind, its current profile) are filled in by the owner, against the
+ * state it decides on, so they always describe the same mailbox version. Facts about a profile the command
+ * names (a new profile, a reassignment target) come from the API, which validated them (docs/adr/0001).
+ */
+export function withOwnerFacts(
+  command: MailboxCommand,
+  state: MailboxState,
+  facts: MailboxFactSource,
+): MailboxCommand {
+  if (state.status === 'None') return command;
+  const m = state.mailbox;
+  switch (command.type) {
+    case 'RequestTest':
+      return {
+        ...command,
+        approvalRequired: facts.approvalRequired(m.kind),
+        ...(m.serverProfileId !== null ? { serverProfile: facts.profile(m.serverProfileId) } : {}),
+      };
+    case 'ApplyDefaultEmailSettings':
+    case 'ReassignProfile':
+      return { ...command, approvalRequired: facts.approvalRequired(m.kind) };
+    case 'SetMailboxCredentials':
+      return {
+        ...command,
+        profileAuthenticateUsing:
+          m.serverProfileId === null ? null : facts.profile(m.serverProfileId).authenticateUsing,
+      };
+    case 'ProvisionMailbox':
+    case 'UpdateMailbox':
+    case 'BulkEditMailbox':
+    case 'ApproveEmail':
+    case 'RejectEmail':
+    case 'RecordTestResult':
+    case 'DeactivateMailbox':
+      return command;
+  }
+}
+
+function domainFailure(error: unknown): CommandFailure | null {
+  if (!(error instanceof DomainError)) return null;
+  return { kind: error.kind, message: error.message, violations: error.violations.map((v) => ({ ...v })) };
+}
+
+/**
+ * The mailbox partition owner (ARCHITECTURE: sync workers own the mailbox partitions): admin commands and, later,
+ * sync outcomes for one mailbox are decided by one owner, serialized, with no lock.
+ */
+export class MailboxOwner {
+  private readonly logger = new Logger('MailboxOwner');
+  readonly mailboxes: AggregateStore<MailboxState>;
+  private readonly profiles: AggregateStore<ProfileState>;
+  private readonly organizations: AggregateStore<OrganizationState>;
+  private readonly processor: CommandProcessor<MailboxCommand, MailboxEvent, MailboxState>;
+
+  constructor(kafka: Kafka, config: CoreConfig) {
+    const prefix = config.kafka.topicPrefix;
+    const group = (what: string) => `${prefix}.${what}.state.${config.instanceId}`;
+    this.mailboxes = new AggregateStore(
+      kafka,
+      aggregateTopics(prefix, 'mailbox').events,
+      group('mailbox'),
+      mailboxDecider,
+    );
+    this.profiles = new AggregateStore(
+      kafka,
+      aggregateTopics(prefix, 'profile').events,
+      group('profile'),
+      profileDecider,
+    );
+    this.organizations = new AggregateStore(
+      kafka,
+      aggregateTopics(prefix, 'organization').events,
+      group('organization'),
+      organizationDecider,
+    );
+    const facts: MailboxFactSource = {
+      profile: (id) => mailboxProfileFacts(this.profiles.get(id).state),
+      approvalRequired: (kind) => {
+        const s = organizationEmailSettingsOf(this.organizations.get(config.orgId).state);
+        return kind === 'User' ? s.processEmailsOnlyForApprovedUsers : s.processEmailsOnlyForApprovedQueues;
+      },
+    };
+    const definition: AggregateDefinition<MailboxCommand, MailboxEvent, MailboxState> = {
+      aggregateType: 'mailbox',
+      initialState: mailboxDecider.initialState,
+      evolve: mailboxDecider.evolve,
+      decide: (command, state) => mailboxDecider.decide(withOwnerFacts(command, state, facts), state),
+      toFailure: domainFailure,
+    };
+    this.processor = new CommandProcessor(kafka, this.mailboxes, definition, {
+      topicPrefix: prefix,
+      orgId: config.orgId,
+      instanceId: config.instanceId,
+    });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.profiles.start(), this.organizations.start(), this.mailboxes.start()]);
+    await this.processor.start();
+    this.logger.log('mailbox command processor started');
+  }
+
+  isReady(): boolean {
+    return this.processor.isReady();
+  }
+
+  assignedPartitions(): number[] {
+    return this.processor.assignedPartitions();
+  }
+
+  async stop(): Promise<void> {
+    await this.processor.stop();
+    await Promise.all([this.mailboxes.stop(), this.profiles.stop(), this.organizations.stop()]);
+  }
+}
