@@ -33,7 +33,7 @@ export interface MailboxFactSource {
 /**
  * Facts that depend on the mailbox itself (its kind, its current profile) are filled in by the owner, against the
  * state it decides on, so they always describe the same mailbox version. Facts about a profile the command
- * names (a new profile, a reassignment target) come from the API, which validated them (docs/adr/0001).
+ * names (a new profile, a reassignment target) come from the API, which validated them (docs/adr/0004).
  */
 export function withOwnerFacts(
   command: MailboxCommand,
