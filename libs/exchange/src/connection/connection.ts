@@ -1,0 +1,305 @@
+import { XhrApi } from '@ewsjs/xhr';
+import {
+  AutodiscoverErrorCode,
+  AutodiscoverService,
+  ConnectingIdType,
+  ExchangeService,
+  ExchangeVersion,
+  FolderId,
+  ImpersonatedUserId,
+  Mailbox,
+  Uri,
+  UserSettingName,
+  WebCredentials,
+  WellKnownFolderName,
+} from 'ews-javascript-api';
+import { AutodiscoverCache } from '../autodiscover/autodiscover-cache';
+import { ExchangeError } from '../errors/exchange-error';
+import { normalizeExchangeError } from '../errors/normalize';
+import { ConnectionLimiter, UNLIMITED, withLimit } from '../limiter/connection-limiter';
+import { xmlEscapeAddress } from '../xml/escape';
+import { AuthSchemeProbe } from './auth-probe';
+import { observeCall } from './observed-xhr';
+import { ObservedXhr } from './observed-xhr';
+import { AuthSpec, ConnectionSpec, ExchangeServerVersion, ServiceIdentity, WireScheme } from './types';
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_VERSION: ExchangeServerVersion = 'Exchange2013_SP1';
+
+interface PlainCredentials {
+  userName: string;
+  password: string;
+  domain?: string;
+}
+
+/** `DOMAIN\user` for NTLM and Basic unless the name already carries a domain (`DOM\user` or a UPN). */
+function qualifiedUser(c: PlainCredentials): string {
+  if (!c.domain || c.userName.includes('\\') || c.userName.includes('@')) return c.userName;
+  return `${c.domain}\\${c.userName}`;
+}
+
+function buildXhr(scheme: WireScheme, creds: PlainCredentials, timeoutMs: number): ObservedXhr {
+  const xhr = new XhrApi({ timeout: timeoutMs });
+  if (scheme === 'ntlm') {
+    // NtlmProvider splits DOMAIN\user itself; a UPN goes as the user name with an empty domain.
+    xhr.useNtlmAuthentication(qualifiedUser(creds), creds.password);
+  }
+  return new ObservedXhr(xhr);
+}
+
+/** Run one client call: normalize whatever it rejects with, using what the transport saw for this very call. */
+async function observed<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  const { record, result } = observeCall(fn);
+  try {
+    return await result;
+  } catch (e) {
+    throw normalizeExchangeError(e, {
+      operation,
+      ...(record.httpStatus !== undefined ? { httpStatus: record.httpStatus } : {}),
+      ...(record.headers ? { headers: record.headers } : {}),
+    });
+  }
+}
+
+/**
+ * One mailbox's EWS session: an `ExchangeService` set up for the mailbox (auth, timeout, X-AnchorMailbox,
+ * impersonation), and `run`, through which every call goes — holding a P-11 slot and turning every rejection
+ * into an `ExchangeError`. Cheap to create; the operations in `operations/` take it as their first argument.
+ */
+export class ExchangeConnection {
+  constructor(
+    readonly service: ExchangeService,
+    readonly mailboxSmtp: string,
+    readonly ewsUrl: string,
+    readonly scheme: WireScheme,
+    readonly impersonating: boolean,
+    readonly timeoutMs: number,
+    private readonly limiter: ConnectionLimiter,
+    readonly limit: { key: string; max: number },
+    /** Called when the location looks wrong (the factory invalidates its Autodiscover entry). */
+    private readonly onLocationFailure: () => void = () => undefined,
+    /** Folder ids looked up for this mailbox (e.g. Undeliverable), shared by its connections via the factory. */
+    readonly folderIds: Map<string, string> = new Map(),
+  ) {}
+
+  /** A well-known folder of this connection's mailbox (explicit `<t:Mailbox>`, so a delegate never reads its own). */
+  folder(name: WellKnownFolderName): FolderId {
+    return new FolderId(name, new Mailbox(xmlEscapeAddress(this.mailboxSmtp)));
+  }
+
+  /** Every EWS call: one P-11 slot while it runs; rejections normalized into ExchangeError. */
+  async run<T>(operation: string, fn: (service: ExchangeService) => Promise<T>): Promise<T> {
+    // NTLM costs two round trips per call; the lease must outlive both plus some slack.
+    const ttl = this.timeoutMs * 2 + 5_000;
+    try {
+      return await withLimit(this.limiter, this.limit.key, this.limit.max, ttl, () =>
+        observed(operation, () => fn(this.service)),
+      );
+    } catch (e) {
+      const err = normalizeExchangeError(e, { operation });
+      if (err.code === 'location') this.onLocationFailure();
+      throw err;
+    }
+  }
+}
+
+export interface ExchangeClientFactoryOptions {
+  /** P-11 limiter shared by all connections (the cross-worker one in production). Default: unlimited. */
+  limiter?: ConnectionLimiter;
+  /** Limit when a spec names none. Default 10 (Dynamics' MaxConcurrentConnections default). */
+  defaultMaxConcurrent?: number;
+  autodiscoverCache?: AutodiscoverCache;
+  authProbe?: AuthSchemeProbe;
+  /** The service's own identity for `windows-integrated` (from configuration, already unsealed). */
+  serviceIdentity?: ServiceIdentity;
+}
+
+/** Builds connections from specs; holds the caches shared by all of them (Autodiscover, auth probe). */
+export class ExchangeClientFactory {
+  readonly autodiscover: AutodiscoverCache;
+  readonly authProbe: AuthSchemeProbe;
+  private readonly limiter: ConnectionLimiter;
+  private readonly defaultMax: number;
+  private readonly folderIds = new Map<string, Map<string, string>>();
+
+  constructor(private readonly opts: ExchangeClientFactoryOptions = {}) {
+    this.autodiscover = opts.autodiscoverCache ?? new AutodiscoverCache();
+    this.authProbe = opts.authProbe ?? new AuthSchemeProbe();
+    this.limiter = opts.limiter ?? UNLIMITED;
+    this.defaultMax = opts.defaultMaxConcurrent ?? 10;
+  }
+
+  async connect(spec: ConnectionSpec): Promise<ExchangeConnection> {
+    const timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const creds = this.credentials(spec.auth);
+    const limit = spec.limit ?? { key: `mailbox:${spec.mailboxSmtp.toLowerCase()}`, max: this.defaultMax };
+    let ewsUrl: string;
+    let onLocationFailure: () => void = () => undefined;
+    if (spec.ewsUrl !== undefined) ewsUrl = spec.ewsUrl;
+    else {
+      const { email, url } = spec.autodiscover;
+      const found = await this.autodiscover.resolve(email, (e) =>
+        withLimit(this.limiter, limit.key, limit.max, timeoutMs * 2 + 5_000, () =>
+          this.discover(e, url, spec.auth.kind, creds, timeoutMs, spec.serverVersion),
+        ),
+      );
+      ewsUrl = found.ewsUrl;
+      onLocationFailure = () => this.autodiscover.invalidate(email);
+    }
+    const scheme = await this.wireScheme(spec.auth.kind, ewsUrl, timeoutMs);
+    const service = new ExchangeService(ExchangeVersion[spec.serverVersion ?? DEFAULT_VERSION]);
+    service.XHRApi = buildXhr(scheme, creds, timeoutMs);
+    service.Credentials = new WebCredentials(qualifiedUser(creds), creds.password);
+    service.Url = new Uri(ewsUrl);
+    service.Timeout = timeoutMs;
+    // Real Exchange routes by this header; ews-javascript-api does not add it.
+    service.HttpHeaders.Add('X-AnchorMailbox', spec.impersonate?.smtpAddress ?? spec.mailboxSmtp);
+    if (spec.impersonate)
+      service.ImpersonatedUserId = new ImpersonatedUserId(
+        ConnectingIdType.SmtpAddress,
+        xmlEscapeAddress(spec.impersonate.smtpAddress),
+      );
+    return new ExchangeConnection(
+      service,
+      spec.mailboxSmtp,
+      ewsUrl,
+      scheme,
+      !!spec.impersonate,
+      timeoutMs,
+      this.limiter,
+      limit,
+      onLocationFailure,
+      this.folderIdsOf(spec.mailboxSmtp),
+    );
+  }
+
+  private folderIdsOf(mailbox: string): Map<string, string> {
+    const key = mailbox.toLowerCase();
+    let m = this.folderIds.get(key);
+    if (!m) this.folderIds.set(key, (m = new Map<string, string>()));
+    return m;
+  }
+
+  private credentials(auth: AuthSpec): PlainCredentials {
+    if (auth.kind === 'windows-integrated') {
+      const id = this.opts.serviceIdentity;
+      if (!id)
+        throw new ExchangeError({
+          code: 'credentials',
+          message: 'Windows Integrated Authentication needs the service identity, which is not configured',
+          rawType: 'config',
+          operation: 'connect',
+        });
+      return id;
+    }
+    if (!auth.userName || !auth.password)
+      throw new ExchangeError({
+        code: 'credentials',
+        message: 'a user name and password are required (anonymous access is not a valid setting)',
+        rawType: 'config',
+        operation: 'connect',
+      });
+    return {
+      userName: auth.userName,
+      password: auth.password,
+      ...(auth.domain ? { domain: auth.domain } : {}),
+    };
+  }
+
+  /**
+   * basic → Basic; ntlm, negotiate, windows-integrated → NTLM (Negotiate would be SPNEGO/Kerberos, which needs a
+   * Kerberos ticket we cannot get; Windows accepts NTLM instead); auto → what the server offers (probed once per
+   * URL, cached): NTLM if it offers NTLM or Negotiate, else Basic.
+   */
+  private async wireScheme(kind: AuthSpec['kind'], url: string, timeoutMs: number): Promise<WireScheme> {
+    switch (kind) {
+      case 'basic':
+        return 'basic';
+      case 'ntlm':
+      case 'negotiate':
+      case 'windows-integrated':
+        return 'ntlm';
+      case 'auto':
+        return this.authProbe.schemeFor(url, timeoutMs);
+    }
+  }
+
+  private async discover(
+    email: string,
+    url: string | undefined,
+    kind: AuthSpec['kind'],
+    creds: PlainCredentials,
+    timeoutMs: number,
+    version: ExchangeServerVersion | undefined,
+  ): Promise<{ ewsUrl: string; displayName?: string }> {
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    // ews-javascript-api's own discovery only tries https; these are the two SOAP endpoints it would try.
+    const candidates = url
+      ? [url]
+      : [
+          `https://${domain}/autodiscover/autodiscover.svc`,
+          `https://autodiscover.${domain}/autodiscover/autodiscover.svc`,
+        ];
+    let last: ExchangeError | undefined;
+    for (const candidate of candidates) {
+      try {
+        const scheme = await this.wireScheme(kind, candidate, timeoutMs);
+        return await soapAutodiscover(candidate, email, scheme, creds, timeoutMs, version);
+      } catch (e) {
+        last = normalizeExchangeError(e, { operation: 'autodiscover' });
+        // Wrong credentials are wrong everywhere; do not try the next URL with them.
+        if (last.code === 'credentials' || last.code === 'permissions') throw last;
+      }
+    }
+    throw last && last.code !== 'unknown'
+      ? last
+      : new ExchangeError({
+          code: 'location',
+          message: `Autodiscover found no EWS URL for ${email}${last ? `: ${last.message}` : ''}`,
+          rawType: last?.rawType ?? 'autodiscover',
+          ewsCode: 'AutodiscoverFailed',
+          operation: 'autodiscover',
+        });
+  }
+}
+
+/**
+ * SOAP Autodiscover `GetUserSettings` at an explicit URL → the EWS URL (internal first, then external).
+ * A mailbox Autodiscover does not know is `location`; transport failures keep their own code.
+ */
+export async function soapAutodiscover(
+  autodiscoverUrl: string,
+  email: string,
+  scheme: WireScheme,
+  creds: PlainCredentials,
+  timeoutMs: number,
+  version: ExchangeServerVersion = DEFAULT_VERSION,
+): Promise<{ ewsUrl: string; displayName?: string }> {
+  const ad = new AutodiscoverService(new Uri(autodiscoverUrl), ExchangeVersion[version]);
+  ad.XHRApi = buildXhr(scheme, creds, timeoutMs);
+  ad.Credentials = new WebCredentials(qualifiedUser(creds), creds.password);
+  ad.Timeout = timeoutMs;
+  const r = await observed('autodiscover', () =>
+    ad.GetUserSettings(xmlEscapeAddress(email), [
+      UserSettingName.InternalEwsUrl,
+      UserSettingName.ExternalEwsUrl,
+      UserSettingName.UserDisplayName,
+    ]),
+  );
+  const settings = r.Settings;
+  const get = (n: UserSettingName): string | undefined => {
+    const v: unknown = settings.containsKey(n) ? settings.get(n) : undefined;
+    return typeof v === 'string' && v ? v : undefined;
+  };
+  const ewsUrl = get(UserSettingName.InternalEwsUrl) ?? get(UserSettingName.ExternalEwsUrl);
+  if (r.ErrorCode !== AutodiscoverErrorCode.NoError || !ewsUrl)
+    throw new ExchangeError({
+      code: 'location',
+      message: `Autodiscover has no EWS URL for ${email}: ${r.ErrorMessage || 'no EwsUrl setting'}`,
+      rawType: 'GetUserSettingsResponse',
+      ewsCode: 'AutodiscoverFailed',
+      operation: 'autodiscover',
+    });
+  const displayName = get(UserSettingName.UserDisplayName);
+  return { ewsUrl, ...(displayName ? { displayName } : {}) };
+}
