@@ -1,8 +1,8 @@
 // Tests by tier, by suffix (docs/CONVENTIONS.md): unit = *.spec.ts (pure), int = *.int-spec.ts (real Kafka,
 // MongoDB-compatible server, simulator), e2e = *.e2e-spec.ts (whole processes over HTTP).
 const moduleNameMapper = {
-  '^@ssync/(domain|messaging|read-models|security|exchange|common)$': '<rootDir>/libs/$1/src',
-  '^@ssync/(domain|messaging|read-models|security|exchange|common)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@ssync/(domain|messaging|read-models|security|exchange|common|coordination)$': '<rootDir>/libs/$1/src',
+  '^@ssync/(domain|messaging|read-models|security|exchange|common|coordination)/(.*)$': '<rootDir>/libs/$1/src/$2',
   '^@ssync/testing$': '<rootDir>/test/support',
   '^@ssync/testing/(.*)$': '<rootDir>/test/support/$1',
 };

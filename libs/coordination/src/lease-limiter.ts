@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { Collection, Db } from 'mongodb';
+
+/** One slot of a key's semaphore: free when `expiresAt` has passed (a crashed holder's lease lapses by itself). */
+interface SlotDocument {
+  _id: string;
+  key: string;
+  index: number;
+  holder: string | null;
+  expiresAt: number;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  const e = error as { code?: number; message?: string } | null;
+  return e?.code === 11000 || /E11000|duplicate key/i.test(e?.message ?? '');
+}
+
+export class LeaseTimeoutError extends Error {
+  constructor(
+    readonly key: string,
+    readonly limit: number,
+    waitedMs: number,
+  ) {
+    super(`no free connection slot for ${key} (limit ${limit}) after ${waitedMs} ms`);
+    this.name = 'LeaseTimeoutError';
+  }
+}
+
+export interface LeaseLimiterOptions {
+  /** How long `acquire` waits for a slot before giving up. */
+  maxWaitMs?: number;
+  /** First and largest pause between attempts while every slot is taken (jittered, doubling). */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Identifies this process in the slot documents (diagnostics only). */
+  owner?: string;
+  now?: () => number;
+}
+
+/**
+ * P-11 across all workers: a counting semaphore in MongoDB. A lease is a document whose `_id` names the key and a
+ * slot number below the limit, so holding a slot is an `insertOne` the unique `_id` makes atomic, and giving it back
+ * is a `deleteOne` guarded by the holder's token. Nothing relies on `findOneAndUpdate` being atomic: FerretDB v1
+ * (the MongoDB-compatible server used here) evaluates updates in its own process, and two concurrent
+ * read-modify-writes of one slot both succeed there (measured: 7 holders under a limit of 3). Unique inserts are
+ * atomic on MongoDB 7 and on FerretDB alike. No transactions, no TTL indexes.
+ *
+ * A crashed holder's lease lapses at `expiresAt`; the first worker to insert a reclaim marker for that exact lease
+ * (again a unique `_id`) removes it, so one lapsed lease is reclaimed once. Lowering a limit applies to new
+ * acquisitions at once (no slot at or above the limit is handed out); raising it opens more slots.
+ */
+export class MongoLeaseLimiter {
+  private readonly slots: Collection<SlotDocument>;
+  private readonly reclaims: Collection<{ _id: string; at: number }>;
+  private readonly owner: string;
+  private readonly now: () => number;
+
+  constructor(
+    db: Db,
+    private readonly options: LeaseLimiterOptions = {},
+    collection = 'connection_slots',
+  ) {
+    this.slots = db.collection<SlotDocument>(collection);
+    this.reclaims = db.collection<{ _id: string; at: number }>(`${collection}_reclaims`);
+    this.owner = options.owner ?? `pid-${process.pid}`;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Tries once to take a free slot; returns a release function or null. */
+  async tryAcquire(key: string, limit: number, ttlMs: number): Promise<(() => Promise<void>) | null> {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    const now = this.now();
+    const leases = await this.slots
+      .find({ key }, { projection: { _id: 1, index: 1, holder: 1, expiresAt: 1 } })
+      .toArray();
+    const taken = new Set<number>();
+    const lapsed: SlotDocument[] = [];
+    for (const lease of leases) {
+      if (lease.expiresAt <= now) lapsed.push(lease);
+      else taken.add(lease.index);
+    }
+    for (const lease of lapsed) await this.reclaim(lease);
+    // Leases in slots above a lowered limit still count until they are given back.
+    if (taken.size >= limit) return null;
+    const free = Array.from({ length: limit }, (_, i) => i).filter((i) => !taken.has(i));
+    // Start at a random free slot so that workers do not all race for slot 0.
+    const offset = Math.floor(Math.random() * Math.max(1, free.length));
+    for (let n = 0; n < free.length; n += 1) {
+      const index = free[(offset + n) % free.length]!;
+      const token = `${this.owner}:${randomUUID()}`;
+      const _id = `${key}#${index}`;
+      try {
+        await this.slots.insertOne({ _id, key, index, holder: token, expiresAt: now + ttlMs });
+      } catch (error) {
+        if (isDuplicateKey(error)) continue;
+        throw error;
+      }
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        await this.slots.deleteOne({ _id, holder: token });
+      };
+    }
+    return null;
+  }
+
+  /** Removes a lapsed lease, once: only the worker whose reclaim marker for that exact lease is new removes it. */
+  private async reclaim(lease: SlotDocument): Promise<void> {
+    try {
+      await this.reclaims.insertOne({
+        _id: `${lease._id}~${lease.holder ?? ''}~${lease.expiresAt}`,
+        at: this.now(),
+      });
+    } catch (error) {
+      if (isDuplicateKey(error)) return;
+      throw error;
+    }
+    await this.slots.deleteOne({ _id: lease._id, holder: lease.holder, expiresAt: lease.expiresAt });
+  }
+
+  /**
+   * Waits for one of `limit` slots under `key`; the lease lapses after `ttlMs` if never released. The returned
+   * release is idempotent. Throws {@link LeaseTimeoutError} after `maxWaitMs`.
+   */
+  async acquire(key: string, limit: number, ttlMs: number): Promise<() => Promise<void>> {
+    const started = this.now();
+    const maxWait = this.options.maxWaitMs ?? 60000;
+    let pause = this.options.minBackoffMs ?? 10;
+    const maxPause = this.options.maxBackoffMs ?? 250;
+    for (;;) {
+      const release = await this.tryAcquire(key, limit, ttlMs);
+      if (release) return release;
+      const waited = this.now() - started;
+      if (waited >= maxWait) throw new LeaseTimeoutError(key, limit, waited);
+      await new Promise((r) => setTimeout(r, pause / 2 + Math.random() * pause));
+      pause = Math.min(maxPause, pause * 2);
+    }
+  }
+
+  /** Holders of `key` right now (for metrics and tests). */
+  async inUse(key: string): Promise<number> {
+    return this.slots.countDocuments({ key, expiresAt: { $gt: this.now() } });
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.slots.createIndex({ key: 1 });
+  }
+
+  /** Forgets reclaim markers older than `olderThanMs` (they only need to outlive a race). */
+  async pruneReclaims(olderThanMs = 3600000): Promise<number> {
+    const res = await this.reclaims.deleteMany({ at: { $lt: this.now() - olderThanMs } });
+    return res.deletedCount;
+  }
+}
