@@ -65,6 +65,7 @@ export function withOwnerFacts(
     case 'RejectEmail':
     case 'RecordTestResult':
     case 'DeactivateMailbox':
+    case 'RecordSyncOutcome':
       return command;
   }
 }

@@ -1,3 +1,4 @@
+import { MailboxSyncCommand } from './sync';
 import { CommandMeta, SealedSecret } from '../shared/decider';
 import { ProfileFacts } from '../shared/facts';
 import { OrganizationEmailSettings } from '../organization/types';
@@ -90,6 +91,7 @@ export type MailboxCommand =
         /** Test & enable on the new profile (default true), so the moved mailboxes keep working. */
         testAndEnable?: boolean;
       })
-  | (M & { type: 'DeactivateMailbox' });
+  | (M & { type: 'DeactivateMailbox' })
+  | MailboxSyncCommand;
 
 export type MailboxCommandType = MailboxCommand['type'];

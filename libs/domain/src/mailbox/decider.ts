@@ -7,6 +7,7 @@ import {
 } from '../organization/types';
 import { AreaTestResult, MailboxCommand, MailboxProfileFacts } from './commands';
 import { AreaOutcome, MailboxEvent } from './events';
+import { decideSyncOutcome, evolveSync } from './sync';
 import {
   AREA_FIELDS,
   BULK_EDIT_FIELDS,
@@ -605,6 +606,11 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Mai
         ),
       ];
     }
+    case 'RecordSyncOutcome': {
+      const current = requireExisting(state, command.mailboxId);
+      // A deactivated mailbox is not polled; a late outcome changes nothing.
+      return current.status === 'Inactive' ? [] : decideSyncOutcome(current.mailbox, command);
+    }
     case 'DeactivateMailbox': {
       const current = requireExisting(state, command.mailboxId);
       return current.status === 'Inactive'
@@ -696,6 +702,10 @@ export function evolveMailbox(state: MailboxState, event: MailboxEvent): Mailbox
       });
       return next.status === 'None' ? next : { ...next, status: 'Inactive' };
     }
+    case 'MailboxSynced':
+    case 'MailboxSyncFailed':
+    case 'MailboxSyncReset':
+      return update(state, (m) => evolveSync(m, event));
     default:
       return assertNever(event, 'mailbox event');
   }

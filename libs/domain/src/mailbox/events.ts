@@ -1,3 +1,4 @@
+import { MailboxSyncEvent } from './sync';
 import {
   EmailAddressStatus,
   ErrorClass,
@@ -74,6 +75,7 @@ export type MailboxEvent =
       type: 'MailboxProfileReassigned';
       data: { mailboxId: string; fromProfileId: string; toProfileId: string; resetAreas: MailboxArea[] };
     }
-  | { type: 'MailboxDeactivated'; data: { mailboxId: string } };
+  | { type: 'MailboxDeactivated'; data: { mailboxId: string } }
+  | MailboxSyncEvent;
 
 export type MailboxEventType = MailboxEvent['type'];

@@ -3,3 +3,4 @@ export * from './commands';
 export * from './events';
 export * from './decider';
 export * from './facts';
+export * from './sync';

@@ -1,0 +1,156 @@
+import { DeciderSpecification } from '../shared/decider-spec';
+import { MailboxCommand } from './commands';
+import { mailboxDecider, MailboxState } from './decider';
+import { MailboxEvent } from './events';
+import { syncOf, SYNC_POLICY } from './sync';
+
+const spec = DeciderSpecification.for(mailboxDecider);
+const mailboxId = 'mbx-s';
+const at = '2026-03-01T10:00:00.000Z';
+const next = '2026-03-01T10:01:00.000Z';
+const provisioned: MailboxEvent = {
+  type: 'MailboxProvisioned',
+  data: {
+    mailboxId,
+    kind: 'User',
+    settings: {
+      name: 'Sync',
+      emailAddress: 'sync@contoso.test',
+      ownerId: 'u-1',
+      serverProfileId: 'p-1',
+      incomingEmailDeliveryMethod: 'ServerSideSync',
+      outgoingEmailDeliveryMethod: 'ServerSideSync',
+      actDeliveryMethod: 'None',
+      syncOnlyFromThisOrg: false,
+    },
+    emailAddressStatus: 'Approved',
+  },
+};
+const outcome = (
+  poll: number,
+  o: Extract<MailboxCommand, { type: 'RecordSyncOutcome' }>['outcome'],
+): MailboxCommand => ({
+  type: 'RecordSyncOutcome',
+  mailboxId,
+  commandId: `c-${poll}`,
+  actor: 'sync-worker',
+  issuedAt: at,
+  poll,
+  outcome: o,
+  nextSyncDueAt: next,
+});
+const synced = (poll: number, state = `s${poll}`): MailboxEvent => ({
+  type: 'MailboxSynced',
+  data: {
+    mailboxId,
+    poll,
+    syncState: state,
+    trackFrom: at,
+    syncedAt: at,
+    nextSyncDueAt: next,
+    itemsProcessed: 2,
+    itemsFailed: 0,
+  },
+});
+
+function replay(events: MailboxEvent[]): MailboxState {
+  return events.reduce(mailboxDecider.evolve, mailboxDecider.initialState());
+}
+
+describe('mailbox incoming sync outcomes', () => {
+  it('records a poll and moves the cursor', () => {
+    spec
+      .given([provisioned])
+      .when(outcome(0, { kind: 'Synced', syncState: 's1', itemsProcessed: 2, itemsFailed: 0, trackFrom: at }))
+      .then([synced(1, 's1')]);
+  });
+
+  it('ignores the outcome of a stale poll (another owner recorded a later one): nothing twice', () => {
+    spec
+      .given([provisioned, synced(1)])
+      .when(outcome(0, { kind: 'Synced', syncState: 'x', itemsProcessed: 1, itemsFailed: 0 }))
+      .thenNothingHappened();
+  });
+
+  it('keeps the first tracking cut-off for good', () => {
+    const later = '2026-04-01T00:00:00.000Z';
+    const events = mailboxDecider.decide(
+      outcome(1, { kind: 'Synced', syncState: 's2', itemsProcessed: 0, itemsFailed: 0, trackFrom: later }),
+      replay([provisioned, synced(1)]),
+    );
+    expect(events[0]).toMatchObject({ type: 'MailboxSynced', data: { trackFrom: at } });
+  });
+
+  it('drops the cursor on an invalid sync state (full re-sync)', () => {
+    const state = replay([
+      provisioned,
+      synced(1),
+      {
+        type: 'MailboxSyncReset',
+        data: { mailboxId, poll: 2, resetAt: at, nextSyncDueAt: next, reason: 'ErrorInvalidSyncStateData' },
+      },
+    ]);
+    if (state.status === 'None') throw new Error('no mailbox');
+    expect(syncOf(state.mailbox)).toMatchObject({ syncState: null, trackFrom: at, polls: 2 });
+  });
+
+  it('counts transient failures and disables incoming email after too many in a row', () => {
+    let state = replay([provisioned, synced(1)]);
+    for (let i = 1; i < SYNC_POLICY.maxConsecutiveTransientFailures; i += 1) {
+      const [event] = mailboxDecider.decide(
+        outcome(i, { kind: 'Failed', errorClass: 'Transient', reason: 'ErrorServerBusy' }),
+        state,
+      );
+      expect(event).toMatchObject({
+        type: 'MailboxSyncFailed',
+        data: { disabled: false, consecutiveFailures: i },
+      });
+      state = mailboxDecider.evolve(state, event!);
+    }
+    const [last] = mailboxDecider.decide(
+      outcome(SYNC_POLICY.maxConsecutiveTransientFailures, {
+        kind: 'Failed',
+        errorClass: 'Transient',
+        reason: 'ErrorServerBusy',
+      }),
+      state,
+    );
+    expect(last).toMatchObject({ data: { disabled: true, nextSyncDueAt: null } });
+    state = mailboxDecider.evolve(state, last!);
+    if (state.status === 'None') throw new Error('no mailbox');
+    expect(state.mailbox).toMatchObject({
+      enabledForIncomingEmail: false,
+      incomingEmailStatus: 'Failure',
+      mailboxStatus: 'Failure',
+    });
+  });
+
+  it('disables incoming email at once on a permanent error', () => {
+    const [event] = mailboxDecider.decide(
+      outcome(1, { kind: 'Failed', errorClass: 'Permanent', reason: 'credentials: 401' }),
+      replay([provisioned, synced(1)]),
+    );
+    expect(event).toMatchObject({
+      type: 'MailboxSyncFailed',
+      data: { disabled: true, consecutiveFailures: 1 },
+    });
+  });
+
+  it('a successful poll resets the failure count', () => {
+    const failed: MailboxEvent = {
+      type: 'MailboxSyncFailed',
+      data: {
+        mailboxId,
+        poll: 2,
+        failedAt: at,
+        nextSyncDueAt: next,
+        reason: 'x',
+        consecutiveFailures: 1,
+        disabled: false,
+      },
+    };
+    const state = replay([provisioned, synced(1), failed, synced(3)]);
+    if (state.status === 'None') throw new Error('no mailbox');
+    expect(syncOf(state.mailbox)).toMatchObject({ consecutiveFailures: 0, polls: 3, lastSyncError: null });
+  });
+});

@@ -1,0 +1,209 @@
+import { Mailbox } from './types';
+
+/**
+ * Incoming synchronization of one mailbox (S-1, S-6, B-5): where the last poll left the Exchange sync cursor, when
+ * the next poll is due, and how the last one went. Kept on the mailbox so that a new owner of the mailbox's
+ * partition resumes where the old one stopped.
+ */
+export interface MailboxSyncState {
+  /** The EWS SyncFolderItems state after the last recorded page; null = start from the beginning. */
+  syncState: string | null;
+  /** Email received before this instant is not tracked (Process Email From, or the moment tracking began). */
+  trackFrom: string | null;
+  lastSyncAt: string | null;
+  nextSyncDueAt: string | null;
+  lastSyncError: string | null;
+  itemsProcessedLastSync: number;
+  itemsFailedLastSync: number;
+  /** Transient failures in a row; reset by a successful poll. */
+  consecutiveFailures: number;
+  /** Polls recorded so far (a fencing token for outcomes: an outcome names the poll it continues). */
+  polls: number;
+}
+
+export const SYNC_POLICY = {
+  /** Transient poll failures in a row after which the error is treated as permanent (M-6, S-6). */
+  maxConsecutiveTransientFailures: 10,
+} as const;
+
+export const emptySync = (): MailboxSyncState => ({
+  syncState: null,
+  trackFrom: null,
+  lastSyncAt: null,
+  nextSyncDueAt: null,
+  lastSyncError: null,
+  itemsProcessedLastSync: 0,
+  itemsFailedLastSync: 0,
+  consecutiveFailures: 0,
+  polls: 0,
+});
+
+export function syncOf(mailbox: Mailbox): MailboxSyncState {
+  return (mailbox as Mailbox & { sync?: MailboxSyncState }).sync ?? emptySync();
+}
+
+export type SyncOutcome =
+  | {
+      kind: 'Synced';
+      syncState: string;
+      itemsProcessed: number;
+      itemsFailed: number;
+      /** Set on the first poll: the cut-off below which email is not tracked. */
+      trackFrom?: string;
+    }
+  | { kind: 'Failed'; errorClass: 'Transient' | 'Permanent'; reason: string }
+  /** The server no longer accepts the cursor: start over (a full re-sync that creates no duplicates). */
+  | { kind: 'CursorInvalid'; reason: string };
+
+export type MailboxSyncEvent =
+  | {
+      type: 'MailboxSynced';
+      data: {
+        mailboxId: string;
+        poll: number;
+        syncState: string;
+        trackFrom: string | null;
+        syncedAt: string;
+        nextSyncDueAt: string;
+        itemsProcessed: number;
+        itemsFailed: number;
+      };
+    }
+  | {
+      type: 'MailboxSyncFailed';
+      data: {
+        mailboxId: string;
+        poll: number;
+        failedAt: string;
+        nextSyncDueAt: string | null;
+        reason: string;
+        consecutiveFailures: number;
+        /** Permanent (or transient too long): incoming email is disabled with this reason. */
+        disabled: boolean;
+      };
+    }
+  | {
+      type: 'MailboxSyncReset';
+      data: { mailboxId: string; poll: number; resetAt: string; nextSyncDueAt: string; reason: string };
+    };
+
+export type MailboxSyncCommand = {
+  type: 'RecordSyncOutcome';
+  mailboxId: string;
+  commandId: string;
+  actor: string;
+  issuedAt: string;
+  /** `polls` as the worker read it when the poll began: an outcome of a stale poll is ignored. */
+  poll: number;
+  outcome: SyncOutcome;
+  nextSyncDueAt: string;
+};
+
+/** Decides a poll's outcome for an active mailbox. */
+export function decideSyncOutcome(mailbox: Mailbox, command: MailboxSyncCommand): MailboxSyncEvent[] {
+  const sync = syncOf(mailbox);
+  // Another owner (or an earlier attempt of this one) already recorded a later poll: nothing to do.
+  if (command.poll !== sync.polls) return [];
+  const poll = sync.polls + 1;
+  const { outcome } = command;
+  switch (outcome.kind) {
+    case 'Synced':
+      return [
+        {
+          type: 'MailboxSynced',
+          data: {
+            mailboxId: mailbox.mailboxId,
+            poll,
+            syncState: outcome.syncState,
+            trackFrom: sync.trackFrom ?? outcome.trackFrom ?? null,
+            syncedAt: command.issuedAt,
+            nextSyncDueAt: command.nextSyncDueAt,
+            itemsProcessed: outcome.itemsProcessed,
+            itemsFailed: outcome.itemsFailed,
+          },
+        },
+      ];
+    case 'CursorInvalid':
+      return [
+        {
+          type: 'MailboxSyncReset',
+          data: {
+            mailboxId: mailbox.mailboxId,
+            poll,
+            resetAt: command.issuedAt,
+            nextSyncDueAt: command.nextSyncDueAt,
+            reason: outcome.reason,
+          },
+        },
+      ];
+    case 'Failed': {
+      const consecutive = sync.consecutiveFailures + 1;
+      const disabled =
+        outcome.errorClass === 'Permanent' || consecutive >= SYNC_POLICY.maxConsecutiveTransientFailures;
+      return [
+        {
+          type: 'MailboxSyncFailed',
+          data: {
+            mailboxId: mailbox.mailboxId,
+            poll,
+            failedAt: command.issuedAt,
+            nextSyncDueAt: disabled ? null : command.nextSyncDueAt,
+            reason: outcome.reason,
+            consecutiveFailures: consecutive,
+            disabled,
+          },
+        },
+      ];
+    }
+  }
+}
+
+/** Applies a sync event to a mailbox in place (the caller copies it). */
+export function evolveSync(mailbox: Mailbox, event: MailboxSyncEvent): void {
+  const sync = { ...syncOf(mailbox) };
+  switch (event.type) {
+    case 'MailboxSynced':
+      sync.syncState = event.data.syncState;
+      sync.trackFrom = event.data.trackFrom;
+      sync.lastSyncAt = event.data.syncedAt;
+      sync.nextSyncDueAt = event.data.nextSyncDueAt;
+      sync.lastSyncError = null;
+      sync.itemsProcessedLastSync = event.data.itemsProcessed;
+      sync.itemsFailedLastSync = event.data.itemsFailed;
+      sync.consecutiveFailures = 0;
+      break;
+    case 'MailboxSyncReset':
+      sync.syncState = null;
+      sync.nextSyncDueAt = event.data.nextSyncDueAt;
+      sync.lastSyncError = event.data.reason;
+      break;
+    case 'MailboxSyncFailed':
+      sync.lastSyncAt = event.data.failedAt;
+      sync.nextSyncDueAt = event.data.nextSyncDueAt;
+      sync.lastSyncError = event.data.reason;
+      sync.consecutiveFailures = event.data.consecutiveFailures;
+      if (event.data.disabled) {
+        mailbox.enabledForIncomingEmail = false;
+        mailbox.incomingEmailStatus = 'Failure';
+        mailbox.incomingEmailStatusReason = event.data.reason;
+        mailbox.mailboxStatus = 'Failure';
+        mailbox.mailboxStatusReason = event.data.reason;
+      }
+      break;
+  }
+  sync.polls = event.data.poll;
+  (mailbox as Mailbox & { sync?: MailboxSyncState }).sync = sync;
+}
+
+/**
+ * Whether the worker should poll this mailbox for incoming email (S-1): active, incoming by server-side
+ * synchronization, enabled by a successful test, and approved where the organization requires it.
+ */
+export function shouldPoll(mailbox: Mailbox, approvalRequired: boolean): boolean {
+  return (
+    mailbox.incomingEmailDeliveryMethod === 'ServerSideSync' &&
+    mailbox.enabledForIncomingEmail &&
+    mailbox.emailAddress !== null &&
+    (!approvalRequired || mailbox.emailAddressStatus === 'Approved')
+  );
+}
