@@ -215,11 +215,7 @@ export function normalizeExchangeError(rejection: unknown, ctx: RejectionContext
     const net = network(rejection);
     return net ? make(net.code, rejection, { ewsCode: net.ews }) : make('unknown', rejection);
   }
-  if (!isObj(rejection))
-    return make(
-      'unknown',
-      `the Exchange client rejected with ${rawType} ${typeof rejection === 'symbol' ? rejection.toString() : String(rejection as number | boolean | bigint)}`,
-    );
+  if (!isObj(rejection)) return make('unknown', `the Exchange client rejected with a ${rawType}`);
 
   const r = rejection;
   const message = str(r.message) ?? '';
