@@ -82,8 +82,8 @@ function domainFailure(error: unknown): CommandFailure | null {
 export class MailboxOwner {
   private readonly logger = new Logger('MailboxOwner');
   readonly mailboxes: AggregateStore<MailboxState>;
-  private readonly profiles: AggregateStore<ProfileState>;
-  private readonly organizations: AggregateStore<OrganizationState>;
+  readonly profiles: AggregateStore<ProfileState>;
+  readonly organizations: AggregateStore<OrganizationState>;
   private readonly processor: CommandProcessor<MailboxCommand, MailboxEvent, MailboxState>;
 
   constructor(kafka: Kafka, config: CoreConfig) {
@@ -140,6 +140,12 @@ export class MailboxOwner {
 
   assignedPartitions(): number[] {
     return this.processor.assignedPartitions();
+  }
+
+  /** Whether this worker owns the mailbox's partition now (only the owner tests, polls and sends for it). */
+  owns(mailboxId: string): boolean {
+    const partition = this.mailboxes.partitionOf(mailboxId);
+    return partition !== undefined && this.processor.assignedPartitions().includes(partition);
   }
 
   async stop(): Promise<void> {

@@ -1,23 +1,31 @@
-import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
-import { CoreConfig, loadCoreConfig } from '@ssync/common';
-import { createKafka, ensureTopics, topicSpecs } from '@ssync/messaging';
+import { Db, MongoClient } from 'mongodb';
+import { MongoLeaseLimiter } from '@ssync/coordination';
+import { ExchangeClientFactory } from '@ssync/exchange';
+import { KafkaCommandGateway, createKafka, ensureTopics, topicSpecs } from '@ssync/messaging';
+import { SecretBox, SecretsModule } from '@ssync/security';
 import { MailboxOwner } from './mailbox-owner';
+import { SyncRuntime } from './runtime/sync-runtime';
+import { WorkerConfig, loadWorkerConfig } from './runtime/worker-config';
 
 const CONFIG = Symbol('CONFIG');
 const KAFKA = Symbol('KAFKA');
+const MONGO = Symbol('MONGO');
 
 /**
- * The sync workers are one consumer group over the mailbox partitions (ARCHITECTURE invariant 4): each owns its
- * share of mailbox commands. Polling, sending and Test & Enable execution arrive with later issues.
+ * A sync worker: one member of the consumer group over the mailbox partitions (ARCHITECTURE invariant 4). It
+ * decides the commands of the mailboxes it owns and does their work against Exchange — Test & Enable, polling,
+ * tracking — under the cross-worker connection limits (P-11).
  */
 @Module({
+  imports: [SecretsModule],
   providers: [
-    { provide: CONFIG, useFactory: () => loadCoreConfig(process.env, 'sync-worker') },
+    { provide: CONFIG, useFactory: () => loadWorkerConfig() },
     {
       provide: KAFKA,
       inject: [CONFIG],
-      useFactory: async (config: CoreConfig) => {
+      useFactory: async (config: WorkerConfig) => {
         const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId });
         const admin = kafka.admin();
         await admin.connect();
@@ -33,20 +41,87 @@ const KAFKA = Symbol('KAFKA');
       },
     },
     {
+      provide: MONGO,
+      inject: [CONFIG],
+      useFactory: (config: WorkerConfig) =>
+        MongoClient.connect(config.mongo.uri, { serverSelectionTimeoutMS: 10000 }),
+    },
+    {
       provide: MailboxOwner,
       inject: [KAFKA, CONFIG],
-      useFactory: (kafka: Kafka, config: CoreConfig) => new MailboxOwner(kafka, config),
+      useFactory: (kafka: Kafka, config: WorkerConfig) => new MailboxOwner(kafka, config),
+    },
+    {
+      provide: KafkaCommandGateway,
+      inject: [KAFKA, CONFIG],
+      useFactory: async (kafka: Kafka, config: WorkerConfig) => {
+        const gateway = new KafkaCommandGateway(kafka, {
+          topicPrefix: config.kafka.topicPrefix,
+          orgId: config.orgId,
+          instanceId: config.instanceId,
+          timeoutMs: config.worker.commandTimeoutMs,
+        });
+        await gateway.start();
+        return gateway;
+      },
+    },
+    {
+      provide: ExchangeClientFactory,
+      inject: [MONGO, CONFIG],
+      useFactory: async (mongo: MongoClient, config: WorkerConfig) => {
+        const db: Db = mongo.db();
+        const limiter = new MongoLeaseLimiter(db, { owner: config.instanceId });
+        await limiter.ensureIndexes();
+        return new ExchangeClientFactory({
+          limiter,
+          ...(config.worker.serviceIdentity ? { serviceIdentity: config.worker.serviceIdentity } : {}),
+        });
+      },
+    },
+    {
+      provide: SyncRuntime,
+      inject: [MailboxOwner, KafkaCommandGateway, ExchangeClientFactory, SecretBox, CONFIG],
+      useFactory: (
+        owner: MailboxOwner,
+        gateway: KafkaCommandGateway,
+        exchange: ExchangeClientFactory,
+        secrets: SecretBox,
+        config: WorkerConfig,
+      ) =>
+        new SyncRuntime(owner, gateway, exchange, (sealed, context) => secrets.open(sealed, context), {
+          orgId: config.orgId,
+          tickMs: config.worker.tickMs,
+          concurrency: config.worker.concurrency,
+          requestTimeoutMs: config.worker.requestTimeoutMs,
+          pageSize: config.worker.pageSize,
+          maxPagesPerPoll: config.worker.maxPagesPerPoll,
+          ...(config.worker.autodiscoverUrl ? { autodiscoverUrl: config.worker.autodiscoverUrl } : {}),
+          actor: `sync-worker:${config.instanceId}`,
+        }),
     },
   ],
+  exports: [MailboxOwner, SyncRuntime, KafkaCommandGateway],
 })
 export class SyncWorkerModule implements OnModuleInit, OnApplicationShutdown {
-  constructor(@Inject(MailboxOwner) private readonly owner: MailboxOwner) {}
+  private readonly logger = new Logger('SyncWorker');
+
+  constructor(
+    @Inject(MailboxOwner) private readonly owner: MailboxOwner,
+    @Inject(SyncRuntime) private readonly runtime: SyncRuntime,
+    @Inject(KafkaCommandGateway) private readonly gateway: KafkaCommandGateway,
+    @Inject(MONGO) private readonly mongo: MongoClient,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.owner.start();
+    this.runtime.start();
+    this.logger.log('sync runtime started');
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.runtime.stop();
     await this.owner.stop();
+    await this.gateway.stop();
+    await this.mongo.close();
   }
 }

@@ -1,0 +1,30 @@
+import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs } from './schedule';
+
+describe('poll schedule', () => {
+  const noJitter = () => 0;
+  it('never polls sooner than the minimum interval, even with jitter', () => {
+    for (let i = 0; i < 100; i += 1) expect(nextPollDelayMs(2, null, true)).toBeGreaterThanOrEqual(120_000);
+  });
+  it('keeps a busy mailbox at the minimum interval', () => {
+    expect(nextPollDelayMs(1, 480_000, true, DEFAULT_POLL_SCHEDULE, noJitter)).toBe(60_000);
+  });
+  it('backs off an idle mailbox, doubling up to a bound', () => {
+    const delays: number[] = [];
+    let previous: number | null = null;
+    for (let i = 0; i < 6; i += 1) {
+      previous = nextPollDelayMs(1, previous, false, DEFAULT_POLL_SCHEDULE, noJitter);
+      delays.push(previous);
+    }
+    expect(delays).toEqual([60_000, 120_000, 240_000, 480_000, 480_000, 480_000]);
+  });
+  it('floors a 0-minute interval', () => {
+    expect(nextPollDelayMs(0, null, true, DEFAULT_POLL_SCHEDULE, noJitter)).toBe(
+      DEFAULT_POLL_SCHEDULE.floorMs,
+    );
+  });
+  it('bounds idle back-off absolutely', () => {
+    expect(nextPollDelayMs(10, 10 * 60_000 * 8, false, DEFAULT_POLL_SCHEDULE, noJitter)).toBe(
+      DEFAULT_POLL_SCHEDULE.maxIdleMs > 600_000 ? 900_000 : 600_000,
+    );
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * When the next poll of a mailbox is due (P-10, B-5): never sooner than the profile's minimum interval; a mailbox
+ * that had mail is polled again at that interval, an idle one backs off (doubling, bounded), and every delay gets a
+ * little jitter upwards so thousands of mailboxes do not poll in lockstep.
+ */
+export interface PollSchedule {
+  /** Floor when a profile allows 0 minutes (as often as possible): a mailbox is still not hammered. */
+  floorMs: number;
+  /** Idle back-off stops at this many times the base interval … */
+  maxIdleFactor: number;
+  /** … and never exceeds this. */
+  maxIdleMs: number;
+  /** Up to this fraction of the delay is added at random. */
+  jitter: number;
+}
+
+export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
+  floorMs: 5000,
+  maxIdleFactor: 8,
+  maxIdleMs: 15 * 60_000,
+  jitter: 0.1,
+};
+
+export function nextPollDelayMs(
+  minimumPollingIntervalMinutes: number,
+  previousDelayMs: number | null,
+  hadMail: boolean,
+  schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
+  random: () => number = Math.random,
+): number {
+  const base = Math.max(schedule.floorMs, minimumPollingIntervalMinutes * 60_000);
+  let delay = base;
+  if (!hadMail && previousDelayMs !== null) {
+    delay = Math.min(
+      Math.max(base, previousDelayMs * 2),
+      Math.max(base, Math.min(base * schedule.maxIdleFactor, schedule.maxIdleMs)),
+    );
+  }
+  return Math.round(delay * (1 + schedule.jitter * random()));
+}

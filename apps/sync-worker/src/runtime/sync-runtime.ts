@@ -1,0 +1,399 @@
+import { Logger } from '@nestjs/common';
+import {
+  AreaTestResult,
+  Mailbox,
+  MailboxArea,
+  MailboxCommand,
+  ProfileState,
+  organizationEmailSettingsOf,
+  shouldPoll,
+  syncOf,
+} from '@ssync/domain';
+import {
+  ExchangeClientFactory,
+  ExchangeConnection,
+  Message,
+  errorClass,
+  moveToUndeliverable,
+  normalizeExchangeError,
+  syncInbox,
+  testAct,
+  testIncoming,
+  testOutgoing,
+} from '@ssync/exchange';
+import { CommandResult, KafkaCommandGateway } from '@ssync/messaging';
+import { MailboxOwner } from '../mailbox-owner';
+import { ConnectionSetupError, OpenSecret, connectionSpec } from './connection-spec';
+import { incomingActivityId, stableId } from './ids';
+import { nextPollDelayMs } from './schedule';
+
+export interface SyncRuntimeOptions {
+  orgId: string;
+  /** How often the runtime looks for due work. */
+  tickMs: number;
+  /** Mailboxes worked on at once by this worker (tests and polls). */
+  concurrency: number;
+  /** Per EWS request. */
+  requestTimeoutMs: number;
+  /** SyncFolderItems page size and pages per poll. */
+  pageSize: number;
+  maxPagesPerPoll: number;
+  autodiscoverUrl?: string;
+  actor: string;
+  now?: () => number;
+}
+
+type ActiveMailbox = { mailbox: Mailbox; version: number };
+
+/**
+ * The work a sync worker does for the mailboxes whose partitions it owns: run requested Test & Enable checks (M-6)
+ * and poll enabled mailboxes for incoming email (S-1), turning each new message into exactly one email activity.
+ * Outcomes go back as commands to the mailbox and activity aggregates, so every result is an event, decided by the
+ * one owner of that aggregate.
+ */
+export class SyncRuntime {
+  private readonly logger = new Logger('SyncRuntime');
+  private readonly inFlight = new Set<string>();
+  private readonly lastDelay = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private readonly running = new Set<Promise<void>>();
+  private readonly now: () => number;
+  readonly stats = {
+    testsRun: 0,
+    polls: 0,
+    messagesTracked: 0,
+    messagesDuplicate: 0,
+    messagesFailed: 0,
+    pollErrors: 0,
+  };
+
+  constructor(
+    private readonly owner: MailboxOwner,
+    private readonly gateway: KafkaCommandGateway,
+    private readonly exchange: ExchangeClientFactory,
+    private readonly open: OpenSecret,
+    private readonly options: SyncRuntimeOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.options.tickMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.running]);
+  }
+
+  private tick(): void {
+    if (this.stopping || !this.owner.isReady()) return;
+    const now = this.now();
+    for (const [id, snapshot] of this.owner.mailboxes.entries()) {
+      if (this.inFlight.size >= this.options.concurrency) return;
+      if (this.inFlight.has(id) || snapshot.state.status !== 'Active' || !this.owner.owns(id)) continue;
+      const mailbox = snapshot.state.mailbox;
+      let work: (() => Promise<void>) | null = null;
+      if (
+        mailbox.testPending &&
+        (mailbox.nextTestAttemptAt === null || Date.parse(mailbox.nextTestAttemptAt) <= now)
+      ) {
+        work = () => this.runTest({ mailbox, version: snapshot.version });
+      } else if (shouldPoll(mailbox, this.approvalRequired(mailbox))) {
+        const due = syncOf(mailbox).nextSyncDueAt;
+        if (due === null || Date.parse(due) <= now)
+          work = () => this.poll({ mailbox, version: snapshot.version });
+      }
+      if (!work) continue;
+      this.inFlight.add(id);
+      const job = work()
+        .catch((error: unknown) =>
+          this.logger.error(`mailbox ${id}: ${error instanceof Error ? error.message : String(error)}`),
+        )
+        .finally(() => {
+          this.inFlight.delete(id);
+          this.running.delete(job);
+        });
+      this.running.add(job);
+    }
+  }
+
+  private approvalRequired(mailbox: Mailbox): boolean {
+    const s = organizationEmailSettingsOf(this.owner.organizations.get(this.options.orgId).state);
+    return mailbox.kind === 'User'
+      ? s.processEmailsOnlyForApprovedUsers
+      : s.processEmailsOnlyForApprovedQueues;
+  }
+
+  private profileOf(
+    mailbox: Mailbox,
+  ): { id: string; state: Extract<ProfileState, { status: 'Active' | 'Inactive' }> } | null {
+    if (!mailbox.serverProfileId) return null;
+    const state = this.owner.profiles.get(mailbox.serverProfileId).state;
+    return state.status === 'None' ? null : { id: mailbox.serverProfileId, state };
+  }
+
+  private connect(mailbox: Mailbox, direction: 'incoming' | 'outgoing'): Promise<ExchangeConnection> {
+    const profile = this.profileOf(mailbox);
+    if (!profile)
+      throw new ConnectionSetupError(
+        'ServerProfileNotFound: the email server profile of the mailbox does not exist',
+      );
+    const spec = connectionSpec(
+      {
+        profileId: profile.id,
+        profile: profile.state.settings,
+        mailbox,
+        open: this.open,
+        timeoutMs: this.options.requestTimeoutMs,
+        ...(this.options.autodiscoverUrl ? { autodiscoverUrl: this.options.autodiscoverUrl } : {}),
+      },
+      direction,
+    );
+    return this.exchange.connect(spec);
+  }
+
+  private async send<C extends MailboxCommand | Record<string, unknown>>(
+    aggregateType: 'mailbox' | 'activity',
+    aggregateId: string,
+    command: C & { type: string; commandId: string; issuedAt: string },
+  ): Promise<CommandResult> {
+    return this.gateway.send({
+      aggregateType,
+      aggregateId,
+      type: command.type,
+      actor: this.options.actor,
+      command,
+      commandId: command.commandId,
+      issuedAt: command.issuedAt,
+    });
+  }
+
+  /** Test & Enable (M-6): each requested area against Exchange, one result per area, recorded once per attempt. */
+  private async runTest({ mailbox }: ActiveMailbox): Promise<void> {
+    const testId = mailbox.testId;
+    if (!testId) return;
+    const areas = mailbox.testAreas;
+    const results: Partial<Record<MailboxArea, AreaTestResult>> = {};
+    const checks: Record<MailboxArea, (c: ExchangeConnection) => Promise<void>> = {
+      incomingEmail: testIncoming,
+      outgoingEmail: testOutgoing,
+      act: testAct,
+    };
+    for (const area of areas) {
+      try {
+        const conn = await this.connect(mailbox, area === 'outgoingEmail' ? 'outgoing' : 'incoming');
+        await checks[area](conn);
+        results[area] = { outcome: 'Success' };
+      } catch (error) {
+        results[area] = this.testFailure(error);
+      }
+    }
+    this.stats.testsRun += 1;
+    const issuedAt = new Date(this.now()).toISOString();
+    const result = await this.send('mailbox', mailbox.mailboxId, {
+      type: 'RecordTestResult',
+      mailboxId: mailbox.mailboxId,
+      commandId: stableId('test-result', testId, String(mailbox.testAttempt)),
+      actor: this.options.actor,
+      issuedAt,
+      testId,
+      attempt: mailbox.testAttempt,
+      results,
+    });
+    if (!result.accepted)
+      this.logger.warn(`test result for ${mailbox.mailboxId} refused: ${result.error?.message ?? ''}`);
+  }
+
+  private testFailure(error: unknown): AreaTestResult {
+    if (error instanceof ConnectionSetupError)
+      return { outcome: 'Failure', reason: error.message, errorClass: 'Permanent' };
+    const e = normalizeExchangeError(error);
+    const cls = errorClass(e.code);
+    return {
+      outcome: 'Failure',
+      reason: `${e.code}: ${e.message}`,
+      errorClass: cls === 'permanent' ? 'Permanent' : 'Transient',
+    };
+  }
+
+  /**
+   * One poll (S-1): pages of inbox changes since the recorded cursor; each new message becomes exactly one email
+   * activity (a deterministic activity id, so a message seen again — after a crash, a rebalance or a full re-sync —
+   * is a duplicate, not a second activity); only then is the new cursor recorded. A stale poll (another owner got
+   * there first) is ignored by the mailbox aggregate.
+   */
+  private async poll({ mailbox }: ActiveMailbox): Promise<void> {
+    const profile = this.profileOf(mailbox);
+    if (!profile) return;
+    const interval = profile.state.settings.minimumPollingIntervalMinutes;
+    let sync = syncOf(mailbox);
+    const started = this.now();
+    const trackFrom =
+      sync.trackFrom ?? profile.state.settings.processEmailFrom ?? new Date(started).toISOString();
+    let processed = 0;
+    let failed = 0;
+    this.stats.polls += 1;
+    try {
+      const conn = await this.connect(mailbox, 'incoming');
+      let state = sync.syncState;
+      for (let page = 0; page < this.options.maxPagesPerPoll; page += 1) {
+        const res = await syncInbox(conn, state, this.options.pageSize);
+        for (const message of res.created) {
+          const outcome = await this.track(
+            mailbox,
+            profile.state.settings.moveFailedEmailsToUndeliverableFolder,
+            conn,
+            message,
+            trackFrom,
+          );
+          if (outcome === 'failed') failed += 1;
+          else processed += 1;
+        }
+        const hadMail = res.created.length > 0;
+        const delay = nextPollDelayMs(
+          interval,
+          this.lastDelay.get(mailbox.mailboxId) ?? null,
+          hadMail || processed > 0,
+        );
+        const recorded = await this.send('mailbox', mailbox.mailboxId, {
+          type: 'RecordSyncOutcome',
+          mailboxId: mailbox.mailboxId,
+          commandId: stableId('sync', mailbox.mailboxId, String(sync.polls)),
+          actor: this.options.actor,
+          issuedAt: new Date(this.now()).toISOString(),
+          poll: sync.polls,
+          outcome: {
+            kind: 'Synced',
+            syncState: res.newSyncState,
+            itemsProcessed: processed,
+            itemsFailed: failed,
+            trackFrom,
+          },
+          nextSyncDueAt: new Date(started + delay).toISOString(),
+        });
+        if (!recorded.accepted || recorded.events.length === 0) return; // someone else moved the cursor on
+        this.lastDelay.set(mailbox.mailboxId, delay);
+        sync = { ...sync, polls: sync.polls + 1, syncState: res.newSyncState };
+        state = res.newSyncState;
+        if (!res.moreAvailable) return;
+      }
+    } catch (error) {
+      this.stats.pollErrors += 1;
+      await this.recordPollFailure(mailbox, sync.polls, interval, error);
+    }
+  }
+
+  private async recordPollFailure(
+    mailbox: Mailbox,
+    poll: number,
+    interval: number,
+    error: unknown,
+  ): Promise<void> {
+    const issuedAt = new Date(this.now()).toISOString();
+    let outcome: Extract<MailboxCommand, { type: 'RecordSyncOutcome' }>['outcome'];
+    let delay = nextPollDelayMs(interval, null, true);
+    if (error instanceof ConnectionSetupError) {
+      outcome = { kind: 'Failed', errorClass: 'Permanent', reason: error.message };
+    } else {
+      const e = normalizeExchangeError(error);
+      const cls = errorClass(e.code);
+      if (cls === 'cursor') outcome = { kind: 'CursorInvalid', reason: `${e.code}: ${e.message}` };
+      else
+        outcome = {
+          kind: 'Failed',
+          errorClass: cls === 'permanent' ? 'Permanent' : 'Transient',
+          reason: `${e.code}: ${e.message}`,
+        };
+      // Exchange said how long to back off (ErrorServerBusy): honour it (S-5).
+      if (e.retryAfterMs !== undefined) delay = Math.max(delay, e.retryAfterMs);
+    }
+    this.logger.warn(`poll of ${mailbox.mailboxId} failed: ${outcome.reason}`);
+    await this.send('mailbox', mailbox.mailboxId, {
+      type: 'RecordSyncOutcome',
+      mailboxId: mailbox.mailboxId,
+      commandId: stableId('sync', mailbox.mailboxId, String(poll)),
+      actor: this.options.actor,
+      issuedAt,
+      poll,
+      outcome,
+      nextSyncDueAt: new Date(this.now() + delay).toISOString(),
+    });
+  }
+
+  /** One message → one activity, or a ledger entry saying why not (B-1); failures go to Undeliverable (P-12). */
+  private async track(
+    mailbox: Mailbox,
+    moveFailed: boolean,
+    conn: ExchangeConnection,
+    message: Message,
+    trackFrom: string,
+  ): Promise<'tracked' | 'skipped' | 'failed'> {
+    const activityId = incomingActivityId(mailbox.mailboxId, message);
+    const issuedAt = new Date(this.now()).toISOString();
+    const ref = {
+      activityId,
+      mailboxId: mailbox.mailboxId,
+      exchangeItemId: message.itemId,
+      internetMessageId: message.internetMessageId ?? '',
+    };
+    const received = message.dateTimeReceived?.toISOString() ?? issuedAt;
+    if (Date.parse(received) < Date.parse(trackFrom)) {
+      await this.send('activity', activityId, {
+        type: 'RecordMessageOutcome',
+        commandId: stableId('outcome', activityId, 'skip'),
+        actor: this.options.actor,
+        issuedAt,
+        ...ref,
+        outcome: 'SkippedByRule',
+        reason: `received ${received}, before Process Email From ${trackFrom}`,
+      });
+      return 'skipped';
+    }
+    const result = await this.send('activity', activityId, {
+      type: 'TrackIncomingEmail',
+      commandId: stableId('track', activityId),
+      actor: this.options.actor,
+      issuedAt,
+      ...ref,
+      subject: message.subject,
+      from: message.from?.address ?? '',
+      to: message.to.map((a) => a.address),
+      cc: message.cc.map((a) => a.address),
+      body: message.body,
+      bodyType: 'Text',
+      receivedAt: received,
+      sentAt: message.dateTimeSent?.toISOString() ?? null,
+    });
+    if (result.accepted) {
+      if (result.events.length === 0) this.stats.messagesDuplicate += 1;
+      else this.stats.messagesTracked += 1;
+      return 'tracked';
+    }
+    this.stats.messagesFailed += 1;
+    const reason = result.error?.message ?? 'refused';
+    let outcome: 'Failed' | 'MovedToUndeliverable' = 'Failed';
+    if (moveFailed) {
+      try {
+        await moveToUndeliverable(conn, message.itemId);
+        outcome = 'MovedToUndeliverable';
+      } catch (error) {
+        this.logger.warn(
+          `could not move ${message.itemId} to Undeliverable: ${normalizeExchangeError(error).message}`,
+        );
+      }
+    }
+    await this.send('activity', activityId, {
+      type: 'RecordMessageOutcome',
+      commandId: stableId('outcome', activityId, outcome),
+      actor: this.options.actor,
+      issuedAt,
+      ...ref,
+      outcome,
+      reason,
+    });
+    return 'failed';
+  }
+}

@@ -1,0 +1,63 @@
+import { ConfigError, CoreConfig, loadCoreConfig } from '@ssync/common';
+
+export interface WorkerConfig extends CoreConfig {
+  worker: {
+    tickMs: number;
+    concurrency: number;
+    requestTimeoutMs: number;
+    pageSize: number;
+    maxPagesPerPoll: number;
+    autodiscoverUrl: string | undefined;
+    /** The service's own identity for Windows Integrated Authentication (P-4). */
+    serviceIdentity: { userName: string; password: string; domain?: string } | undefined;
+    commandTimeoutMs: number;
+  };
+}
+
+function int(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  const core = loadCoreConfig(env, 'sync-worker');
+  const autodiscoverUrl = env.SSYNC_AUTODISCOVER_URL?.trim() || undefined;
+  if (autodiscoverUrl && !/^https?:\/\//.test(autodiscoverUrl))
+    throw new ConfigError('SSYNC_AUTODISCOVER_URL', 'must be an http(s) URL');
+  const serviceUser = env.SSYNC_SERVICE_USER?.trim();
+  const servicePassword = env.SSYNC_SERVICE_PASSWORD;
+  if (serviceUser && !servicePassword)
+    throw new ConfigError('SSYNC_SERVICE_PASSWORD', 'is required with SSYNC_SERVICE_USER');
+  let serviceIdentity: WorkerConfig['worker']['serviceIdentity'];
+  if (serviceUser && servicePassword) {
+    const i = serviceUser.indexOf('\\');
+    serviceIdentity =
+      i > 0
+        ? { domain: serviceUser.slice(0, i), userName: serviceUser.slice(i + 1), password: servicePassword }
+        : { userName: serviceUser, password: servicePassword };
+  }
+  return {
+    ...core,
+    worker: {
+      tickMs: int(env, 'SSYNC_WORKER_TICK_MS', 250, 10, 60000),
+      concurrency: int(env, 'SSYNC_WORKER_CONCURRENCY', 32, 1, 1000),
+      requestTimeoutMs: int(env, 'SSYNC_EWS_TIMEOUT_MS', 30000, 1000, 600000),
+      pageSize: int(env, 'SSYNC_SYNC_PAGE_SIZE', 100, 1, 512),
+      maxPagesPerPoll: int(env, 'SSYNC_SYNC_MAX_PAGES', 10, 1, 1000),
+      autodiscoverUrl,
+      serviceIdentity,
+      commandTimeoutMs: int(env, 'SSYNC_COMMAND_TIMEOUT_MS', 30000, 100, 600000),
+    },
+  };
+}
