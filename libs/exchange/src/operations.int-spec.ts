@@ -1,9 +1,7 @@
-import { WellKnownFolderName } from 'ews-javascript-api';
 import type { SimulatorHandle } from '../../../apps/exchange-simulator/src';
 import {
   ExchangeClientFactory,
   ExchangeError,
-  fetchSince,
   findSentByClientId,
   moveToUndeliverable,
   sendMail,
@@ -135,7 +133,75 @@ describe.each(MODES)('every operation: $label', (mode) => {
     expect(await undeliverableFolderId(c)).toBe(folders[0]!.id);
   });
 });
-void WellKnownFolderName;
-void ExchangeError;
-void rejectionOf;
-void fetchSince;
+
+describe('sendMail exactly once', () => {
+  it('a send that timed out on our side but went through at the server is not sent again by the retry', async () => {
+    const mode: Mode = { label: 'svc', kind: 'basic', user: 'svc', impersonate: true };
+    const c = await connect(factory, sim, mode, 'carol@contoso.com', { timeoutMs: 400 });
+    const input = {
+      to: ['bob@contoso.com'],
+      subject: 'timeout then retry',
+      body: 'once',
+      bodyType: 'HTML' as const,
+      clientMessageId: 'act-timeout-1',
+    };
+    sim.admin.addFault({ kind: 'latency', operation: 'CreateItem', latencyMs: 1200, count: 1 });
+    const e = (await rejectionOf(sendMail(c, input))) as ExchangeError;
+    expect(e).toBeInstanceOf(ExchangeError);
+    expect([e.code, e.ewsCode, e.operation]).toEqual(['transient', 'TIMEOUT', 'sendMail']);
+    await new Promise((r) => setTimeout(r, 1200)); // the server finishes the send meanwhile
+    const retry = await sendMail(c, input);
+    expect(retry.alreadySent).toBe(true);
+    const inBob = sim.admin
+      .folderItems('bob@contoso.com', 'inbox')
+      .filter((i) => subj(i) === 'timeout then retry');
+    expect(inBob).toHaveLength(1);
+    expect(
+      sim.admin.folderItems('carol@contoso.com', 'sentitems').filter((i) => subj(i) === 'timeout then retry'),
+    ).toHaveLength(1);
+  });
+
+  it('concurrent retries of different ids each send once; invalid ids and no recipients are refused before any call', async () => {
+    const mode: Mode = { label: 'svc', kind: 'ntlm', user: 'svc', impersonate: true };
+    const c = await connect(factory, sim, mode, 'carol@contoso.com');
+    const send = (n: number) =>
+      sendMail(c, {
+        to: ['bob@contoso.com'],
+        subject: `burst ${n}`,
+        body: 'x',
+        bodyType: 'Text',
+        clientMessageId: `burst-${n}`,
+      });
+    await Promise.all([1, 2, 3].map(send));
+    const again = await Promise.all([1, 2, 3].map(send));
+    expect(again.every((r) => r.alreadySent)).toBe(true);
+    for (const n of [1, 2, 3])
+      expect(
+        sim.admin.folderItems('bob@contoso.com', 'inbox').filter((i) => subj(i) === `burst ${n}`),
+      ).toHaveLength(1);
+    await expect(
+      sendMail(c, {
+        to: ['bob@contoso.com'],
+        subject: 's',
+        body: 'b',
+        bodyType: 'Text',
+        clientMessageId: 'bad id <x>',
+      }),
+    ).rejects.toThrow(TypeError);
+    await expect(
+      sendMail(c, { to: [], subject: 's', body: 'b', bodyType: 'Text', clientMessageId: 'ok-1' }),
+    ).rejects.toThrow(TypeError);
+  });
+
+  it('anonymous access (P-4 "Without Credential") is refused with a clear message', async () => {
+    const e = (await rejectionOf(
+      factory.connect({
+        ewsUrl: sim.ewsUrl,
+        auth: { kind: 'basic', userName: '', password: '' },
+        mailboxSmtp: 'alice@contoso.com',
+      }),
+    )) as ExchangeError;
+    expect(e.code).toBe('credentials');
+    expect(e.message).toMatch(/anonymous/);
+  });
+});
