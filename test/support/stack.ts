@@ -1,4 +1,5 @@
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import mongoose, { Connection } from 'mongoose';
 import { loadApiConfig, loadCoreConfig } from '@ssync/common';
 import { createKafka } from '@ssync/messaging';
@@ -6,6 +7,7 @@ import { ReadModels } from '@ssync/read-models';
 import { bootstrapApi } from '../../apps/api/src/bootstrap';
 import { ProjectorService } from '../../apps/projector/src/projector.service';
 import { MailboxOwner } from '../../apps/sync-worker/src/mailbox-owner';
+import { SyncWorkerModule } from '../../apps/sync-worker/src/sync-worker.module';
 import { TestNamespace } from './env';
 
 /** The API, a projector and a sync worker's mailbox owner in this process, on the namespace's topics and database. */
@@ -14,6 +16,8 @@ export interface InProcessStack {
   url: string;
   projector: ProjectorService;
   mailboxOwner: MailboxOwner;
+  /** The full sync worker (option `worker: 'full'`). */
+  worker: INestApplicationContext | null;
   projectorConnection: Connection;
   stop(): Promise<void>;
 }
@@ -21,6 +25,7 @@ export interface InProcessStack {
 export async function startInProcessStack(
   ns: TestNamespace,
   extraEnv: Record<string, string> = {},
+  options: { worker?: 'owner' | 'full' } = {},
 ): Promise<InProcessStack> {
   const env = { ...process.env, ...ns.env, PORT: '0', ...extraEnv };
   const app = await bootstrapApi(loadApiConfig(env), env);
@@ -34,12 +39,23 @@ export async function startInProcessStack(
     200,
   );
   await projector.start();
-  const workerConfig = loadCoreConfig(env, 'sync-worker');
-  const mailboxOwner = new MailboxOwner(
-    createKafka({ brokers: workerConfig.kafka.brokers, clientId: 'test-sync-worker' }),
-    workerConfig,
-  );
-  await mailboxOwner.start();
+  let mailboxOwner: MailboxOwner;
+  let worker: INestApplicationContext | null = null;
+  if (options.worker === 'full') {
+    // The whole sync worker: mailbox owner plus the runtime that tests, polls and tracks against Exchange.
+    worker = await NestFactory.createApplicationContext(SyncWorkerModule.register(env), {
+      logger: ['error', 'warn'],
+    });
+    await worker.init();
+    mailboxOwner = worker.get(MailboxOwner);
+  } else {
+    const workerConfig = loadCoreConfig(env, 'sync-worker');
+    mailboxOwner = new MailboxOwner(
+      createKafka({ brokers: workerConfig.kafka.brokers, clientId: 'test-sync-worker' }),
+      workerConfig,
+    );
+    await mailboxOwner.start();
+  }
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
     app,
@@ -47,8 +63,10 @@ export async function startInProcessStack(
     projector,
     mailboxOwner,
     projectorConnection,
+    worker,
     async stop() {
-      await mailboxOwner.stop();
+      if (worker) await worker.close();
+      else await mailboxOwner.stop();
       await projector.stop();
       await projectorConnection.close();
       await app.close();

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { SyncWorkerModule } from './sync-worker.module';
 
 async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(SyncWorkerModule, {
+  const app = await NestFactory.createApplicationContext(SyncWorkerModule.register(), {
     logger: ['fatal', 'error', 'warn', 'log'],
   });
   app.enableShutdownHooks();

@@ -1,4 +1,4 @@
-import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { Db, MongoClient } from 'mongodb';
 import { MongoLeaseLimiter } from '@ssync/coordination';
@@ -21,7 +21,6 @@ const MONGO = Symbol('MONGO');
 @Module({
   imports: [SecretsModule],
   providers: [
-    { provide: CONFIG, useFactory: () => loadWorkerConfig() },
     {
       provide: KAFKA,
       inject: [CONFIG],
@@ -104,6 +103,11 @@ const MONGO = Symbol('MONGO');
 })
 export class SyncWorkerModule implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('SyncWorker');
+
+  /** The worker configured from `env` (process.env by default; tests pass their own). */
+  static register(env: Record<string, string | undefined> = process.env): DynamicModule {
+    return { module: SyncWorkerModule, providers: [{ provide: CONFIG, useValue: loadWorkerConfig(env) }] };
+  }
 
   constructor(
     @Inject(MailboxOwner) private readonly owner: MailboxOwner,

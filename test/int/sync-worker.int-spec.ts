@@ -1,0 +1,192 @@
+import request from 'supertest';
+import { startSimulator } from '../../apps/exchange-simulator/src/index';
+import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
+import { InProcessStack, startInProcessStack } from '../support/stack';
+
+type Simulator = Awaited<ReturnType<typeof startSimulator>>;
+const DEV_TOKEN = 'dev-token-sync-worker-int';
+const SSS = {
+  incomingEmailDeliveryMethod: 'ServerSideSync',
+  outgoingEmailDeliveryMethod: 'ServerSideSync',
+  actDeliveryMethod: 'ServerSideSync',
+};
+
+/** Test & Enable executed by a real sync worker against the Exchange simulator (M-6, P-4, P-5, S-6). */
+describe('sync worker: Test & Enable against Exchange', () => {
+  const ns = testNamespace('worker');
+  let stack: InProcessStack;
+  let sim: Simulator;
+  const auth = `Bearer ${DEV_TOKEN}`;
+  const http = () => request(stack.url);
+
+  beforeAll(async () => {
+    sim = await startSimulator({ port: 0 });
+    sim.admin.createAccount({ userName: 'svc-ssync', password: 'Svc-Passw0rd!', domain: 'CONTOSO' });
+    for (const who of ['alice', 'bob', 'dave', 'erin']) {
+      sim.admin.createAccount({ userName: who, password: 'Passw0rd!', domain: 'CONTOSO' });
+      sim.admin.createMailbox({ smtpAddress: `${who}@contoso.test`, displayName: who, ownerUserName: who });
+    }
+    sim.admin.grantImpersonation({
+      userName: 'svc-ssync',
+      mailboxes: ['alice@contoso.test', 'bob@contoso.test', 'erin@contoso.test'],
+    });
+    stack = await startInProcessStack(
+      ns,
+      {
+        SSYNC_DEV_TOKEN: DEV_TOKEN,
+        ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS: '1',
+        SSYNC_WORKER_TICK_MS: '100',
+      },
+      { worker: 'full' },
+    );
+    await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
+    await eventually(() => Promise.resolve(stack.mailboxOwner.isReady()), 60000, 'worker ready');
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await sim?.close();
+    await dropDatabase(ns);
+    await deleteTopics(ns);
+  });
+
+  async function job(path: string, mailboxIds: string[]): Promise<void> {
+    const started = await http()
+      .post(`/api/v1/mailboxes/${path}`)
+      .set('Authorization', auth)
+      .send({ mailboxIds })
+      .expect(202);
+    await eventually(
+      async () => {
+        const res = await http().get(`/api/v1/jobs/${started.body.jobId}`).set('Authorization', auth);
+        return res.body?.status === 'Completed' ? res : null;
+      },
+      60000,
+      `${path} job`,
+    );
+  }
+
+  async function mailboxWhen(
+    id: string,
+    predicate: (m: Record<string, any>) => boolean,
+    what: string,
+  ): Promise<Record<string, any>> {
+    return eventually(
+      async () => {
+        const res = await http().get(`/api/v1/mailboxes/${id}`).set('Authorization', auth);
+        return res.status === 200 && predicate(res.body) ? (res.body as Record<string, any>) : null;
+      },
+      60000,
+      what,
+    );
+  }
+
+  it('follows the seed page: profile with impersonation, defaults, approve, Test & Enable → Success, or the right failure', async () => {
+    const profile = await http()
+      .post('/api/v1/email-server-profiles')
+      .set('Authorization', auth)
+      .send({
+        name: 'Contoso on-premises',
+        incomingServerLocation: sim.ewsUrl,
+        outgoingServerLocation: sim.ewsUrl,
+        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
+        userName: 'CONTOSO\\svc-ssync',
+        password: 'Svc-Passw0rd!',
+        incomingAuthenticationProtocol: 'NTLM',
+        minimumPollingIntervalMinutes: 0,
+        maxConcurrentConnections: 4,
+      })
+      .expect(201);
+    await http()
+      .put('/api/v1/organization/email-settings')
+      .set('Authorization', auth)
+      .send({ defaultServerProfileId: profile.body.id, ...SSS })
+      .expect(200);
+
+    const ids: Record<string, string> = {};
+    for (const who of ['alice', 'bob', 'dave', 'erin', 'nobody']) {
+      const res = await http()
+        .post('/api/v1/mailboxes')
+        .set('Authorization', auth)
+        .send({
+          kind: 'User',
+          name: who,
+          emailAddress: `${who}@contoso.test`,
+          ownerId: `u-${who}`,
+          serverProfileId: profile.body.id,
+          ...SSS,
+        })
+        .expect(201);
+      ids[who] = res.body.id as string;
+    }
+    // erin is not approved: the organization processes email only for approved users.
+    await job('approve-email', [ids.alice!, ids.bob!, ids.dave!, ids.nobody!]);
+    await job('test-and-enable', Object.values(ids));
+
+    const alice = await mailboxWhen(ids.alice!, (m) => m.mailboxStatus === 'Success', 'alice tested');
+    expect(alice).toMatchObject({
+      incomingEmailStatus: 'Success',
+      outgoingEmailStatus: 'Success',
+      actStatus: 'Success',
+      enabledForIncomingEmail: true,
+      enabledForOutgoingEmail: true,
+      enabledForAct: true,
+    });
+
+    // No impersonation right on dave's mailbox: permanent, disabled at once.
+    const dave = await mailboxWhen(ids.dave!, (m) => m.mailboxStatus === 'Failure', 'dave failed');
+    expect(dave.incomingEmailStatusReason).toMatch(/permissions|Impersonat/i);
+    expect(dave).toMatchObject({ enabledForIncomingEmail: false, enabledForOutgoingEmail: false });
+
+    // A mailbox Exchange does not have.
+    const nobody = await mailboxWhen(ids.nobody!, (m) => m.mailboxStatus === 'Failure', 'nobody failed');
+    expect(nobody.incomingEmailStatusReason).toMatch(/location|NonExistentMailbox/i);
+
+    // Not approved.
+    const erin = await mailboxWhen(ids.erin!, (m) => m.mailboxStatus === 'Failure', 'erin failed');
+    expect(erin.mailboxStatusReason ?? erin.incomingEmailStatusReason).toMatch(/NotApproved/);
+
+    // The simulator saw the service account impersonating, never more at once than the profile allows (P-11).
+    const metrics = (await (await fetch(`${sim.adminUrl}/metrics`)).json()) as {
+      concurrency?: { accounts?: Record<string, { highWater?: number }> };
+    };
+    const svc = Object.entries(metrics.concurrency?.accounts ?? {}).find(([name]) =>
+      /svc-ssync/i.test(name),
+    )?.[1];
+    expect(svc?.highWater ?? 0).toBeGreaterThan(0);
+    expect(svc?.highWater ?? 0).toBeLessThanOrEqual(4);
+  });
+
+  it('a wrong profile password fails Test & Enable permanently with a credentials reason', async () => {
+    const profile = await http()
+      .post('/api/v1/email-server-profiles')
+      .set('Authorization', auth)
+      .send({
+        name: 'Wrong password',
+        incomingServerLocation: sim.ewsUrl,
+        outgoingServerLocation: sim.ewsUrl,
+        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
+        userName: 'CONTOSO\\svc-ssync',
+        password: 'nope',
+        incomingAuthenticationProtocol: 'Basic',
+      })
+      .expect(201);
+    const mbx = await http()
+      .post('/api/v1/mailboxes')
+      .set('Authorization', auth)
+      .send({
+        kind: 'User',
+        name: 'bob2',
+        emailAddress: 'bob@contoso.test',
+        ownerId: 'u-bob',
+        serverProfileId: profile.body.id,
+        ...SSS,
+      })
+      .expect(201);
+    await job('approve-email', [mbx.body.id]);
+    await job('test-and-enable', [mbx.body.id]);
+    const bob = await mailboxWhen(mbx.body.id, (m) => m.mailboxStatus === 'Failure', 'bob failed');
+    expect(bob.incomingEmailStatusReason).toMatch(/credentials|401/i);
+    expect(bob.enabledForIncomingEmail).toBe(false);
+  });
+});
