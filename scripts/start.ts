@@ -6,6 +6,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { seedDemo, startMailFlow } from './lib/demo';
 import { loadInfra, repoRoot, withDatabase } from './lib/infra';
 
 interface Role {
@@ -107,6 +109,8 @@ async function main(): Promise<void> {
     ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS:
       process.env.ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS ?? '1',
     SSYNC_SIMULATOR_URL: `http://127.0.0.1:${simulatorPort}`,
+    // The development administrator's token: fixed by SSYNC_DEV_TOKEN for scripts, else a fresh one each start.
+    SSYNC_DEV_TOKEN: process.env.SSYNC_DEV_TOKEN ?? `dev-${randomBytes(16).toString('hex')}`,
   };
   const roles: Role[] = [
     {
@@ -150,10 +154,30 @@ async function main(): Promise<void> {
     `  MongoDB        ${env.MONGODB_URI}`,
     `  processes      ${children.map((c) => `${c.role.name}(${c.proc.pid})`).join(' ')}`,
     `  logs           ${logDir}`,
+    `  admin token    ${env.SSYNC_DEV_TOKEN}   (curl -H "Authorization: Bearer $TOKEN" …; SSYNC_DEV_TOKEN fixes it)`,
     '  Ctrl-C stops everything.',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  if (process.env.SSYNC_DEMO !== '0' && children.some((c) => c.role.name === 'exchange-simulator')) {
+    const demo = {
+      apiUrl: `http://127.0.0.1:${port}`,
+      token: env.SSYNC_DEV_TOKEN!,
+      simulatorUrl: `http://127.0.0.1:${simulatorPort}`,
+      log,
+    };
+    try {
+      await seedDemo(demo);
+      const stopFlow = startMailFlow(demo);
+      process.once('SIGINT', stopFlow);
+      process.once('SIGTERM', stopFlow);
+      log(
+        'demo: new mail arrives every 15 s; watch GET /api/v1/mailboxes and /api/v1/email-activities (SSYNC_DEMO=0 to skip)',
+      );
+    } catch (error) {
+      log(`demo setup failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 }
 
 main().catch((error: unknown) => {
