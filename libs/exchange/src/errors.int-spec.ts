@@ -280,6 +280,14 @@ describe('Autodiscover', () => {
     f.autodiscover.invalidate('alice@contoso.com');
     await f.connect(spec('alice@contoso.com'));
     expect(f.autodiscover.discoveries).toBe(3);
+    // A discovered location that stops working is forgotten, so the next connect re-discovers (P-2).
+    const dave = 'dave@contoso.com';
+    sim.admin.createMailbox({ smtpAddress: dave });
+    const daveConn = await f.connect(spec(dave));
+    expect(f.autodiscover.peek(dave)).toBeDefined();
+    sim.store.mailboxes.delete(dave);
+    expect(((await rejectionOf(testIncoming(daveConn))) as ExchangeError).code).toBe('location');
+    expect(f.autodiscover.peek(dave)).toBeUndefined();
     const ghost = (await rejectionOf(f.connect(spec('ghost@contoso.com')))) as ExchangeError;
     expect([ghost.code, ghost.operation]).toEqual(['location', 'autodiscover']);
     const bad = (await rejectionOf(f.connect(spec('carol@contoso.com', 'wrong')))) as ExchangeError;

@@ -46,3 +46,5 @@ export type { SendMailInput, SendMailOptions, SentMessage } from './operations/s
 export { toMessage, getMessages } from './operations/messages';
 export type { Address, ItemRef, Message } from './operations/messages';
 export { xmlEscape, xmlEscapeAddress, stripInvalidXmlChars } from './xml/escape';
+export { specFromProfile, authKindFor } from './profile/spec-from-profile';
+export type { ProfileForConnection, SpecFromProfileInput } from './profile/spec-from-profile';

@@ -16,6 +16,7 @@ import {
 import { AutodiscoverCache } from '../autodiscover/autodiscover-cache';
 import { ExchangeError } from '../errors/exchange-error';
 import { normalizeExchangeError } from '../errors/normalize';
+import { classify } from '../errors/policy';
 import { ConnectionLimiter, UNLIMITED, withLimit } from '../limiter/connection-limiter';
 import { xmlEscapeAddress } from '../xml/escape';
 import { AuthSchemeProbe } from './auth-probe';
@@ -47,6 +48,11 @@ function buildXhr(scheme: WireScheme, creds: PlainCredentials, timeoutMs: number
   return new ObservedXhr(xhr);
 }
 
+function rediscovers(err: ExchangeError): boolean {
+  const d = classify(err, { attempt: 1 });
+  return 'rediscover' in d && d.rediscover;
+}
+
 /** Run one client call: normalize whatever it rejects with, using what the transport saw for this very call. */
 async function observed<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   const { record, result } = observeCall(fn);
@@ -76,8 +82,8 @@ export class ExchangeConnection {
     readonly timeoutMs: number,
     private readonly limiter: ConnectionLimiter,
     readonly limit: { key: string; max: number },
-    /** Called when the location looks wrong (the factory invalidates its Autodiscover entry). */
-    private readonly onLocationFailure: () => void = () => undefined,
+    /** Sees every failure (the factory forgets a stale Autodiscover answer or auth-scheme probe). */
+    private readonly onFailure: (e: ExchangeError) => void = () => undefined,
     /** Folder ids looked up for this mailbox (e.g. Undeliverable), shared by its connections via the factory. */
     readonly folderIds: Map<string, string> = new Map(),
   ) {}
@@ -97,7 +103,7 @@ export class ExchangeConnection {
       );
     } catch (e) {
       const err = normalizeExchangeError(e, { operation });
-      if (err.code === 'location') this.onLocationFailure();
+      this.onFailure(err);
       throw err;
     }
   }
@@ -134,7 +140,7 @@ export class ExchangeClientFactory {
     const creds = this.credentials(spec.auth);
     const limit = spec.limit ?? { key: `mailbox:${spec.mailboxSmtp.toLowerCase()}`, max: this.defaultMax };
     let ewsUrl: string;
-    let onLocationFailure: () => void = () => undefined;
+    let discoveredFor: string | undefined;
     if (spec.ewsUrl !== undefined) ewsUrl = spec.ewsUrl;
     else {
       const { email, url } = spec.autodiscover;
@@ -144,7 +150,7 @@ export class ExchangeClientFactory {
         ),
       );
       ewsUrl = found.ewsUrl;
-      onLocationFailure = () => this.autodiscover.invalidate(email);
+      discoveredFor = email;
     }
     const scheme = await this.wireScheme(spec.auth.kind, ewsUrl, timeoutMs);
     const service = new ExchangeService(ExchangeVersion[spec.serverVersion ?? DEFAULT_VERSION]);
@@ -168,7 +174,12 @@ export class ExchangeClientFactory {
       timeoutMs,
       this.limiter,
       limit,
-      onLocationFailure,
+      (err) => {
+        // Re-discover only on failure (P-2): a wrong or unreachable location; re-probe after a 401 on AutoDetect.
+        if (discoveredFor && (err.code === 'location' || rediscovers(err)))
+          this.autodiscover.invalidate(discoveredFor);
+        if (spec.auth.kind === 'auto' && err.code === 'credentials') this.authProbe.invalidate(ewsUrl);
+      },
       this.folderIdsOf(spec.mailboxSmtp),
     );
   }
