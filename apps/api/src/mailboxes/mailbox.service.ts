@@ -1,11 +1,6 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  MailboxCommand,
-  MailboxProfileFacts,
-  MailboxState,
-  mailboxProfileFacts,
-} from '@ssync/domain';
+import { MailboxCommand, MailboxProfileFacts, MailboxState, mailboxProfileFacts } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import {
   ActiveVersion,
@@ -43,8 +38,26 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function toMailboxView(doc: MailboxDocument): MailboxView {
-  const { _id, nameLower: _n, emailLower: _e, createdAt: _c, updatedAt: _u, updatedBy: _b, ...view } = doc;
-  return { ...view, id: _id };
+  const {
+    _id,
+    nameLower: _n,
+    emailLower: _e,
+    createdAt: _c,
+    updatedAt: _u,
+    updatedBy: _b,
+    sync: _s,
+    ...view
+  } = doc;
+  // Older documents (before sync fields existed) read as "never synced".
+  return {
+    ...view,
+    id: _id,
+    lastSyncAt: view.lastSyncAt ?? null,
+    nextSyncDueAt: view.nextSyncDueAt ?? null,
+    lastSyncError: view.lastSyncError ?? null,
+    itemsProcessedLastSync: view.itemsProcessedLastSync ?? 0,
+    itemsFailedLastSync: view.itemsFailedLastSync ?? 0,
+  };
 }
 
 @Injectable()

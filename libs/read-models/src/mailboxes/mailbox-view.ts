@@ -6,7 +6,9 @@ import {
   MailboxSettings,
   MailboxState,
   MailboxTestStatus,
+  MailboxSyncState,
   SealedSecret,
+  syncOf,
 } from '@ssync/domain';
 
 /** What the API shows of a mailbox (issue #3 contract): every field but the password, which only says "set". */
@@ -43,15 +45,30 @@ export interface MailboxView {
   testAreas: MailboxArea[];
   testAttempt: number;
   nextTestAttemptAt: string | null;
+  /** B-5 / issue #5: how the last poll went and when the next is due. */
+  lastSyncAt: string | null;
+  nextSyncDueAt: string | null;
+  lastSyncError: string | null;
+  itemsProcessedLastSync: number;
+  itemsFailedLastSync: number;
+  /** The full sync state, kept for the projection (the API does not show it). */
+  sync?: MailboxSyncState;
 }
 
 export function mailboxView(status: 'Active' | 'Inactive', m: Mailbox, version: number): MailboxView {
   const { mailboxId, credentials, ...rest } = m;
+  const sync = syncOf(m);
   return {
     id: mailboxId,
     status,
     version,
     ...rest,
+    sync,
+    lastSyncAt: sync.lastSyncAt,
+    nextSyncDueAt: sync.nextSyncDueAt,
+    lastSyncError: sync.lastSyncError,
+    itemsProcessedLastSync: sync.itemsProcessedLastSync,
+    itemsFailedLastSync: sync.itemsFailedLastSync,
     testAreas: [...m.testAreas],
     credentialsUserName: credentials?.userName ?? null,
     credentialsSet: credentials !== null,
@@ -73,6 +90,11 @@ export function mailboxStateFromView(v: MailboxView): MailboxState {
     version: _version,
     credentialsUserName,
     credentialsSet,
+    lastSyncAt: _a,
+    nextSyncDueAt: _b,
+    lastSyncError: _c,
+    itemsProcessedLastSync: _d,
+    itemsFailedLastSync: _f,
     ...fields
   } = v as MailboxView & Record<string, unknown>;
   const mailbox = { ...fields } as Record<string, unknown>;
