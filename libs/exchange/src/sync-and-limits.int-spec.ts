@@ -122,16 +122,23 @@ describe('fetchSince (P-9 backfill)', () => {
       });
     const conn = await new ExchangeClientFactory().connect(svcSpec(mbx));
     const got: string[] = [];
+    const received: string[] = [];
     let offset: number | null = 0;
     let total = 0;
     while (offset !== null) {
       const page = await fetchSince(conn, new Date(Date.UTC(2024, 0, 11)), 4, offset);
       got.push(...page.messages.map((m) => m.subject));
+      received.push(...page.messages.map((m) => m.dateTimeReceived?.toISOString() ?? ''));
       total = page.totalCount;
       offset = page.nextOffset;
     }
     expect(total).toBe(15);
     expect(got).toEqual(Array.from({ length: 15 }, (_, i) => `day ${i + 11}`));
+    // Times are exact instants whatever the worker's time zone (run with TZ=America/New_York to check).
+    expect(received[0]).toBe('2024-01-11T12:00:00.000Z');
+    // The boundary is inclusive.
+    const exact = await fetchSince(conn, new Date(Date.UTC(2024, 0, 25, 12)), 10);
+    expect(exact.messages.map((m) => m.subject)).toEqual(['day 25']);
   });
 });
 

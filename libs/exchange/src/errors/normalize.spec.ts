@@ -134,6 +134,15 @@ describe('normalizeExchangeError — shapes not easily produced by the simulator
     expect(n({ status: 302, headers: {}, responseText: '' }).code).toBe('location');
   });
 
+  it('a generic SOAP fault (s:Client) is named by its ResponseCode', () => {
+    expect(
+      n({ faultCode: 's:Client', responseCode: 363, message: 'busy', HttpStatusCode: 500 }),
+    ).toMatchObject({
+      code: 'throttled',
+      ewsCode: 'ErrorServerBusy',
+    });
+  });
+
   it('an ExchangeError passes through (tagged with the operation once)', () => {
     const e = new ExchangeError({ code: 'cursor', message: 'x', rawType: 'ServiceResponseException' });
     expect(n(e, { operation: 'syncInbox' }).operation).toBe('syncInbox');
@@ -142,7 +151,9 @@ describe('normalizeExchangeError — shapes not easily produced by the simulator
   });
 
   it('unlisted EWS codes are unknown, keeping the EWS code', () => {
-    expect(n({ faultCode: 'a:ErrorSomethingNew', message: 'new', HttpStatusCode: 500 })).toMatchObject({
+    expect(
+      n({ faultCode: 'a:ErrorSomethingNew', responseCode: 127, message: 'new', HttpStatusCode: 500 }),
+    ).toMatchObject({
       code: 'unknown',
       ewsCode: 'ErrorSomethingNew',
     });

@@ -235,7 +235,8 @@ export function normalizeExchangeError(rejection: unknown, ctx: RejectionContext
   const faultCode = str(r.faultCode);
   if (faultCode) {
     const ews = faultCode.replace(/^[\w-]+:/, '');
-    const named = EWS_CODES[ews] ? ews : (serviceErrorName(r.responseCode) ?? ews);
+    // `a:ErrorXxx` names the EWS code; a generic `s:Client`/`s:Server` fault carries it only as ResponseCode.
+    const named = /^Error\w+$/.test(ews) ? ews : (serviceErrorName(r.responseCode) ?? ews);
     const faultString = isObj(r.faultString) ? str(r.faultString.faultstring) : str(r.faultString);
     return byEws(named, message || faultString || named, backOff(r.errorDetails), status);
   }
