@@ -5,11 +5,3 @@ export function stableId(...parts: string[]): string {
   const h = createHash('sha256').update(parts.join('\u0000')).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
-
-/** The email activity of one Exchange message in one mailbox: one message, one activity, however often seen. */
-export function incomingActivityId(
-  mailboxId: string,
-  message: { internetMessageId: string | null; itemId: string },
-): string {
-  return stableId('incoming', mailboxId, message.internetMessageId ?? `item:${message.itemId}`);
-}

@@ -6,6 +6,7 @@ import {
   MailboxCommand,
   ProfileState,
   organizationEmailSettingsOf,
+  incomingEmailActivityId,
   shouldPoll,
   syncOf,
 } from '@ssync/domain';
@@ -24,7 +25,8 @@ import {
 import { CommandResult, KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError, OpenSecret, connectionSpec } from './connection-spec';
-import { incomingActivityId, stableId } from './ids';
+import { stableId } from './ids';
+import { ActivitySource, OutgoingSender } from './sender';
 import { nextPollDelayMs } from './schedule';
 
 export interface SyncRuntimeOptions {
@@ -59,6 +61,7 @@ export class SyncRuntime {
   private stopping = false;
   private readonly running = new Set<Promise<void>>();
   private readonly now: () => number;
+  private sender: OutgoingSender | null = null;
   readonly stats = {
     testsRun: 0,
     polls: 0,
@@ -82,6 +85,25 @@ export class SyncRuntime {
     this.timer = setInterval(() => this.tick(), this.options.tickMs);
   }
 
+  /** Outgoing email (S-3) once the activities this worker follows are known. */
+  enableSending(activities: ActivitySource): void {
+    this.sender = new OutgoingSender(
+      this.owner,
+      activities,
+      this.gateway,
+      (mailbox, direction) => this.connect(mailbox, direction),
+      {
+        actor: this.options.actor,
+        concurrency: this.options.concurrency,
+        now: this.now,
+      },
+    );
+  }
+
+  get sendStats(): OutgoingSender['stats'] | null {
+    return this.sender?.stats ?? null;
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
@@ -90,6 +112,10 @@ export class SyncRuntime {
 
   private tick(): void {
     if (this.stopping || !this.owner.isReady()) return;
+    for (const job of this.sender?.due() ?? []) {
+      this.running.add(job);
+      void job.finally(() => this.running.delete(job));
+    }
     const now = this.now();
     for (const [id, snapshot] of this.owner.mailboxes.entries()) {
       if (this.inFlight.size >= this.options.concurrency) return;
@@ -331,7 +357,7 @@ export class SyncRuntime {
     message: Message,
     trackFrom: string,
   ): Promise<'tracked' | 'skipped' | 'failed'> {
-    const activityId = incomingActivityId(mailbox.mailboxId, message);
+    const activityId = incomingEmailActivityId(mailbox.mailboxId, message.internetMessageId, message.itemId);
     const issuedAt = new Date(this.now()).toISOString();
     const ref = {
       activityId,
