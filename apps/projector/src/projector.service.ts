@@ -11,6 +11,7 @@ export const PROJECTED_AGGREGATES: AggregateType[] = [
   'mailbox',
   'activity',
   'job',
+  'alert',
 ];
 
 export function eventTopics(prefix: string): string[] {

@@ -5,3 +5,5 @@ export * from './profile';
 export * from './organization';
 export * from './mailbox';
 export * from './job';
+export * from './activity';
+export * from './alert';

@@ -1,5 +1,5 @@
 /** Aggregate types with their own command and event topics. */
-export type AggregateType = 'profile' | 'organization' | 'mailbox' | 'activity' | 'job';
+export type AggregateType = 'profile' | 'organization' | 'mailbox' | 'activity' | 'job' | 'alert';
 
 /** The event envelope (docs/ARCHITECTURE.md). `sequence` is per aggregate, gap-free, starting at 1. */
 export interface EventEnvelope<E extends { type: string; data: unknown } = { type: string; data: unknown }> {

@@ -19,12 +19,14 @@ export function resultsTopic(prefix: string): string {
  * aggregate's commands and events share a partition number and one owner.
  */
 export function topicSpecs(prefix: string, partitions: number, replicationFactor: number): ITopicConfig[] {
-  const aggregates: AggregateType[] = ['profile', 'organization', 'mailbox', 'activity', 'job'];
+  const aggregates: AggregateType[] = ['profile', 'organization', 'mailbox', 'activity', 'job', 'alert'];
   const specs: ITopicConfig[] = [];
   for (const aggregate of aggregates) {
     const t = aggregateTopics(prefix, aggregate);
-    // A bulk job's start names up to 10,000 mailbox ids (~400 KB): job records may exceed the 1 MB default.
-    const large = aggregate === 'job' ? [{ name: 'max.message.bytes', value: String(16 * 1024 * 1024) }] : [];
+    // A bulk job's start names up to 10,000 mailbox ids (~400 KB): job records may exceed the 1 MB default. An
+    // email activity holds a body of up to 1,048,576 characters (~4 MB of UTF-8, ACTIVITY_LIMITS).
+    const maxBytes = aggregate === 'job' ? 16 : aggregate === 'activity' ? 32 : 0;
+    const large = maxBytes > 0 ? [{ name: 'max.message.bytes', value: String(maxBytes * 1024 * 1024) }] : [];
     specs.push({
       topic: t.commands,
       numPartitions: partitions,

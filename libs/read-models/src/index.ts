@@ -10,3 +10,8 @@ export * from './mailboxes/mailbox-view';
 export * from './mailboxes/mailbox.schema';
 export * from './organization/organization-settings.schema';
 export * from './jobs/job.schema';
+export * from './activities/activity.schema';
+export * from './activities/activity.projection';
+export * from './alerts/alert.schema';
+export * from './alerts/alert.projection';
+export * from './alerts/alert-wall';

@@ -1,5 +1,21 @@
 import { Connection, Model } from 'mongoose';
 import { canonicalJson, sha256 } from '@ssync/common';
+import {
+  EmailActivityDocument,
+  TrackingLedgerDocument,
+  emailActivitySchema,
+  trackingLedgerSchema,
+} from './activities/activity.schema';
+import {
+  AlertDismissalDocument,
+  AlertDocument,
+  AlertSubjectDocument,
+  ProfileFailureDocument,
+  alertDismissalSchema,
+  alertSchema,
+  alertSubjectSchema,
+  profileFailureSchema,
+} from './alerts/alert.schema';
 import { AuditDocument, auditSchema } from './audit/audit.schema';
 import { JobDocument, JobResultDocument, jobResultSchema, jobSchema } from './jobs/job.schema';
 import { MailboxDocument, mailboxSchema } from './mailboxes/mailbox.schema';
@@ -17,6 +33,12 @@ export const READ_MODEL_BASES = [
   'organization_settings',
   'jobs',
   'job_results',
+  'email_activities',
+  'tracking_ledger',
+  'alerts',
+  'alert_subjects',
+  'alert_profile_failures',
+  'alert_dismissals',
 ] as const;
 
 export interface VersionedModels {
@@ -27,6 +49,12 @@ export interface VersionedModels {
   organizationSettings: Model<OrganizationSettingsDocument>;
   jobs: Model<JobDocument>;
   jobResults: Model<JobResultDocument>;
+  emailActivities: Model<EmailActivityDocument>;
+  trackingLedger: Model<TrackingLedgerDocument>;
+  alerts: Model<AlertDocument>;
+  alertSubjects: Model<AlertSubjectDocument>;
+  profileFailures: Model<ProfileFailureDocument>;
+  alertDismissals: Model<AlertDismissalDocument>;
 }
 
 /** Mongoose models bound to one version's collections. */
@@ -70,6 +98,36 @@ export class ReadModels {
           jobResultSchema,
           collectionName('job_results', version),
         ),
+        emailActivities: this.connection.model<EmailActivityDocument>(
+          `EmailActivity_v${version}`,
+          emailActivitySchema,
+          collectionName('email_activities', version),
+        ),
+        trackingLedger: this.connection.model<TrackingLedgerDocument>(
+          `TrackingLedger_v${version}`,
+          trackingLedgerSchema,
+          collectionName('tracking_ledger', version),
+        ),
+        alerts: this.connection.model<AlertDocument>(
+          `Alert_v${version}`,
+          alertSchema,
+          collectionName('alerts', version),
+        ),
+        alertSubjects: this.connection.model<AlertSubjectDocument>(
+          `AlertSubject_v${version}`,
+          alertSubjectSchema,
+          collectionName('alert_subjects', version),
+        ),
+        profileFailures: this.connection.model<ProfileFailureDocument>(
+          `AlertProfileFailure_v${version}`,
+          profileFailureSchema,
+          collectionName('alert_profile_failures', version),
+        ),
+        alertDismissals: this.connection.model<AlertDismissalDocument>(
+          `AlertDismissal_v${version}`,
+          alertDismissalSchema,
+          collectionName('alert_dismissals', version),
+        ),
       };
       this.cache.set(version, models);
     }
@@ -80,6 +138,15 @@ export class ReadModels {
     const m = this.at(version);
     // One after the other: FerretDB serializes DDL on its SQLite backend anyway.
     for (const model of [m.profiles, m.audit, m.mailboxes, m.organizationSettings, m.jobs, m.jobResults])
+      await model.createIndexes();
+    for (const model of [
+      m.emailActivities,
+      m.trackingLedger,
+      m.alerts,
+      m.alertSubjects,
+      m.profileFailures,
+      m.alertDismissals,
+    ])
       await model.createIndexes();
   }
 

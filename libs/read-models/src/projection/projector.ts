@@ -14,6 +14,8 @@ import { AnyBulkWriteOperation } from 'mongodb';
 import { MailboxDocument } from '../mailboxes/mailbox.schema';
 import { MailboxView, mailboxStateFromView, mailboxViewFromState } from '../mailboxes/mailbox-view';
 import { VersionedModels } from '../read-models';
+import { applyActivities } from '../activities/activity.projection';
+import { applyAlertDismissals, applyMailboxAlerts } from '../alerts/alert.projection';
 import { isDuplicateKey } from './mongo-errors';
 import { redactSecrets } from './redact';
 
@@ -252,6 +254,10 @@ async function applyJob(models: VersionedModels, e: EventEnvelope): Promise<void
 /** Applies a batch of one partition's events to every read model, idempotently. */
 export async function project(models: VersionedModels, events: EventEnvelope[]): Promise<void> {
   await appendAudit(models, events);
+  // Email activities, the tracking ledger and alerts (issue #5): each filters its own aggregate's events.
+  await applyActivities(models, events);
+  await applyMailboxAlerts(models, events);
+  await applyAlertDismissals(models, events);
   let mailboxRun: EventEnvelope[] = [];
   const flushMailboxes = async () => {
     if (mailboxRun.length > 0) await applyMailboxes(models, mailboxRun);
@@ -274,6 +280,7 @@ export async function project(models: VersionedModels, events: EventEnvelope[]):
         await applyJob(models, e);
         break;
       case 'activity':
+      case 'alert':
         break;
     }
   }

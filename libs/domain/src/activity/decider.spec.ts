@@ -1,0 +1,405 @@
+import { DeciderSpecification } from '../shared/decider-spec';
+import { ActivityCommand } from './commands';
+import { ActivityState, activityDecider, activityResultState } from './decider';
+import { ActivityEvent } from './events';
+import { incomingEmailActivityId } from './ids';
+import { ACTIVITY_LIMITS, SEND_RETRY_POLICY } from './types';
+
+const spec = DeciderSpecification.for(activityDecider);
+const at = '2026-03-01T10:00:00.000Z';
+const meta = { commandId: 'c-1', actor: 'sync-worker', issuedAt: at };
+const mailboxId = 'mbx-1';
+const activityId = incomingEmailActivityId(mailboxId, '<m1@contoso.test>', 'AAMk-1');
+
+const track = (extra: Partial<Extract<ActivityCommand, { type: 'TrackIncomingEmail' }>> = {}) =>
+  ({
+    ...meta,
+    type: 'TrackIncomingEmail',
+    activityId,
+    mailboxId,
+    exchangeItemId: 'AAMk-1',
+    internetMessageId: '<m1@contoso.test>',
+    subject: 'Quarterly numbers',
+    from: 'bob@fabrikam.test',
+    to: ['ada@contoso.test'],
+    cc: [],
+    body: '<p>Hi</p>',
+    bodyType: 'HTML',
+    receivedAt: '2026-03-01T10:59:00+01:00',
+    ...extra,
+  }) as ActivityCommand;
+
+const tracked: ActivityEvent = {
+  type: 'IncomingEmailTracked',
+  data: {
+    activityId,
+    mailboxId,
+    exchangeItemId: 'AAMk-1',
+    internetMessageId: '<m1@contoso.test>',
+    subject: 'Quarterly numbers',
+    from: 'bob@fabrikam.test',
+    to: ['ada@contoso.test'],
+    cc: [],
+    body: '<p>Hi</p>',
+    bodyType: 'HTML',
+    receivedAt: '2026-03-01T09:59:00.000Z',
+    sentAt: null,
+    trackedAt: at,
+  },
+};
+
+const outcome = (o: string, reason = 'r', extra: Record<string, unknown> = {}) =>
+  ({
+    ...meta,
+    type: 'RecordMessageOutcome',
+    activityId,
+    mailboxId,
+    exchangeItemId: 'AAMk-1',
+    internetMessageId: '<m1@contoso.test>',
+    outcome: o,
+    reason,
+    ...extra,
+  }) as ActivityCommand;
+
+const outId = 'act-out-1';
+const queue = (extra: Record<string, unknown> = {}) =>
+  ({
+    ...meta,
+    type: 'QueueOutgoingEmail',
+    activityId: outId,
+    mailboxId,
+    from: 'ada@contoso.test',
+    to: ['bob@fabrikam.test'],
+    cc: [],
+    subject: 'Offer',
+    body: 'Dear Bob',
+    bodyType: 'Text',
+    ...extra,
+  }) as ActivityCommand;
+const queued: ActivityEvent = {
+  type: 'OutgoingEmailQueued',
+  data: {
+    activityId: outId,
+    mailboxId,
+    from: 'ada@contoso.test',
+    to: ['bob@fabrikam.test'],
+    cc: [],
+    subject: 'Offer',
+    body: 'Dear Bob',
+    bodyType: 'Text',
+    queuedAt: at,
+  },
+};
+const sendOutcome = (
+  attempt: number,
+  o: Extract<ActivityCommand, { type: 'RecordSendOutcome' }>['outcome'],
+  issuedAt = at,
+): ActivityCommand => ({
+  ...meta,
+  issuedAt,
+  type: 'RecordSendOutcome',
+  activityId: outId,
+  attempt,
+  outcome: o,
+});
+const transient = { kind: 'Failed', reason: 'ErrorServerBusy', transient: true } as const;
+const failedEvent = (
+  attempt: number,
+  nextAttemptAt: string | null,
+  retriesExhausted = false,
+): ActivityEvent => ({
+  type: 'OutgoingEmailSendFailed',
+  data: {
+    activityId: outId,
+    attempt,
+    reason: 'ErrorServerBusy',
+    transient: true,
+    failedAt: at,
+    nextAttemptAt,
+    retriesExhausted,
+  },
+});
+
+const outgoing = (s: ActivityState) => {
+  if (s.kind !== 'Outgoing') throw new Error(`not outgoing: ${s.kind}`);
+  return s.email;
+};
+
+describe('activity decider (S-1…S-3, B-1)', () => {
+  describe('incoming email', () => {
+    it('derives the same activity id for the same message, another for another mailbox or message', () => {
+      expect(incomingEmailActivityId(mailboxId, ' <m1@contoso.test> ', 'other-item')).toBe(activityId);
+      expect(incomingEmailActivityId('mbx-2', '<m1@contoso.test>', 'AAMk-1')).not.toBe(activityId);
+      expect(incomingEmailActivityId(mailboxId, null, 'AAMk-1')).not.toBe(activityId);
+      expect(incomingEmailActivityId(mailboxId, '', 'AAMk-1')).toBe(
+        incomingEmailActivityId(mailboxId, null, 'AAMk-1'),
+      );
+      expect(activityId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    });
+
+    it('tracks a message once, with times in UTC', () => {
+      const state = spec.given([]).when(track()).then([tracked]);
+      expect(state).toMatchObject({ kind: 'Incoming', email: { status: 'Tracked', direction: 'Incoming' } });
+    });
+
+    it('tracking the same message again is a duplicate: no event (exactly once)', () => {
+      spec.given([tracked]).when(track()).thenNothingHappened();
+      spec
+        .given([tracked])
+        .when(track({ commandId: 'c-2', subject: 'changed', exchangeItemId: 'AAMk-moved' }))
+        .thenNothingHappened();
+    });
+
+    it('refuses what an activity cannot hold, naming the fields', () => {
+      spec
+        .given([])
+        .when(
+          track({
+            subject: 'x'.repeat(ACTIVITY_LIMITS.subject + 1),
+            body: 'y'.repeat(ACTIVITY_LIMITS.body + 1),
+            bodyType: 'RTF' as never,
+            receivedAt: 'yesterday',
+            from: '',
+          }),
+        )
+        .thenThrows('validation', [
+          { field: 'subject', rule: 'maxLength' },
+          { field: 'body', rule: 'maxLength' },
+          { field: 'bodyType', rule: 'enum' },
+          { field: 'receivedAt', rule: 'isoDateTime' },
+          { field: 'from', rule: 'minLength' },
+        ]);
+      const many = Array.from({ length: ACTIVITY_LIMITS.recipients + 1 }, (_, i) => `u${i}@c.test`);
+      spec
+        .given([])
+        .when(track({ to: many }))
+        .thenThrows('validation', [{ field: 'to', rule: 'maxItems' }]);
+      // At the limits it is tracked; an empty subject and an X.500 sender are fine for incoming mail.
+      spec
+        .given([])
+        .when(
+          track({
+            subject: '',
+            body: 'y'.repeat(ACTIVITY_LIMITS.body),
+            from: '/O=CONTOSO/OU=EXCHANGE ADMINISTRATIVE GROUP/CN=RECIPIENTS/CN=BOB',
+          }),
+        )
+        .thenEvents((events) => expect(events.map((e) => e.type)).toEqual(['IncomingEmailTracked']));
+    });
+
+    it('an id of an outgoing email cannot be tracked, nor a message of another mailbox', () => {
+      spec
+        .given([queued])
+        .when(track({ activityId: outId }))
+        .thenThrows('conflict');
+      const seen: ActivityEvent = {
+        type: 'MessageOutcomeRecorded',
+        data: {
+          activityId,
+          mailboxId: 'mbx-2',
+          exchangeItemId: 'AAMk-1',
+          internetMessageId: null,
+          outcome: 'Throttled',
+          reason: 'r',
+          at,
+        },
+      };
+      spec.given([seen]).when(track()).thenThrows('conflict');
+    });
+  });
+
+  describe('tracking ledger (B-1)', () => {
+    const throttled: ActivityEvent = {
+      type: 'MessageOutcomeRecorded',
+      data: {
+        activityId,
+        mailboxId,
+        exchangeItemId: 'AAMk-1',
+        internetMessageId: '<m1@contoso.test>',
+        outcome: 'Throttled',
+        reason: 'ErrorServerBusy',
+        at,
+      },
+    };
+
+    it('records one event per outcome, and nothing for the same outcome again', () => {
+      spec.given([]).when(outcome('Throttled', 'ErrorServerBusy')).then([throttled]);
+      spec.given([throttled]).when(outcome('Throttled', 'ErrorServerBusy')).thenNothingHappened();
+      spec
+        .given([throttled])
+        .when(outcome('Failed', 'body too large'))
+        .thenEvents((events) =>
+          expect(events).toEqual([
+            {
+              type: 'MessageOutcomeRecorded',
+              data: { ...throttled.data, outcome: 'Failed', reason: 'body too large' },
+            },
+          ]),
+        );
+    });
+
+    it('a message throttled first is tracked later', () => {
+      spec.given([throttled]).when(track()).then([tracked]);
+    });
+
+    it('a tracked message can only be recorded as a duplicate, once in a row', () => {
+      const dup = outcome('Duplicate', 'seen again after a re-sync');
+      spec
+        .given([tracked])
+        .when(dup)
+        .thenEvents((events) => expect(events[0]).toMatchObject({ data: { outcome: 'Duplicate' } }));
+      const recorded = spec
+        .given([tracked])
+        .when(dup)
+        .thenEvents(() => undefined);
+      expect(recorded).toMatchObject({ kind: 'Incoming', lastOutcome: 'Duplicate' });
+      spec
+        .given([
+          tracked,
+          {
+            type: 'MessageOutcomeRecorded',
+            data: { ...throttled.data, outcome: 'Duplicate', reason: 'seen again after a re-sync' },
+          },
+        ])
+        .when(dup)
+        .thenNothingHappened();
+      spec.given([tracked]).when(outcome('Failed')).thenThrows('conflict');
+    });
+
+    it('validates the outcome and reason', () => {
+      spec
+        .given([])
+        .when(outcome('Lost', ''))
+        .thenThrows('validation', [
+          { field: 'outcome', rule: 'enum' },
+          { field: 'reason', rule: 'minLength' },
+        ]);
+    });
+  });
+
+  describe('outgoing email', () => {
+    it('queues an email as PendingSend; the same request again is a no-op', () => {
+      const state = spec.given([]).when(queue()).then([queued]);
+      expect(outgoing(state)).toMatchObject({ status: 'PendingSend', attempts: 0, nextAttemptAt: null });
+      spec.given([queued]).when(queue()).thenNothingHappened();
+      spec
+        .given([queued])
+        .when(queue({ subject: 'Other' }))
+        .thenThrows('conflict');
+    });
+
+    it('validates recipients (SMTP), lengths and body type', () => {
+      spec
+        .given([])
+        .when(queue({ to: [], cc: ['not-an-address'], subject: 's'.repeat(401), bodyType: 'Rtf' }))
+        .thenThrows('validation', [
+          { field: 'to', rule: 'minItems' },
+          { field: 'cc[0]', rule: 'email' },
+          { field: 'subject', rule: 'maxLength' },
+          { field: 'bodyType', rule: 'enum' },
+        ]);
+    });
+
+    it('records a sent email once; late and repeated outcomes change nothing', () => {
+      const sent = {
+        kind: 'Sent',
+        exchangeItemId: 'AAMk-s',
+        internetMessageId: '<s@c>',
+        sentAt: at,
+      } as const;
+      const sentEvent: ActivityEvent = {
+        type: 'OutgoingEmailSent',
+        data: {
+          activityId: outId,
+          attempt: 1,
+          exchangeItemId: 'AAMk-s',
+          internetMessageId: '<s@c>',
+          sentAt: at,
+        },
+      };
+      const state = spec.given([queued]).when(sendOutcome(1, sent)).then([sentEvent]);
+      expect(outgoing(state)).toMatchObject({ status: 'Sent', attempts: 1, exchangeItemId: 'AAMk-s' });
+      spec.given([queued, sentEvent]).when(sendOutcome(1, sent)).thenNothingHappened();
+      spec.given([queued, sentEvent]).when(sendOutcome(2, transient)).thenNothingHappened();
+      spec
+        .given([queued])
+        .when(sendOutcome(3, sent))
+        .thenThrows('validation', [{ field: 'attempt', rule: 'sequence' }]);
+    });
+
+    it('retries transient failures 5 minutes apart, 10 times, then fails', () => {
+      const state = spec
+        .given([queued])
+        .when(sendOutcome(1, transient))
+        .then([failedEvent(1, '2026-03-01T10:05:00.000Z')]);
+      expect(outgoing(state)).toMatchObject({
+        status: 'PendingSend',
+        attempts: 1,
+        nextAttemptAt: '2026-03-01T10:05:00.000Z',
+        failureReason: 'ErrorServerBusy',
+      });
+      // Attempts 2…11 are the 10 retries: the 11th attempt's transient failure is final.
+      const history: ActivityEvent[] = [queued];
+      for (let a = 1; a <= SEND_RETRY_POLICY.maxTransientRetries; a++)
+        history.push(failedEvent(a, '2026-03-01T10:05:00.000Z'));
+      spec
+        .given(history.slice(0, -1))
+        .when(sendOutcome(SEND_RETRY_POLICY.maxTransientRetries, transient))
+        .then([failedEvent(10, '2026-03-01T10:05:00.000Z')]);
+      const final = spec
+        .given(history)
+        .when(sendOutcome(11, transient))
+        .then([failedEvent(11, null, true)]);
+      expect(outgoing(final)).toMatchObject({ status: 'Failed', attempts: 11, nextAttemptAt: null });
+      spec
+        .given([...history, failedEvent(11, null, true)])
+        .when(sendOutcome(12, transient))
+        .thenNothingHappened();
+    });
+
+    it('a permanent failure fails the email at once', () => {
+      const state = spec
+        .given([queued])
+        .when(sendOutcome(1, { kind: 'Failed', reason: 'ErrorInvalidRecipients', transient: false }))
+        .then([
+          {
+            type: 'OutgoingEmailSendFailed',
+            data: {
+              activityId: outId,
+              attempt: 1,
+              reason: 'ErrorInvalidRecipients',
+              transient: false,
+              failedAt: at,
+              nextAttemptAt: null,
+              retriesExhausted: false,
+            },
+          },
+        ]);
+      expect(outgoing(state)).toMatchObject({ status: 'Failed', failureReason: 'ErrorInvalidRecipients' });
+    });
+
+    it('refuses outcomes for unknown or incoming activities and malformed outcomes', () => {
+      spec.given([]).when(sendOutcome(1, transient)).thenThrows('not-found');
+      spec
+        .given([queued])
+        .when(
+          sendOutcome(1, {
+            kind: 'Sent',
+            exchangeItemId: '',
+            internetMessageId: 'x',
+            sentAt: 'now',
+          } as never),
+        )
+        .thenThrows('validation', [
+          { field: 'outcome.exchangeItemId', rule: 'minLength' },
+          { field: 'outcome.sentAt', rule: 'isoDateTime' },
+        ]);
+    });
+
+    it('command results carry the state without the body', () => {
+      const state = activityDecider.evolve(activityDecider.initialState(), queued);
+      expect(outgoing(activityResultState(state)).body).toBe('');
+      expect(outgoing(state).body).toBe('Dear Bob');
+    });
+  });
+});

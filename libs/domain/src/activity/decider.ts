@@ -1,0 +1,407 @@
+import { Decider, DomainError, Violation, assertNever, assertValid } from '../shared/decider';
+import { rules } from '../shared/rules';
+import { ActivityCommand, SendOutcome } from './commands';
+import { ActivityEvent } from './events';
+import {
+  ACTIVITY_LIMITS,
+  BODY_TYPES,
+  IncomingEmail,
+  LedgerOutcome,
+  MESSAGE_OUTCOMES,
+  OutgoingEmail,
+  SEND_RETRY_POLICY,
+  SeenMessage,
+} from './types';
+
+export type ActivityState =
+  | { kind: 'None' }
+  /** Seen by a worker and not tracked (yet): only ledger entries. */
+  | { kind: 'Seen'; message: SeenMessage }
+  | { kind: 'Incoming'; email: IncomingEmail; lastOutcome: LedgerOutcome; lastReason: string }
+  | { kind: 'Outgoing'; email: OutgoingEmail };
+
+export const initialActivityState = (): ActivityState => ({ kind: 'None' });
+
+type Cmd<T extends ActivityCommand['type']> = Extract<ActivityCommand, { type: T }>;
+
+// ---------------------------------------------------------------------------------------------- validation
+
+/** Pure normalization of an already validated instant to UTC `toISOString` form (sortable as a string). */
+const utc = (iso: string): string => new Date(Date.parse(iso)).toISOString();
+
+function text(field: string, value: unknown, max: number): Violation[] {
+  if (typeof value !== 'string') return [{ field, rule: 'type', message: 'must be a string' }];
+  if (value.length > max)
+    return [{ field, rule: 'maxLength', message: `must have at most ${max} characters` }];
+  return [];
+}
+
+function nullableText(field: string, value: unknown, max: number): Violation[] {
+  return value === null || value === undefined ? [] : text(field, value, max);
+}
+
+/**
+ * Recipients of an incoming message are taken as Exchange reports them (an unresolved sender can be an X.500
+ * address); outgoing ones must be SMTP addresses, because Exchange will send to them.
+ */
+function recipients(field: string, value: unknown, smtp: boolean): Violation[] {
+  if (!Array.isArray(value)) return [{ field, rule: 'type', message: 'must be an array of addresses' }];
+  const v: Violation[] = [];
+  value.forEach((a, i) =>
+    v.push(
+      ...(smtp
+        ? rules.smtpAddress(`${field}[${i}]`, a)
+        : rules.requiredString(`${field}[${i}]`, a, 1, ACTIVITY_LIMITS.address)),
+    ),
+  );
+  return v;
+}
+
+function recipientCount(to: unknown, cc: unknown): Violation[] {
+  const n = (Array.isArray(to) ? to.length : 0) + (Array.isArray(cc) ? cc.length : 0);
+  return n > ACTIVITY_LIMITS.recipients
+    ? [
+        {
+          field: 'to',
+          rule: 'maxItems',
+          message: `to and cc together must have at most ${ACTIVITY_LIMITS.recipients} addresses`,
+        },
+      ]
+    : [];
+}
+
+function messageIds(c: { mailboxId: unknown; exchangeItemId: unknown; internetMessageId: unknown }) {
+  return [
+    ...rules.requiredString('mailboxId', c.mailboxId, 1, 128),
+    ...rules.requiredString('exchangeItemId', c.exchangeItemId, 1, ACTIVITY_LIMITS.exchangeItemId),
+    ...nullableText('internetMessageId', c.internetMessageId, ACTIVITY_LIMITS.internetMessageId),
+  ];
+}
+
+/** What an activity cannot hold: the worker records such a message as Failed and moves it (P-12). */
+export function validateIncomingEmail(c: Cmd<'TrackIncomingEmail'>): Violation[] {
+  const v = messageIds(c);
+  v.push(...text('subject', c.subject, ACTIVITY_LIMITS.subject));
+  v.push(...rules.requiredString('from', c.from, 1, ACTIVITY_LIMITS.address));
+  v.push(...recipients('to', c.to, false), ...recipients('cc', c.cc, false), ...recipientCount(c.to, c.cc));
+  v.push(...text('body', c.body, ACTIVITY_LIMITS.body));
+  v.push(...rules.oneOf('bodyType', c.bodyType, BODY_TYPES));
+  v.push(...rules.isoInstant('receivedAt', c.receivedAt));
+  if (c.sentAt !== undefined && c.sentAt !== null) v.push(...rules.isoInstant('sentAt', c.sentAt));
+  return v;
+}
+
+export function validateOutgoingEmail(c: Cmd<'QueueOutgoingEmail'>): Violation[] {
+  const v = [...rules.requiredString('mailboxId', c.mailboxId, 1, 128)];
+  if (c.from !== undefined && c.from !== null) v.push(...rules.smtpAddress('from', c.from));
+  v.push(...recipients('to', c.to, true), ...recipients('cc', c.cc, true), ...recipientCount(c.to, c.cc));
+  if (Array.isArray(c.to) && c.to.length === 0)
+    v.push({ field: 'to', rule: 'minItems', message: 'must name at least one recipient' });
+  v.push(...text('subject', c.subject, ACTIVITY_LIMITS.subject));
+  v.push(...text('body', c.body, ACTIVITY_LIMITS.body));
+  v.push(...rules.oneOf('bodyType', c.bodyType, BODY_TYPES));
+  return v;
+}
+
+function sendOutcomeViolations(outcome: SendOutcome | undefined): Violation[] {
+  if (typeof outcome !== 'object' || outcome === null)
+    return [{ field: 'outcome', rule: 'type', message: 'must be an object' }];
+  const kind: unknown = (outcome as { kind?: unknown }).kind;
+  if (kind === 'Sent') {
+    const o = outcome as Extract<SendOutcome, { kind: 'Sent' }>;
+    return [
+      ...rules.requiredString('outcome.exchangeItemId', o.exchangeItemId, 1, ACTIVITY_LIMITS.exchangeItemId),
+      ...rules.requiredString(
+        'outcome.internetMessageId',
+        o.internetMessageId,
+        1,
+        ACTIVITY_LIMITS.internetMessageId,
+      ),
+      ...rules.isoInstant('outcome.sentAt', o.sentAt),
+    ];
+  }
+  if (kind === 'Failed') {
+    const o = outcome as Extract<SendOutcome, { kind: 'Failed' }>;
+    return [
+      ...rules.requiredString('outcome.reason', o.reason, 1, ACTIVITY_LIMITS.reason),
+      ...rules.boolean('outcome.transient', o.transient),
+    ];
+  }
+  return [{ field: 'outcome.kind', rule: 'enum', message: 'must be one of Sent, Failed' }];
+}
+
+// ---------------------------------------------------------------------------------------------- decide
+
+function sameMailbox(state: ActivityState, activityId: string, mailboxId: string): void {
+  const current =
+    state.kind === 'Seen'
+      ? state.message.mailboxId
+      : state.kind === 'None'
+        ? mailboxId
+        : state.email.mailboxId;
+  if (current !== mailboxId)
+    throw new DomainError(
+      'conflict',
+      `activity ${activityId} belongs to mailbox ${current}, not ${mailboxId}`,
+    );
+}
+
+function decideTrack(c: Cmd<'TrackIncomingEmail'>, state: ActivityState): ActivityEvent[] {
+  // Exactly once (S-1): the same message again is a duplicate, whatever it says now.
+  if (state.kind === 'Incoming') return [];
+  if (state.kind === 'Outgoing')
+    throw new DomainError('conflict', `activity ${c.activityId} is an outgoing email`);
+  assertValid(validateIncomingEmail(c));
+  sameMailbox(state, c.activityId, c.mailboxId);
+  return [
+    {
+      type: 'IncomingEmailTracked',
+      data: {
+        activityId: c.activityId,
+        mailboxId: c.mailboxId,
+        exchangeItemId: c.exchangeItemId,
+        internetMessageId: c.internetMessageId ?? null,
+        subject: c.subject,
+        from: c.from,
+        to: [...c.to],
+        cc: [...c.cc],
+        body: c.body,
+        bodyType: c.bodyType,
+        receivedAt: utc(c.receivedAt),
+        sentAt: c.sentAt ? utc(c.sentAt) : null,
+        trackedAt: c.issuedAt,
+      },
+    },
+  ];
+}
+
+function decideOutcome(c: Cmd<'RecordMessageOutcome'>, state: ActivityState): ActivityEvent[] {
+  const v = messageIds(c);
+  v.push(...rules.oneOf('outcome', c.outcome, MESSAGE_OUTCOMES));
+  v.push(...rules.requiredString('reason', c.reason, 1, ACTIVITY_LIMITS.reason));
+  assertValid(v);
+  if (state.kind === 'Outgoing')
+    throw new DomainError('conflict', `activity ${c.activityId} is an outgoing email`);
+  sameMailbox(state, c.activityId, c.mailboxId);
+  if (state.kind === 'Incoming' && c.outcome !== 'Duplicate')
+    throw new DomainError(
+      'conflict',
+      `the message is tracked as activity ${c.activityId}; only Duplicate can be recorded for it now`,
+    );
+  // The same outcome again (a worker repeating a poll) adds nothing to the ledger.
+  const last =
+    state.kind === 'Seen'
+      ? { outcome: state.message.lastOutcome, reason: state.message.lastReason }
+      : state.kind === 'Incoming'
+        ? { outcome: state.lastOutcome, reason: state.lastReason }
+        : null;
+  if (last && last.outcome === c.outcome && last.reason === c.reason) return [];
+  return [
+    {
+      type: 'MessageOutcomeRecorded',
+      data: {
+        activityId: c.activityId,
+        mailboxId: c.mailboxId,
+        exchangeItemId: c.exchangeItemId,
+        internetMessageId: c.internetMessageId ?? null,
+        outcome: c.outcome,
+        reason: c.reason,
+        at: c.issuedAt,
+      },
+    },
+  ];
+}
+
+function decideQueue(c: Cmd<'QueueOutgoingEmail'>, state: ActivityState): ActivityEvent[] {
+  assertValid(validateOutgoingEmail(c));
+  if (state.kind === 'Outgoing') {
+    const e = state.email;
+    // A retried request (same id, same email) is a no-op; anything else reusing the id is a conflict.
+    if (e.mailboxId === c.mailboxId && e.subject === c.subject && e.body === c.body) return [];
+    throw new DomainError('conflict', `activity ${c.activityId} already exists`);
+  }
+  if (state.kind !== 'None') throw new DomainError('conflict', `activity ${c.activityId} already exists`);
+  return [
+    {
+      type: 'OutgoingEmailQueued',
+      data: {
+        activityId: c.activityId,
+        mailboxId: c.mailboxId,
+        from: c.from ?? null,
+        to: [...c.to],
+        cc: [...c.cc],
+        subject: c.subject,
+        body: c.body,
+        bodyType: c.bodyType,
+        queuedAt: c.issuedAt,
+      },
+    },
+  ];
+}
+
+/** Pure date arithmetic on the command's own time; no clock is read. */
+function addMinutes(iso: string, minutes: number): string {
+  return new Date(Date.parse(iso) + minutes * 60_000).toISOString();
+}
+
+/**
+ * S-3 exactly once: an outcome answers one attempt. Outcomes of earlier attempts, or any after the email is Sent
+ * or Failed, change nothing (the worker may report twice). A transient failure schedules the next attempt until
+ * `maxTransientRetries` retries have failed; a permanent one fails the email at once.
+ */
+function decideSendOutcome(c: Cmd<'RecordSendOutcome'>, state: ActivityState): ActivityEvent[] {
+  if (state.kind !== 'Outgoing')
+    throw new DomainError(
+      state.kind === 'None' ? 'not-found' : 'conflict',
+      `activity ${c.activityId} is not an outgoing email`,
+    );
+  const e = state.email;
+  const policy = c.policy ?? SEND_RETRY_POLICY;
+  const v = rules.integerInRange('attempt', c.attempt, 1, 1_000_000);
+  assertValid(v);
+  if (e.status !== 'PendingSend' || c.attempt <= e.attempts) return [];
+  if (c.attempt !== e.attempts + 1)
+    throw DomainError.validation([
+      { field: 'attempt', rule: 'sequence', message: `the next attempt is ${e.attempts + 1}` },
+    ]);
+  v.push(...sendOutcomeViolations(c.outcome));
+  v.push(...rules.integerInRange('policy.maxTransientRetries', policy.maxTransientRetries, 0, 1000));
+  v.push(...rules.integerInRange('policy.retryDelayMinutes', policy.retryDelayMinutes, 0, 7 * 24 * 60));
+  assertValid(v);
+  const outcome = c.outcome;
+  if (outcome.kind === 'Sent') {
+    return [
+      {
+        type: 'OutgoingEmailSent',
+        data: {
+          activityId: c.activityId,
+          attempt: c.attempt,
+          exchangeItemId: outcome.exchangeItemId,
+          internetMessageId: outcome.internetMessageId,
+          sentAt: utc(outcome.sentAt),
+        },
+      },
+    ];
+  }
+  // Attempt 1 is the first try; attempts 2…maxTransientRetries+1 are the retries.
+  const retriesLeft = c.attempt - 1 < policy.maxTransientRetries;
+  const retry = outcome.transient && retriesLeft;
+  return [
+    {
+      type: 'OutgoingEmailSendFailed',
+      data: {
+        activityId: c.activityId,
+        attempt: c.attempt,
+        reason: outcome.reason,
+        transient: outcome.transient,
+        failedAt: c.issuedAt,
+        nextAttemptAt: retry ? addMinutes(c.issuedAt, policy.retryDelayMinutes) : null,
+        retriesExhausted: outcome.transient && !retriesLeft,
+      },
+    },
+  ];
+}
+
+export function decideActivity(command: ActivityCommand, state: ActivityState): ActivityEvent[] {
+  switch (command.type) {
+    case 'TrackIncomingEmail':
+      return decideTrack(command, state);
+    case 'RecordMessageOutcome':
+      return decideOutcome(command, state);
+    case 'QueueOutgoingEmail':
+      return decideQueue(command, state);
+    case 'RecordSendOutcome':
+      return decideSendOutcome(command, state);
+    default:
+      return assertNever(command, 'activity command');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- evolve
+
+export function evolveActivity(state: ActivityState, event: ActivityEvent): ActivityState {
+  switch (event.type) {
+    case 'IncomingEmailTracked':
+      return {
+        kind: 'Incoming',
+        email: { direction: 'Incoming', status: 'Tracked', ...event.data },
+        lastOutcome: 'Tracked',
+        lastReason: '',
+      };
+    case 'MessageOutcomeRecorded': {
+      const d = event.data;
+      if (state.kind === 'Incoming') return { ...state, lastOutcome: d.outcome, lastReason: d.reason };
+      if (state.kind === 'Outgoing') return state;
+      return {
+        kind: 'Seen',
+        message: {
+          mailboxId: d.mailboxId,
+          exchangeItemId: d.exchangeItemId,
+          internetMessageId: d.internetMessageId,
+          lastOutcome: d.outcome,
+          lastReason: d.reason,
+        },
+      };
+    }
+    case 'OutgoingEmailQueued':
+      return {
+        kind: 'Outgoing',
+        email: {
+          direction: 'Outgoing',
+          status: 'PendingSend',
+          ...event.data,
+          attempts: 0,
+          nextAttemptAt: null,
+          exchangeItemId: null,
+          internetMessageId: null,
+          sentAt: null,
+          failureReason: null,
+        },
+      };
+    case 'OutgoingEmailSent':
+      if (state.kind !== 'Outgoing') return state;
+      return {
+        kind: 'Outgoing',
+        email: {
+          ...state.email,
+          status: 'Sent',
+          attempts: event.data.attempt,
+          nextAttemptAt: null,
+          exchangeItemId: event.data.exchangeItemId,
+          internetMessageId: event.data.internetMessageId,
+          sentAt: event.data.sentAt,
+          failureReason: null,
+        },
+      };
+    case 'OutgoingEmailSendFailed':
+      if (state.kind !== 'Outgoing') return state;
+      return {
+        kind: 'Outgoing',
+        email: {
+          ...state.email,
+          status: event.data.nextAttemptAt === null ? 'Failed' : 'PendingSend',
+          attempts: event.data.attempt,
+          nextAttemptAt: event.data.nextAttemptAt,
+          failureReason: event.data.reason,
+        },
+      };
+    default:
+      return assertNever(event, 'activity event');
+  }
+}
+
+/**
+ * What command results carry: the state without the body (up to ~4 MB), so results stay small. Callers that
+ * need the body have it (the API queued it) or read the email_activities view.
+ */
+export function activityResultState(state: ActivityState): ActivityState {
+  if (state.kind === 'Incoming' || state.kind === 'Outgoing')
+    return { ...state, email: { ...state.email, body: '' } } as ActivityState;
+  return state;
+}
+
+export const activityDecider: Decider<ActivityCommand, ActivityEvent, ActivityState> = {
+  decide: decideActivity,
+  evolve: evolveActivity,
+  initialState: initialActivityState,
+};

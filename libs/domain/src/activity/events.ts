@@ -1,0 +1,75 @@
+import { BodyType, MessageOutcome } from './types';
+
+/** Event payloads; the envelope (sequence, actor, time, ids) is added by libs/messaging. */
+export type ActivityEvent =
+  | {
+      type: 'IncomingEmailTracked';
+      data: {
+        activityId: string;
+        mailboxId: string;
+        exchangeItemId: string;
+        internetMessageId: string | null;
+        subject: string;
+        from: string;
+        to: string[];
+        cc: string[];
+        body: string;
+        bodyType: BodyType;
+        /** ISO 8601 in UTC (normalized). */
+        receivedAt: string;
+        sentAt: string | null;
+        trackedAt: string;
+      };
+    }
+  | {
+      type: 'MessageOutcomeRecorded';
+      data: {
+        activityId: string;
+        mailboxId: string;
+        exchangeItemId: string;
+        internetMessageId: string | null;
+        outcome: MessageOutcome;
+        reason: string;
+        at: string;
+      };
+    }
+  | {
+      type: 'OutgoingEmailQueued';
+      data: {
+        activityId: string;
+        mailboxId: string;
+        from: string | null;
+        to: string[];
+        cc: string[];
+        subject: string;
+        body: string;
+        bodyType: BodyType;
+        queuedAt: string;
+      };
+    }
+  | {
+      type: 'OutgoingEmailSent';
+      data: {
+        activityId: string;
+        attempt: number;
+        exchangeItemId: string;
+        internetMessageId: string;
+        sentAt: string;
+      };
+    }
+  | {
+      type: 'OutgoingEmailSendFailed';
+      data: {
+        activityId: string;
+        attempt: number;
+        reason: string;
+        transient: boolean;
+        failedAt: string;
+        /** When the worker retries; null = the email is Failed for good. */
+        nextAttemptAt: string | null;
+        /** True when transient failures ran out of retries. */
+        retriesExhausted: boolean;
+      };
+    };
+
+export type ActivityEventType = ActivityEvent['type'];

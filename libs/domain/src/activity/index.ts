@@ -1,0 +1,5 @@
+export * from './types';
+export * from './commands';
+export * from './events';
+export * from './decider';
+export * from './ids';

@@ -1,0 +1,189 @@
+import { ActivityEvent } from '@ssync/domain';
+import { EventEnvelope } from '@ssync/messaging';
+import type { VersionedModels } from '../read-models';
+import { isDuplicateKey } from '../projection/mongo-errors';
+
+async function guarded(run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    // E11000 on an upsert: the document is at this sequence or later already.
+    if (!isDuplicateKey(error)) throw error;
+  }
+}
+
+/**
+ * Email activities and the tracking ledger. An activity's events live in one partition and arrive in order; every
+ * write is conditional on the document's `version` being older than the event, so redelivery and replay apply
+ * each event once (no transactions needed: one writer per document).
+ */
+export async function applyActivities(models: VersionedModels, events: EventEnvelope[]): Promise<void> {
+  for (const e of events) {
+    if (e.aggregateType !== 'activity') continue;
+    const event = { type: e.type, data: e.payload } as ActivityEvent;
+    const id = e.aggregateId;
+    const newer = { _id: id as never, version: { $lt: e.sequence } };
+    switch (event.type) {
+      case 'IncomingEmailTracked': {
+        const d = event.data;
+        await guarded(() =>
+          models.emailActivities.collection.updateOne(
+            newer,
+            {
+              $set: {
+                mailboxId: d.mailboxId,
+                direction: 'Incoming',
+                status: 'Tracked',
+                subject: d.subject,
+                from: d.from,
+                to: d.to,
+                cc: d.cc,
+                body: d.body,
+                bodyType: d.bodyType,
+                receivedAt: d.receivedAt,
+                sentAt: d.sentAt,
+                queuedAt: null,
+                trackedAt: d.trackedAt,
+                exchangeItemId: d.exchangeItemId,
+                internetMessageId: d.internetMessageId,
+                failureReason: null,
+                attempt: 0,
+                nextAttemptAt: null,
+                sortAt: d.receivedAt,
+                version: e.sequence,
+              },
+            },
+            { upsert: true },
+          ),
+        );
+        await ledger(models, e, {
+          mailboxId: d.mailboxId,
+          exchangeItemId: d.exchangeItemId,
+          internetMessageId: d.internetMessageId,
+          outcome: 'Tracked',
+          reason: 'tracked as an email activity',
+          at: d.trackedAt,
+          tracked: true,
+        });
+        break;
+      }
+      case 'MessageOutcomeRecorded': {
+        const d = event.data;
+        // Keeps a tracked activity's version in step (no upsert: an untracked message has no activity).
+        await models.emailActivities.collection.updateOne(newer, { $set: { version: e.sequence } });
+        await ledger(models, e, { ...d, tracked: false });
+        break;
+      }
+      case 'OutgoingEmailQueued': {
+        const d = event.data;
+        await guarded(() =>
+          models.emailActivities.collection.updateOne(
+            newer,
+            {
+              $set: {
+                mailboxId: d.mailboxId,
+                direction: 'Outgoing',
+                status: 'PendingSend',
+                subject: d.subject,
+                from: d.from,
+                to: d.to,
+                cc: d.cc,
+                body: d.body,
+                bodyType: d.bodyType,
+                receivedAt: null,
+                sentAt: null,
+                queuedAt: d.queuedAt,
+                trackedAt: null,
+                exchangeItemId: null,
+                internetMessageId: null,
+                failureReason: null,
+                attempt: 0,
+                nextAttemptAt: null,
+                sortAt: d.queuedAt,
+                version: e.sequence,
+              },
+            },
+            { upsert: true },
+          ),
+        );
+        break;
+      }
+      case 'OutgoingEmailSent': {
+        const d = event.data;
+        await models.emailActivities.collection.updateOne(newer, {
+          $set: {
+            status: 'Sent',
+            attempt: d.attempt,
+            exchangeItemId: d.exchangeItemId,
+            internetMessageId: d.internetMessageId,
+            sentAt: d.sentAt,
+            nextAttemptAt: null,
+            failureReason: null,
+            version: e.sequence,
+          },
+        });
+        break;
+      }
+      case 'OutgoingEmailSendFailed': {
+        const d = event.data;
+        await models.emailActivities.collection.updateOne(newer, {
+          $set: {
+            status: d.nextAttemptAt === null ? 'Failed' : 'PendingSend',
+            attempt: d.attempt,
+            nextAttemptAt: d.nextAttemptAt,
+            failureReason: d.reason,
+            version: e.sequence,
+          },
+        });
+        break;
+      }
+      default:
+        // An event type this version does not know (written by a newer one): nothing to show yet.
+        break;
+    }
+  }
+}
+
+async function ledger(
+  models: VersionedModels,
+  e: EventEnvelope,
+  entry: {
+    mailboxId: string;
+    exchangeItemId: string;
+    internetMessageId: string | null;
+    outcome: string;
+    reason: string;
+    at: string;
+    tracked: boolean;
+  },
+): Promise<void> {
+  const set: Record<string, unknown> = {
+    activityId: e.aggregateId,
+    mailboxId: entry.mailboxId,
+    exchangeItemId: entry.exchangeItemId,
+    internetMessageId: entry.internetMessageId,
+    outcome: entry.outcome,
+    reason: entry.reason,
+    at: entry.at,
+    version: e.sequence,
+  };
+  if (entry.tracked) {
+    set.tracked = true;
+    set.trackedAt = entry.at;
+  }
+  await guarded(() =>
+    models.trackingLedger.collection.updateOne(
+      { _id: e.aggregateId as never, version: { $lt: e.sequence } },
+      {
+        $set: set,
+        $setOnInsert: {
+          firstSeenAt: entry.at,
+          ...(entry.tracked ? {} : { tracked: false, trackedAt: null }),
+        },
+        $inc: { seen: 1 },
+        $push: { history: { outcome: entry.outcome, reason: entry.reason, at: entry.at } } as never,
+      },
+      { upsert: true },
+    ),
+  );
+}
