@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -317,6 +318,10 @@ it('windows-integrated uses the configured service identity; without one → cre
   });
   expect(c.scheme).toBe('ntlm');
   await testIncoming(c);
+  // A connection that ends up in a log line shows no secret.
+  expect(JSON.stringify(c)).not.toContain(PASSWORD);
+  expect(inspect(c, { depth: 10 })).not.toContain(PASSWORD);
+  expect(inspect(c)).toContain('carol@contoso.com');
   const e = (await rejectionOf(
     new ExchangeClientFactory().connect({
       ewsUrl: sim.ewsUrl,

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { XhrApi } from '@ewsjs/xhr';
 import {
   AutodiscoverErrorCode,
@@ -87,6 +88,22 @@ export class ExchangeConnection {
     /** Folder ids looked up for this mailbox (e.g. Undeliverable), shared by its connections via the factory. */
     readonly folderIds: Map<string, string> = new Map(),
   ) {}
+
+  /** What a log line may show: never the service (it holds the credentials). */
+  toJSON(): Record<string, unknown> {
+    return {
+      mailboxSmtp: this.mailboxSmtp,
+      ewsUrl: this.ewsUrl,
+      scheme: this.scheme,
+      impersonating: this.impersonating,
+      timeoutMs: this.timeoutMs,
+      limit: this.limit,
+    };
+  }
+
+  [inspect.custom](): string {
+    return `ExchangeConnection ${JSON.stringify(this.toJSON())}`;
+  }
 
   /** A well-known folder of this connection's mailbox (explicit `<t:Mailbox>`, so a delegate never reads its own). */
   folder(name: WellKnownFolderName): FolderId {
