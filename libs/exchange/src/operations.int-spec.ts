@@ -2,6 +2,7 @@ import type { SimulatorHandle } from '../../../apps/exchange-simulator/src';
 import {
   ExchangeClientFactory,
   ExchangeError,
+  fetchSince,
   findSentByClientId,
   moveToUndeliverable,
   sendMail,
@@ -98,6 +99,29 @@ describe.each(MODES)('every operation: $label', (mode) => {
     expect(m.internetMessageId).toBeTruthy();
     const again = await syncInbox(bob, delta.newSyncState, 512);
     expect(again.created.filter((x) => x.subject === subject)).toHaveLength(0);
+  });
+
+  it('fetchSince returns what arrived since the date, oldest first', async () => {
+    const c = await connect(factory, sim, mode, me);
+    const since = new Date(Date.UTC(2031, 0, 1));
+    for (const d of [3, 1, 2])
+      sim.admin.deliver({
+        from: 'f@fabrikam.com',
+        to: [me],
+        subject: `since ${d} ${tag}`,
+        receivedAt: new Date(Date.UTC(2031, 0, d)),
+      });
+    sim.admin.deliver({
+      from: 'f@fabrikam.com',
+      to: [me],
+      subject: `before ${tag}`,
+      receivedAt: new Date(Date.UTC(2030, 11, 31)),
+    });
+    const page = await fetchSince(c, since, 10);
+    expect(page.messages.map((m) => m.subject).filter((x) => x.endsWith(tag))).toEqual(
+      [1, 2, 3].map((d) => `since ${d} ${tag}`),
+    );
+    expect(page.nextOffset).toBeNull();
   });
 
   it('moveToUndeliverable creates the folder once and moves the message', async () => {
