@@ -11,6 +11,7 @@ import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { BulkJobsService } from './jobs/bulk-jobs.service';
 import { JobRunnerService } from './jobs/job-runner.service';
 import { JobsController } from './jobs/jobs.controller';
+import { MailboxDirectory } from './mailboxes/mailbox-directory.service';
 import { MailboxService } from './mailboxes/mailbox.service';
 import { MailboxesController } from './mailboxes/mailboxes.controller';
 import { OrganizationSettingsController, OrganizationSettingsService } from './organization/organization';
@@ -31,6 +32,7 @@ import { ProfilesController } from './profiles/profiles.controller';
   providers: [
     AggregateOwnerService,
     OrganizationSettingsService,
+    MailboxDirectory,
     MailboxService,
     BulkJobsService,
     JobRunnerService,

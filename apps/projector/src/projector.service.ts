@@ -3,7 +3,14 @@ import { Kafka } from 'kafkajs';
 import { Connection } from 'mongoose';
 import { CoreConfig } from '@ssync/common';
 import { AggregateType, EventConsumer, aggregateTopics } from '@ssync/messaging';
-import { ProjectionPointer, ReadModels, ensurePointer, project, readPointer } from '@ssync/read-models';
+import {
+  ProjectionPointer,
+  ReadModels,
+  ensurePointer,
+  forgetMailboxCache,
+  project,
+  readPointer,
+} from '@ssync/read-models';
 
 export const PROJECTED_AGGREGATES: AggregateType[] = [
   'profile',
@@ -69,11 +76,16 @@ export class ProjectorService {
     this.current = pointer;
     await this.readModels.ensureIndexes(pointer.version);
     const models = this.readModels.at(pointer.version);
+    forgetMailboxCache(models);
     this.consumer = new EventConsumer(this.kafka, {
       groupId: pointer.groupId,
       topics: eventTopics(this.config.kafka.topicPrefix),
       fromBeginning: true,
       partitionsConsumedConcurrently: 4,
+      // Large batches: on FerretDB a batch of mailbox documents costs two collection scans, whatever its size.
+      chunkSize: 2000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      onAssignment: () => forgetMailboxCache(models),
       handle: (events) => project(models, events),
     });
     await this.consumer.start();

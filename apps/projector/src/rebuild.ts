@@ -72,6 +72,8 @@ export async function rebuildReadModels(
     topics,
     fromBeginning: true,
     partitionsConsumedConcurrently: 8,
+    chunkSize: 2000,
+    maxBytesPerPartition: 4 * 1024 * 1024,
     handle: async (batch) => {
       await project(models, batch);
       events += batch.length;

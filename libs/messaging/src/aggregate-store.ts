@@ -39,6 +39,8 @@ export class AggregateStore<S> {
     private readonly topic: string,
     private readonly groupId: string,
     private readonly fn: EvolveFn<S>,
+    /** Told of every event applied (after the state moved), e.g. to keep timestamps next to the state. */
+    private readonly onApplied?: (envelope: EventEnvelope, snapshot: AggregateSnapshot<S>) => void,
   ) {
     this.logger = new Logger(`AggregateStore ${topic}`);
   }
@@ -76,11 +78,13 @@ export class AggregateStore<S> {
     const recent = current.recentCommandIds.includes(envelope.causationId)
       ? current.recentCommandIds
       : [...current.recentCommandIds, envelope.causationId].slice(-RECENT_COMMANDS_KEPT);
-    this.aggregates.set(envelope.aggregateId, {
+    const next = {
       state: this.fn.evolve(current.state, { type: envelope.type, data: envelope.payload }),
       version: envelope.sequence,
       recentCommandIds: recent,
-    });
+    };
+    this.aggregates.set(envelope.aggregateId, next);
+    this.onApplied?.(envelope, next);
   }
 
   async start(): Promise<void> {

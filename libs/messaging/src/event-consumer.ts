@@ -11,6 +11,12 @@ export interface EventConsumerOptions {
   partitionsConsumedConcurrently?: number;
   /** Called with the last consumed offset (control records included) after each batch. */
   onProgress?(topic: string, partition: number, lastOffset: bigint): void;
+  /** Called when the group (re)assigns partitions: caches of documents another member may have written are stale. */
+  onAssignment?(): void;
+  /** Most events handed to `handle` at once (default 200). */
+  chunkSize?: number;
+  /** Bytes fetched per partition (default kafkajs' 1 MB). */
+  maxBytesPerPartition?: number;
 }
 
 /**
@@ -44,10 +50,17 @@ export class EventConsumer {
       groupId: this.options.groupId,
       maxWaitTimeInMs: 100,
       retry: { retries: 20 },
+      ...(this.options.maxBytesPerPartition
+        ? {
+            maxBytesPerPartition: this.options.maxBytesPerPartition,
+            maxBytes: Math.max(10 * 1024 * 1024, 4 * this.options.maxBytesPerPartition),
+          }
+        : {}),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.joined = true;
+      this.options.onAssignment?.();
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       this.lastCaughtUp.set(`${payload.topic}:${payload.partition}`, payload.offsetLag === '0');
@@ -66,7 +79,7 @@ export class EventConsumer {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const chunkSize = 200;
+        const chunkSize = this.options.chunkSize ?? 200;
         for (let i = 0; i < batch.messages.length; i += chunkSize) {
           if (!isRunning() || isStale()) return;
           const chunk = batch.messages.slice(i, i + chunkSize);

@@ -13,7 +13,9 @@ function logCreator() {
       error?: unknown;
     };
     const text = `${message} ${JSON.stringify({ broker, groupId, error })}`;
-    if (level === logLevel.ERROR) toNest.error(text);
+    // Retried by the client; an ERROR line per retry would drown real errors.
+    if (/concurrent operation on the same transaction/.test(text)) toNest.debug(text);
+    else if (level === logLevel.ERROR) toNest.error(text);
     else if (level === logLevel.WARN) toNest.warn(text);
     else toNest.debug(text);
   };

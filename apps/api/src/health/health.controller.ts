@@ -5,6 +5,7 @@ import { KafkaCommandGateway } from '@ssync/messaging';
 import { Public } from '@ssync/security';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { MONGO_CONNECTION } from '../infrastructure/tokens';
+import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 
 @ApiExcludeController()
 @Public()
@@ -13,6 +14,7 @@ export class HealthController {
   constructor(
     private readonly gateway: KafkaCommandGateway,
     private readonly owners: AggregateOwnerService,
+    private readonly directory: MailboxDirectory,
     @Inject(MONGO_CONNECTION) private readonly mongo: Connection,
   ) {}
 
@@ -34,6 +36,7 @@ export class HealthController {
     const checks = {
       kafkaCommandGateway: this.gateway.isReady(),
       commandProcessors: this.owners.isReady(),
+      mailboxDirectory: this.directory.isReady(),
       mongodb: mongo,
     };
     if (!Object.values(checks).every(Boolean)) throw new HttpException({ status: 'starting', checks }, 503);

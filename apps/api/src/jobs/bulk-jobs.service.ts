@@ -12,9 +12,9 @@ import {
   validateBulkMailboxIds,
 } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
-import { ActiveVersion, JobDocument, JobResultDocument, ReadModels } from '@ssync/read-models';
 import { CommandRefused, ValidationFailed, ViolationBody } from '../http/errors';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
+import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 import { MailboxService } from '../mailboxes/mailbox.service';
 
 export interface JobView {
@@ -27,7 +27,6 @@ export interface JobView {
   startedAt: string;
   completedAt: string | null;
   requestedBy: string;
-  failure: string | null;
   results: { mailboxId: string; outcome: BulkItemResult['outcome']; reason?: string }[];
 }
 
@@ -67,8 +66,7 @@ export class BulkJobsService {
     private readonly gateway: KafkaCommandGateway,
     private readonly owners: AggregateOwnerService,
     private readonly mailboxes: MailboxService,
-    private readonly readModels: ReadModels,
-    private readonly active: ActiveVersion,
+    private readonly directory: MailboxDirectory,
   ) {}
 
   private checkIds(ids: unknown[]): string[] {
@@ -90,24 +88,10 @@ export class BulkJobsService {
     return facts;
   }
 
-  /** Every id must name a mailbox; the read model may lag a just-provisioned one by a moment. */
+  /** Every id must name a mailbox (one provisioned a moment ago may take an instant to show). */
   private async checkExist(ids: string[]): Promise<void> {
-    const deadline = Date.now() + 5000;
-    let missing = ids;
-    for (;;) {
-      const models = this.readModels.at(await this.active.get());
-      const found = new Set<string>();
-      for (let i = 0; i < missing.length; i += 1000) {
-        const docs = await models.mailboxes.collection
-          .find({ _id: { $in: missing.slice(i, i + 1000) as never[] } }, { projection: { _id: 1 } })
-          .toArray();
-        for (const d of docs) found.add(String(d._id));
-      }
-      missing = missing.filter((id) => !found.has(id));
-      if (missing.length === 0) return;
-      if (Date.now() > deadline) throw new UnknownMailboxes(missing);
-      await sleep(200);
-    }
+    const missing = await this.directory.unknown(ids);
+    if (missing.length > 0) throw new UnknownMailboxes(missing);
   }
 
   async applyDefaultSettings(actor: string, ids: unknown[], testAndEnable: boolean): Promise<string> {
@@ -198,38 +182,33 @@ export class BulkJobsService {
     return jobId;
   }
 
-  /** GET /api/v1/jobs/{id}: progress and per-mailbox results, from the read model. */
+  /**
+   * GET /api/v1/jobs/{id}: progress and per-mailbox results, from the job state every API instance follows (the
+   * `jobs`/`job_results` collections hold the same for operators; FerretDB would scan 10,000 results per poll).
+   */
   async get(jobId: string): Promise<JobView> {
     const deadline = Date.now() + 5000;
     for (;;) {
-      const models = this.readModels.at(await this.active.get());
-      const doc = await models.jobs.findById(jobId).lean<JobDocument>().exec();
-      if (doc) {
-        const results = await models.jobResults
-          .find({ jobId })
-          .sort({ _id: 1 })
-          .lean<JobResultDocument[]>()
-          .exec();
+      const state = this.owners.jobStore.get(jobId).state;
+      if (state.status === 'Exists') {
+        const j = state.job;
         return {
-          id: doc._id,
-          type: doc.type,
-          status: doc.status,
-          total: doc.total,
-          done: doc.done,
-          refused: doc.refused,
-          startedAt: doc.startedAt,
-          completedAt: doc.completedAt,
-          requestedBy: doc.requestedBy,
-          failure: doc.failure,
-          results: results.map((r) =>
-            r.reason === null
-              ? { mailboxId: r.mailboxId, outcome: r.outcome }
-              : { mailboxId: r.mailboxId, outcome: r.outcome, reason: r.reason },
-          ),
+          id: j.jobId,
+          type: j.jobType,
+          status: j.status,
+          total: j.mailboxIds.length,
+          done: j.results.size,
+          refused: j.refused,
+          startedAt: j.startedAt,
+          completedAt: j.completedAt,
+          requestedBy: j.requestedBy,
+          results: j.mailboxIds.flatMap((id) => {
+            const r = j.results.get(id);
+            return r ? [r] : [];
+          }),
         };
       }
-      // A job accepted a moment ago may not be projected yet.
-      if (Date.now() > deadline || !this.owners.jobStore.get(jobId).version)
+      if (Date.now() > deadline)
         throw new NotFoundException({
           statusCode: 404,
           error: 'Not Found',

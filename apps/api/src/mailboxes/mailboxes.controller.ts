@@ -78,7 +78,7 @@ export class MailboxesController {
   @Get()
   @RequirePrivileges(Privilege.MailboxRead)
   @ApiOperation({ summary: 'Active Mailboxes (M-2): filter, sort, cursor paging' })
-  list(@Query() query: ListMailboxesQuery): Promise<{ items: MailboxView[]; nextCursor: string | null }> {
+  list(@Query() query: ListMailboxesQuery): { items: MailboxView[]; nextCursor: string | null } {
     return this.mailboxes.list(query);
   }
 

@@ -3,17 +3,12 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { createHash, randomUUID } from 'node:crypto';
 import { ProfileCommand, ProfileSettingsPatch, ProfileState } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
-import {
-  ActiveVersion,
-  MailboxDocument,
-  ProfileView,
-  ReadModels,
-  profileViewFromState,
-} from '@ssync/read-models';
+import { ProfileView, profileViewFromState } from '@ssync/read-models';
 import { SecretBox } from '@ssync/security';
 import { CommandRefused, ValidationFailed } from '../http/errors';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { BulkJobsService } from '../jobs/bulk-jobs.service';
+import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 
 /** Input as the API received it, plain-text secrets included; they are sealed before anything leaves. */
 export type ProfileInput = Record<string, unknown> & {
@@ -157,26 +152,19 @@ export class DeactivateProfileHandler
     gateway: KafkaCommandGateway,
     @Inject(SecretBox) secrets: SecretBox,
     private readonly owners: AggregateOwnerService,
-    private readonly readModels: ReadModels,
-    private readonly active: ActiveVersion,
+    private readonly directory: MailboxDirectory,
     private readonly bulk: BulkJobsService,
   ) {
     super(gateway, secrets);
   }
 
   /**
-   * P-14: the profile's active mailboxes (from the mailbox status view) must go somewhere. With a target, the
+   * P-14: the profile's active mailboxes (from the mailbox directory) must go somewhere. With a target, the
    * profile is deactivated first — from then on no mailbox can be assigned to it — and a ReassignProfile job moves
    * every mailbox still on it (each move is conditional on the mailbox still being there, so repeats are no-ops).
    */
   async execute({ actor, profileId, reassignMailboxesTo }: DeactivateProfile): Promise<ProfileOutcome> {
-    const models = this.readModels.at(await this.active.get());
-    const mailboxIds = (
-      await models.mailboxes
-        .find({ serverProfileId: profileId, status: 'Active' }, { _id: 1 })
-        .lean<Pick<MailboxDocument, '_id'>[]>()
-        .exec()
-    ).map((d) => d._id);
+    const mailboxIds = this.directory.activeOnProfile(profileId);
     if (reassignMailboxesTo !== null && reassignMailboxesTo !== profileId && mailboxIds.length > 0) {
       const target = this.owners.profileStore.get(reassignMailboxesTo).state;
       if (target.status !== 'Active')

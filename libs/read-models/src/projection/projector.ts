@@ -10,7 +10,7 @@ import {
   initialMailboxState,
   isSealedSecret,
 } from '@ssync/domain';
-import { AnyBulkWriteOperation } from 'mongodb';
+import { AuditDocument } from '../audit/audit.schema';
 import { MailboxDocument } from '../mailboxes/mailbox.schema';
 import { MailboxView, mailboxStateFromView, mailboxViewFromState } from '../mailboxes/mailbox-view';
 import { VersionedModels } from '../read-models';
@@ -105,80 +105,136 @@ async function applyOrganization(models: VersionedModels, e: EventEnvelope): Pro
   }
 }
 
+/**
+ * The mailbox documents this projector wrote, per read-model version. The projector is the only writer of its
+ * partitions' mailboxes, so it need not read them back; the cache is dropped whenever partitions are reassigned
+ * or the projector follows another version.
+ */
+const mailboxCaches = new WeakMap<VersionedModels, Map<string, MailboxDocument>>();
+
+export function forgetMailboxCache(models: VersionedModels): void {
+  mailboxCaches.delete(models);
+}
+
+function cacheOf(models: VersionedModels): Map<string, MailboxDocument> {
+  let cache = mailboxCaches.get(models);
+  if (!cache) {
+    cache = new Map();
+    mailboxCaches.set(models, cache);
+  }
+  return cache;
+}
+
 interface MailboxProgress {
   state: MailboxState;
   version: number;
   createdAt: string;
   updatedAt: string;
   updatedBy: string;
-  changed: boolean;
+}
+
+function progressOf(doc: MailboxDocument): MailboxProgress {
+  return {
+    state: mailboxStateFromView(doc),
+    version: doc.version,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    updatedBy: doc.updatedBy,
+  };
+}
+
+/** A document lost between its delete and its insert (a crash): its state again, from the audit trail. */
+async function fromAudit(
+  models: VersionedModels,
+  id: string,
+  before: number,
+): Promise<MailboxProgress | null> {
+  const events = await models.audit
+    .find({ aggregateType: 'mailbox', aggregateId: id, sequence: { $lt: before } })
+    .sort({ sequence: 1 })
+    .lean<AuditDocument[]>()
+    .exec();
+  if (events.length !== before - 1) return null;
+  let state = initialMailboxState();
+  for (const e of events) state = evolveMailbox(state, { type: e.type, data: e.payload } as MailboxEvent);
+  const last = events[events.length - 1]!;
+  return {
+    state,
+    version: last.sequence,
+    createdAt: events[0]!.occurredAt,
+    updatedAt: last.occurredAt,
+    updatedBy: last.actor,
+  };
 }
 
 /**
- * Mailbox status view: the documents a batch touches are read once, the decider's own `evolve` moves them (so
- * the view cannot drift from the aggregate's rules), and each is written once, only over an older version.
+ * Mailbox status view: the decider's own `evolve` moves the documents (so the view cannot drift from the
+ * aggregate's rules), and a batch is written with one delete and one insert. FerretDB (SQLite) scans the whole
+ * collection for every update, delete or non-_id query, so per-document updates cost ~100 ms at 10,000
+ * mailboxes while a batch costs two scans whatever its size (docs/adr/0004).
  */
 async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]): Promise<void> {
+  const cache = cacheOf(models);
   const ids = [...new Set(events.map((e) => e.aggregateId))];
-  const docs = await models.mailboxes.collection.find({ _id: { $in: ids as never[] } }).toArray();
   const progress = new Map<string, MailboxProgress>();
-  for (const raw of docs) {
-    const doc = raw as unknown as MailboxDocument;
-    progress.set(doc._id, {
-      state: mailboxStateFromView(doc),
-      version: doc.version,
-      createdAt: doc.createdAt,
-      updatedAt: doc.updatedAt,
-      updatedBy: doc.updatedBy,
-      changed: false,
-    });
+  const misses = ids.filter((id) => !cache.has(id));
+  if (misses.length > 0) {
+    const docs = await models.mailboxes.collection.find({ _id: { $in: misses as never[] } }).toArray();
+    for (const raw of docs) cache.set(String(raw._id), raw as unknown as MailboxDocument);
   }
+  for (const id of ids) {
+    const doc = cache.get(id);
+    if (doc) progress.set(id, progressOf(doc));
+  }
+  const changed = new Set<string>();
   for (const e of events) {
-    const current = progress.get(e.aggregateId) ?? {
+    let current = progress.get(e.aggregateId);
+    if (!current && e.sequence > 1)
+      current = (await fromAudit(models, e.aggregateId, e.sequence)) ?? undefined;
+    current ??= {
       state: initialMailboxState(),
       version: 0,
       createdAt: e.occurredAt,
       updatedAt: e.occurredAt,
       updatedBy: e.actor,
-      changed: false,
     };
-    if (e.sequence <= current.version) continue;
+    if (e.sequence <= current.version) {
+      progress.set(e.aggregateId, current);
+      continue;
+    }
     progress.set(e.aggregateId, {
       state: evolveMailbox(current.state, { type: e.type, data: e.payload } as MailboxEvent),
       version: e.sequence,
       createdAt: e.type === 'MailboxProvisioned' ? e.occurredAt : current.createdAt,
       updatedAt: e.occurredAt,
       updatedBy: e.actor,
-      changed: true,
     });
+    changed.add(e.aggregateId);
   }
-  const writes: AnyBulkWriteOperation[] = [];
-  for (const [id, p] of progress) {
-    if (!p.changed) continue;
+  const docs: MailboxDocument[] = [];
+  for (const id of changed) {
+    const p = progress.get(id)!;
     const view: MailboxView | null = mailboxViewFromState(p.state, p.version);
     if (!view) continue;
-    const set: Omit<MailboxDocument, '_id'> = {
+    docs.push({
+      _id: id,
       ...view,
       nameLower: view.name.toLowerCase(),
       emailLower: (view.emailAddress ?? '').toLowerCase(),
       createdAt: p.createdAt,
       updatedAt: p.updatedAt,
       updatedBy: p.updatedBy,
-    };
-    writes.push({
-      updateOne: {
-        filter: { _id: id as never, version: { $lt: p.version } },
-        update: { $set: set },
-        upsert: true,
-      },
     });
   }
-  if (writes.length === 0) return;
+  if (docs.length === 0) return;
   try {
-    await models.mailboxes.collection.bulkWrite(writes, { ordered: false });
+    await models.mailboxes.collection.deleteMany({ _id: { $in: docs.map((d) => d._id) as never[] } });
+    await models.mailboxes.collection.insertMany(docs as never[], { ordered: false });
   } catch (error) {
+    cache.clear();
     if (!isDuplicateKey(error)) throw error;
   }
+  for (const d of docs) cache.set(d._id, d);
 }
 
 async function applyJob(models: VersionedModels, e: EventEnvelope): Promise<void> {
