@@ -1,5 +1,9 @@
 import request from 'supertest';
+import { randomUUID } from 'node:crypto';
+import { ActivityState } from '@ssync/domain';
+import { KafkaCommandGateway } from '@ssync/messaging';
 import { startSimulator } from '../../apps/exchange-simulator/src/index';
+import { ActivityOwner } from '../../apps/sync-worker/src/activity-owner';
 import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
 import { InProcessStack, startInProcessStack } from '../support/stack';
 
@@ -155,6 +159,118 @@ describe('sync worker: Test & Enable against Exchange', () => {
     )?.[1];
     expect(svc?.highWater ?? 0).toBeGreaterThan(0);
     expect(svc?.highWater ?? 0).toBeLessThanOrEqual(4);
+  });
+
+  it('tracks each new message once as an email activity, moves an untrackable one to Undeliverable, and sends queued email once (S-1, S-2, S-3, P-12)', async () => {
+    const profile = await http()
+      .post('/api/v1/email-server-profiles')
+      .set('Authorization', auth)
+      .send({
+        name: 'Tracking',
+        incomingServerLocation: sim.ewsUrl,
+        outgoingServerLocation: sim.ewsUrl,
+        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
+        userName: 'CONTOSO\\svc-ssync',
+        password: 'Svc-Passw0rd!',
+        minimumPollingIntervalMinutes: 0,
+        moveFailedEmailsToUndeliverableFolder: true,
+      })
+      .expect(201);
+    const mbx = await http()
+      .post('/api/v1/mailboxes')
+      .set('Authorization', auth)
+      .send({
+        kind: 'User',
+        name: 'bob',
+        emailAddress: 'bob@contoso.test',
+        ownerId: 'u-bob',
+        serverProfileId: profile.body.id,
+        ...SSS,
+      })
+      .expect(201);
+    const bobId = mbx.body.id as string;
+    await job('approve-email', [bobId]);
+    await job('test-and-enable', [bobId]);
+    await mailboxWhen(bobId, (m) => m.mailboxStatus === 'Success', 'bob enabled');
+    // The first poll fixes the tracking cut-off: mail that arrives afterwards is tracked.
+    await mailboxWhen(bobId, (m) => m.lastSyncAt !== null, 'first poll');
+
+    const subjects = ['Quote & terms <v2>', 'Réunion lundi', 'Plain one', 'Fourth'];
+    for (const subject of subjects)
+      sim.admin.deliver({
+        from: 'dan@fabrikam.test',
+        to: ['bob@contoso.test'],
+        subject,
+        body: `Body of ${subject}`,
+      });
+    sim.admin.deliver({
+      from: 'dan@fabrikam.test',
+      to: ['bob@contoso.test'],
+      subject: 'x'.repeat(401),
+      body: 'subject too long for an activity',
+    });
+
+    const activities = stack.worker!.get(ActivityOwner).activities;
+    const incoming = () =>
+      [...activities.entries()]
+        .map(([, snap]) => snap.state)
+        .filter(
+          (st): st is Extract<ActivityState, { kind: 'Incoming' }> =>
+            st.kind === 'Incoming' && st.email.mailboxId === bobId,
+        );
+    await eventually(() => Promise.resolve(incoming().length >= subjects.length), 60000, 'messages tracked');
+    await eventually(
+      () => Promise.resolve(sim.admin.folderItems('bob@contoso.test', 'Undeliverable').length === 1),
+      60000,
+      'moved to Undeliverable',
+    );
+    // Keep polling a while: nothing is tracked twice.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(
+      incoming()
+        .map((a) => a.email.subject)
+        .sort(),
+    ).toEqual([...subjects].sort());
+
+    // Outgoing: queued in the CRM, sent once through Exchange, in the recipient's inbox and the sender's Sent Items.
+    const activityId = randomUUID();
+    const queued = await stack.worker!.get(KafkaCommandGateway).send({
+      aggregateType: 'activity',
+      aggregateId: activityId,
+      type: 'QueueOutgoingEmail',
+      actor: 'u-bob',
+      command: {
+        type: 'QueueOutgoingEmail',
+        activityId,
+        commandId: randomUUID(),
+        actor: 'u-bob',
+        issuedAt: new Date().toISOString(),
+        mailboxId: bobId,
+        from: 'bob@contoso.test',
+        to: ['alice@contoso.test'],
+        cc: [],
+        subject: 'Proposal & next steps',
+        body: 'Hello Alice',
+        bodyType: 'Text',
+      },
+    });
+    expect(queued.accepted).toBe(true);
+    await eventually(
+      () => {
+        const st = activities.get(activityId).state;
+        return Promise.resolve(st.kind === 'Outgoing' && st.email.status === 'Sent');
+      },
+      60000,
+      'sent',
+    );
+    const inAlice = sim.admin
+      .folderItems('alice@contoso.test', 'inbox')
+      .filter((i) => i.f.Subject === 'Proposal & next steps');
+    const inSent = sim.admin
+      .folderItems('bob@contoso.test', 'sentitems')
+      .filter((i) => i.f.Subject === 'Proposal & next steps');
+    expect(inAlice).toHaveLength(1);
+    expect(inSent).toHaveLength(1);
   });
 
   it('a wrong profile password fails Test & Enable permanently with a credentials reason', async () => {

@@ -5,6 +5,7 @@ import { MongoLeaseLimiter } from '@ssync/coordination';
 import { ExchangeClientFactory } from '@ssync/exchange';
 import { KafkaCommandGateway, createKafka, ensureTopics, topicSpecs } from '@ssync/messaging';
 import { SecretBox, SecretsModule } from '@ssync/security';
+import { ActivityOwner } from './activity-owner';
 import { MailboxOwner } from './mailbox-owner';
 import { SyncRuntime } from './runtime/sync-runtime';
 import { WorkerConfig, loadWorkerConfig } from './runtime/worker-config';
@@ -49,6 +50,11 @@ const MONGO = Symbol('MONGO');
       provide: MailboxOwner,
       inject: [KAFKA, CONFIG],
       useFactory: (kafka: Kafka, config: WorkerConfig) => new MailboxOwner(kafka, config),
+    },
+    {
+      provide: ActivityOwner,
+      inject: [KAFKA, CONFIG],
+      useFactory: (kafka: Kafka, config: WorkerConfig) => new ActivityOwner(kafka, config),
     },
     {
       provide: KafkaCommandGateway,
@@ -99,7 +105,7 @@ const MONGO = Symbol('MONGO');
         }),
     },
   ],
-  exports: [MailboxOwner, SyncRuntime, KafkaCommandGateway],
+  exports: [MailboxOwner, ActivityOwner, SyncRuntime, KafkaCommandGateway],
 })
 export class SyncWorkerModule implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('SyncWorker');
@@ -111,20 +117,22 @@ export class SyncWorkerModule implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(MailboxOwner) private readonly owner: MailboxOwner,
+    @Inject(ActivityOwner) private readonly activities: ActivityOwner,
     @Inject(SyncRuntime) private readonly runtime: SyncRuntime,
     @Inject(KafkaCommandGateway) private readonly gateway: KafkaCommandGateway,
     @Inject(MONGO) private readonly mongo: MongoClient,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.owner.start();
+    await Promise.all([this.owner.start(), this.activities.start()]);
+    this.runtime.enableSending(this.activities.activities);
     this.runtime.start();
     this.logger.log('sync runtime started');
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.runtime.stop();
-    await this.owner.stop();
+    await Promise.all([this.owner.stop(), this.activities.stop()]);
     await this.gateway.stop();
     await this.mongo.close();
   }

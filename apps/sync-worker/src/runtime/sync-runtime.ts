@@ -257,8 +257,12 @@ export class SyncRuntime {
     const interval = profile.state.settings.minimumPollingIntervalMinutes;
     let sync = syncOf(mailbox);
     const started = this.now();
+    // Without Process Email From, tracking starts with the first poll — at the whole second, because Exchange keeps
+    // DateTimeReceived to the second and mail arriving during that poll must not fall before the cut-off.
     const trackFrom =
-      sync.trackFrom ?? profile.state.settings.processEmailFrom ?? new Date(started).toISOString();
+      sync.trackFrom ??
+      profile.state.settings.processEmailFrom ??
+      new Date(Math.floor(started / 1000) * 1000).toISOString();
     let processed = 0;
     let failed = 0;
     this.stats.polls += 1;
