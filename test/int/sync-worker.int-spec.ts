@@ -125,7 +125,20 @@ describe('sync worker: Test & Enable against Exchange', () => {
     }
     // erin is not approved: the organization processes email only for approved users.
     await job('approve-email', [ids.alice!, ids.bob!, ids.dave!, ids.nobody!]);
-    await job('test-and-enable', Object.values(ids));
+    // P-13: Test & Enable on the profile runs over every mailbox of the profile as an asynchronous job.
+    const profileJob = await http()
+      .post(`/api/v1/email-server-profiles/${profile.body.id}/test-and-enable`)
+      .set('Authorization', auth)
+      .expect(202);
+    expect(profileJob.body.mailboxes).toBe(5);
+    await eventually(
+      async () => {
+        const res = await http().get(`/api/v1/jobs/${profileJob.body.jobId}`).set('Authorization', auth);
+        return res.body?.status === 'Completed' && res.body.done === 5 ? res : null;
+      },
+      60000,
+      'profile test-and-enable job',
+    );
 
     const alice = await mailboxWhen(ids.alice!, (m) => m.mailboxStatus === 'Success', 'alice tested');
     expect(alice).toMatchObject({

@@ -147,6 +147,19 @@ export class BulkJobsService {
     return this.start(actor, mailboxIds, { type });
   }
 
+  /**
+   * P-13: Test & Enable every active mailbox of a profile, as asynchronous jobs with visible progress (10,000
+   * mailboxes per job, the bulk limit). The mailboxes come from the read model, so they exist.
+   */
+  async testAndEnableProfile(actor: string, profileId: string, mailboxIds: string[]): Promise<string[]> {
+    this.checkProfile('id', profileId);
+    const jobs: string[] = [];
+    for (let i = 0; i < mailboxIds.length; i += 10_000) {
+      jobs.push(await this.start(actor, mailboxIds.slice(i, i + 10_000), { type: 'TestAndEnable' }));
+    }
+    return jobs;
+  }
+
   /** P-14: move a deactivated profile's mailboxes (ids from the read model, so they exist). */
   reassign(actor: string, mailboxIds: string[], fromProfileId: string, toProfileId: string): Promise<string> {
     return this.start(actor, mailboxIds, {

@@ -22,6 +22,8 @@ import { ValidationFailed } from '../http/errors';
 import { requireAnyPrivilege } from '../http/privileges';
 import { actorOf, checkId, versionHeader } from '../http/request-context';
 import { API_CONFIG } from '../infrastructure/tokens';
+import { BulkJobsService } from '../jobs/bulk-jobs.service';
+import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 import { CreateProfileDto, DeactivateProfileDto, ListProfilesQuery, UpdateProfileDto } from './profile.dto';
 import {
   ActivateProfile,
@@ -41,7 +43,30 @@ export class ProfilesController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly directory: MailboxDirectory,
+    private readonly bulk: BulkJobsService,
   ) {}
+
+  @Post(':id/test-and-enable')
+  @HttpCode(202)
+  @RequirePrivileges(Privilege.MailboxWrite)
+  @ApiOperation({
+    summary: 'Test & Enable every active mailbox of the profile (P-13): an asynchronous job with progress',
+  })
+  async testAndEnable(
+    @Req() req: Request,
+    @Param('id') id: string,
+  ): Promise<{ jobId: string; jobIds: string[]; mailboxes: number }> {
+    const profileId = checkId('id', id);
+    const mailboxIds = this.directory.activeOnProfile(profileId);
+    if (mailboxIds.length === 0) {
+      throw new ValidationFailed([
+        { field: 'id', rule: 'hasMailboxes', message: 'the profile has no active mailboxes to test' },
+      ]);
+    }
+    const jobIds = await this.bulk.testAndEnableProfile(actorOf(req), profileId, mailboxIds);
+    return { jobId: jobIds[0]!, jobIds, mailboxes: mailboxIds.length };
+  }
 
   /** SPEC P-6: over plain HTTP, credentials are refused unless AllowCredentialsEntryViaNonSecureChannels is 1. */
   private checkChannel(req: Request, body: object): void {
