@@ -1,0 +1,41 @@
+import { ConfigError, loadApiConfig, loadCoreConfig } from './config';
+
+describe('configuration is validated at boot and names the variable', () => {
+  it('has working defaults', () => {
+    const c = loadApiConfig({});
+    expect(c.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(c.http.port).toBe(3000);
+    expect(c.allowCredentialsEntryViaNonSecureChannels).toBe(false);
+  });
+
+  it.each([
+    [{ KAFKA_BROKERS: 'not a broker' }, 'KAFKA_BROKERS'],
+    [{ MONGODB_URI: 'postgres://x' }, 'MONGODB_URI'],
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ SSYNC_TOPIC_PREFIX: 'bad prefix!' }, 'SSYNC_TOPIC_PREFIX'],
+    [
+      { ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS: 'maybe' },
+      'ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS',
+    ],
+    [{ TLS_CERT_FILE: '/tmp/cert.pem' }, 'TLS_KEY_FILE'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('refuses %j', (env, variable) => {
+    expect(() => loadApiConfig(env)).toThrow(ConfigError);
+    try {
+      loadApiConfig(env);
+    } catch (error) {
+      expect((error as ConfigError).variable).toBe(variable);
+      expect((error as Error).message).toContain(variable);
+    }
+  });
+
+  it('reads brokers and the deployment property', () => {
+    const c = loadCoreConfig({ KAFKA_BROKERS: 'k1:9092, k2:9093' });
+    expect(c.kafka.brokers).toEqual(['k1:9092', 'k2:9093']);
+    expect(
+      loadApiConfig({ ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS: '1' })
+        .allowCredentialsEntryViaNonSecureChannels,
+    ).toBe(true);
+  });
+});
