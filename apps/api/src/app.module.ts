@@ -3,6 +3,11 @@ import { ApiConfig } from '@ssync/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AuthModule, SecretsModule, provideGlobalAuthGuard } from '@ssync/security';
+import { EmailActivitiesController, MailboxLedgerController } from './activities/activities.controller';
+import { ACTIVITY_COMMAND_HANDLERS } from './activities/activity.commands';
+import { ACTIVITY_QUERY_HANDLERS } from './activities/activity.queries';
+import { AlertOwnerService } from './alerts/alert-owner.service';
+import { ALERT_HANDLERS, AlertsController } from './alerts/alerts';
 import { AuditController } from './audit/audit.controller';
 import { HealthController } from './health/health.controller';
 import { ApiExceptionFilter } from './http/errors';
@@ -28,6 +33,9 @@ import { ProfilesController } from './profiles/profiles.controller';
     JobsController,
     AuditController,
     HealthController,
+    EmailActivitiesController,
+    MailboxLedgerController,
+    AlertsController,
   ],
   providers: [
     AggregateOwnerService,
@@ -38,6 +46,10 @@ import { ProfilesController } from './profiles/profiles.controller';
     JobRunnerService,
     ...PROFILE_COMMAND_HANDLERS,
     ...PROFILE_QUERY_HANDLERS,
+    AlertOwnerService,
+    ...ACTIVITY_COMMAND_HANDLERS,
+    ...ACTIVITY_QUERY_HANDLERS,
+    ...ALERT_HANDLERS,
     // Every route needs a bearer token unless marked @Public() (SPEC M-7).
     provideGlobalAuthGuard(),
     { provide: APP_FILTER, useClass: ApiExceptionFilter },

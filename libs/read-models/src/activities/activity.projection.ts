@@ -26,35 +26,31 @@ export async function applyActivities(models: VersionedModels, events: EventEnve
     switch (event.type) {
       case 'IncomingEmailTracked': {
         const d = event.data;
+        // The event that creates the activity: an insert (a redelivery meets the document and is ignored).
         await guarded(() =>
-          models.emailActivities.collection.updateOne(
-            newer,
-            {
-              $set: {
-                mailboxId: d.mailboxId,
-                direction: 'Incoming',
-                status: 'Tracked',
-                subject: d.subject,
-                from: d.from,
-                to: d.to,
-                cc: d.cc,
-                body: d.body,
-                bodyType: d.bodyType,
-                receivedAt: d.receivedAt,
-                sentAt: d.sentAt,
-                queuedAt: null,
-                trackedAt: d.trackedAt,
-                exchangeItemId: d.exchangeItemId,
-                internetMessageId: d.internetMessageId,
-                failureReason: null,
-                attempt: 0,
-                nextAttemptAt: null,
-                sortAt: d.receivedAt,
-                version: e.sequence,
-              },
-            },
-            { upsert: true },
-          ),
+          models.emailActivities.collection.insertOne({
+            _id: id as never,
+            mailboxId: d.mailboxId,
+            direction: 'Incoming',
+            status: 'Tracked',
+            subject: d.subject,
+            from: d.from,
+            to: d.to,
+            cc: d.cc,
+            body: d.body,
+            bodyType: d.bodyType,
+            receivedAt: d.receivedAt,
+            sentAt: d.sentAt,
+            queuedAt: null,
+            trackedAt: d.trackedAt,
+            exchangeItemId: d.exchangeItemId,
+            internetMessageId: d.internetMessageId,
+            failureReason: null,
+            attempt: 0,
+            nextAttemptAt: null,
+            sortAt: d.receivedAt,
+            version: e.sequence,
+          }),
         );
         await ledger(models, e, {
           mailboxId: d.mailboxId,
@@ -67,44 +63,36 @@ export async function applyActivities(models: VersionedModels, events: EventEnve
         });
         break;
       }
-      case 'MessageOutcomeRecorded': {
-        const d = event.data;
-        // Keeps a tracked activity's version in step (no upsert: an untracked message has no activity).
-        await models.emailActivities.collection.updateOne(newer, { $set: { version: e.sequence } });
-        await ledger(models, e, { ...d, tracked: false });
+      case 'MessageOutcomeRecorded':
+        // Only the ledger: an activity's view does not change when its message is seen again.
+        await ledger(models, e, { ...event.data, tracked: false });
         break;
-      }
       case 'OutgoingEmailQueued': {
         const d = event.data;
         await guarded(() =>
-          models.emailActivities.collection.updateOne(
-            newer,
-            {
-              $set: {
-                mailboxId: d.mailboxId,
-                direction: 'Outgoing',
-                status: 'PendingSend',
-                subject: d.subject,
-                from: d.from,
-                to: d.to,
-                cc: d.cc,
-                body: d.body,
-                bodyType: d.bodyType,
-                receivedAt: null,
-                sentAt: null,
-                queuedAt: d.queuedAt,
-                trackedAt: null,
-                exchangeItemId: null,
-                internetMessageId: null,
-                failureReason: null,
-                attempt: 0,
-                nextAttemptAt: null,
-                sortAt: d.queuedAt,
-                version: e.sequence,
-              },
-            },
-            { upsert: true },
-          ),
+          models.emailActivities.collection.insertOne({
+            _id: id as never,
+            mailboxId: d.mailboxId,
+            direction: 'Outgoing',
+            status: 'PendingSend',
+            subject: d.subject,
+            from: d.from,
+            to: d.to,
+            cc: d.cc,
+            body: d.body,
+            bodyType: d.bodyType,
+            receivedAt: null,
+            sentAt: null,
+            queuedAt: d.queuedAt,
+            trackedAt: null,
+            exchangeItemId: null,
+            internetMessageId: null,
+            failureReason: null,
+            attempt: 0,
+            nextAttemptAt: null,
+            sortAt: d.queuedAt,
+            version: e.sequence,
+          }),
         );
         break;
       }
@@ -171,19 +159,26 @@ async function ledger(
     set.tracked = true;
     set.trackedAt = entry.at;
   }
+  const item = { outcome: entry.outcome, reason: entry.reason, at: entry.at };
+  try {
+    // Most messages are seen once: an insert (cheap on FerretDB, which scans the collection for every update).
+    await models.trackingLedger.collection.insertOne({
+      _id: e.aggregateId as never,
+      ...set,
+      tracked: entry.tracked,
+      trackedAt: entry.tracked ? entry.at : null,
+      firstSeenAt: entry.at,
+      seen: 1,
+      history: [item],
+    });
+    return;
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+  }
   await guarded(() =>
     models.trackingLedger.collection.updateOne(
       { _id: e.aggregateId as never, version: { $lt: e.sequence } },
-      {
-        $set: set,
-        $setOnInsert: {
-          firstSeenAt: entry.at,
-          ...(entry.tracked ? {} : { tracked: false, trackedAt: null }),
-        },
-        $inc: { seen: 1 },
-        $push: { history: { outcome: entry.outcome, reason: entry.reason, at: entry.at } } as never,
-      },
-      { upsert: true },
+      { $set: set, $inc: { seen: 1 }, $push: { history: item } as never },
     ),
   );
 }

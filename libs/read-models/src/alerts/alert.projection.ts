@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { AlertEvent, AlertLevel, MailboxArea, MailboxEvent } from '@ssync/domain';
 import { EventEnvelope } from '@ssync/messaging';
-import { AnyBulkWriteOperation } from 'mongodb';
 import type { VersionedModels } from '../read-models';
 import { isDuplicateKey } from '../projection/mongo-errors';
-import { AlertAudience, AlertSubjectDocument } from './alert.schema';
+import { AlertAudience, AlertDocument, AlertSubjectDocument, ProfileFailureDocument } from './alert.schema';
 
 const AREA_NAMES: Record<MailboxArea, string> = {
   incomingEmail: 'incoming email',
@@ -105,35 +104,125 @@ async function ignoringDuplicates(run: () => Promise<unknown>): Promise<void> {
   }
 }
 
+const EMPTY_SUBJECT: Subject = {
+  ownerId: '',
+  profileId: null,
+  name: '',
+  emailAddress: null,
+  active: false,
+  version: 0,
+};
+
+/** Folds one mailbox event into the subject; returns whether a field the alerts use changed. */
+function foldSubject(s: Subject, event: MailboxEvent): boolean {
+  // An if-chain, not a switch: most mailbox events (and any added later) do not concern the subject.
+  if (event.type === 'MailboxProvisioned') {
+    s.ownerId = event.data.settings.ownerId;
+    s.profileId = event.data.settings.serverProfileId;
+    s.name = event.data.settings.name;
+    s.emailAddress = event.data.settings.emailAddress;
+    s.active = true;
+    return true;
+  }
+  if (event.type === 'MailboxUpdated') {
+    const c = event.data.changes;
+    let changed = false;
+    if (c.ownerId !== undefined) [s.ownerId, changed] = [c.ownerId, true];
+    if (c.serverProfileId !== undefined) [s.profileId, changed] = [c.serverProfileId, true];
+    if (c.name !== undefined) [s.name, changed] = [c.name, true];
+    if (c.emailAddress !== undefined) [s.emailAddress, changed] = [c.emailAddress, true];
+    return changed;
+  }
+  if (event.type === 'MailboxProfileReassigned') {
+    s.profileId = event.data.toProfileId;
+    return true;
+  }
+  if (event.type === 'MailboxDeactivated') {
+    s.active = false;
+    return true;
+  }
+  return false;
+}
+
+/** A subject lost between its delete and its insert (a crash): folded again from the audit trail. */
+async function subjectFromAudit(models: VersionedModels, id: string, before: number): Promise<Subject> {
+  const events = await models.audit
+    .find({ aggregateType: 'mailbox', aggregateId: id, sequence: { $lt: before } })
+    .sort({ sequence: 1 })
+    .lean<{ type: string; payload: unknown; sequence: number }[]>()
+    .exec();
+  const s = { ...EMPTY_SUBJECT };
+  for (const e of events)
+    if (foldSubject(s, { type: e.type, data: e.payload } as MailboxEvent)) s.version = e.sequence;
+  return s;
+}
+
+/**
+ * Writes a batch's changes to documents keyed by `_id`, each guarded by its `lastSequence`: new documents with one
+ * insert, existing ones with an update conditional on the sequence read (FerretDB scans the collection for every
+ * update, so inserts, which are cheap, carry the common case: a new alert, a first failure in an hour).
+ */
+async function upsertBatch<T extends { _id: string; lastSequence: number }>(
+  collection: {
+    find(filter: object): { toArray(): Promise<unknown[]> };
+    insertMany(docs: never[], options: object): Promise<unknown>;
+    updateOne(filter: object, update: object): Promise<unknown>;
+  },
+  changes: Map<string, { first: number; create: () => T; update: (existing: T) => object | null }>,
+): Promise<void> {
+  if (changes.size === 0) return;
+  const existing = new Map(
+    ((await collection.find({ _id: { $in: [...changes.keys()] } }).toArray()) as T[]).map((d) => [d._id, d]),
+  );
+  const inserts: T[] = [];
+  for (const [id, change] of changes) {
+    const doc = existing.get(id);
+    if (!doc) {
+      inserts.push(change.create());
+      continue;
+    }
+    const update = change.update(doc);
+    if (update)
+      await ignoringDuplicates(() =>
+        collection.updateOne({ _id: id, lastSequence: doc.lastSequence }, update),
+      );
+  }
+  if (inserts.length > 0)
+    await ignoringDuplicates(() => collection.insertMany(inserts as never[], { ordered: false }));
+}
+
 /**
  * Alerts from a batch of mailbox events (A-1). The projection keeps what it needs of each mailbox (owner,
  * profile, name) in `alert_subjects`, folded from the mailbox's own stream, so an alert names the owner and
- * profile as they were at the event. Alerts are written before the subject advances: after a crash in between,
- * the redelivered events raise the same alerts, which their `lastSequence` guard applies once.
+ * profile as they were at the event. Alerts are written before the subjects: after a crash in between, the
+ * redelivered events raise the same alerts again, which each alert's `lastSequence` filters out.
  */
 export async function applyMailboxAlerts(models: VersionedModels, events: EventEnvelope[]): Promise<void> {
   const mine = events.filter((e) => e.aggregateType === 'mailbox');
   if (mine.length === 0) return;
   const ids = [...new Set(mine.map((e) => e.aggregateId))];
-  const subjects = new Map<string, { subject: Subject; changed: boolean }>();
+  const subjects = new Map<string, { subject: Subject; stored: boolean; changed: boolean }>();
   for (const raw of await models.alertSubjects.collection.find({ _id: { $in: ids as never[] } }).toArray()) {
     const { _id, ...subject } = raw as unknown as AlertSubjectDocument;
-    subjects.set(_id, { subject, changed: false });
+    subjects.set(_id, { subject, stored: true, changed: false });
   }
   const intents: AlertIntent[] = [];
   const failures: { profileId: string; mailboxId: string; at: string; sequence: number }[] = [];
   for (const e of mine) {
-    const current = subjects.get(e.aggregateId)?.subject ?? {
-      ownerId: '',
-      profileId: null,
-      name: '',
-      emailAddress: null,
-      active: false,
-      version: 0,
-    };
-    if (e.sequence <= current.version) continue;
-    const s: Subject = { ...current, version: e.sequence };
+    let entry = subjects.get(e.aggregateId);
+    if (!entry) {
+      const subject =
+        e.sequence > 1 ? await subjectFromAudit(models, e.aggregateId, e.sequence) : { ...EMPTY_SUBJECT };
+      entry = { subject, stored: false, changed: false };
+      subjects.set(e.aggregateId, entry);
+    }
+    if (e.sequence <= entry.subject.version) continue;
+    const s = entry.subject;
     const event = { type: e.type, data: e.payload } as MailboxEvent;
+    if (foldSubject(s, event)) {
+      s.version = e.sequence;
+      entry.changed = true;
+    }
     const raise = (level: AlertLevel, message: string, toProfileOwner: boolean, failed: boolean): void => {
       const base = { level, message, mailboxId: e.aggregateId, profileId: s.profileId, at: e.occurredAt };
       intents.push({ ...base, audience: 'MailboxOwner', userId: s.ownerId, sequence: e.sequence });
@@ -147,83 +236,106 @@ export async function applyMailboxAlerts(models: VersionedModels, events: EventE
           sequence: e.sequence,
         });
     };
-    // An if-chain, not a switch: most mailbox events (and any added later) only advance the subject's version.
-    if (event.type === 'MailboxProvisioned') {
-      s.ownerId = event.data.settings.ownerId;
-      s.profileId = event.data.settings.serverProfileId;
-      s.name = event.data.settings.name;
-      s.emailAddress = event.data.settings.emailAddress;
-      s.active = true;
-    } else if (event.type === 'MailboxUpdated') {
-      const c = event.data.changes;
-      if (c.ownerId !== undefined) s.ownerId = c.ownerId;
-      if (c.serverProfileId !== undefined) s.profileId = c.serverProfileId;
-      if (c.name !== undefined) s.name = c.name;
-      if (c.emailAddress !== undefined) s.emailAddress = c.emailAddress;
-    } else if (event.type === 'MailboxProfileReassigned') {
-      s.profileId = event.data.toProfileId;
-    } else if (event.type === 'MailboxDeactivated') {
-      s.active = false;
-    } else if (event.type === 'MailboxTestCompleted') {
+    if (event.type === 'MailboxTestCompleted') {
       const alert = testAlerts(s, event.data);
       if (alert) raise(alert.level, alert.message, alert.toProfileOwner, alert.failed);
     } else if (event.type === 'MailboxSyncFailed') {
       const alert = syncFailureAlert(s, event.data);
       raise(alert.level, alert.message, true, true);
     }
-    subjects.set(e.aggregateId, { subject: s, changed: true });
   }
 
+  const alertChanges = new Map<string, AlertIntent[]>();
   for (const a of intents) {
     const id =
       a.audience === 'MailboxOwner'
         ? alertId([a.audience, a.userId, a.mailboxId, a.level, a.message])
         : alertId([a.audience, a.profileId, a.mailboxId, a.level, a.message]);
-    await ignoringDuplicates(() =>
-      models.alerts.collection.updateOne(
-        { _id: id as never, lastSequence: { $lt: a.sequence } },
-        {
-          $set: { lastSeenAt: a.at, lastSequence: a.sequence, profileId: a.profileId },
-          $inc: { count: 1 },
-          $setOnInsert: {
-            audience: a.audience,
-            userId: a.userId,
-            level: a.level,
-            message: a.message,
-            mailboxId: a.mailboxId,
-            firstSeenAt: a.at,
+    alertChanges.set(id, [...(alertChanges.get(id) ?? []), a]);
+  }
+  await upsertBatch<AlertDocument>(
+    models.alerts.collection,
+    new Map(
+      [...alertChanges].map(([id, list]) => {
+        const first = list[0]!;
+        const last = list[list.length - 1]!;
+        return [
+          id,
+          {
+            first: first.sequence,
+            create: () => ({
+              _id: id,
+              audience: first.audience,
+              userId: first.userId,
+              level: first.level,
+              message: first.message,
+              mailboxId: first.mailboxId,
+              profileId: last.profileId,
+              firstSeenAt: first.at,
+              lastSeenAt: last.at,
+              count: list.length,
+              lastSequence: last.sequence,
+            }),
+            update: (doc: AlertDocument) => {
+              const fresh = list.filter((a) => a.sequence > doc.lastSequence);
+              if (fresh.length === 0) return null;
+              return {
+                $set: { lastSeenAt: last.at, lastSequence: last.sequence, profileId: last.profileId },
+                $inc: { count: fresh.length },
+              };
+            },
           },
-        },
-        { upsert: true },
-      ),
-    );
-  }
+        ];
+      }),
+    ),
+  );
+
+  const failureChanges = new Map<string, (typeof failures)[number][]>();
   for (const f of failures) {
-    const hour = hourOf(f.at);
-    await ignoringDuplicates(() =>
-      models.profileFailures.collection.updateOne(
-        { _id: `${f.profileId}:${hour}:${f.mailboxId}` as never, lastSequence: { $lt: f.sequence } },
-        {
-          $set: { lastAt: f.at, lastSequence: f.sequence },
-          $setOnInsert: { profileId: f.profileId, mailboxId: f.mailboxId, hour, firstAt: f.at },
-        },
-        { upsert: true },
-      ),
-    );
+    const id = `${f.profileId}:${hourOf(f.at)}:${f.mailboxId}`;
+    failureChanges.set(id, [...(failureChanges.get(id) ?? []), f]);
   }
-  const writes: AnyBulkWriteOperation[] = [];
-  for (const [id, { subject, changed }] of subjects) {
-    if (!changed) continue;
-    writes.push({
-      updateOne: {
-        filter: { _id: id as never, version: { $lt: subject.version } },
-        update: { $set: subject },
-        upsert: true,
-      },
-    });
-  }
-  if (writes.length > 0)
-    await ignoringDuplicates(() => models.alertSubjects.collection.bulkWrite(writes, { ordered: false }));
+  await upsertBatch<ProfileFailureDocument>(
+    models.profileFailures.collection,
+    new Map(
+      [...failureChanges].map(([id, list]) => {
+        const first = list[0]!;
+        const last = list[list.length - 1]!;
+        return [
+          id,
+          {
+            first: first.sequence,
+            create: () => ({
+              _id: id,
+              profileId: first.profileId,
+              mailboxId: first.mailboxId,
+              hour: hourOf(first.at),
+              firstAt: first.at,
+              lastAt: last.at,
+              lastSequence: last.sequence,
+            }),
+            update: (doc: ProfileFailureDocument) =>
+              last.sequence > doc.lastSequence
+                ? { $set: { lastAt: last.at, lastSequence: last.sequence } }
+                : null,
+          },
+        ];
+      }),
+    ),
+  );
+
+  // Subjects last, in two statements whatever the batch size (FerretDB scans per update or delete).
+  const changed = [...subjects].filter(([, e]) => e.changed);
+  if (changed.length === 0) return;
+  const replace = changed.filter(([, e]) => e.stored).map(([id]) => id);
+  if (replace.length > 0)
+    await models.alertSubjects.collection.deleteMany({ _id: { $in: replace as never[] } });
+  await ignoringDuplicates(() =>
+    models.alertSubjects.collection.insertMany(
+      changed.map(([id, e]) => ({ _id: id, ...e.subject })) as never[],
+      { ordered: false },
+    ),
+  );
 }
 
 /** Dismissals, from each alert's own stream (one writer per document). */

@@ -1,0 +1,106 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import {
+  ACTIVITY_DIRECTIONS,
+  ACTIVITY_LIMITS,
+  ACTIVITY_STATUSES,
+  ActivityDirection,
+  ActivityStatus,
+  BODY_TYPES,
+  BodyType,
+  MESSAGE_OUTCOMES,
+  MessageOutcome,
+} from '@ssync/domain';
+
+const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
+
+/** POST /api/v1/email-activities: an email queued for sending from a mailbox (S-3). */
+export class QueueEmailDto {
+  @ApiProperty({ description: 'The mailbox that sends the email' })
+  @IsString()
+  @MaxLength(128)
+  mailboxId!: string;
+
+  @ApiProperty({
+    enum: ['Outgoing'],
+    description: 'Only outgoing email can be created; incoming email is tracked',
+  })
+  @IsIn(['Outgoing'], { message: 'must be Outgoing: incoming email is tracked from Exchange, not created' })
+  direction!: 'Outgoing';
+
+  @ApiProperty({ type: [String], example: ['bob@fabrikam.com'] })
+  @IsArray()
+  @IsString({ each: true })
+  to!: string[];
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  cc?: string[];
+
+  @ApiProperty({ maxLength: ACTIVITY_LIMITS.subject })
+  @IsString()
+  @MaxLength(ACTIVITY_LIMITS.subject)
+  subject!: string;
+
+  @ApiProperty({ maxLength: ACTIVITY_LIMITS.body })
+  @IsString()
+  @MaxLength(ACTIVITY_LIMITS.body)
+  body!: string;
+
+  @ApiPropertyOptional({ enum: BODY_TYPES, default: 'HTML' })
+  @IsOptional()
+  @IsIn(BODY_TYPES, oneOf(BODY_TYPES))
+  bodyType?: BodyType;
+}
+
+export class ListActivitiesQuery {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) mailboxId?: string;
+
+  @ApiPropertyOptional({ enum: ACTIVITY_DIRECTIONS })
+  @IsOptional()
+  @IsIn(ACTIVITY_DIRECTIONS, oneOf(ACTIVITY_DIRECTIONS))
+  direction?: ActivityDirection;
+
+  @ApiPropertyOptional({ enum: ACTIVITY_STATUSES })
+  @IsOptional()
+  @IsIn(ACTIVITY_STATUSES, oneOf(ACTIVITY_STATUSES))
+  status?: ActivityStatus;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+}
+
+const LEDGER_OUTCOMES = ['Tracked', ...MESSAGE_OUTCOMES] as const;
+
+export class LedgerQuery {
+  @ApiPropertyOptional({ enum: LEDGER_OUTCOMES })
+  @IsOptional()
+  @IsIn(LEDGER_OUTCOMES, oneOf(LEDGER_OUTCOMES))
+  outcome?: 'Tracked' | MessageOutcome;
+
+  @ApiPropertyOptional({ description: 'Only this message (Internet Message-ID)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(ACTIVITY_LIMITS.internetMessageId)
+  internetMessageId?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}

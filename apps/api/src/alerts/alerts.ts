@@ -1,0 +1,187 @@
+import {
+  Controller,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Req,
+} from '@nestjs/common';
+import {
+  CommandBus,
+  CommandHandler,
+  ICommandHandler,
+  IQueryHandler,
+  QueryBus,
+  QueryHandler,
+} from '@nestjs/cqrs';
+import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { Request } from 'express';
+import { createHash } from 'node:crypto';
+import { ALERT_LEVELS, AlertCommand, AlertLevel, AlertState } from '@ssync/domain';
+import { KafkaCommandGateway } from '@ssync/messaging';
+import { ActiveVersion, AlertView, ReadModels, readAlertWall } from '@ssync/read-models';
+import { PRINCIPAL_REQUEST_KEY, Principal, Privilege, hasPrivilege } from '@ssync/security';
+import { CommandRefused, ValidationFailed } from '../http/errors';
+import { actorOf, checkId } from '../http/request-context';
+
+const BOOLEAN_TEXT = ['true', 'false'] as const;
+const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
+
+export class ListAlertsQuery {
+  @ApiPropertyOptional({ enum: ALERT_LEVELS })
+  @IsOptional()
+  @IsIn(ALERT_LEVELS, oneOf(ALERT_LEVELS))
+  level?: AlertLevel;
+
+  @ApiPropertyOptional({ enum: BOOLEAN_TEXT })
+  @IsOptional()
+  @IsIn(BOOLEAN_TEXT, oneOf(BOOLEAN_TEXT))
+  dismissed?: 'true' | 'false';
+}
+
+export class GetAlertWall {
+  constructor(readonly userId: string) {}
+}
+
+export class DismissAlert {
+  constructor(
+    readonly actor: string,
+    readonly userId: string,
+    readonly alertId: string,
+  ) {}
+}
+
+@QueryHandler(GetAlertWall)
+export class GetAlertWallHandler implements IQueryHandler<GetAlertWall, AlertView[]> {
+  constructor(
+    private readonly readModels: ReadModels,
+    private readonly active: ActiveVersion,
+  ) {}
+
+  async execute({ userId }: GetAlertWall): Promise<AlertView[]> {
+    return readAlertWall(this.readModels.at(await this.active.get()), userId);
+  }
+}
+
+/**
+ * A-1: a dismissal is a command on the alert's own aggregate (docs: libs/domain/src/alert). It covers the alert
+ * as seen up to its lastSeenAt now; a later repeat shows it again. The command id is derived from the user, the
+ * alert and that time, so a repeated request is answered without a second event.
+ */
+@CommandHandler(DismissAlert)
+export class DismissAlertHandler implements ICommandHandler<DismissAlert, AlertView> {
+  constructor(
+    private readonly gateway: KafkaCommandGateway,
+    private readonly queries: QueryBus,
+  ) {}
+
+  async execute({ actor, userId, alertId }: DismissAlert): Promise<AlertView> {
+    const wall = await this.queries.execute<GetAlertWall, AlertView[]>(new GetAlertWall(userId));
+    const alert = wall.find((a) => a.id === alertId);
+    if (!alert)
+      throw new NotFoundException({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `alert ${alertId} is not on the alerts wall of user ${userId}`,
+      });
+    if (alert.dismissed) return alert;
+    const h = createHash('sha256')
+      .update(`dismiss\u0000${userId}\u0000${alertId}\u0000${alert.lastSeenAt}`)
+      .digest('hex');
+    const commandId = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    const command: AlertCommand = {
+      type: 'DismissAlert',
+      commandId,
+      actor,
+      issuedAt: new Date().toISOString(),
+      alertId,
+      userId,
+      through: alert.lastSeenAt,
+    };
+    const result = await this.gateway.send<AlertCommand, AlertState>({
+      aggregateType: 'alert',
+      aggregateId: alertId,
+      type: command.type,
+      actor,
+      command,
+      commandId,
+      issuedAt: command.issuedAt,
+    });
+    if (!result.accepted || result.error)
+      throw new CommandRefused(result.error ?? { kind: 'malformed', message: 'refused', violations: [] });
+    return { ...alert, dismissed: true };
+  }
+}
+
+/** Users read and dismiss their own alerts; administrators anyone's. */
+function requireOwnOrAdmin(req: Request, userId: string): void {
+  const principal = (req as Request & { [PRINCIPAL_REQUEST_KEY]?: Principal })[PRINCIPAL_REQUEST_KEY];
+  if (!principal)
+    throw new ForbiddenException({ statusCode: 403, error: 'Forbidden', message: 'not signed in' });
+  if (principal.userId === userId) return;
+  if (hasPrivilege(principal, Privilege.EmailSettingsAdmin)) return;
+  throw new ForbiddenException({
+    statusCode: 403,
+    error: 'Forbidden',
+    message:
+      "only the user themself or an administrator (SystemAdmin, EmailSettingsAdmin) may see a user's alerts",
+    missingPrivileges: [Privilege.EmailSettingsAdmin],
+  });
+}
+
+@ApiTags('alerts')
+@Controller('api/v1/users/:userId/alerts')
+export class AlertsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary:
+      "A user's alerts wall (A-1): Error / Warning / Information for their mailboxes and profiles, newest first",
+  })
+  async list(
+    @Req() req: Request,
+    @Param('userId') userId: string,
+    @Query() query: ListAlertsQuery,
+  ): Promise<{ items: AlertView[] }> {
+    requireOwnOrAdmin(req, checkUserId(userId));
+    const wall = await this.queries.execute<GetAlertWall, AlertView[]>(new GetAlertWall(userId));
+    return {
+      items: wall.filter(
+        (a) =>
+          (query.level === undefined || a.level === query.level) &&
+          (query.dismissed === undefined || a.dismissed === (query.dismissed === 'true')),
+      ),
+    };
+  }
+
+  @Post(':alertId/dismiss')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Dismiss an alert; a later repeat of it shows again' })
+  dismiss(
+    @Req() req: Request,
+    @Param('userId') userId: string,
+    @Param('alertId') alertId: string,
+  ): Promise<AlertView> {
+    requireOwnOrAdmin(req, checkUserId(userId));
+    return this.commands.execute(new DismissAlert(actorOf(req), userId, checkId('alertId', alertId)));
+  }
+}
+
+/** User ids are the owner ids mailboxes and profiles carry. */
+function checkUserId(userId: string): string {
+  if (!/^[A-Za-z0-9_.@:-]{1,128}$/.test(userId))
+    throw new ValidationFailed([
+      { field: 'userId', rule: 'id', message: 'must be 1–128 letters, digits or "_", ".", "@", ":", "-"' },
+    ]);
+  return userId;
+}
+
+export const ALERT_HANDLERS = [GetAlertWallHandler, DismissAlertHandler];
