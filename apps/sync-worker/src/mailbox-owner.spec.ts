@@ -1,0 +1,72 @@
+import { MailboxCommand, MailboxEvent, MailboxState, mailboxDecider } from '@ssync/domain';
+import { MailboxFactSource, withOwnerFacts } from './mailbox-owner';
+
+const meta = { commandId: 'c-1', actor: 'alice', issuedAt: '2026-01-01T10:00:00.000Z', mailboxId: 'm-1' };
+
+function mailbox(kind: 'User' | 'Queue', serverProfileId: string | null): MailboxState {
+  const provisioned: MailboxEvent = {
+    type: 'MailboxProvisioned',
+    data: {
+      mailboxId: 'm-1',
+      kind,
+      emailAddressStatus: 'PendingApproval',
+      settings: {
+        name: 'M',
+        emailAddress: 'm@contoso.com',
+        ownerId: 'o',
+        serverProfileId,
+        incomingEmailDeliveryMethod: 'ServerSideSync',
+        outgoingEmailDeliveryMethod: 'ServerSideSync',
+        actDeliveryMethod: 'ServerSideSync',
+        syncOnlyFromThisOrg: false,
+      },
+    },
+  };
+  return mailboxDecider.evolve(mailboxDecider.initialState(), provisioned);
+}
+
+const facts: MailboxFactSource = {
+  profile: (id) => ({
+    exists: id !== 'gone',
+    active: id === 'p-active',
+    authenticateUsing: 'CredentialsSpecifiedByUserOrQueue',
+  }),
+  approvalRequired: (kind) => kind === 'User',
+};
+
+describe('withOwnerFacts: facts that depend on the mailbox come from the state being decided on', () => {
+  it('RequestTest gets the approval rule of the mailbox kind and the facts of its current profile', () => {
+    const request: MailboxCommand = { ...meta, type: 'RequestTest', approvalRequired: false };
+    expect(withOwnerFacts(request, mailbox('User', 'p-active'), facts)).toMatchObject({
+      approvalRequired: true,
+      serverProfile: { exists: true, active: true },
+    });
+    expect(withOwnerFacts(request, mailbox('Queue', 'p-inactive'), facts)).toMatchObject({
+      approvalRequired: false,
+      serverProfile: { exists: true, active: false },
+    });
+    expect(withOwnerFacts(request, mailbox('Queue', null), facts)).not.toHaveProperty('serverProfile');
+  });
+
+  it('credentials learn how the current profile authenticates; a mailbox without profile has none', () => {
+    const set: MailboxCommand = {
+      ...meta,
+      type: 'SetMailboxCredentials',
+      credentials: null,
+      profileAuthenticateUsing: null,
+    };
+    expect(withOwnerFacts(set, mailbox('User', 'p-active'), facts)).toMatchObject({
+      profileAuthenticateUsing: 'CredentialsSpecifiedByUserOrQueue',
+    });
+    expect(withOwnerFacts(set, mailbox('User', null), facts)).toMatchObject({
+      profileAuthenticateUsing: null,
+    });
+  });
+
+  it('leaves other commands, and commands on unknown mailboxes, as they are', () => {
+    const approve: MailboxCommand = { ...meta, type: 'ApproveEmail' };
+    expect(withOwnerFacts(approve, mailbox('User', 'p-active'), facts)).toBe(approve);
+    const request: MailboxCommand = { ...meta, type: 'RequestTest', approvalRequired: false };
+    expect(withOwnerFacts(request, mailboxDecider.initialState(), facts)).toBe(request);
+  });
+});
