@@ -25,7 +25,7 @@ export function hourOf(iso: string): string {
   return new Date(t - (t % 3_600_000)).toISOString();
 }
 
-type Subject = Omit<AlertSubjectDocument, '_id'>;
+export type Subject = Omit<AlertSubjectDocument, '_id'>;
 
 interface AlertIntent {
   audience: AlertAudience;
@@ -46,7 +46,7 @@ function label(s: Subject): string {
  * M-6 / A-1: success → Information to the mailbox owner; failure → Warning (transient, retried) or Error
  * (permanent, or transient with no retries left) to the mailbox owner and the profile owner.
  */
-function testAlerts(
+export function testAlerts(
   s: Subject,
   d: Extract<MailboxEvent, { type: 'MailboxTestCompleted' }>['data'],
 ): { level: AlertLevel; message: string; toProfileOwner: boolean; failed: boolean } | null {
@@ -84,7 +84,7 @@ function testAlerts(
       };
 }
 
-function syncFailureAlert(
+export function syncFailureAlert(
   s: Subject,
   d: { reason: string; disabled: boolean },
 ): { level: AlertLevel; message: string } {
