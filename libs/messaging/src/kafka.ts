@@ -3,6 +3,13 @@ import { Kafka, logLevel, LogEntry } from 'kafkajs';
 
 const toNest = new Logger('kafkajs');
 
+/**
+ * kafkajs notices that say nothing about this deployment: the partitioner change of v2 (every producer here names
+ * its partitioner or partition) and the retry warning for idempotent producers (sends are bounded by the command
+ * timeout; the transactional writers are re-created on any failure).
+ */
+const IGNORED = [/^KafkaJS v2\.0\.0 switched default partitioner/, /^Limiting retries for the idempotent producer/];
+
 /** kafkajs logs through Nest's logger, at warn and above unless asked otherwise. */
 function logCreator() {
   return ({ level, log }: LogEntry) => {
@@ -12,6 +19,7 @@ function logCreator() {
       groupId?: unknown;
       error?: unknown;
     };
+    if (IGNORED.some((re) => re.test(message))) return;
     const text = `${message} ${JSON.stringify({ broker, groupId, error })}`;
     // Retried by the client; an ERROR line per retry would drown real errors.
     if (/concurrent operation on the same transaction/.test(text)) toNest.debug(text);
