@@ -27,6 +27,7 @@ export class EventConsumer {
   private readonly logger: Logger;
   private consumer: Consumer | null = null;
   private joined = false;
+  private stopping = false;
   private lastCaughtUp = new Map<string, boolean>();
 
   constructor(
@@ -50,6 +51,8 @@ export class EventConsumer {
       groupId: this.options.groupId,
       maxWaitTimeInMs: 100,
       retry: { retries: 20 },
+      // A slow store (FerretDB scans) can hold a batch for a while; heartbeats continue meanwhile (below).
+      sessionTimeout: 60000,
       ...(this.options.maxBytesPerPartition
         ? {
             maxBytesPerPartition: this.options.maxBytesPerPartition,
@@ -68,6 +71,17 @@ export class EventConsumer {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.logger.error(`crashed (restart: ${String(payload.restart)}): ${String(payload.error)}`);
+      // kafkajs gives up on some errors (e.g. evicted from the group); a projector that stops silently is
+      // worse than one that rejoins and is redelivered what it had not committed.
+      if (!payload.restart && this.consumer === consumer && !this.stopping) {
+        this.consumer = null;
+        void consumer
+          .disconnect()
+          .catch(() => undefined)
+          .then(() => new Promise((r) => setTimeout(r, 1000)))
+          .then(() => (this.stopping ? undefined : this.start()))
+          .catch((error: unknown) => this.logger.error(`restart failed: ${String(error)}`));
+      }
     });
     await consumer.connect();
     await consumer.subscribe({
@@ -84,8 +98,15 @@ export class EventConsumer {
           if (!isRunning() || isStale()) return;
           const chunk = batch.messages.slice(i, i + chunkSize);
           const events = chunk.map((m) => decodeEvent(m.value)).filter((e): e is EventEnvelope => e !== null);
-          if (events.length > 0)
-            await this.options.handle(events, { topic: batch.topic, partition: batch.partition });
+          if (events.length > 0) {
+            // Keep the membership alive while the handler works.
+            const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
+            try {
+              await this.options.handle(events, { topic: batch.topic, partition: batch.partition });
+            } finally {
+              clearInterval(beat);
+            }
+          }
           const last = chunk[chunk.length - 1]!.offset;
           resolveOffset(last);
           await consumer.commitOffsets([
@@ -98,6 +119,7 @@ export class EventConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer?.disconnect().catch(() => undefined);
     this.consumer = null;
   }

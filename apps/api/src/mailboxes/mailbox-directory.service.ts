@@ -31,7 +31,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class MailboxDirectory implements OnModuleInit, OnApplicationShutdown {
   private readonly stamps = new Map<string, Stamps>();
   private readonly store: AggregateStore<MailboxState>;
-  private rows: Row[] | null = null;
+  /** One row per mailbox, replaced when its mailbox changes: a list query only filters and sorts. */
+  private readonly rows = new Map<string, Row>();
 
   constructor(@Inject(KAFKA) kafka: Kafka, @Inject(API_CONFIG) config: ApiConfig) {
     this.store = new AggregateStore(
@@ -39,10 +40,21 @@ export class MailboxDirectory implements OnModuleInit, OnApplicationShutdown {
       aggregateTopics(config.kafka.topicPrefix, 'mailbox').events,
       `${config.kafka.topicPrefix}.mailbox.directory.${config.instanceId}`,
       mailboxDecider,
-      (e) => {
+      (e, snapshot) => {
         const s = this.stamps.get(e.aggregateId);
-        this.stamps.set(e.aggregateId, { createdAt: s?.createdAt ?? e.occurredAt, updatedAt: e.occurredAt });
-        this.rows = null;
+        const stamps = { createdAt: s?.createdAt ?? e.occurredAt, updatedAt: e.occurredAt };
+        this.stamps.set(e.aggregateId, stamps);
+        const view = mailboxViewFromState(snapshot.state, snapshot.version);
+        if (!view) return;
+        this.rows.set(e.aggregateId, {
+          view,
+          keys: {
+            nameLower: view.name.toLowerCase(),
+            emailLower: (view.emailAddress ?? '').toLowerCase(),
+            createdAt: stamps.createdAt,
+            updatedAt: stamps.updatedAt,
+          },
+        });
       },
     );
   }
@@ -90,27 +102,6 @@ export class MailboxDirectory implements OnModuleInit, OnApplicationShutdown {
     return out;
   }
 
-  private allRows(): Row[] {
-    if (this.rows) return this.rows;
-    const rows: Row[] = [];
-    for (const [id, s] of this.store.entries()) {
-      const view = mailboxViewFromState(s.state, s.version);
-      if (!view) continue;
-      const stamps = this.stamps.get(id) ?? { createdAt: '', updatedAt: '' };
-      rows.push({
-        view,
-        keys: {
-          nameLower: view.name.toLowerCase(),
-          emailLower: (view.emailAddress ?? '').toLowerCase(),
-          createdAt: stamps.createdAt,
-          updatedAt: stamps.updatedAt,
-        },
-      });
-    }
-    this.rows = rows;
-    return rows;
-  }
-
   /** M-2: filter, sort (then by id) and cursor paging. */
   list(query: ListMailboxesQuery): { items: MailboxView[]; nextCursor: string | null } {
     const limit = query.limit ?? 50;
@@ -141,7 +132,7 @@ export class MailboxDirectory implements OnModuleInit, OnApplicationShutdown {
       if (x !== y) return (x < y ? -1 : 1) * sign;
       return (a.view.id < b.view.id ? -1 : a.view.id > b.view.id ? 1 : 0) * sign;
     };
-    const matches = this.allRows().filter((r) => {
+    const matches = [...this.rows.values()].filter((r) => {
       if (r.view.status !== status) return false;
       for (const [f, v] of equal) if (r.view[f] !== v) return false;
       if (text && !r.keys.nameLower.includes(text) && !r.keys.emailLower.includes(text)) return false;
