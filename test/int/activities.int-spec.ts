@@ -517,8 +517,13 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
           .set('Authorization', as([Privilege.MailboxWrite], 'u-bob'))
       ).status,
     ).toBe(403);
-    expect((await wall('u-ada', '', as([Privilege.EmailSettingsAdmin], 'u-admin'))).length).toBe(2);
-    expect((await wall('u-ada', '', admin)).length).toBe(2);
+    // The mailbox owner is told of the profile-wide failure too (A-1), with a copy of their own.
+    const adaWall = await wall('u-ada', '', as([Privilege.EmailSettingsAdmin], 'u-admin'));
+    expect(adaWall.map((a) => a.level).sort()).toEqual(['Error', 'Information', 'Warning']);
+    const adaWide = adaWall.find((a) => a.level === 'Error');
+    expect(adaWide).toMatchObject({ userId: 'u-ada', profileId, message: wide?.message });
+    expect(adaWide?.id).not.toBe(wide?.id);
+    expect((await wall('u-ada', '', admin)).length).toBe(3);
 
     // Dismiss: a command on the alert's own aggregate; twice is one dismissal.
     const dismiss = () =>
@@ -534,7 +539,10 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     const alertEvents = await eventCount('alert');
     expect((await dismiss()).status).toBe(200);
     expect(await eventCount('alert')).toBe(alertEvents);
-    expect((await wall('u-ada', '?dismissed=false')).map((a) => a.level)).toEqual(['Information']);
+    expect((await wall('u-ada', '?dismissed=false')).map((a) => a.level).sort()).toEqual([
+      'Error',
+      'Information',
+    ]);
     expect(
       (await http().post(`/api/v1/users/u-ada/alerts/a-nope/dismiss`).set('Authorization', admin)).status,
     ).toBe(404);

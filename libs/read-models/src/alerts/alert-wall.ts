@@ -50,7 +50,8 @@ export function profileWideAlert(
   const [, first] = met[0]!;
   const [lastHour, last] = met[met.length - 1]!;
   return {
-    id: alertId(['ProfileWide', profile.id]),
+    // Per user: the profile owner and each affected mailbox owner dismiss their own copy.
+    id: alertId(['ProfileWide', profile.id, userId]),
     userId,
     level: 'Error',
     message: `More than half of the mailboxes of email server profile "${profile.name}" failed within an hour (${last.mailboxes.size} of ${activeMailboxes} in the hour from ${lastHour}); check the Exchange server and the profile's settings.`,
@@ -77,8 +78,9 @@ function view(doc: AlertDocument, userId: string): Omit<AlertView, 'dismissed'> 
 
 /**
  * A user's alerts wall, newest first: alerts for the mailboxes they own, alerts for the profiles they own
- * (resolved now, from the profiles view), and the profile-wide failure alert. An alert the user sees both as
- * mailbox owner and as profile owner is shown once.
+ * (resolved now, from the profiles view), and the profile-wide failure alert of the profiles they own or have
+ * mailboxes on (A-1: profile-level alerts also notify the affected mailbox owners). An alert the user sees both
+ * as mailbox owner and as profile owner is shown once.
  */
 export async function readAlertWall(models: VersionedModels, userId: string): Promise<AlertView[]> {
   const byRecency = { lastSeenAt: -1 as const, _id: -1 as const };
@@ -93,6 +95,36 @@ export async function readAlertWall(models: VersionedModels, userId: string): Pr
     .lean<Pick<ProfileDocument, '_id' | 'name'>[]>()
     .exec();
   const out: Omit<AlertView, 'dismissed'>[] = direct.map((d) => view(d, userId));
+  // Profiles the user's active mailboxes are on: their profile-wide alert concerns the user too.
+  const owned = new Set(profiles.map((p) => p._id));
+  const onProfiles = [
+    ...new Set(
+      (
+        await models.alertSubjects
+          .find({ ownerId: userId, active: true, profileId: { $ne: null } }, { profileId: 1 })
+          .lean<{ profileId: string }[]>()
+          .exec()
+      ).map((s) => s.profileId),
+    ),
+  ].filter((id) => !owned.has(id));
+  const affected =
+    onProfiles.length === 0
+      ? []
+      : await models.profiles
+          .find({ _id: { $in: onProfiles } }, { _id: 1, name: 1 })
+          .lean<Pick<ProfileDocument, '_id' | 'name'>[]>()
+          .exec();
+  for (const p of [...profiles, ...affected]) {
+    const active = await models.alertSubjects.countDocuments({ profileId: p._id, active: true }).exec();
+    const failures = await models.profileFailures
+      .find({ profileId: p._id })
+      .sort({ hour: -1 })
+      .limit(MAX_FAILURE_DOCS)
+      .lean<ProfileFailureDocument[]>()
+      .exec();
+    const wide = profileWideAlert(userId, { id: p._id, name: p.name }, active, failures);
+    if (wide) out.push(wide);
+  }
   if (profiles.length > 0) {
     const seen = new Set(direct.map((d) => `${d.mailboxId}\u0000${d.level}\u0000${d.message}`));
     const viaProfiles = await models.alerts
@@ -103,17 +135,6 @@ export async function readAlertWall(models: VersionedModels, userId: string): Pr
       .exec();
     for (const d of viaProfiles)
       if (!seen.has(`${d.mailboxId}\u0000${d.level}\u0000${d.message}`)) out.push(view(d, userId));
-    for (const p of profiles) {
-      const active = await models.alertSubjects.countDocuments({ profileId: p._id, active: true }).exec();
-      const failures = await models.profileFailures
-        .find({ profileId: p._id })
-        .sort({ hour: -1 })
-        .limit(MAX_FAILURE_DOCS)
-        .lean<ProfileFailureDocument[]>()
-        .exec();
-      const wide = profileWideAlert(userId, { id: p._id, name: p.name }, active, failures);
-      if (wide) out.push(wide);
-    }
   }
   const dismissals = new Map(
     (

@@ -71,6 +71,7 @@ export const alertSubjectSchema = new Schema<AlertSubjectDocument>(
   { versionKey: false, _id: false, strict: true },
 );
 alertSubjectSchema.index({ profileId: 1, active: 1 });
+alertSubjectSchema.index({ ownerId: 1, active: 1 });
 
 /**
  * A mailbox that failed (Test & Enable or a poll) within one clock hour, per profile: the input of "more than half

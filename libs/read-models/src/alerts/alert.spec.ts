@@ -161,7 +161,7 @@ describe("profile-wide failure alert (A-1: more than half of a profile's mailbox
       firstSeenAt: '2026-03-01T10:01:00Z',
       lastSeenAt: '2026-03-01T12:09:00Z',
     });
-    expect(alert?.id).toBe(
+    expect(alert?.id).not.toBe(
       profileWideAlert('v', profile, 2, [f('m1', '2026-03-01T10:01:00Z'), f('m2', '2026-03-01T10:02:00Z')])
         ?.id,
     );
