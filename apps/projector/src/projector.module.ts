@@ -2,7 +2,7 @@ import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/com
 import { Kafka } from 'kafkajs';
 import mongoose, { Connection } from 'mongoose';
 import { CoreConfig, loadCoreConfig } from '@ssync/common';
-import { createKafka, ensureTopics, topicSpecs } from '@ssync/messaging';
+import { connectKafka } from '@ssync/messaging';
 import { ReadModels } from '@ssync/read-models';
 import { ProjectorService } from './projector.service';
 
@@ -16,20 +16,7 @@ export const MONGO = Symbol('MONGO');
     {
       provide: KAFKA,
       inject: [CORE_CONFIG],
-      useFactory: async (config: CoreConfig) => {
-        const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId });
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          await ensureTopics(
-            admin,
-            topicSpecs(config.kafka.topicPrefix, config.kafka.partitions, config.kafka.replicationFactor),
-          );
-        } finally {
-          await admin.disconnect();
-        }
-        return kafka;
-      },
+      useFactory: (config: CoreConfig): Promise<Kafka> => connectKafka(config),
     },
     {
       provide: MONGO,

@@ -3,7 +3,7 @@ import { Kafka } from 'kafkajs';
 import { Db, MongoClient } from 'mongodb';
 import { MongoLeaseLimiter } from '@ssync/coordination';
 import { ExchangeClientFactory } from '@ssync/exchange';
-import { KafkaCommandGateway, createKafka, ensureTopics, topicSpecs } from '@ssync/messaging';
+import { KafkaCommandGateway, connectKafka } from '@ssync/messaging';
 import { SecretBox, SecretsModule } from '@ssync/security';
 import { ActivityOwner } from './activity-owner';
 import { MailboxOwner } from './mailbox-owner';
@@ -25,20 +25,7 @@ const MONGO = Symbol('MONGO');
     {
       provide: KAFKA,
       inject: [CONFIG],
-      useFactory: async (config: WorkerConfig) => {
-        const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId });
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          await ensureTopics(
-            admin,
-            topicSpecs(config.kafka.topicPrefix, config.kafka.partitions, config.kafka.replicationFactor),
-          );
-        } finally {
-          await admin.disconnect();
-        }
-        return kafka;
-      },
+      useFactory: (config: WorkerConfig): Promise<Kafka> => connectKafka(config),
     },
     {
       provide: MONGO,

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, logLevel, LogEntry } from 'kafkajs';
+import { KafkaSettings, ensureTopics, topicSpecs } from './topics';
 
 const toNest = new Logger('kafkajs');
 
@@ -8,7 +9,10 @@ const toNest = new Logger('kafkajs');
  * its partitioner or partition) and the retry warning for idempotent producers (sends are bounded by the command
  * timeout; the transactional writers are re-created on any failure).
  */
-const IGNORED = [/^KafkaJS v2\.0\.0 switched default partitioner/, /^Limiting retries for the idempotent producer/];
+const IGNORED = [
+  /^KafkaJS v2\.0\.0 switched default partitioner/,
+  /^Limiting retries for the idempotent producer/,
+];
 
 /** kafkajs logs through Nest's logger, at warn and above unless asked otherwise. */
 function logCreator() {
@@ -39,4 +43,20 @@ export function createKafka(options: { brokers: string[]; clientId: string; debu
     requestTimeout: 30000,
     retry: { initialRetryTime: 100, retries: 8 },
   });
+}
+
+/** A client for a role, with every topic the roles rely on created first (idempotent; any process may do it). */
+export async function connectKafka(config: KafkaSettings): Promise<Kafka> {
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(
+      admin,
+      topicSpecs(config.kafka.topicPrefix, config.kafka.partitions, config.kafka.replicationFactor),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  return kafka;
 }

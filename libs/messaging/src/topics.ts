@@ -67,3 +67,14 @@ export async function ensureTopics(admin: Admin, specs: ITopicConfig[]): Promise
     if (missing.some((s) => !now.has(s.topic))) throw error;
   }
 }
+
+/** The settings `connectKafka` needs (a subset of every role's validated configuration). */
+export interface KafkaSettings {
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    topicPrefix: string;
+    partitions: number;
+    replicationFactor: number;
+  };
+}

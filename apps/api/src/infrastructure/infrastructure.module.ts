@@ -2,7 +2,7 @@ import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } 
 import mongoose, { Connection } from 'mongoose';
 import { Kafka } from 'kafkajs';
 import { ApiConfig, loadApiConfig } from '@ssync/common';
-import { createKafka, ensureTopics, KafkaCommandGateway, topicSpecs } from '@ssync/messaging';
+import { KafkaCommandGateway, connectKafka } from '@ssync/messaging';
 import { ActiveVersion, ReadModels } from '@ssync/read-models';
 import { API_CONFIG, KAFKA, MONGO_CONNECTION } from './tokens';
 
@@ -13,20 +13,7 @@ import { API_CONFIG, KAFKA, MONGO_CONNECTION } from './tokens';
     {
       provide: KAFKA,
       inject: [API_CONFIG],
-      useFactory: async (config: ApiConfig): Promise<Kafka> => {
-        const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId });
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          await ensureTopics(
-            admin,
-            topicSpecs(config.kafka.topicPrefix, config.kafka.partitions, config.kafka.replicationFactor),
-          );
-        } finally {
-          await admin.disconnect();
-        }
-        return kafka;
-      },
+      useFactory: (config: ApiConfig): Promise<Kafka> => connectKafka(config),
     },
     {
       provide: MONGO_CONNECTION,
