@@ -345,6 +345,21 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       .get(`/api/v1/audit/mailboxes/${target.id as string}`)
       .set('Authorization', admin);
     expect(audit.body.events[1]).toMatchObject({ type: 'MailboxEmailApproved', actor: 'approver-1' });
+
+    // Reject Email takes the same privilege; an unknown job is a 404.
+    const rejected = await http()
+      .post('/api/v1/mailboxes/reject-email')
+      .set('Authorization', approver)
+      .send(ids)
+      .expect(202);
+    await eventually(async () => {
+      const res = await http()
+        .get(`/api/v1/jobs/${rejected.body.jobId as string}`)
+        .set('Authorization', admin);
+      return res.body.status === 'Completed';
+    });
+    expect((await mailbox(target.id as string, 3)).emailAddressStatus).toBe('Rejected');
+    await http().get('/api/v1/jobs/no-such-job').set('Authorization', admin).expect(404);
   });
 
   it('invalid input gets 400/422 naming the problem and leaves no event', async () => {
