@@ -178,6 +178,16 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     });
     const id = queued.body.id as string;
     expect(queued.headers.location).toBe(`/api/v1/email-activities/${id}`);
+    const openapi = await http().get('/api/openapi.json').expect(200);
+    expect(Object.keys(openapi.body.paths as object)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/email-activities',
+        '/api/v1/email-activities/{id}',
+        '/api/v1/mailboxes/{id}/ledger',
+        '/api/v1/users/{userId}/alerts',
+        '/api/v1/users/{userId}/alerts/{alertId}/dismiss',
+      ]),
+    );
     expect(await activity(id, 1)).toMatchObject({ status: 'PendingSend', body: '<p>Dear Bob</p>' });
     const listed = await http()
       .get(`/api/v1/email-activities?mailboxId=${mailboxId}&direction=Outgoing&status=PendingSend`)
@@ -562,6 +572,23 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
       'repeat after dismissal',
     );
     expect(back.dismissed).toBe(false);
+
+    // S-6: a poll failing permanently disables incoming email and raises an error for both owners.
+    const polled = await mailboxCommand({
+      type: 'RecordSyncOutcome',
+      poll: 0,
+      outcome: { kind: 'Failed', errorClass: 'Permanent', reason: 'ErrorAccessDenied: no access' },
+      nextSyncDueAt: new Date(Date.now() + 60000).toISOString(),
+    });
+    expect(polled.events.map((e) => e.type)).toEqual(['MailboxSyncFailed']);
+    const disabled =
+      'Mailbox "Ada Lovelace" <ada@contoso.com> was disabled for incoming email: ErrorAccessDenied: no access';
+    await eventually(
+      async () => (await wall('u-ada', '?level=Error')).some((a) => a.message === disabled),
+      20000,
+      'sync failure alert',
+    );
+    expect((await wall('u-prof', '?level=Error')).map((a) => a.message)).toContain(disabled);
   });
 
   it('rebuilds every read model, the new ones included, with the same checksum', async () => {
@@ -578,18 +605,24 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     const readModels = new ReadModels(stack.projectorConnection);
     const version = stack.projector.activeVersion()!;
     const m = readModels.at(version);
-    const counts = {
+    const expected = { activities: 3, ledger: 2, alerts: 5, dismissals: 1 };
+    const counts = async () => ({
       activities: await m.emailActivities.countDocuments().exec(),
       ledger: await m.trackingLedger.countDocuments().exec(),
       alerts: await m.alerts.countDocuments().exec(),
       dismissals: await m.alertDismissals.countDocuments().exec(),
-    };
-    expect(counts).toEqual({ activities: 3, ledger: 2, alerts: 3, dismissals: 1 });
+    });
+    await eventually(
+      async () => JSON.stringify(await counts()) === JSON.stringify(expected),
+      20000,
+      'every document projected',
+    );
+    expect(await counts()).toEqual(expected);
     const report = await rebuildReadModels(kafka, stack.projectorConnection, core);
     expect(report.after).toEqual(report.before);
     expect(report.match).toBe(true);
     const walls = await http().get('/api/v1/users/u-prof/alerts').set('Authorization', admin).expect(200);
-    expect(walls.body.items.map((a: Alert) => a.level).sort()).toEqual(['Error', 'Warning']);
+    expect(walls.body.items.map((a: Alert) => a.level).sort()).toEqual(['Error', 'Error', 'Warning']);
   });
 
   it('projects the log twice, and with the partitions in another order, to the same documents', async () => {
@@ -622,7 +655,7 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     // And the live projector, fed in its own order, holds the same.
     expect(await readModels.checksum(stack.projector.activeVersion()!)).toEqual(forward);
     const alerts = await readModels.at(901).alerts.find().lean().exec();
-    expect(alerts.map((a) => a.count).sort()).toEqual([1, 3, 3]);
+    expect(alerts.map((a) => a.count).sort()).toEqual([1, 1, 1, 3, 3]);
     await readModels.drop(901);
     await readModels.drop(902);
   });
