@@ -21,6 +21,7 @@ import { KafkaCommandGateway } from '@ssync/messaging';
 import { ActiveVersion, OrganizationSettingsDocument, ReadModels } from '@ssync/read-models';
 import { Privilege, RequirePrivileges } from '@ssync/security';
 import { CommandRefused } from '../http/errors';
+import { requireAnyPrivilege } from '../http/privileges';
 import { actorOf, versionHeader } from '../http/request-context';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { API_CONFIG } from '../infrastructure/tokens';
@@ -133,13 +134,15 @@ export class OrganizationSettingsController {
   constructor(private readonly settings: OrganizationSettingsService) {}
 
   @Get()
-  @RequirePrivileges(Privilege.MailboxRead)
   @ApiOperation({ summary: 'Organization email configuration settings (O-1…O-3)' })
   @ApiHeader({ name: 'X-Min-Version', required: false })
   async get(
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
     @Headers('x-min-version') minVersion?: string,
   ): Promise<OrganizationSettingsView> {
+    // Whoever reads mailboxes sees the defaults they get; whoever sets them may read them.
+    requireAnyPrivilege(req, Privilege.MailboxRead, Privilege.EmailSettingsAdmin);
     const view = await this.settings.get(versionHeader('X-Min-Version', minVersion));
     res.setHeader('ETag', `"${view.version}"`);
     return view;
