@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { loadCoreConfig } from '@ssync/common';
-import { ActivityCommand, MailboxCommand, incomingEmailActivityId } from '@ssync/domain';
+import { ACTIVITY_LIMITS, ActivityCommand, MailboxCommand, incomingEmailActivityId } from '@ssync/domain';
 import {
   CommandResult,
   EventEnvelope,
@@ -416,6 +416,32 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     await http().get('/api/v1/mailboxes/nope/ledger').set('Authorization', admin).expect(404);
   });
 
+  it('tracks a message with the largest body an activity holds (~3 MB of UTF-8) end to end', async () => {
+    const body = '€'.repeat(ACTIVITY_LIMITS.body);
+    const id = incomingEmailActivityId(mailboxId, '<large@fabrikam.com>', 'AAMk-large');
+    const tracked = await send('activity', id, {
+      type: 'TrackIncomingEmail',
+      commandId: randomUUID(),
+      actor: 'sync-worker:test',
+      issuedAt: new Date().toISOString(),
+      activityId: id,
+      mailboxId,
+      exchangeItemId: 'AAMk-large',
+      internetMessageId: '<large@fabrikam.com>',
+      subject: 'Large',
+      from: 'bob@fabrikam.com',
+      to: ['ada@contoso.com'],
+      cc: [],
+      body,
+      bodyType: 'Text',
+      receivedAt: '2026-03-01T07:00:00Z',
+    } satisfies ActivityCommand);
+    expect(tracked.events.map((e) => e.type)).toEqual(['IncomingEmailTracked']);
+    const view = await activity(id, 1);
+    expect((view.body as string).length).toBe(ACTIVITY_LIMITS.body);
+    expect(view.body === body).toBe(true);
+  });
+
   it('raises alerts from Test & Enable outcomes, bumps repeats, and dismisses', async () => {
     const mailboxCommand = (command: Record<string, unknown>) =>
       send('mailbox', mailboxId, {
@@ -605,7 +631,7 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     const readModels = new ReadModels(stack.projectorConnection);
     const version = stack.projector.activeVersion()!;
     const m = readModels.at(version);
-    const expected = { activities: 3, ledger: 2, alerts: 5, dismissals: 1 };
+    const expected = { activities: 4, ledger: 3, alerts: 5, dismissals: 1 };
     const counts = async () => ({
       activities: await m.emailActivities.countDocuments().exec(),
       ledger: await m.trackingLedger.countDocuments().exec(),
