@@ -5,6 +5,8 @@
  * p50/p95 of list queries.
  */
 import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 import { benchEnv, freePort, load, percentile, startApp, waitHttp } from './lib';
 
 const MAILBOXES = Number(process.env.BENCH_MAILBOXES ?? 10_000);
@@ -119,7 +121,39 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    for (const p of procs) p.kill('SIGTERM');
+    await Promise.all(
+      procs.map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            if (p.exitCode !== null) return resolve();
+            p.once('exit', () => resolve());
+            p.kill('SIGTERM');
+          }),
+      ),
+    );
+    await cleanUp(env);
+  }
+}
+
+/** The run's database and topics go away with it (10,000 mailboxes are not small on the shared servers). */
+async function cleanUp(env: { brokers: string; mongoUri: string; prefix: string }): Promise<void> {
+  const client = await MongoClient.connect(env.mongoUri);
+  try {
+    await client.db().dropDatabase();
+  } finally {
+    await client.close();
+  }
+  const admin = new Kafka({
+    clientId: 'bench-cleanup',
+    brokers: env.brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${env.prefix}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
   }
 }
 
