@@ -442,6 +442,43 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     expect(view.body === body).toBe(true);
   });
 
+  it('shows the arrival-to-tracked latency of a mailbox (B-5)', async () => {
+    const receivedAt = new Date(Date.now() - 4000).toISOString();
+    const id = incomingEmailActivityId(mailboxId, '<fresh@fabrikam.com>', 'AAMk-fresh');
+    const tracked = await send('activity', id, {
+      type: 'TrackIncomingEmail',
+      commandId: randomUUID(),
+      actor: 'sync-worker:test',
+      issuedAt: new Date().toISOString(),
+      activityId: id,
+      mailboxId,
+      exchangeItemId: 'AAMk-fresh',
+      internetMessageId: '<fresh@fabrikam.com>',
+      subject: 'Fresh',
+      from: 'bob@fabrikam.com',
+      to: ['ada@contoso.com'],
+      cc: [],
+      body: 'now',
+      bodyType: 'Text',
+      receivedAt,
+    } satisfies ActivityCommand);
+    expect(tracked.events).toHaveLength(1);
+    await activity(id, 1);
+    const latency = await http()
+      .get(`/api/v1/mailboxes/${mailboxId}/tracking-latency?hours=1`)
+      .set('Authorization', admin)
+      .expect(200);
+    expect(latency.body).toMatchObject({ mailboxId, count: 1 });
+    expect(latency.body.p50Ms).toBeGreaterThanOrEqual(4000);
+    expect(latency.body.p95Ms).toBe(latency.body.p50Ms);
+    expect(latency.body.lastTrackedAt >= receivedAt).toBe(true);
+    const bad = await http()
+      .get(`/api/v1/mailboxes/${mailboxId}/tracking-latency?hours=0`)
+      .set('Authorization', admin);
+    expect(bad.status).toBe(400);
+    expect(bad.body.violations[0]).toMatchObject({ field: 'hours' });
+  });
+
   it('raises alerts from Test & Enable outcomes, bumps repeats, and dismisses', async () => {
     const mailboxCommand = (command: Record<string, unknown>) =>
       send('mailbox', mailboxId, {
@@ -631,7 +668,7 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     const readModels = new ReadModels(stack.projectorConnection);
     const version = stack.projector.activeVersion()!;
     const m = readModels.at(version);
-    const expected = { activities: 4, ledger: 3, alerts: 5, dismissals: 1 };
+    const expected = { activities: 5, ledger: 4, alerts: 5, dismissals: 1 };
     const counts = async () => ({
       activities: await m.emailActivities.countDocuments().exec(),
       ledger: await m.trackingLedger.countDocuments().exec(),

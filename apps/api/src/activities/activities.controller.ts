@@ -5,9 +5,15 @@ import { Request, Response } from 'express';
 import { Privilege, RequirePrivileges } from '@ssync/security';
 import { ValidationFailed } from '../http/errors';
 import { actorOf, checkId, versionHeader } from '../http/request-context';
-import { LedgerQuery, ListActivitiesQuery, QueueEmailDto } from './activity.dto';
+import { LatencyQuery, LedgerQuery, ListActivitiesQuery, QueueEmailDto } from './activity.dto';
 import { QueueEmail, QueueEmailOutcome } from './activity.commands';
-import { GetEmailActivity, GetMailboxLedger, ListEmailActivities } from './activity.queries';
+import {
+  GetEmailActivity,
+  GetMailboxLedger,
+  GetTrackingLatency,
+  ListEmailActivities,
+  TrackingLatencyView,
+} from './activity.queries';
 import { EmailActivityView, LedgerEntryView } from './activity.view';
 
 @ApiTags('email-activities')
@@ -90,5 +96,14 @@ export class MailboxLedgerController {
     @Query() query: LedgerQuery,
   ): Promise<{ items: LedgerEntryView[]; nextCursor: string | null }> {
     return this.queries.execute(new GetMailboxLedger(checkId('id', id), query));
+  }
+
+  @Get(':id/tracking-latency')
+  @RequirePrivileges(Privilege.MailboxRead)
+  @ApiOperation({
+    summary: 'Arrival-to-tracked latency of incoming email (B-5): p50/p95/max over the last hours',
+  })
+  latency(@Param('id') id: string, @Query() query: LatencyQuery): Promise<TrackingLatencyView> {
+    return this.queries.execute(new GetTrackingLatency(checkId('id', id), query.hours ?? 24));
   }
 }

@@ -104,3 +104,18 @@ export class LedgerQuery {
   @Max(500)
   limit?: number;
 }
+
+export class LatencyQuery {
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 720,
+    default: 24,
+    description: 'The window, in hours before now',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(720)
+  hours?: number;
+}

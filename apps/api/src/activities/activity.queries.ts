@@ -154,8 +154,81 @@ export class GetMailboxLedgerHandler implements IQueryHandler<
   }
 }
 
+export class GetTrackingLatency {
+  constructor(
+    readonly mailboxId: string,
+    readonly hours: number,
+    readonly now: Date = new Date(),
+  ) {}
+}
+
+export interface TrackingLatencyView {
+  mailboxId: string;
+  since: string;
+  /** Incoming messages tracked in the window (at most the 10,000 most recent are measured). */
+  count: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  maxMs: number | null;
+  lastTrackedAt: string | null;
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+@QueryHandler(GetTrackingLatency)
+export class GetTrackingLatencyHandler implements IQueryHandler<GetTrackingLatency, TrackingLatencyView> {
+  constructor(
+    private readonly readModels: ReadModels,
+    private readonly active: ActiveVersion,
+    private readonly directory: MailboxDirectory,
+  ) {}
+
+  /** B-5: arrival-to-tracked latency of a mailbox's incoming email (received in Exchange → activity tracked). */
+  async execute({ mailboxId, hours, now }: GetTrackingLatency): Promise<TrackingLatencyView> {
+    if (!(await this.directory.get(mailboxId)))
+      throw new NotFoundException({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `mailbox ${mailboxId} does not exist`,
+      });
+    const since = new Date(now.getTime() - hours * 3_600_000).toISOString();
+    const models = this.readModels.at(await this.active.get());
+    const docs = await models.emailActivities
+      .find(
+        { mailboxId, direction: 'Incoming', status: 'Tracked', sortAt: { $gte: since } },
+        { receivedAt: 1, trackedAt: 1 },
+      )
+      .sort({ sortAt: -1, _id: -1 })
+      .limit(10_000)
+      .lean<Pick<EmailActivityDocument, 'receivedAt' | 'trackedAt'>[]>()
+      .exec();
+    const latencies = docs
+      .filter((d) => d.receivedAt !== null && d.trackedAt !== null)
+      .map((d) => Math.max(0, Date.parse(d.trackedAt!) - Date.parse(d.receivedAt!)))
+      .sort((a, b) => a - b);
+    const lastTrackedAt = docs.reduce<string | null>(
+      (m, d) => (d.trackedAt !== null && (m === null || d.trackedAt > m) ? d.trackedAt : m),
+      null,
+    );
+    return {
+      mailboxId,
+      since,
+      count: latencies.length,
+      p50Ms: percentile(latencies, 50),
+      p95Ms: percentile(latencies, 95),
+      maxMs: latencies.length > 0 ? latencies[latencies.length - 1]! : null,
+      lastTrackedAt,
+    };
+  }
+}
+
 export const ACTIVITY_QUERY_HANDLERS = [
   GetEmailActivityHandler,
   ListEmailActivitiesHandler,
   GetMailboxLedgerHandler,
+  GetTrackingLatencyHandler,
 ];
