@@ -4,7 +4,8 @@ import { BodyType, MessageOutcome, SendRetryPolicy } from './types';
 type A = CommandMeta & { activityId: string };
 
 export type SendOutcome =
-  | { kind: 'Sent'; exchangeItemId: string; internetMessageId: string; sentAt: string }
+  /** The ids may be '' or null when Exchange does not report them (SendAndSaveCopy returns no item). */
+  | { kind: 'Sent'; exchangeItemId: string | null; internetMessageId: string | null; sentAt: string }
   | { kind: 'Failed'; reason: string; transient: boolean };
 
 export type ActivityCommand =

@@ -29,6 +29,10 @@ type Cmd<T extends ActivityCommand['type']> = Extract<ActivityCommand, { type: T
 /** Pure normalization of an already validated instant to UTC `toISOString` form (sortable as a string). */
 const utc = (iso: string): string => new Date(Date.parse(iso)).toISOString();
 
+/** An id a worker could not read arrives as '' or null; events say null. */
+const orNull = (id: string | null | undefined): string | null =>
+  typeof id === 'string' && id.trim() !== '' ? id : null;
+
 function text(field: string, value: unknown, max: number): Violation[] {
   if (typeof value !== 'string') return [{ field, rule: 'type', message: 'must be a string' }];
   if (value.length > max)
@@ -82,7 +86,8 @@ function messageIds(c: { mailboxId: unknown; exchangeItemId: unknown; internetMe
 export function validateIncomingEmail(c: Cmd<'TrackIncomingEmail'>): Violation[] {
   const v = messageIds(c);
   v.push(...text('subject', c.subject, ACTIVITY_LIMITS.subject));
-  v.push(...rules.requiredString('from', c.from, 1, ACTIVITY_LIMITS.address));
+  // A message can lack a sender (a draft, some system notices): the activity is tracked with an empty one.
+  v.push(...text('from', c.from, ACTIVITY_LIMITS.address));
   v.push(...recipients('to', c.to, false), ...recipients('cc', c.cc, false), ...recipientCount(c.to, c.cc));
   v.push(...text('body', c.body, ACTIVITY_LIMITS.body));
   v.push(...rules.oneOf('bodyType', c.bodyType, BODY_TYPES));
@@ -109,14 +114,11 @@ function sendOutcomeViolations(outcome: SendOutcome | undefined): Violation[] {
   const kind: unknown = (outcome as { kind?: unknown }).kind;
   if (kind === 'Sent') {
     const o = outcome as Extract<SendOutcome, { kind: 'Sent' }>;
+    // The ids may be unknown (EWS SendAndSaveCopy returns none): a sent email is recorded as sent regardless —
+    // refusing the outcome would leave it PendingSend and send it again.
     return [
-      ...rules.requiredString('outcome.exchangeItemId', o.exchangeItemId, 1, ACTIVITY_LIMITS.exchangeItemId),
-      ...rules.requiredString(
-        'outcome.internetMessageId',
-        o.internetMessageId,
-        1,
-        ACTIVITY_LIMITS.internetMessageId,
-      ),
+      ...nullableText('outcome.exchangeItemId', o.exchangeItemId, ACTIVITY_LIMITS.exchangeItemId),
+      ...nullableText('outcome.internetMessageId', o.internetMessageId, ACTIVITY_LIMITS.internetMessageId),
       ...rules.isoInstant('outcome.sentAt', o.sentAt),
     ];
   }
@@ -160,7 +162,7 @@ function decideTrack(c: Cmd<'TrackIncomingEmail'>, state: ActivityState): Activi
         activityId: c.activityId,
         mailboxId: c.mailboxId,
         exchangeItemId: c.exchangeItemId,
-        internetMessageId: c.internetMessageId ?? null,
+        internetMessageId: orNull(c.internetMessageId),
         subject: c.subject,
         from: c.from,
         to: [...c.to],
@@ -203,7 +205,7 @@ function decideOutcome(c: Cmd<'RecordMessageOutcome'>, state: ActivityState): Ac
         activityId: c.activityId,
         mailboxId: c.mailboxId,
         exchangeItemId: c.exchangeItemId,
-        internetMessageId: c.internetMessageId ?? null,
+        internetMessageId: orNull(c.internetMessageId),
         outcome: c.outcome,
         reason: c.reason,
         at: c.issuedAt,
@@ -276,8 +278,8 @@ function decideSendOutcome(c: Cmd<'RecordSendOutcome'>, state: ActivityState): A
         data: {
           activityId: c.activityId,
           attempt: c.attempt,
-          exchangeItemId: outcome.exchangeItemId,
-          internetMessageId: outcome.internetMessageId,
+          exchangeItemId: orNull(outcome.exchangeItemId),
+          internetMessageId: orNull(outcome.internetMessageId),
           sentAt: utc(outcome.sentAt),
         },
       },

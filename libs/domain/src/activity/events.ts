@@ -52,8 +52,9 @@ export type ActivityEvent =
       data: {
         activityId: string;
         attempt: number;
-        exchangeItemId: string;
-        internetMessageId: string;
+        /** null when Exchange did not report them. */
+        exchangeItemId: string | null;
+        internetMessageId: string | null;
         sentAt: string;
       };
     }
