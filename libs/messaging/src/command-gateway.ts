@@ -42,6 +42,8 @@ export class KafkaCommandGateway {
     { resolve: (r: CommandResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
   >();
   private ready = false;
+  private readonly outbox: { envelope: CommandEnvelope<unknown>; done: (error?: Error) => void }[] = [];
+  private flushing = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -134,23 +136,8 @@ export class KafkaCommandGateway {
           this.pending.set(envelope.commandId, { resolve, reject, timer });
         }),
     );
-    const byTopic = new Map<string, CommandEnvelope<C>[]>();
-    for (const e of envelopes) {
-      const topic = aggregateTopics(this.options.topicPrefix, e.aggregateType).commands;
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), e]);
-    }
     try {
-      await this.producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, list]) => ({
-          topic,
-          messages: list.map((e) => ({
-            key: e.aggregateId,
-            value: JSON.stringify(e),
-            headers: { type: e.type },
-          })),
-        })),
-      });
+      await this.publish(envelopes);
     } catch (error) {
       for (const e of envelopes) {
         const waiter = this.pending.get(e.commandId);
@@ -160,6 +147,63 @@ export class KafkaCommandGateway {
       throw error;
     }
     return outcomes as Promise<CommandResult<S>>[];
+  }
+
+  /**
+   * Commands from concurrent callers are published together: the idempotent producer has one request in flight,
+   * so one produce per HTTP request would cap the API at one command per broker round trip. Order is kept (one
+   * flush at a time, FIFO), so commands of one aggregate stay in the order they were sent.
+   */
+  private publish(envelopes: CommandEnvelope<unknown>[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let left = envelopes.length;
+      let failed = false;
+      for (const envelope of envelopes) {
+        this.outbox.push({
+          envelope,
+          done: (error) => {
+            if (error) {
+              if (!failed) reject(error);
+              failed = true;
+            } else if (--left === 0 && !failed) resolve();
+          },
+        });
+      }
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.outbox.length > 0) {
+        const items = this.outbox.splice(0, 500);
+        const byTopic = new Map<string, CommandEnvelope<unknown>[]>();
+        for (const { envelope: e } of items) {
+          const topic = aggregateTopics(this.options.topicPrefix, e.aggregateType).commands;
+          byTopic.set(topic, [...(byTopic.get(topic) ?? []), e]);
+        }
+        try {
+          await this.producer!.sendBatch({
+            acks: -1,
+            topicMessages: [...byTopic].map(([topic, list]) => ({
+              topic,
+              messages: list.map((e) => ({
+                key: e.aggregateId,
+                value: JSON.stringify(e),
+                headers: { type: e.type },
+              })),
+            })),
+          });
+          for (const item of items) item.done();
+        } catch (error) {
+          for (const item of items) item.done(error instanceof Error ? error : new Error(String(error)));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 
   async stop(): Promise<void> {
