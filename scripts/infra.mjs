@@ -647,6 +647,27 @@ async function startLocalKafka({ timeoutMs }) {
   return { state: 'started', pid: newPid, startMs: Date.now() - t0, jars };
 }
 
+// FerretDB (SQLite) refuses to start at all when one database file is an empty SQLite file without its metadata
+// table ("no such table: _ferretdb_collections") — what a crash in the middle of creating a database leaves. Such a
+// file holds nothing (one page, no write-ahead log with content): remove it so the server starts.
+function removeBrokenSqliteFiles(dir) {
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.endsWith('.sqlite')) continue;
+    const file = path.join(dir, name);
+    const size = fs.statSync(file).size;
+    let walSize = 0;
+    try {
+      walSize = fs.statSync(`${file}-wal`).size;
+    } catch {
+      /* no WAL */
+    }
+    if (size <= 4096 && walSize === 0) {
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+      log(`removed the empty database file ${name} (left by a crash; it held no data)`);
+    }
+  }
+}
+
 async function startLocalFerretDB({ timeoutMs }) {
   const pid = readPid(P.mongoPid);
   if (ours(pid, MONGO_MARKER)) {
@@ -668,6 +689,7 @@ async function startLocalFerretDB({ timeoutMs }) {
   const build = await ensureFerretDB();
   const t0 = Date.now();
   fs.mkdirSync(P.mongoData, { recursive: true });
+  removeBrokenSqliteFiles(P.mongoData);
   fs.mkdirSync(P.mongoState, { recursive: true });
   const args = [
     '--handler=sqlite',

@@ -230,10 +230,15 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       'queue2@contoso.com',
     ]);
     // Every event records the acting user.
-    const audit = await http()
-      .get(`/api/v1/audit/mailboxes/${userIds[0]}`)
-      .set('Authorization', admin)
-      .expect(200);
+    // The audit log is a projection: wait until it holds the mailbox's events.
+    const audit = await eventually(
+      async () => {
+        const res = await http().get(`/api/v1/audit/mailboxes/${userIds[0]}`).set('Authorization', admin);
+        return res.status === 200 && res.body.events?.length >= 2 ? res : null;
+      },
+      30000,
+      'audit of the first mailbox',
+    );
     expect(new Set(audit.body.events.map((e: { actor: string }) => e.actor))).toEqual(new Set(['dev-admin']));
   });
 
@@ -341,9 +346,16 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
     });
     const m = await mailbox(target.id as string, 2);
     expect(m.emailAddressStatus).toBe('Approved');
-    const audit = await http()
-      .get(`/api/v1/audit/mailboxes/${target.id as string}`)
-      .set('Authorization', admin);
+    const audit = await eventually(
+      async () => {
+        const res = await http()
+          .get(`/api/v1/audit/mailboxes/${target.id as string}`)
+          .set('Authorization', admin);
+        return res.body.events?.length >= 2 ? res : null;
+      },
+      30000,
+      'audit with the approval',
+    );
     expect(audit.body.events[1]).toMatchObject({ type: 'MailboxEmailApproved', actor: 'approver-1' });
 
     // Reject Email takes the same privilege; an unknown job is a 404.

@@ -107,10 +107,17 @@ export async function dumpDatabase(ns: TestNamespace): Promise<{ collection: str
   }
 }
 
+/**
+ * Drops every collection of the namespace's database. Not `dropDatabase`: FerretDB v1 (SQLite) deletes the
+ * database's files while its own connections may still map them, which crashed it with SIGBUS here.
+ */
 export async function dropDatabase(ns: TestNamespace): Promise<void> {
   const client = await MongoClient.connect(ns.mongoUri);
   try {
-    await client.db(ns.database).dropDatabase();
+    const db = client.db(ns.database);
+    for (const c of await db.listCollections({}, { nameOnly: true }).toArray()) {
+      await db.dropCollection(c.name).catch(() => undefined);
+    }
   } finally {
     await client.close();
   }
