@@ -1,3 +1,4 @@
+import { AlertOwnerService } from '../alerts/alert-owner.service';
 import { Controller, Get, HttpException, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Connection } from 'mongoose';
@@ -15,6 +16,7 @@ export class HealthController {
     private readonly gateway: KafkaCommandGateway,
     private readonly owners: AggregateOwnerService,
     private readonly directory: MailboxDirectory,
+    private readonly alerts: AlertOwnerService,
     @Inject(MONGO_CONNECTION) private readonly mongo: Connection,
   ) {}
 
@@ -37,6 +39,7 @@ export class HealthController {
       kafkaCommandGateway: this.gateway.isReady(),
       commandProcessors: this.owners.isReady(),
       mailboxDirectory: this.directory.isReady(),
+      alertCommandProcessor: this.alerts.isReady(),
       mongodb: mongo,
     };
     if (!Object.values(checks).every(Boolean)) throw new HttpException({ status: 'starting', checks }, 503);
