@@ -5,6 +5,7 @@ import { Store, DeliverInput } from './store/store';
 import { Account, Grant, Item, Mailbox } from './store/model';
 import { ServerOptions, SimulatorServer } from './http/server';
 import { FaultRule, FaultRuleInput } from './http/faults';
+import { RequestLogEntry } from './http/request-log';
 import { generateMessages, GenerateInput } from './admin/generate';
 import { seedDemo, DEMO } from './seed';
 
@@ -39,6 +40,8 @@ export interface SimulatorHandle {
     setMaxConcurrency(n: number): void;
     metrics(): ReturnType<SimulatorServer['metrics']['toJSON']>;
     resetMetrics(): void;
+    /** EWS requests oldest first (same as GET /request-log); `mailbox` is matched case-insensitively. */
+    requestLog(filter?: { mailbox?: string; operation?: string; since?: number }): RequestLogEntry[];
   };
   snapshot(): Promise<string | undefined>;
   close(): Promise<void>;
@@ -60,6 +63,7 @@ export const DEFAULTS: ServerOptions = {
   serverName: 'EXCH01',
   log: false,
   latencyMs: 0,
+  requestLogSize: 100_000,
 };
 
 /** Start an Exchange simulator in this process. `port: 0` picks a free port. */
@@ -119,6 +123,7 @@ export async function startSimulator(config: SimulatorConfig = {}): Promise<Simu
       },
       metrics: () => server.metrics.toJSON(),
       resetMetrics: () => server.metrics.reset(),
+      requestLog: (filter) => server.requestLog.entries(filter),
     },
     snapshot,
     close: async () => {
@@ -130,4 +135,14 @@ export async function startSimulator(config: SimulatorConfig = {}): Promise<Simu
 }
 
 export { Store, SimulatorServer, DEMO };
-export type { ServerOptions, FaultRuleInput, FaultRule, DeliverInput, GenerateInput, Account, Mailbox, Item };
+export type {
+  ServerOptions,
+  FaultRuleInput,
+  FaultRule,
+  DeliverInput,
+  GenerateInput,
+  Account,
+  Mailbox,
+  Item,
+  RequestLogEntry,
+};

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     snapshotPath: setting('snapshot', 'EXSIM_SNAPSHOT'),
     snapshotIntervalMs: num('snapshot-interval-ms', 'EXSIM_SNAPSHOT_INTERVAL_MS') ?? 30_000,
     validateRequests: bool('validate-requests', 'EXSIM_VALIDATE_REQUESTS'),
+    requestLogSize: num('request-log-size', 'EXSIM_REQUEST_LOG_SIZE'),
     log: bool('log', 'EXSIM_LOG') ?? false,
     ...(tlsKey && tlsCert ? { tls: { key: readFileSync(tlsKey), cert: readFileSync(tlsCert) } } : {}),
   };

@@ -262,6 +262,26 @@ export async function handleAdmin(
         sim.metrics.reset();
         return json(res, 200, { reset: true });
 
+      case m === 'GET' && parts[0] === 'request-log': {
+        const since = url.searchParams.get('since');
+        const entries = sim.requestLog.entries({
+          ...(url.searchParams.get('mailbox') ? { mailbox: url.searchParams.get('mailbox') ?? '' } : {}),
+          ...(url.searchParams.get('operation')
+            ? { operation: url.searchParams.get('operation') ?? '' }
+            : {}),
+          ...(since ? { since: Number.isFinite(Number(since)) ? Number(since) : Date.parse(since) } : {}),
+        });
+        return json(res, 200, {
+          capacity: sim.requestLog.capacity,
+          recorded: sim.requestLog.total,
+          total: entries.length,
+          entries,
+        });
+      }
+      case m === 'DELETE' && parts[0] === 'request-log':
+        sim.requestLog.clear();
+        return json(res, 200, { cleared: true });
+
       case m === 'GET' && parts[0] === 'throttling':
         return json(res, 200, throttling(sim));
       case m === 'PUT' && parts[0] === 'throttling': {

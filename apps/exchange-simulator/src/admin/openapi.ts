@@ -182,6 +182,25 @@ export const OPENAPI = {
     '/metrics/reset': {
       post: { summary: 'Reset counters and high-water marks', responses: { '200': ok('Reset') } },
     },
+    '/request-log': {
+      get: {
+        summary:
+          'The last EWS requests, oldest first: {time, account, mailbox (impersonated or own), impersonated, operation, status}',
+        parameters: [
+          { name: 'mailbox', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'operation', in: 'query', required: false, schema: { type: 'string' } },
+          {
+            name: 'since',
+            in: 'query',
+            required: false,
+            schema: { type: 'string' },
+            description: 'ms since the epoch or an ISO 8601 time',
+          },
+        ],
+        responses: { '200': ok('Request log') },
+      },
+      delete: { summary: 'Empty the request log', responses: { '200': ok('Cleared') } },
+    },
     '/throttling': {
       get: { summary: 'Throttling policy', responses: { '200': ok('Policy') } },
       put: {

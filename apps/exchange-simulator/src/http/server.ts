@@ -22,6 +22,7 @@ import { Authenticator, send401 } from './auth';
 import { FaultInjector, FaultRule } from './faults';
 import { Metrics } from './metrics';
 import { RateLimiter } from './throttle';
+import { RequestLog } from './request-log';
 import { handleAdmin } from '../admin/admin';
 
 export interface ServerOptions {
@@ -50,6 +51,8 @@ export interface ServerOptions {
   log: boolean;
   /** Fixed delay added to every EWS request (ms). */
   latencyMs: number;
+  /** EWS requests kept in the request log (a ring; 0 = no log). */
+  requestLogSize: number;
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
@@ -81,6 +84,7 @@ export class SimulatorServer {
   readonly subscriptions: Subscriptions;
   readonly auth: Authenticator;
   readonly rate: RateLimiter;
+  readonly requestLog: RequestLog;
   private server?: Server;
   private streams = new Set<() => void>();
   port = 0;
@@ -95,6 +99,7 @@ export class SimulatorServer {
     this.subscriptions = new Subscriptions(store);
     this.auth = new Authenticator(store, opts.domain, opts.serverName);
     this.rate = new RateLimiter(opts.rateLimit, opts.rateWindowMs);
+    this.requestLog = new RequestLog(opts.requestLogSize ?? 100_000);
   }
 
   get baseUrl(): string {
@@ -370,6 +375,15 @@ export class SimulatorServer {
     } else mailbox = this.store.mailboxOf(account.userName);
 
     const scope = { account: account.userName, mailbox: mailbox?.key, operation: op };
+    const logged = this.requestLog.record({
+      time: Date.now(),
+      account: account.userName.toLowerCase(),
+      mailbox: mailbox?.key ?? null,
+      impersonated: impersonating,
+      operation: op,
+      status: null,
+    });
+    res.on('finish', () => (logged.status = res.statusCode));
 
     // Injected faults that happen before any work.
     const fired = this.faults.pick(scope, [
@@ -434,6 +448,8 @@ export class SimulatorServer {
       const xml = handler(ctx, opEl);
       this.metrics.handlerMs[op] = (this.metrics.handlerMs[op] ?? 0) + performance.now() - t0;
       this.countErrors(op, xml);
+      if (op === 'SyncFolderItems')
+        logged.moreAvailable = xml.includes('<m:IncludesLastItemInRange>false</m:IncludesLastItemInRange>');
       this.sendXml(res, 200, envelope(xml), {}, op);
     } finally {
       if (op !== 'GetStreamingEvents') release();
