@@ -62,7 +62,13 @@ const MONGO = Symbol('MONGO');
       inject: [MONGO, CONFIG],
       useFactory: async (mongo: MongoClient, config: WorkerConfig) => {
         const db: Db = mongo.db();
-        const limiter = new MongoLeaseLimiter(db, { owner: config.instanceId });
+        // A waiter must be able to outlast the lease of a holder that crashed (libs/exchange leases a slot for
+        // 2 × the request timeout + 5 s): with a shorter wait, every call queued behind a SIGKILLed worker's slots
+        // fails, and a profile with a small limit cannot reach Exchange at all until those leases lapse.
+        const limiter = new MongoLeaseLimiter(db, {
+          owner: config.instanceId,
+          maxWaitMs: config.worker.requestTimeoutMs * 2 + 15_000,
+        });
         await limiter.ensureIndexes();
         return new ExchangeClientFactory({
           limiter,

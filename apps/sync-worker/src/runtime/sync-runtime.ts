@@ -269,8 +269,13 @@ export class SyncRuntime {
     try {
       const conn = await this.connect(mailbox, 'incoming');
       let state = sync.syncState;
+      // The interval (P-10) counts from when the poll reached Exchange, not from when it began: connecting and
+      // waiting for a P-11 connection slot can take seconds, and counting them would put the next poll closer to
+      // this one than the minimum interval.
+      let reachedAt: number | null = null;
       for (let page = 0; page < this.options.maxPagesPerPoll; page += 1) {
         const res = await syncInbox(conn, state, this.options.pageSize);
+        reachedAt ??= this.now();
         for (const message of res.created) {
           const outcome = await this.track(
             mailbox,
@@ -302,7 +307,7 @@ export class SyncRuntime {
             itemsFailed: failed,
             trackFrom,
           },
-          nextSyncDueAt: new Date(started + delay).toISOString(),
+          nextSyncDueAt: new Date(reachedAt + delay).toISOString(),
         });
         if (!recorded.accepted || recorded.events.length === 0) return; // someone else moved the cursor on
         this.lastDelay.set(mailbox.mailboxId, delay);
