@@ -151,7 +151,7 @@ describe('fault injection', () => {
   });
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed JSON in assertions
+ 
 type Json = any;
 
 describe('admin API', () => {
