@@ -93,6 +93,9 @@ export class OutgoingSender {
     }
     try {
       const conn = await this.connect(snapshot.mailbox, 'outgoing');
+      // Connecting may have waited for a connection slot; if the mailbox moved to another worker meanwhile, that
+      // worker sends it (it looks in Sent Items first), and sending here too could send it twice.
+      if (!this.owner.owns(email.mailboxId)) return;
       const sent = await sendMail(conn, {
         to: email.to,
         cc: email.cc,
