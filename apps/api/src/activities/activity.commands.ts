@@ -3,7 +3,7 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { createHash, randomUUID } from 'node:crypto';
 import { ActivityCommand, ActivityState, rules } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
-import { CommandRefused, ValidationFailed } from '../http/errors';
+import { CommandRefused, ValidationFailed, acceptedOrThrow } from '../http/errors';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 import { QueueEmailDto } from './activity.dto';
 import { EmailActivityView, outgoingViewFromState } from './activity.view';
@@ -97,8 +97,7 @@ export class QueueEmailHandler implements ICommandHandler<QueueEmail, QueueEmail
       commandId: command.commandId,
       issuedAt: command.issuedAt,
     });
-    if (!result.accepted || result.error)
-      throw new CommandRefused(result.error ?? { kind: 'malformed', message: 'refused', violations: [] });
+    acceptedOrThrow(result);
     const view = result.state ? outgoingViewFromState(result.state, result.version, input.body) : null;
     if (!view)
       throw new CommandRefused({

@@ -25,7 +25,7 @@ import { ALERT_LEVELS, AlertCommand, AlertLevel, AlertState } from '@ssync/domai
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { ActiveVersion, AlertView, ReadModels, readAlertWall } from '@ssync/read-models';
 import { PRINCIPAL_REQUEST_KEY, Principal, Privilege, hasPrivilege } from '@ssync/security';
-import { CommandRefused, ValidationFailed } from '../http/errors';
+import { ValidationFailed, acceptedOrThrow } from '../http/errors';
 import { actorOf, checkId } from '../http/request-context';
 
 const BOOLEAN_TEXT = ['true', 'false'] as const;
@@ -111,8 +111,7 @@ export class DismissAlertHandler implements ICommandHandler<DismissAlert, AlertV
       commandId,
       issuedAt: command.issuedAt,
     });
-    if (!result.accepted || result.error)
-      throw new CommandRefused(result.error ?? { kind: 'malformed', message: 'refused', violations: [] });
+    acceptedOrThrow(result);
     return { ...alert, dismissed: true };
   }
 }

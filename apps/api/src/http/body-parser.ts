@@ -16,25 +16,21 @@ export function installJsonBodyParser(app: INestApplication): void {
     ) => {
       if (!error) return next();
       if (error.type === 'entity.too.large') {
-        res
-          .status(413)
-          .json({
-            statusCode: 413,
-            error: 'Payload Too Large',
-            message: 'body: must be at most 2 MB',
-            violations: [{ field: 'body', rule: 'maxSize', message: 'must be at most 2 MB' }],
-          });
+        res.status(413).json({
+          statusCode: 413,
+          error: 'Payload Too Large',
+          message: 'body: must be at most 2 MB',
+          violations: [{ field: 'body', rule: 'maxSize', message: 'must be at most 2 MB' }],
+        });
         return;
       }
       const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 400;
-      res
-        .status(status)
-        .json({
-          statusCode: status,
-          error: 'Bad Request',
-          message: 'body: must be valid JSON',
-          violations: [{ field: 'body', rule: 'json', message: 'must be valid JSON' }],
-        });
+      res.status(status).json({
+        statusCode: status,
+        error: 'Bad Request',
+        message: 'body: must be valid JSON',
+        violations: [{ field: 'body', rule: 'json', message: 'must be valid JSON' }],
+      });
     },
   );
 }

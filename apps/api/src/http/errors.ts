@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
-import { CommandFailure, CommandTimeoutError } from '@ssync/messaging';
+import { CommandFailure, CommandResult, CommandTimeoutError } from '@ssync/messaging';
 
 export interface ViolationBody {
   field: string;
@@ -54,6 +54,14 @@ export class CommandRefused extends HttpException {
   }
 }
 
+/** The result of a command its aggregate accepted; a refusal becomes the HTTP error that says why. */
+export function acceptedOrThrow<S>(result: CommandResult<S>): CommandResult<S> {
+  if (!result.accepted || result.error) {
+    throw new CommandRefused(result.error ?? { kind: 'malformed', message: 'refused', violations: [] });
+  }
+  return result;
+}
+
 /**
  * The last word on every error: HTTP errors keep their status and body; a command whose outcome is unknown is a
  * 504 naming the command; anything else is a 500 that says nothing of the request (no body, no secrets).
@@ -73,14 +81,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     if (exception instanceof CommandTimeoutError) {
-      res
-        .status(HttpStatus.GATEWAY_TIMEOUT)
-        .json({
-          statusCode: 504,
-          error: 'Gateway Timeout',
-          message: exception.message,
-          commandId: exception.commandId,
-        });
+      res.status(HttpStatus.GATEWAY_TIMEOUT).json({
+        statusCode: 504,
+        error: 'Gateway Timeout',
+        message: exception.message,
+        commandId: exception.commandId,
+      });
       return;
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : 'unknown error');

@@ -12,7 +12,7 @@ import {
   validateBulkMailboxIds,
 } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
-import { CommandRefused, ValidationFailed, ViolationBody } from '../http/errors';
+import { ValidationFailed, ViolationBody, acceptedOrThrow } from '../http/errors';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 import { MailboxService } from '../mailboxes/mailbox.service';
@@ -190,8 +190,7 @@ export class BulkJobsService {
       commandId: command.commandId,
       issuedAt: command.issuedAt,
     });
-    if (!result.accepted || result.error)
-      throw new CommandRefused(result.error ?? { kind: 'malformed', message: 'refused', violations: [] });
+    acceptedOrThrow(result);
     return jobId;
   }
 

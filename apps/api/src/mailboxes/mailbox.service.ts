@@ -4,7 +4,7 @@ import { MailboxCommand, MailboxProfileFacts, MailboxState, mailboxProfileFacts 
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxView, mailboxViewFromState } from '@ssync/read-models';
 import { SecretBox } from '@ssync/security';
-import { CommandRefused } from '../http/errors';
+import { CommandRefused, acceptedOrThrow } from '../http/errors';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { MailboxDirectory } from './mailbox-directory.service';
 import { ListMailboxesQuery, ProvisionMailboxDto, UpdateMailboxDto } from './mailbox.dto';
@@ -58,8 +58,7 @@ export class MailboxService {
       issuedAt: command.issuedAt,
       ...(expectedVersion !== undefined ? { expectedVersion } : {}),
     });
-    if (!result.accepted || result.error)
-      throw new CommandRefused(result.error ?? { kind: 'malformed', message: 'refused', violations: [] });
+    acceptedOrThrow(result);
     const view = result.state ? mailboxViewFromState(result.state, result.version) : null;
     if (!view)
       throw new CommandRefused({

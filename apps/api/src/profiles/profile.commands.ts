@@ -5,7 +5,7 @@ import { ProfileCommand, ProfileSettingsPatch, ProfileState } from '@ssync/domai
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { ProfileView, profileViewFromState } from '@ssync/read-models';
 import { SecretBox } from '@ssync/security';
-import { CommandRefused, ValidationFailed } from '../http/errors';
+import { CommandRefused, ValidationFailed, acceptedOrThrow } from '../http/errors';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { BulkJobsService } from '../jobs/bulk-jobs.service';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
@@ -91,8 +91,7 @@ abstract class ProfileHandler {
       issuedAt: command.issuedAt,
       ...(expectedVersion !== undefined ? { expectedVersion } : {}),
     });
-    if (!result.accepted || result.error)
-      throw new CommandRefused(result.error ?? { kind: 'malformed', message: 'refused', violations: [] });
+    acceptedOrThrow(result);
     const view = result.state ? profileViewFromState(result.state, result.version) : null;
     if (!view)
       throw new CommandRefused({
