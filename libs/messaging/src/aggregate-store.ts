@@ -45,6 +45,8 @@ export class AggregateStore<S> {
     this.logger = new Logger(`AggregateStore ${topic}`);
   }
 
+  private readonly listeners: ((envelope: EventEnvelope, snapshot: AggregateSnapshot<S>) => void)[] = [];
+
   get(aggregateId: string): AggregateSnapshot<S> {
     return (
       this.aggregates.get(aggregateId) ?? { state: this.fn.initialState(), version: 0, recentCommandIds: [] }
@@ -85,6 +87,12 @@ export class AggregateStore<S> {
     };
     this.aggregates.set(envelope.aggregateId, next);
     this.onApplied?.(envelope, next);
+    for (const listener of this.listeners) listener(envelope, next);
+  }
+
+  /** Also tells `listener` of every event applied from now on (e.g. to keep an index of aggregates due for work). */
+  subscribe(listener: (envelope: EventEnvelope, snapshot: AggregateSnapshot<S>) => void): void {
+    this.listeners.push(listener);
   }
 
   async start(): Promise<void> {

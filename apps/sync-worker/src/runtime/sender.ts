@@ -9,7 +9,12 @@ import { stableId } from './ids';
 /** Where the sender finds queued emails: the activity aggregates this worker follows. */
 export interface ActivitySource {
   entries(): IterableIterator<[string, { state: ActivityState }]>;
+  get(activityId: string): { state: ActivityState };
+  subscribe(listener: (envelope: { aggregateId: string }, snapshot: { state: ActivityState }) => void): void;
 }
+
+const isPending = (state: ActivityState): boolean =>
+  state.kind === 'Outgoing' && state.email.status === 'PendingSend';
 
 /**
  * Outgoing email (S-3): every PendingSend activity of a mailbox this worker owns is sent once with SendAndSaveCopy
@@ -20,6 +25,8 @@ export interface ActivitySource {
 export class OutgoingSender {
   private readonly logger = new Logger('OutgoingSender');
   private readonly inFlight = new Set<string>();
+  /** Activities waiting to be sent, kept as events arrive: a tick looks at these, not at every activity ever seen. */
+  private readonly pending = new Set<string>();
   readonly stats = { sent: 0, alreadySent: 0, failed: 0 };
 
   constructor(
@@ -28,7 +35,13 @@ export class OutgoingSender {
     private readonly gateway: KafkaCommandGateway,
     private readonly connect: (mailbox: Mailbox, direction: 'outgoing') => Promise<ExchangeConnection>,
     private readonly options: { actor: string; concurrency: number; now: () => number },
-  ) {}
+  ) {
+    activities.subscribe(({ aggregateId }, { state }) => {
+      if (isPending(state)) this.pending.add(aggregateId);
+      else this.pending.delete(aggregateId);
+    });
+    for (const [id, { state }] of activities.entries()) if (isPending(state)) this.pending.add(id);
+  }
 
   /** Starts the sends that are due; returns their promises (the runtime tracks them for shutdown). */
   due(): Promise<void>[] {
