@@ -206,6 +206,28 @@ export class KafkaCommandGateway {
     }
   }
 
+  /**
+   * Sends a domain command, whose id, actor, time and type travel in it (CommandMeta): the envelope takes them from
+   * there, so callers cannot let the two disagree.
+   */
+  sendCommand<C extends { type: string; commandId: string; actor: string; issuedAt: string }, S = unknown>(
+    aggregateType: AggregateType,
+    aggregateId: string,
+    command: C,
+    expectedVersion?: number,
+  ): Promise<CommandResult<S>> {
+    return this.send<C, S>({
+      aggregateType,
+      aggregateId,
+      type: command.type,
+      actor: command.actor,
+      command,
+      commandId: command.commandId,
+      issuedAt: command.issuedAt,
+      ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+    });
+  }
+
   async stop(): Promise<void> {
     this.ready = false;
     for (const [id, waiter] of this.pending) {

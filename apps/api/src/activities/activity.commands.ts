@@ -88,15 +88,11 @@ export class QueueEmailHandler implements ICommandHandler<QueueEmail, QueueEmail
       body: input.body,
       bodyType: input.bodyType ?? 'HTML',
     };
-    const result = await this.gateway.send<ActivityCommand, ActivityState>({
-      aggregateType: 'activity',
-      aggregateId: ids.activityId,
-      type: command.type,
-      actor,
+    const result = await this.gateway.sendCommand<ActivityCommand, ActivityState>(
+      'activity',
+      ids.activityId,
       command,
-      commandId: command.commandId,
-      issuedAt: command.issuedAt,
-    });
+    );
     acceptedOrThrow(result);
     const view = result.state ? outgoingViewFromState(result.state, result.version, input.body) : null;
     if (!view)

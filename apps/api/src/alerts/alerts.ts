@@ -102,15 +102,7 @@ export class DismissAlertHandler implements ICommandHandler<DismissAlert, AlertV
       userId,
       through: alert.lastSeenAt,
     };
-    const result = await this.gateway.send<AlertCommand, AlertState>({
-      aggregateType: 'alert',
-      aggregateId: alertId,
-      type: command.type,
-      actor,
-      command,
-      commandId,
-      issuedAt: command.issuedAt,
-    });
+    const result = await this.gateway.sendCommand<AlertCommand, AlertState>('alert', alertId, command);
     acceptedOrThrow(result);
     return { ...alert, dismissed: true };
   }

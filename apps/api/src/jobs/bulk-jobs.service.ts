@@ -181,15 +181,7 @@ export class BulkJobsService {
       mailboxIds,
       parameters,
     };
-    const result = await this.gateway.send<JobCommand, JobState>({
-      aggregateType: 'job',
-      aggregateId: jobId,
-      type: command.type,
-      actor,
-      command,
-      commandId: command.commandId,
-      issuedAt: command.issuedAt,
-    });
+    const result = await this.gateway.sendCommand<JobCommand, JobState>('job', jobId, command);
     acceptedOrThrow(result);
     return jobId;
   }

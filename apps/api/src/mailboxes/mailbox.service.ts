@@ -42,22 +42,13 @@ export class MailboxService {
       : {};
   }
 
-  async run(
-    actor: string,
-    mailboxId: string,
-    command: MailboxCommand,
-    expectedVersion?: number,
-  ): Promise<MailboxOutcome> {
-    const result = await this.gateway.send<MailboxCommand, MailboxState>({
-      aggregateType: 'mailbox',
-      aggregateId: mailboxId,
-      type: command.type,
-      actor,
+  async run(mailboxId: string, command: MailboxCommand, expectedVersion?: number): Promise<MailboxOutcome> {
+    const result = await this.gateway.sendCommand<MailboxCommand, MailboxState>(
+      'mailbox',
+      mailboxId,
       command,
-      commandId: command.commandId,
-      issuedAt: command.issuedAt,
-      ...(expectedVersion !== undefined ? { expectedVersion } : {}),
-    });
+      expectedVersion,
+    );
     acceptedOrThrow(result);
     const view = result.state ? mailboxViewFromState(result.state, result.version) : null;
     if (!view)
@@ -89,7 +80,7 @@ export class MailboxService {
       settings: { ownerId: actor, ...settings },
       ...this.factsFor(settings.serverProfileId),
     };
-    return this.run(actor, ids.mailboxId, command);
+    return this.run(ids.mailboxId, command);
   }
 
   update(
@@ -107,7 +98,7 @@ export class MailboxService {
       changes: { ...input },
       ...this.factsFor(input.serverProfileId),
     };
-    return this.run(actor, mailboxId, command, expectedVersion);
+    return this.run(mailboxId, command, expectedVersion);
   }
 
   setCredentials(
@@ -128,11 +119,11 @@ export class MailboxService {
       // The owner fills this in from the mailbox's profile as it stands when the command is decided.
       profileAuthenticateUsing: null,
     };
-    return this.run(actor, mailboxId, command);
+    return this.run(mailboxId, command);
   }
 
   deactivate(actor: string, mailboxId: string): Promise<MailboxOutcome> {
-    return this.run(actor, mailboxId, {
+    return this.run(mailboxId, {
       type: 'DeactivateMailbox',
       commandId: randomUUID(),
       actor,

@@ -93,15 +93,11 @@ export class OrganizationSettingsService {
         ? { defaultServerProfile: mailboxProfileFacts(this.owners.profileStore.get(profileId.trim()).state) }
         : {}),
     };
-    const result = await this.gateway.send<OrganizationCommand, OrganizationState>({
-      aggregateType: 'organization',
-      aggregateId: this.config.orgId,
-      type: command.type,
-      actor,
+    const result = await this.gateway.sendCommand<OrganizationCommand, OrganizationState>(
+      'organization',
+      this.config.orgId,
       command,
-      commandId: command.commandId,
-      issuedAt: command.issuedAt,
-    });
+    );
     if (!result.accepted || result.error || !result.state)
       throw new CommandRefused(result.error ?? { kind: 'malformed', message: 'refused', violations: [] });
     return { ...organizationEmailSettingsOf(result.state), version: result.version };

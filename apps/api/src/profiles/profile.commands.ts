@@ -76,21 +76,16 @@ abstract class ProfileHandler {
   }
 
   protected async run(
-    actor: string,
     profileId: string,
     command: ProfileCommand,
     expectedVersion?: number,
   ): Promise<ProfileOutcome> {
-    const result = await this.gateway.send<ProfileCommand, ProfileState>({
-      aggregateType: 'profile',
-      aggregateId: profileId,
-      type: command.type,
-      actor,
+    const result = await this.gateway.sendCommand<ProfileCommand, ProfileState>(
+      'profile',
+      profileId,
       command,
-      commandId: command.commandId,
-      issuedAt: command.issuedAt,
-      ...(expectedVersion !== undefined ? { expectedVersion } : {}),
-    });
+      expectedVersion,
+    );
     acceptedOrThrow(result);
     const view = result.state ? profileViewFromState(result.state, result.version) : null;
     if (!view)
@@ -120,7 +115,7 @@ export class CreateProfileHandler
       profileId: ids.profileId,
       settings: this.seal(ids.profileId, input),
     };
-    return this.run(actor, ids.profileId, command);
+    return this.run(ids.profileId, command);
   }
 }
 
@@ -138,7 +133,7 @@ export class UpdateProfileHandler
       profileId,
       changes: this.seal(profileId, input),
     };
-    return this.run(actor, profileId, command, expectedVersion);
+    return this.run(profileId, command, expectedVersion);
   }
 }
 
@@ -184,7 +179,7 @@ export class DeactivateProfileHandler
       associatedMailboxCount: mailboxIds.length,
       reassignMailboxesTo,
     };
-    const outcome = await this.run(actor, profileId, command);
+    const outcome = await this.run(profileId, command);
     if (outcome.duplicate || mailboxIds.length === 0 || reassignMailboxesTo === null) return outcome;
     const jobId = await this.bulk.reassign(actor, mailboxIds, profileId, reassignMailboxesTo);
     return { ...outcome, reassignmentJobId: jobId };
@@ -204,7 +199,7 @@ export class ActivateProfileHandler
       issuedAt: new Date().toISOString(),
       profileId,
     };
-    return this.run(actor, profileId, command);
+    return this.run(profileId, command);
   }
 }
 
