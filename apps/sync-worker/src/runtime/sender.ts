@@ -73,21 +73,14 @@ export class OutgoingSender {
         | { kind: 'Sent'; exchangeItemId: string; internetMessageId: string; sentAt: string }
         | { kind: 'Failed'; reason: string; transient: boolean },
     ) =>
-      this.gateway.send({
-        aggregateType: 'activity',
-        aggregateId: email.activityId,
+      this.gateway.sendCommand('activity', email.activityId, {
         type: 'RecordSendOutcome',
-        actor: this.options.actor,
+        activityId: email.activityId,
         commandId: stableId('send-outcome', email.activityId, String(attempt)),
-        command: {
-          type: 'RecordSendOutcome',
-          activityId: email.activityId,
-          commandId: stableId('send-outcome', email.activityId, String(attempt)),
-          actor: this.options.actor,
-          issuedAt: new Date(this.options.now()).toISOString(),
-          attempt,
-          outcome,
-        },
+        actor: this.options.actor,
+        issuedAt: new Date(this.options.now()).toISOString(),
+        attempt,
+        outcome,
       });
     const snapshot = this.owner.mailboxes.get(email.mailboxId).state;
     if (

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import {
+  ActivityCommand,
   AreaTestResult,
   Mailbox,
   MailboxArea,
@@ -181,20 +182,12 @@ export class SyncRuntime {
     return this.exchange.connect(spec);
   }
 
-  private async send<C extends MailboxCommand | Record<string, unknown>>(
+  private send(
     aggregateType: 'mailbox' | 'activity',
     aggregateId: string,
-    command: C & { type: string; commandId: string; issuedAt: string },
+    command: MailboxCommand | ActivityCommand,
   ): Promise<CommandResult> {
-    return this.gateway.send({
-      aggregateType,
-      aggregateId,
-      type: command.type,
-      actor: this.options.actor,
-      command,
-      commandId: command.commandId,
-      issuedAt: command.issuedAt,
-    });
+    return this.gateway.sendCommand(aggregateType, aggregateId, command);
   }
 
   /** Test & Enable (M-6): each requested area against Exchange, one result per area, recorded once per attempt. */
