@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { generateTls } from './http/tls';
 import { startSimulator, SimulatorConfig } from './index';
 
 /**
  * Standalone entry point. Configuration by environment (EXSIM_*) or flags:
  *   --port 8085 --host 127.0.0.1 --seed-demo --snapshot .ssync/exchange-simulator.json --max-concurrency 27
- *   --tls-key key.pem --tls-cert cert.pem --log
+ *   --tls-key key.pem --tls-cert cert.pem | --tls-generate [--tls-cert-out PEM] --log
  */
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,6 +35,18 @@ const bool = (flag: string, env: string): boolean | undefined => {
 async function main(): Promise<void> {
   const tlsKey = setting('tls-key', 'EXSIM_TLS_KEY');
   const tlsCert = setting('tls-cert', 'EXSIM_TLS_CERT');
+  // --tls-generate: HTTPS with a certificate made at start; its PEM is written where clients can trust it.
+  const generated = bool('tls-generate', 'EXSIM_TLS_GENERATE')
+    ? await generateTls(setting('host', 'EXSIM_HOST') ?? '127.0.0.1')
+    : undefined;
+  if (generated) {
+    const certOut = setting('tls-cert-out', 'EXSIM_TLS_CERT_OUT') ?? '.ssync/exchange-simulator-cert.pem';
+    mkdirSync(dirname(certOut), { recursive: true });
+    writeFileSync(certOut, generated.cert);
+    process.stdout.write(
+      `exchange-simulator: generated TLS certificate ${generated.fingerprint}, PEM in ${certOut}\n`,
+    );
+  }
   const config: SimulatorConfig = {
     port: num('port', 'EXSIM_PORT') ?? 8085,
     host: setting('host', 'EXSIM_HOST') ?? '127.0.0.1',
@@ -46,6 +60,7 @@ async function main(): Promise<void> {
     requestLogSize: num('request-log-size', 'EXSIM_REQUEST_LOG_SIZE'),
     log: bool('log', 'EXSIM_LOG') ?? false,
     ...(tlsKey && tlsCert ? { tls: { key: readFileSync(tlsKey), cert: readFileSync(tlsCert) } } : {}),
+    ...(generated ? { tls: { key: generated.key, cert: generated.cert } } : {}),
   };
   const sim = await startSimulator(config);
   process.stdout.write(
