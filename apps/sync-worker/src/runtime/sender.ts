@@ -34,7 +34,12 @@ export class OutgoingSender {
     private readonly activities: ActivitySource,
     private readonly gateway: KafkaCommandGateway,
     private readonly connect: (mailbox: Mailbox, direction: 'outgoing') => Promise<ExchangeConnection>,
-    private readonly options: { actor: string; concurrency: number; now: () => number },
+    private readonly options: {
+      actor: string;
+      concurrency: number;
+      now: () => number;
+      handoverGraceMs: number;
+    },
   ) {
     activities.subscribe(({ aggregateId }, { state }) => {
       if (isPending(state)) this.pending.add(aggregateId);
@@ -54,6 +59,10 @@ export class OutgoingSender {
       const email = state.email;
       if (email.nextAttemptAt !== null && Date.parse(email.nextAttemptAt) > now) continue;
       if (!this.owner.owns(email.mailboxId)) continue;
+      // A mailbox that just came from another worker may have a send of that worker still in flight (past its own
+      // ownership check, not yet in Sent Items). Wait one request timeout before looking in Sent Items and sending.
+      const since = this.owner.ownedSince(email.mailboxId);
+      if (since === undefined || now - since < this.options.handoverGraceMs) continue;
       this.inFlight.add(id);
       started.push(
         this.send(email)

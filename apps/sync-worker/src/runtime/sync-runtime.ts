@@ -97,6 +97,7 @@ export class SyncRuntime {
         actor: this.options.actor,
         concurrency: this.options.concurrency,
         now: this.now,
+        handoverGraceMs: this.options.requestTimeoutMs,
       },
     );
   }
