@@ -19,7 +19,7 @@ const SSS = {
   actDeliveryMethod: 'ServerSideSync',
 };
 // A dead worker's mailbox partitions move after the group's session timeout (30 s) and a rebalance; a new
-// worker's arrive within seconds. Inside these windows a poll may be repeated by the new owner (see below).
+// worker's arrive within seconds. Polls inside these windows are reported apart (and held to the same rule).
 const KILL_HANDOVER_MS = 45_000;
 const JOIN_HANDOVER_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -444,9 +444,10 @@ describe('sync chaos: tracking and sending exactly once through worker crashes',
     // P-10: consecutive poll starts of one mailbox never closer than the worker's floor (interval 0). A call that
     // follows one whose answer said "more available" is the next page of the same poll, not a new poll. Slack:
     // 1 s — the worker times its schedule from its own clock, the simulator stamps arrivals.
-    // Known limit, reported, not asserted: while a mailbox partition changes owner, the old owner's poll may still
-    // be running or its outcome not yet recorded, and the new owner — which only knows the last *recorded*
-    // nextSyncDueAt — polls again at once. Such pairs inside a handover window are counted apart.
+    // This holds across owners too: a poll is claimed in the mailbox aggregate (StartPoll) just before its first
+    // request, and the aggregate refuses a start sooner than the interval after the last one, whichever worker made
+    // it — so a new owner cannot repeat a poll the old one was still running. Pairs inside handover windows are
+    // counted apart only to show where they would come from.
     const floor = DEFAULT_POLL_SCHEDULE.floorMs;
     const gaps: number[] = [];
     const tooSoon: { smtp: string; gap: number; at: number }[] = [];
@@ -514,6 +515,8 @@ describe('sync chaos: tracking and sending exactly once through worker crashes',
     expect(svc?.highWater ?? 0).toBeGreaterThan(0);
     expect(svc?.highWater ?? 0).toBeLessThanOrEqual(MAX_CONNECTIONS);
     expect(pollStarts).toBeGreaterThan(MAILBOXES);
-    expect(tooSoon.map((t) => `${t.smtp}: ${t.gap} ms at ${new Date(t.at).toISOString()}`)).toEqual([]);
+    expect(
+      [...tooSoon, ...duringHandover].map((t) => `${t.smtp}: ${t.gap} ms at ${new Date(t.at).toISOString()}`),
+    ).toEqual([]);
   }, 1_500_000);
 });

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { ActivityState } from '@ssync/domain';
+import { ActivityState, syncOf } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { startSimulator } from '../../apps/exchange-simulator/src/index';
 import { ActivityOwner } from '../../apps/sync-worker/src/activity-owner';
@@ -317,5 +317,85 @@ describe('sync worker: Test & Enable against Exchange', () => {
     const bob = await mailboxWhen(mbx.body.id, (m) => m.mailboxStatus === 'Failure', 'bob failed');
     expect(bob.incomingEmailStatusReason).toMatch(/credentials|401/i);
     expect(bob.enabledForIncomingEmail).toBe(false);
+  });
+
+  it('does not poll sooner than the interval after a poll another worker started and never finished (P-10 across owners)', async () => {
+    sim.admin.createAccount({ userName: 'frank', password: 'Passw0rd!', domain: 'CONTOSO' });
+    sim.admin.createMailbox({
+      smtpAddress: 'frank@contoso.test',
+      displayName: 'frank',
+      ownerUserName: 'frank',
+    });
+    sim.admin.grantImpersonation({ userName: 'svc-ssync', mailboxes: ['frank@contoso.test'] });
+    const profile = await http()
+      .post('/api/v1/email-server-profiles')
+      .set('Authorization', auth)
+      .send({
+        name: 'Handover',
+        incomingServerLocation: sim.ewsUrl,
+        outgoingServerLocation: sim.ewsUrl,
+        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
+        userName: 'CONTOSO\\svc-ssync',
+        password: 'Svc-Passw0rd!',
+        minimumPollingIntervalMinutes: 0,
+      })
+      .expect(201);
+    const mbx = await http()
+      .post('/api/v1/mailboxes')
+      .set('Authorization', auth)
+      .send({
+        kind: 'User',
+        name: 'frank',
+        emailAddress: 'frank@contoso.test',
+        ownerId: 'u-frank',
+        serverProfileId: profile.body.id,
+        ...SSS,
+        outgoingEmailDeliveryMethod: 'None',
+        actDeliveryMethod: 'None',
+      })
+      .expect(201);
+    const id = mbx.body.id as string;
+    await job('approve-email', [id]);
+    await job('test-and-enable', [id]);
+    await mailboxWhen(id, (m) => m.lastSyncAt !== null, 'first poll');
+
+    // Another worker — say one that is about to die — claims the next poll, with a 20 s interval, and never
+    // records its outcome. The live owner must not poll before that claim's floor.
+    const gateway = stack.worker!.get(KafkaCommandGateway);
+    const holdMs = 20_000;
+    const claimedAt = await eventually(
+      async () => {
+        const snapshot = stack.mailboxOwner.mailboxes.get(id).state;
+        if (snapshot.status !== 'Active') return null;
+        const at = Date.now();
+        const res = await gateway.sendCommand('mailbox', id, {
+          type: 'StartPoll',
+          mailboxId: id,
+          commandId: randomUUID(),
+          actor: 'sync-worker:about-to-die',
+          issuedAt: new Date(at).toISOString(),
+          poll: syncOf(snapshot.mailbox).polls,
+          minIntervalMs: holdMs,
+        });
+        return res.accepted && res.events.length === 1 ? at : null;
+      },
+      30000,
+      'a poll claimed by another worker',
+    );
+    await mailboxWhen(
+      id,
+      (m) => m.lastSyncAt !== null && Date.parse(m.lastSyncAt as string) > claimedAt,
+      'polling resumed',
+    );
+    const calls = sim.admin
+      .requestLog({ mailbox: 'frank@contoso.test', operation: 'SyncFolderItems' })
+      .map((e) => e.time)
+      .filter((t) => t > claimedAt);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls[0]! - claimedAt).toBeGreaterThanOrEqual(holdMs);
+    const after = stack.mailboxOwner.mailboxes.get(id).state;
+    expect(after.status === 'Active' && syncOf(after.mailbox).lastPollStartedBy).not.toBe(
+      'sync-worker:about-to-die',
+    );
   });
 });

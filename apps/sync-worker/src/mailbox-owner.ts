@@ -66,6 +66,7 @@ export function withOwnerFacts(
     case 'RecordTestResult':
     case 'DeactivateMailbox':
     case 'RecordSyncOutcome':
+    case 'StartPoll':
       return command;
   }
 }

@@ -95,6 +95,7 @@ const MONGO = Symbol('MONGO');
           maxPagesPerPoll: config.worker.maxPagesPerPoll,
           ...(config.worker.autodiscoverUrl ? { autodiscoverUrl: config.worker.autodiscoverUrl } : {}),
           actor: `sync-worker:${config.instanceId}`,
+          pollClaimSlackMs: config.worker.pollClaimSlackMs,
         }),
     },
   ],

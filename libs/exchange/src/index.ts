@@ -39,7 +39,7 @@ export {
   undeliverableFolderId,
   UNDELIVERABLE_FOLDER,
 } from './operations/folders';
-export { syncInbox, fetchSince } from './operations/sync';
+export { syncInbox, syncInboxIfClaimed, fetchSince } from './operations/sync';
 export type { SyncInboxResult, FetchSinceResult } from './operations/sync';
 export { sendMail, findSentByClientId, internetMessageIdFor, CLIENT_MESSAGE_ID } from './operations/send';
 export type { SendMailInput, SendMailOptions, SentMessage } from './operations/send';

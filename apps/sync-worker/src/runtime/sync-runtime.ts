@@ -8,6 +8,7 @@ import {
   ProfileState,
   organizationEmailSettingsOf,
   incomingEmailActivityId,
+  nextPollAt,
   shouldPoll,
   syncOf,
 } from '@ssync/domain';
@@ -19,6 +20,7 @@ import {
   moveToUndeliverable,
   normalizeExchangeError,
   syncInbox,
+  syncInboxIfClaimed,
   testAct,
   testIncoming,
   testOutgoing,
@@ -28,7 +30,7 @@ import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError, OpenSecret, connectionSpec } from './connection-spec';
 import { stableId } from './ids';
 import { ActivitySource, OutgoingSender } from './sender';
-import { nextPollDelayMs } from './schedule';
+import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs } from './schedule';
 
 export interface SyncRuntimeOptions {
   orgId: string;
@@ -43,10 +45,32 @@ export interface SyncRuntimeOptions {
   maxPagesPerPoll: number;
   autodiscoverUrl?: string;
   actor: string;
+  /**
+   * A poll is claimed (StartPoll) just before its first Exchange request; if the claim takes longer than this to
+   * come back, the poll is dropped, and this much is added to the minimum interval the claim records (P-10).
+   */
+  pollClaimSlackMs: number;
   now?: () => number;
 }
 
 type ActiveMailbox = { mailbox: Mailbox; version: number };
+
+/** Messages of one page tracked at once. */
+const TRACK_CONCURRENCY = 16;
+
+/** `fn` over `items`, at most `limit` at a time, results in order; the first rejection rejects the whole. */
+async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
 
 /**
  * The work a sync worker does for the mailboxes whose partitions it owns: run requested Test & Enable checks (M-6)
@@ -58,6 +82,8 @@ export class SyncRuntime {
   private readonly logger = new Logger('SyncRuntime');
   private readonly inFlight = new Set<string>();
   private readonly lastDelay = new Map<string, number>();
+  /** Mailboxes whose poll claim was refused or came back late: not tried again before this (ms since epoch). */
+  private readonly retryAt = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly running = new Set<Promise<void>>();
@@ -70,6 +96,8 @@ export class SyncRuntime {
     messagesDuplicate: 0,
     messagesFailed: 0,
     pollErrors: 0,
+    /** Polls not started: the claim was refused (another owner polled it recently) or came back too late. */
+    pollsNotClaimed: 0,
   };
 
   constructor(
@@ -130,8 +158,9 @@ export class SyncRuntime {
       ) {
         work = () => this.runTest({ mailbox, version: snapshot.version });
       } else if (shouldPoll(mailbox, this.approvalRequired(mailbox))) {
-        const due = syncOf(mailbox).nextSyncDueAt;
-        if (due === null || Date.parse(due) <= now)
+        const due = nextPollAt(syncOf(mailbox));
+        const retry = this.retryAt.get(id);
+        if ((due === null || due <= now) && (retry === undefined || retry <= now))
           work = () => this.poll({ mailbox, version: snapshot.version });
       }
       if (!work) continue;
@@ -259,7 +288,6 @@ export class SyncRuntime {
       new Date(Math.floor(started / 1000) * 1000).toISOString();
     let processed = 0;
     let failed = 0;
-    this.stats.polls += 1;
     try {
       const conn = await this.connect(mailbox, 'incoming');
       let state = sync.syncState;
@@ -268,16 +296,36 @@ export class SyncRuntime {
       // this one than the minimum interval.
       let reachedAt: number | null = null;
       for (let page = 0; page < this.options.maxPagesPerPoll; page += 1) {
-        const res = await syncInbox(conn, state, this.options.pageSize);
-        reachedAt ??= this.now();
-        for (const message of res.created) {
-          const outcome = await this.track(
+        // A mailbox that moved to another worker mid-poll is that worker's now; it resumes from the recorded cursor.
+        if (page > 0 && !this.owner.owns(mailbox.mailboxId)) return;
+        const res =
+          page === 0
+            ? await syncInboxIfClaimed(conn, state, this.options.pageSize, () =>
+                this.claimPoll(mailbox.mailboxId, sync.polls, interval),
+              )
+            : await syncInbox(conn, state, this.options.pageSize);
+        if (res === null) {
+          this.stats.pollsNotClaimed += 1;
+          this.retryAt.set(mailbox.mailboxId, this.now() + 1000);
+          return;
+        }
+        if (reachedAt === null) {
+          this.stats.polls += 1;
+          this.retryAt.delete(mailbox.mailboxId);
+          reachedAt = this.now();
+        }
+        // Each message is its own activity aggregate, so a page's messages are tracked side by side: their
+        // commands share the activity partitions' transactions instead of waiting for each other's round trip.
+        const outcomes = await mapBounded(res.created, TRACK_CONCURRENCY, (message) =>
+          this.track(
             mailbox,
             profile.state.settings.moveFailedEmailsToUndeliverableFolder,
             conn,
             message,
             trackFrom,
-          );
+          ),
+        );
+        for (const outcome of outcomes) {
           if (outcome === 'failed') failed += 1;
           else processed += 1;
         }
@@ -313,6 +361,28 @@ export class SyncRuntime {
       this.stats.pollErrors += 1;
       await this.recordPollFailure(mailbox, sync.polls, interval, error);
     }
+  }
+
+  /**
+   * Claims poll `poll` of a mailbox in its aggregate, holding the connection slot, just before the first request
+   * (P-10 across owners): the aggregate refuses a start before the previous start plus the interval, whichever
+   * worker made it. A claim that took longer than the slack to come back is not used — the request would then
+   * reach Exchange later than the floor it set assumes.
+   */
+  private async claimPoll(mailboxId: string, poll: number, intervalMinutes: number): Promise<boolean> {
+    const issuedAt = this.now();
+    const slack = this.options.pollClaimSlackMs;
+    const result = await this.send('mailbox', mailboxId, {
+      type: 'StartPoll',
+      mailboxId,
+      commandId: stableId('poll-start', mailboxId, String(poll), this.options.actor, String(issuedAt)),
+      actor: this.options.actor,
+      issuedAt: new Date(issuedAt).toISOString(),
+      poll,
+      minIntervalMs: Math.max(DEFAULT_POLL_SCHEDULE.floorMs, intervalMinutes * 60_000) + slack,
+    });
+    if (!result.accepted || result.events.length === 0) return false;
+    return this.now() - issuedAt <= slack;
   }
 
   private async recordPollFailure(

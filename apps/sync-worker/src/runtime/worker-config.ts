@@ -11,6 +11,8 @@ export interface WorkerConfig extends CoreConfig {
     /** The service's own identity for Windows Integrated Authentication (P-4). */
     serviceIdentity: { userName: string; password: string; domain?: string } | undefined;
     commandTimeoutMs: number;
+    /** P-10 across owners: how long a poll claim may take to come back and still be used (see SyncRuntime). */
+    pollClaimSlackMs: number;
   };
 }
 
@@ -58,6 +60,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
       autodiscoverUrl,
       serviceIdentity,
       commandTimeoutMs: int(env, 'SSYNC_COMMAND_TIMEOUT_MS', 30000, 100, 600000),
+      pollClaimSlackMs: int(env, 'SSYNC_POLL_CLAIM_SLACK_MS', 1000, 50, 60000),
     },
   };
 }

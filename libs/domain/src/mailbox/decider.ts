@@ -7,7 +7,7 @@ import {
 } from '../organization/types';
 import { AreaTestResult, MailboxCommand, MailboxProfileFacts } from './commands';
 import { AreaOutcome, MailboxEvent } from './events';
-import { decideSyncOutcome, evolveSync } from './sync';
+import { decidePollStart, decideSyncOutcome, evolveSync } from './sync';
 import {
   AREA_FIELDS,
   BULK_EDIT_FIELDS,
@@ -611,6 +611,10 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Mai
       // A deactivated mailbox is not polled; a late outcome changes nothing.
       return current.status === 'Inactive' ? [] : decideSyncOutcome(current.mailbox, command);
     }
+    case 'StartPoll': {
+      const current = requireExisting(state, command.mailboxId);
+      return current.status === 'Inactive' ? [] : decidePollStart(current.mailbox, command);
+    }
     case 'DeactivateMailbox': {
       const current = requireExisting(state, command.mailboxId);
       return current.status === 'Inactive'
@@ -705,6 +709,7 @@ export function evolveMailbox(state: MailboxState, event: MailboxEvent): Mailbox
     case 'MailboxSynced':
     case 'MailboxSyncFailed':
     case 'MailboxSyncReset':
+    case 'MailboxPollStarted':
       return update(state, (m) => evolveSync(m, event));
     default:
       return assertNever(event, 'mailbox event');

@@ -2,7 +2,7 @@ import { DeciderSpecification } from '../shared/decider-spec';
 import { MailboxCommand } from './commands';
 import { mailboxDecider, MailboxState } from './decider';
 import { MailboxEvent } from './events';
-import { syncOf, SYNC_POLICY } from './sync';
+import { nextPollAt, syncOf, SYNC_POLICY } from './sync';
 
 const spec = DeciderSpecification.for(mailboxDecider);
 const mailboxId = 'mbx-s';
@@ -152,5 +152,78 @@ describe('mailbox incoming sync outcomes', () => {
     const state = replay([provisioned, synced(1), failed, synced(3)]);
     if (state.status === 'None') throw new Error('no mailbox');
     expect(syncOf(state.mailbox)).toMatchObject({ consecutiveFailures: 0, polls: 3, lastSyncError: null });
+  });
+});
+
+describe('mailbox poll starts (P-10 across owners)', () => {
+  const start = (poll: number, issuedAt: string, actor = 'worker-a'): MailboxCommand => ({
+    type: 'StartPoll',
+    mailboxId,
+    commandId: `start-${poll}-${issuedAt}-${actor}`,
+    actor,
+    issuedAt,
+    poll,
+    minIntervalMs: 60_000,
+  });
+  const started = (poll: number, startedAt: string, startedBy = 'worker-a'): MailboxEvent => ({
+    type: 'MailboxPollStarted',
+    data: {
+      mailboxId,
+      poll,
+      startedAt,
+      startedBy,
+      nextPollNotBefore: new Date(Date.parse(startedAt) + 60_000).toISOString(),
+    },
+  });
+
+  it('records the start and the floor before which no poll may start', () => {
+    spec
+      .given([provisioned])
+      .when(start(0, at))
+      .then([started(0, at)]);
+  });
+
+  it('refuses a start before the floor of a poll another worker started (a handover): no event', () => {
+    spec
+      .given([provisioned, started(0, at, 'worker-a')])
+      .when(start(0, '2026-03-01T10:00:59.999Z', 'worker-b'))
+      .thenNothingHappened();
+  });
+
+  it('lets a new owner start once the floor has passed, even if the old owner never recorded an outcome', () => {
+    spec
+      .given([provisioned, started(0, at, 'worker-a')])
+      .when(start(0, '2026-03-01T10:01:00.000Z', 'worker-b'))
+      .then([started(0, '2026-03-01T10:01:00.000Z', 'worker-b')]);
+  });
+
+  it('refuses a start that names a poll already recorded (a stale view)', () => {
+    spec
+      .given([provisioned, synced(1)])
+      .when(start(0, '2026-03-01T11:00:00.000Z'))
+      .thenNothingHappened();
+  });
+
+  it('keeps the floor through the outcome and shows who started the last poll', () => {
+    const state = replay([provisioned, started(0, at), synced(1)]);
+    if (state.status === 'None') throw new Error('no mailbox');
+    expect(syncOf(state.mailbox)).toMatchObject({
+      polls: 1,
+      lastPollStartedAt: at,
+      lastPollStartedBy: 'worker-a',
+      nextPollNotBefore: '2026-03-01T10:01:00.000Z',
+    });
+  });
+
+  it('nextPollAt is the later of the schedule and the floor', () => {
+    const state = replay([provisioned, started(0, at), synced(1)]);
+    if (state.status === 'None') throw new Error('no mailbox');
+    const base = syncOf(state.mailbox);
+    expect(nextPollAt(base)).toBe(Date.parse(next));
+    expect(nextPollAt({ ...base, nextSyncDueAt: at })).toBe(Date.parse(next));
+    expect(nextPollAt({ ...base, nextSyncDueAt: '2026-03-01T10:05:00.000Z' })).toBe(
+      Date.parse('2026-03-01T10:05:00.000Z'),
+    );
+    expect(nextPollAt({ ...base, nextSyncDueAt: null, nextPollNotBefore: null })).toBeNull();
   });
 });

@@ -19,6 +19,15 @@ export interface MailboxSyncState {
   consecutiveFailures: number;
   /** Polls recorded so far (a fencing token for outcomes: an outcome names the poll it continues). */
   polls: number;
+  /** When the last poll was started (claimed) by a worker, and by whom (B-5). */
+  lastPollStartedAt: string | null;
+  lastPollStartedBy: string | null;
+  /**
+   * No poll may start before this instant (P-10): set when a poll starts, to its start plus the minimum interval.
+   * It lives in the aggregate, not in a worker, so a new owner of the mailbox (a rebalance, a dead worker) cannot
+   * poll again sooner than the interval after a poll of the old owner that was still running when it took over.
+   */
+  nextPollNotBefore: string | null;
 }
 
 export const SYNC_POLICY = {
@@ -36,10 +45,23 @@ export const emptySync = (): MailboxSyncState => ({
   itemsFailedLastSync: 0,
   consecutiveFailures: 0,
   polls: 0,
+  lastPollStartedAt: null,
+  lastPollStartedBy: null,
+  nextPollNotBefore: null,
 });
 
 export function syncOf(mailbox: Mailbox): MailboxSyncState {
-  return (mailbox as Mailbox & { sync?: MailboxSyncState }).sync ?? emptySync();
+  const sync = (mailbox as Mailbox & { sync?: Partial<MailboxSyncState> }).sync;
+  // States folded from events written before poll starts were recorded lack the poll-start fields.
+  return sync ? { ...emptySync(), ...sync } : emptySync();
+}
+
+/** The earliest instant the next poll of a mailbox may start: its schedule, and never before the P-10 floor. */
+export function nextPollAt(sync: MailboxSyncState): number | null {
+  const due = sync.nextSyncDueAt === null ? null : Date.parse(sync.nextSyncDueAt);
+  const floor = sync.nextPollNotBefore === null ? null : Date.parse(sync.nextPollNotBefore);
+  if (due === null) return floor;
+  return floor === null ? due : Math.max(due, floor);
 }
 
 export type SyncOutcome =
@@ -85,22 +107,78 @@ export type MailboxSyncEvent =
   | {
       type: 'MailboxSyncReset';
       data: { mailboxId: string; poll: number; resetAt: string; nextSyncDueAt: string; reason: string };
+    }
+  | {
+      type: 'MailboxPollStarted';
+      data: {
+        mailboxId: string;
+        /** The poll being started (`polls` before it); its outcome will record poll + 1. */
+        poll: number;
+        startedAt: string;
+        startedBy: string;
+        nextPollNotBefore: string;
+      };
     };
 
-export type MailboxSyncCommand = {
-  type: 'RecordSyncOutcome';
-  mailboxId: string;
-  commandId: string;
-  actor: string;
-  issuedAt: string;
-  /** `polls` as the worker read it when the poll began: an outcome of a stale poll is ignored. */
-  poll: number;
-  outcome: SyncOutcome;
-  nextSyncDueAt: string;
-};
+export type MailboxSyncCommand =
+  | {
+      type: 'RecordSyncOutcome';
+      mailboxId: string;
+      commandId: string;
+      actor: string;
+      issuedAt: string;
+      /** `polls` as the worker read it when the poll began: an outcome of a stale poll is ignored. */
+      poll: number;
+      outcome: SyncOutcome;
+      nextSyncDueAt: string;
+    }
+  /**
+   * A worker claims a poll just before its first Exchange request (P-10, S-7). Accepted (one MailboxPollStarted)
+   * only when `poll` is still current and the previous start's floor has passed at `issuedAt`; otherwise nothing
+   * happens and the worker must not call Exchange. The worker calls Exchange only if the claim came back within
+   * its own slack, and adds that slack to `minIntervalMs`, so two requests that start polls are never closer than
+   * the interval — whichever workers make them.
+   */
+  | {
+      type: 'StartPoll';
+      mailboxId: string;
+      commandId: string;
+      actor: string;
+      issuedAt: string;
+      poll: number;
+      /** The profile's minimum interval (or the worker's floor), plus the worker's slack, in ms. */
+      minIntervalMs: number;
+    };
+
+/** Decides whether a poll may start now (see the StartPoll command). */
+export function decidePollStart(
+  mailbox: Mailbox,
+  command: Extract<MailboxSyncCommand, { type: 'StartPoll' }>,
+): MailboxSyncEvent[] {
+  const sync = syncOf(mailbox);
+  if (command.poll !== sync.polls) return [];
+  const at = Date.parse(command.issuedAt);
+  if (sync.nextPollNotBefore !== null && at < Date.parse(sync.nextPollNotBefore)) return [];
+  if (!Number.isFinite(command.minIntervalMs) || command.minIntervalMs < 0) return [];
+  return [
+    {
+      type: 'MailboxPollStarted',
+      data: {
+        mailboxId: mailbox.mailboxId,
+        poll: sync.polls,
+        startedAt: command.issuedAt,
+        startedBy: command.actor,
+        nextPollNotBefore: new Date(at + command.minIntervalMs).toISOString(),
+      },
+    },
+  ];
+}
 
 /** Decides a poll's outcome for an active mailbox. */
-export function decideSyncOutcome(mailbox: Mailbox, command: MailboxSyncCommand): MailboxSyncEvent[] {
+export function decideSyncOutcome(
+  mailbox: Mailbox,
+  command: Extract<MailboxSyncCommand, { type: 'RecordSyncOutcome' }>,
+): MailboxSyncEvent[] {
   const sync = syncOf(mailbox);
   // Another owner (or an earlier attempt of this one) already recorded a later poll: nothing to do.
   if (command.poll !== sync.polls) return [];
@@ -161,6 +239,13 @@ export function decideSyncOutcome(mailbox: Mailbox, command: MailboxSyncCommand)
 /** Applies a sync event to a mailbox in place (the caller copies it). */
 export function evolveSync(mailbox: Mailbox, event: MailboxSyncEvent): void {
   const sync = { ...syncOf(mailbox) };
+  if (event.type === 'MailboxPollStarted') {
+    sync.lastPollStartedAt = event.data.startedAt;
+    sync.lastPollStartedBy = event.data.startedBy;
+    sync.nextPollNotBefore = event.data.nextPollNotBefore;
+    (mailbox as Mailbox & { sync?: MailboxSyncState }).sync = sync;
+    return;
+  }
   switch (event.type) {
     case 'MailboxSynced':
       sync.syncState = event.data.syncState;

@@ -8,6 +8,7 @@ import {
   MailboxTestStatus,
   MailboxSyncState,
   SealedSecret,
+  nextPollAt,
   syncOf,
 } from '@ssync/domain';
 
@@ -58,6 +59,8 @@ export interface MailboxView {
 export function mailboxView(status: 'Active' | 'Inactive', m: Mailbox, version: number): MailboxView {
   const { mailboxId, credentials, ...rest } = m;
   const sync = syncOf(m);
+  // When the next poll can really start: its schedule, and not before the minimum interval after the last start.
+  const next = nextPollAt(sync);
   return {
     id: mailboxId,
     status,
@@ -65,7 +68,7 @@ export function mailboxView(status: 'Active' | 'Inactive', m: Mailbox, version: 
     ...rest,
     sync,
     lastSyncAt: sync.lastSyncAt,
-    nextSyncDueAt: sync.nextSyncDueAt,
+    nextSyncDueAt: next === null ? null : new Date(next).toISOString(),
     lastSyncError: sync.lastSyncError,
     itemsProcessedLastSync: sync.itemsProcessedLastSync,
     itemsFailedLastSync: sync.itemsFailedLastSync,
