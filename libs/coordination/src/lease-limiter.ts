@@ -26,6 +26,21 @@ export class LeaseTimeoutError extends Error {
   }
 }
 
+/** One slot held in MongoDB. */
+export interface MongoLease {
+  /** The slot document's `_id` (`key#index`). */
+  readonly id: string;
+  /** When the lease lapses, as first written (by this process's clock). */
+  readonly expiresAt: number;
+  /** Gives the slot back (guarded by this lease's token: never frees a later holder's lease). Idempotent. */
+  readonly release: () => Promise<void>;
+  /**
+   * Extends the lease to `ttlMs` from now, only if it is still this holder's and has not lapsed yet. Returns the
+   * new expiry, or false when nothing matched: the lease is lost (lapsed, reclaimed, or released).
+   */
+  readonly renew: (ttlMs: number) => Promise<number | false>;
+}
+
 export interface LeaseLimiterOptions {
   /** How long `acquire` waits for a slot before giving up. */
   maxWaitMs?: number;
@@ -54,6 +69,8 @@ export class MongoLeaseLimiter {
   private readonly reclaims: Collection<{ _id: string; at: number }>;
   private readonly owner: string;
   private readonly now: () => number;
+  /** MongoDB round trips made so far, by kind (plain counters: cheap to read for logs, benches and tests). */
+  readonly ops = { finds: 0, inserts: 0, deletes: 0, renewals: 0, reclaims: 0 };
 
   constructor(
     db: Db,
@@ -68,9 +85,19 @@ export class MongoLeaseLimiter {
 
   /** Tries once to take a free slot; returns a release function or null. */
   async tryAcquire(key: string, limit: number, ttlMs: number): Promise<(() => Promise<void>) | null> {
+    const lease = await this.tryLease(key, limit, ttlMs);
+    return lease ? lease.release : null;
+  }
+
+  /**
+   * Tries once to take a free slot; returns the lease (release it, or renew it before it lapses) or null. Costs one
+   * `find` plus one `insertOne` per free slot tried (plus a reclaim of each lapsed lease seen).
+   */
+  async tryLease(key: string, limit: number, ttlMs: number): Promise<MongoLease | null> {
     if (!Number.isInteger(limit) || limit < 1)
       throw new RangeError(`limit must be a positive integer, got ${limit}`);
     const now = this.now();
+    this.ops.finds += 1;
     const leases = await this.slots
       .find({ key }, { projection: { _id: 1, index: 1, holder: 1, expiresAt: 1 } })
       .toArray();
@@ -90,17 +117,35 @@ export class MongoLeaseLimiter {
       const index = free[(offset + n) % free.length]!;
       const token = `${this.owner}:${randomUUID()}`;
       const _id = `${key}#${index}`;
+      const expiresAt = now + ttlMs;
       try {
-        await this.slots.insertOne({ _id, key, index, holder: token, expiresAt: now + ttlMs });
+        this.ops.inserts += 1;
+        await this.slots.insertOne({ _id, key, index, holder: token, expiresAt });
       } catch (error) {
         if (isDuplicateKey(error)) continue;
         throw error;
       }
       let released = false;
-      return async () => {
-        if (released) return;
-        released = true;
-        await this.slots.deleteOne({ _id, holder: token });
+      return {
+        id: _id,
+        expiresAt,
+        release: async () => {
+          if (released) return;
+          released = true;
+          this.ops.deletes += 1;
+          await this.slots.deleteOne({ _id, holder: token });
+        },
+        renew: async (renewTtlMs: number) => {
+          if (released) return false;
+          const at = this.now();
+          this.ops.renewals += 1;
+          // Only while still ours and not yet lapsed: a lapsed lease may already be reclaimed by another worker.
+          const res = await this.slots.updateOne(
+            { _id, holder: token, expiresAt: { $gt: at } },
+            { $set: { expiresAt: at + renewTtlMs } },
+          );
+          return res.matchedCount === 1 ? at + renewTtlMs : false;
+        },
       };
     }
     return null;
@@ -109,6 +154,7 @@ export class MongoLeaseLimiter {
   /** Removes a lapsed lease, once: only the worker whose reclaim marker for that exact lease is new removes it. */
   private async reclaim(lease: SlotDocument): Promise<void> {
     try {
+      this.ops.inserts += 1;
       await this.reclaims.insertOne({
         _id: `${lease._id}~${lease.holder ?? ''}~${lease.expiresAt}`,
         at: this.now(),
@@ -117,6 +163,7 @@ export class MongoLeaseLimiter {
       if (isDuplicateKey(error)) return;
       throw error;
     }
+    this.ops.reclaims += 1;
     await this.slots.deleteOne({ _id: lease._id, holder: lease.holder, expiresAt: lease.expiresAt });
   }
 
