@@ -1,1 +1,2 @@
 export * from './lease-limiter';
+export * from './pooled-lease-limiter';

@@ -1,0 +1,232 @@
+import { LeaseTimeoutError, MongoLease } from './lease-limiter';
+import { LeaseSource, PooledLeaseLimiter, PooledLeaseLimiterOptions } from './pooled-lease-limiter';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The MongoDB semaphore's semantics in memory: `limit` slots per key, leases lapse, renewals are guarded. */
+class FakeLeases implements LeaseSource {
+  readonly leases = new Map<string, { token: number; expiresAt: number }>();
+  tries = 0;
+  acquires = 0;
+  deletes = 0;
+  /** Renewals fail while set (as if another process had reclaimed the slot). */
+  refuseRenewals = false;
+  private next = 0;
+
+  tryLease(key: string, limit: number, ttlMs: number): Promise<MongoLease | null> {
+    this.tries += 1;
+    const now = Date.now();
+    for (const [id, l] of this.leases) if (l.expiresAt <= now) this.leases.delete(id);
+    const taken = [...this.leases.keys()].filter((id) => id.startsWith(`${key}#`)).length;
+    if (taken >= limit) return Promise.resolve(null);
+    for (let i = 0; i < limit; i += 1) {
+      const id = `${key}#${i}`;
+      if (this.leases.has(id)) continue;
+      const token = (this.next += 1);
+      const expiresAt = now + ttlMs;
+      this.leases.set(id, { token, expiresAt });
+      this.acquires += 1;
+      return Promise.resolve({
+        id,
+        expiresAt,
+        release: () => {
+          if (this.leases.get(id)?.token === token) {
+            this.leases.delete(id);
+            this.deletes += 1;
+          }
+          return Promise.resolve();
+        },
+        renew: (renewTtl: number) => {
+          const l = this.leases.get(id);
+          const at = Date.now();
+          if (this.refuseRenewals || l?.token !== token || l.expiresAt <= at) return Promise.resolve(false);
+          l.expiresAt = at + renewTtl;
+          return Promise.resolve(l.expiresAt);
+        },
+      });
+    }
+    return Promise.resolve(null);
+  }
+
+  held(key: string): number {
+    const now = Date.now();
+    return [...this.leases].filter(([id, l]) => id.startsWith(`${key}#`) && l.expiresAt > now).length;
+  }
+}
+
+describe('PooledLeaseLimiter (fake lease store)', () => {
+  const limiters: PooledLeaseLimiter[] = [];
+  const make = (leases: LeaseSource, options: PooledLeaseLimiterOptions = {}) => {
+    const l = new PooledLeaseLimiter(leases, { minBackoffMs: 2, maxBackoffMs: 10, ...options });
+    limiters.push(l);
+    return l;
+  };
+  afterEach(async () => {
+    await Promise.all(limiters.splice(0).map((l) => l.close()));
+  });
+
+  it('reuses a held slot for sequential requests: one lease for many calls', async () => {
+    const leases = new FakeLeases();
+    const pool = make(leases);
+    for (let i = 0; i < 50; i += 1) await (await pool.acquire('k', 3, 60_000))();
+    expect(leases.acquires).toBe(1);
+    expect(pool.stats()).toMatchObject({ mongoAcquires: 1, localReuses: 49, held: 1, busy: 0 });
+    await pool.close();
+    expect(leases.held('k')).toBe(0);
+    expect(pool.stats().mongoReleases).toBe(1);
+  });
+
+  it('serves waiters first come, first served, and never runs more than the limit', async () => {
+    const leases = new FakeLeases();
+    const pool = make(leases);
+    const order: number[] = [];
+    let current = 0;
+    let highWater = 0;
+    await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const release = await pool.acquire('k', 2, 60_000);
+        order.push(i);
+        current += 1;
+        highWater = Math.max(highWater, current);
+        await sleep(1);
+        current -= 1;
+        await release();
+      }),
+    );
+    expect(highWater).toBe(2);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(leases.acquires).toBe(2);
+  });
+
+  it('several pools share the limit of the store', async () => {
+    const leases = new FakeLeases();
+    const pools = [0, 1, 2].map(() => make(leases, { maxHoldMs: 5, idleReleaseMs: 1 }));
+    let current = 0;
+    let highWater = 0;
+    await Promise.all(
+      Array.from({ length: 90 }, async (_, i) => {
+        const release = await pools[i % 3]!.acquire('k', 2, 60_000);
+        current += 1;
+        highWater = Math.max(highWater, current);
+        await sleep(2);
+        current -= 1;
+        await release();
+      }),
+    );
+    expect(highWater).toBeLessThanOrEqual(2);
+    for (const p of pools) expect(p.stats().mongoAcquires).toBeGreaterThan(0);
+  });
+
+  it('gives an idle slot back after idleReleaseMs', async () => {
+    const leases = new FakeLeases();
+    const pool = make(leases, { idleReleaseMs: 20 });
+    await (await pool.acquire('k', 1, 60_000))();
+    expect(leases.held('k')).toBe(1);
+    for (let i = 0; i < 100 && leases.held('k'); i += 1) await sleep(10);
+    expect(leases.held('k')).toBe(0);
+    expect(pool.holding('k')).toEqual({ held: 0, busy: 0 });
+  });
+
+  it('gives a slot held longer than maxHoldMs back at its next release instead of handing it on', async () => {
+    const leases = new FakeLeases();
+    const pool = make(leases, { maxHoldMs: 30 });
+    const first = await pool.acquire('k', 1, 60_000);
+    const second = pool.acquire('k', 1, 60_000);
+    await sleep(40);
+    await first();
+    expect(pool.stats().maxHoldReturns).toBe(1);
+    await (await second)();
+    expect(leases.acquires).toBe(2);
+    expect(leases.deletes).toBe(1);
+  });
+
+  it('applies a lowered limit: no new grant above it, the excess goes back at release', async () => {
+    const leases = new FakeLeases();
+    const pool = make(leases);
+    const held = await Promise.all([1, 2, 3].map(() => pool.acquire('k', 3, 60_000)));
+    let granted = 0;
+    const lowered = pool.acquire('k', 1, 60_000).then((release) => {
+      granted += 1;
+      return release;
+    });
+    await held[0]!();
+    await held[1]!();
+    await sleep(5);
+    expect(granted).toBe(0); // one request of the three still runs: the limit of 1 is reached
+    expect(leases.held('k')).toBe(1);
+    await held[2]!();
+    const release = await lowered;
+    expect(pool.holding('k')).toEqual({ held: 1, busy: 1 });
+    await release();
+  });
+
+  it('never hands out a slot whose renewal matched nothing; the running request finishes', async () => {
+    const leases = new FakeLeases();
+    const pool = make(leases, { leaseTtlMs: 60, renewEveryMs: 15 });
+    const release = await pool.acquire('k', 1, 60_000);
+    leases.refuseRenewals = true;
+    for (let i = 0; i < 100 && !pool.stats().lost; i += 1) await sleep(10);
+    expect(pool.stats().lost).toBe(1);
+    leases.refuseRenewals = false;
+    const next = pool.acquire('k', 1, 60_000);
+    await release();
+    await (await next)();
+    expect(pool.stats()).toMatchObject({ mongoAcquires: 2, localReuses: 0 });
+  });
+
+  it('keeps renewing a held slot past the lease TTL', async () => {
+    const leases = new FakeLeases();
+    const pool = make(leases, { leaseTtlMs: 60, renewEveryMs: 15 });
+    const release = await pool.acquire('k', 1, 60_000);
+    for (let i = 0; i < 100 && pool.stats().renewals < 10; i += 1) await sleep(10);
+    expect(pool.stats()).toMatchObject({ lost: 0 });
+    expect(pool.stats().renewals).toBeGreaterThanOrEqual(10);
+    expect(leases.held('k')).toBe(1);
+    await release();
+  });
+
+  it('stops renewing a slot whose use outlived the caller’s ttl (a release that never comes)', async () => {
+    const leases = new FakeLeases();
+    const pool = make(leases, { leaseTtlMs: 60, renewEveryMs: 15 });
+    await pool.acquire('k', 1, 30);
+    for (let i = 0; i < 100 && leases.held('k'); i += 1) await sleep(10);
+    expect(leases.held('k')).toBe(0);
+    expect(pool.stats().lost).toBe(1);
+  });
+
+  it('times out with LeaseTimeoutError when nothing frees up', async () => {
+    const leases = new FakeLeases();
+    const other = make(leases);
+    const hog = await other.acquire('k', 1, 60_000);
+    const pool = make(leases, { maxWaitMs: 50 });
+    await expect(pool.acquire('k', 1, 60_000)).rejects.toBeInstanceOf(LeaseTimeoutError);
+    expect(pool.stats().timeouts).toBe(1);
+    await hog();
+  });
+
+  it('passes a store error to the request that needed the slot', async () => {
+    const failing: LeaseSource = { tryLease: () => Promise.reject(new Error('store down')) };
+    const pool = make(failing);
+    await expect(pool.acquire('k', 1, 60_000)).rejects.toThrow('store down');
+  });
+
+  it('close fails waiters, gives idle slots back, and a busy one at its release', async () => {
+    const leases = new FakeLeases();
+    const pool = make(leases);
+    const busy = await pool.acquire('k', 2, 60_000);
+    await (await pool.acquire('k', 2, 60_000))();
+    const hog = await pool.acquire('k', 2, 60_000);
+    const waiting = pool.acquire('k', 2, 60_000);
+    await pool.close();
+    await expect(waiting).rejects.toThrow(/closed/);
+    await expect(pool.acquire('k', 2, 60_000)).rejects.toThrow(/closed/);
+    expect(leases.held('k')).toBe(2);
+    await busy();
+    await hog();
+    expect(leases.held('k')).toBe(0);
+  });
+
+  it('refuses a limit that is not a positive integer', async () => {
+    await expect(make(new FakeLeases()).acquire('k', 0, 1000)).rejects.toBeInstanceOf(RangeError);
+  });
+});

@@ -1,0 +1,477 @@
+import { LeaseTimeoutError, MongoLease, MongoLeaseLimiter } from './lease-limiter';
+
+/**
+ * The pooled limiter's side of `ConnectionLimiter` (@ssync/exchange). Declared here, structurally, because
+ * libs/coordination does not depend on libs/exchange; the sync worker passes a PooledLeaseLimiter where a
+ * ConnectionLimiter is expected and the compiler checks that the shapes agree.
+ */
+export type PooledRelease = () => Promise<void>;
+
+/** Where the pooled limiter takes its slots from: {@link MongoLeaseLimiter} (a fake in unit tests). */
+export type LeaseSource = Pick<MongoLeaseLimiter, 'tryLease'>;
+
+export interface PooledLeaseLimiterOptions {
+  /** TTL of the MongoDB leases; renewed while held, so a dead process's slots lapse within this. Default 15 s. */
+  leaseTtlMs?: number;
+  /** How often every held lease is renewed. Default leaseTtlMs / 3. */
+  renewEveryMs?: number;
+  /** How long a slot nobody here needs is kept for the next local request before it goes back. Default 1 s. */
+  idleReleaseMs?: number;
+  /** A slot held continuously longer than this goes back to MongoDB at its next release. Default 5 s. */
+  maxHoldMs?: number;
+  /** How long `acquire` waits for a slot before it throws {@link LeaseTimeoutError}. Default 60 s. */
+  maxWaitMs?: number;
+  /** First and largest pause between MongoDB attempts while every slot is taken (jittered, doubling). */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  now?: () => number;
+}
+
+/** Counters since start (plain numbers: cheap to read for logs, benches and tests). */
+export interface PooledLeaseStats {
+  /** Slots taken in MongoDB (each one a `find` and at least one `insertOne`). */
+  mongoAcquires: number;
+  /** `tryLease` calls that found every slot taken by others. */
+  mongoMisses: number;
+  /** Slots given back to MongoDB (idle, held too long, above a lowered limit, closing, lost). */
+  mongoReleases: number;
+  /** Grants of a slot this process already held: no MongoDB round trip. */
+  localReuses: number;
+  /** Slots given back because they had been held longer than `maxHoldMs` (fairness to other processes). */
+  maxHoldReturns: number;
+  /** Successful lease renewals. */
+  renewals: number;
+  /** Slots lost: a renewal matched nothing, the lease's expiry passed by our clock, or a use outlived its TTL. */
+  lost: number;
+  /** `acquire` calls that gave up after `maxWaitMs`. */
+  timeouts: number;
+  /** MongoDB errors while releasing or renewing (the lease then lapses by itself). */
+  errors: number;
+}
+
+interface Slot {
+  readonly key: string;
+  readonly lease: MongoLease;
+  /** When the MongoDB lease lapses, by our clock (taken before the write was sent, so never later than MongoDB's). */
+  expiresAt: number;
+  /** When this process took it from MongoDB (for `maxHoldMs`). */
+  readonly heldSince: number;
+  busy: boolean;
+  /** While busy: the caller's TTL for this use; past it the slot is no longer renewed (a leaked release). */
+  useDeadline: number;
+  lost: boolean;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+interface Waiter {
+  readonly limit: number;
+  readonly ttlMs: number;
+  readonly started: number;
+  readonly resolve: (release: PooledRelease) => void;
+  readonly reject: (error: unknown) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface KeyState {
+  readonly slots: Set<Slot>;
+  readonly waiters: Waiter[];
+  /** The limit of the latest `acquire` for this key (a lowered limit applies from then on). */
+  limit: number;
+  /** MongoDB attempts in flight (each may become a slot: counted against the limit). */
+  pending: number;
+  backoffMs: number;
+  retryTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * P-11 without a MongoDB round trip per request: a per-process pool in front of {@link MongoLeaseLimiter}.
+ *
+ * The slots this process holds in MongoDB stay held between requests and are reused locally. `acquire` takes a
+ * held, idle slot if there is one (no round trip); otherwise, while this process holds fewer than `limit` slots of
+ * the key, it tries to take one more in MongoDB; otherwise it queues (FIFO per key) until a local release or a later
+ * MongoDB attempt (jittered, doubling back-off) serves it, for at most `maxWaitMs`. At most `limit` requests of a
+ * key run at once in this process, and at most `limit` slots of it are held across all processes, so at most
+ * `limit` run at once in total.
+ *
+ * A released slot goes to the next local waiter; with none, it stays idle for `idleReleaseMs`, then goes back to
+ * MongoDB. A slot held continuously for longer than `maxHoldMs` goes back at its next release instead of being
+ * handed on, and so do slots above a lowered limit: other processes get their turn (approximate fairness, not FIFO
+ * across processes).
+ *
+ * Leases are short (`leaseTtlMs`) and renewed every `renewEveryMs` by a guarded update (only while still ours and
+ * not lapsed), so a SIGKILLed process's slots lapse within `leaseTtlMs`. A slot whose renewal matched nothing, or
+ * whose expiry has passed by our clock, is lost: never handed out again, given back (token-guarded, harmless) and
+ * no longer counted once the request running on it, if any, ends. That request is not interrupted, so only a
+ * process stalled for longer than the TTL (its renewals not running) can make the total exceed the limit. The
+ * caller's `ttlMs` bounds one use: a slot busy for longer than that (a release that never comes) is not renewed
+ * and lapses, as the `ConnectionLimiter` contract says. Clocks of the processes must agree to well within
+ * `leaseTtlMs` (the lapse is judged by the reader's clock against the writer's).
+ *
+ * Timers are unref'd; `close()` stops them and gives every slot back.
+ */
+export class PooledLeaseLimiter {
+  private readonly keys = new Map<string, KeyState>();
+  private readonly leaseTtlMs: number;
+  private readonly renewEveryMs: number;
+  private readonly idleReleaseMs: number;
+  private readonly maxHoldMs: number;
+  private readonly maxWaitMs: number;
+  private readonly minBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly now: () => number;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
+  private closed = false;
+  private readonly counters: PooledLeaseStats = {
+    mongoAcquires: 0,
+    mongoMisses: 0,
+    mongoReleases: 0,
+    localReuses: 0,
+    maxHoldReturns: 0,
+    renewals: 0,
+    lost: 0,
+    timeouts: 0,
+    errors: 0,
+  };
+
+  constructor(
+    private readonly mongo: LeaseSource,
+    options: PooledLeaseLimiterOptions = {},
+  ) {
+    this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
+    this.renewEveryMs = options.renewEveryMs ?? Math.floor(this.leaseTtlMs / 3);
+    this.idleReleaseMs = options.idleReleaseMs ?? 1_000;
+    this.maxHoldMs = options.maxHoldMs ?? 5_000;
+    this.maxWaitMs = options.maxWaitMs ?? 60_000;
+    this.minBackoffMs = options.minBackoffMs ?? 10;
+    this.maxBackoffMs = options.maxBackoffMs ?? 250;
+    this.now = options.now ?? Date.now;
+    if (!(this.leaseTtlMs > 0) || !(this.renewEveryMs > 0) || this.renewEveryMs >= this.leaseTtlMs)
+      throw new RangeError(
+        `need 0 < renewEveryMs (${this.renewEveryMs}) < leaseTtlMs (${this.leaseTtlMs}) for leases to be renewed in time`,
+      );
+  }
+
+  /**
+   * Waits for one of `limit` slots under `key` (FIFO among this process's callers). `ttlMs` bounds this use: if
+   * not released by then, the slot is no longer renewed and lapses. The returned release is idempotent.
+   */
+  acquire(key: string, limit: number, ttlMs: number): Promise<PooledRelease> {
+    if (!Number.isInteger(limit) || limit < 1)
+      return Promise.reject(new RangeError(`limit must be a positive integer, got ${limit}`));
+    if (this.closed) return Promise.reject(new Error('PooledLeaseLimiter is closed'));
+    const state = this.state(key);
+    state.limit = limit;
+    return new Promise<PooledRelease>((resolve, reject) => {
+      const waiter: Waiter = { limit, ttlMs, started: this.now(), resolve, reject, timer: undefined };
+      state.waiters.push(waiter);
+      this.pump(key, state);
+      if (!state.waiters.includes(waiter)) return;
+      waiter.timer = setTimeout(() => {
+        const at = state.waiters.indexOf(waiter);
+        if (at < 0) return;
+        state.waiters.splice(at, 1);
+        this.counters.timeouts += 1;
+        reject(new LeaseTimeoutError(key, waiter.limit, this.now() - waiter.started));
+        this.forgetIfUnused(key, state);
+      }, this.maxWaitMs);
+    });
+  }
+
+  /** Counters since start, plus what is held and waiting right now. */
+  stats(): PooledLeaseStats & { held: number; busy: number; waiting: number } {
+    let held = 0;
+    let busy = 0;
+    let waiting = 0;
+    for (const state of this.keys.values()) {
+      held += state.slots.size;
+      for (const slot of state.slots) if (slot.busy) busy += 1;
+      waiting += state.waiters.length;
+    }
+    return { ...this.counters, held, busy, waiting };
+  }
+
+  /** Slots of `key` held by this process (busy or idle) and requests of it running here now. */
+  holding(key: string): { held: number; busy: number } {
+    const state = this.keys.get(key);
+    if (!state) return { held: 0, busy: 0 };
+    let busy = 0;
+    for (const slot of state.slots) if (slot.busy) busy += 1;
+    return { held: state.slots.size, busy };
+  }
+
+  /**
+   * Stops the timers, fails every waiter and gives every idle slot back; a busy slot goes back when its request
+   * releases it. Further `acquire` calls are refused.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopRenewing();
+    const backs: Promise<void>[] = [];
+    for (const [key, state] of this.keys) {
+      if (state.retryTimer) clearTimeout(state.retryTimer);
+      state.retryTimer = undefined;
+      for (const waiter of state.waiters.splice(0)) {
+        if (waiter.timer) clearTimeout(waiter.timer);
+        waiter.reject(new Error(`PooledLeaseLimiter closed while waiting for a slot of ${key}`));
+      }
+      for (const slot of [...state.slots]) if (!slot.busy) backs.push(this.giveBack(state, slot));
+    }
+    await Promise.all(backs);
+    await this.renewing;
+  }
+
+  /**
+   * For tests: behave like a process that was SIGKILLed — stop every timer and forget all slots and waiters
+   * without giving anything back to MongoDB (the leases lapse by themselves).
+   */
+  abandon(): void {
+    this.closed = true;
+    this.stopRenewing();
+    for (const state of this.keys.values()) {
+      if (state.retryTimer) clearTimeout(state.retryTimer);
+      for (const waiter of state.waiters.splice(0)) if (waiter.timer) clearTimeout(waiter.timer);
+      for (const slot of state.slots) if (slot.idleTimer) clearTimeout(slot.idleTimer);
+      state.slots.clear();
+    }
+    this.keys.clear();
+  }
+
+  private state(key: string): KeyState {
+    let state = this.keys.get(key);
+    if (!state) {
+      state = {
+        slots: new Set(),
+        waiters: [],
+        limit: 1,
+        pending: 0,
+        backoffMs: this.minBackoffMs,
+        retryTimer: undefined,
+      };
+      this.keys.set(key, state);
+    }
+    return state;
+  }
+
+  private forgetIfUnused(key: string, state: KeyState): void {
+    if (
+      !state.slots.size &&
+      !state.waiters.length &&
+      !state.pending &&
+      !state.retryTimer &&
+      this.keys.get(key) === state
+    )
+      this.keys.delete(key);
+  }
+
+  private usable(slot: Slot): boolean {
+    if (slot.lost) return false;
+    if (this.now() >= slot.expiresAt) {
+      this.markLost(slot);
+      return false;
+    }
+    return true;
+  }
+
+  private markLost(slot: Slot): void {
+    if (slot.lost) return;
+    slot.lost = true;
+    this.counters.lost += 1;
+  }
+
+  /** Serves waiters from idle slots, then starts MongoDB attempts for the rest, as far as the limit allows. */
+  private pump(key: string, state: KeyState): void {
+    if (this.closed) return;
+    let busy = 0;
+    for (const slot of state.slots) if (slot.busy) busy += 1;
+    for (const slot of [...state.slots]) {
+      if (!state.waiters.length || busy >= state.limit) break;
+      if (slot.busy) continue;
+      if (!this.usable(slot)) {
+        void this.giveBack(state, slot);
+        continue;
+      }
+      this.grant(key, state, slot, state.waiters.shift()!);
+      this.counters.localReuses += 1;
+      busy += 1;
+    }
+    // Idle slots above a lowered limit are not needed here any more.
+    for (const slot of [...state.slots]) {
+      if (state.slots.size <= state.limit) break;
+      if (!slot.busy) void this.giveBack(state, slot);
+    }
+    if (state.retryTimer) return;
+    const wanted = state.waiters.length - state.pending;
+    const room = state.limit - state.slots.size - state.pending;
+    for (let n = 0; n < Math.min(wanted, room); n += 1) void this.attempt(key, state);
+  }
+
+  private grant(key: string, state: KeyState, slot: Slot, waiter: Waiter): void {
+    if (waiter.timer) clearTimeout(waiter.timer);
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
+    slot.busy = true;
+    slot.useDeadline = this.now() + waiter.ttlMs;
+    let released = false;
+    waiter.resolve(async () => {
+      if (released) return;
+      released = true;
+      await this.release(key, state, slot);
+    });
+  }
+
+  private async attempt(key: string, state: KeyState): Promise<void> {
+    state.pending += 1;
+    this.ensureRenewing();
+    let lease: MongoLease | null = null;
+    let failure: unknown;
+    try {
+      lease = await this.mongo.tryLease(key, state.limit, this.leaseTtlMs);
+    } catch (error) {
+      failure = error;
+    }
+    state.pending -= 1;
+    if (failure !== undefined) {
+      // As with one MongoLeaseLimiter.acquire per request: the request whose attempt failed gets the error.
+      const waiter = state.waiters.shift();
+      if (waiter?.timer) clearTimeout(waiter.timer);
+      waiter?.reject(failure);
+      this.backOff(key, state);
+      return;
+    }
+    if (!lease) {
+      this.counters.mongoMisses += 1;
+      this.backOff(key, state);
+      return;
+    }
+    this.counters.mongoAcquires += 1;
+    state.backoffMs = this.minBackoffMs;
+    const slot: Slot = {
+      key,
+      lease,
+      expiresAt: lease.expiresAt,
+      heldSince: this.now(),
+      busy: false,
+      useDeadline: 0,
+      lost: false,
+      idleTimer: undefined,
+    };
+    state.slots.add(slot);
+    if (this.closed || state.slots.size > state.limit) {
+      // Closing, or the limit was lowered while this attempt was in flight.
+      await this.giveBack(state, slot);
+      this.pump(key, state);
+      return;
+    }
+    const waiter = state.waiters.shift();
+    if (waiter) this.grant(key, state, slot, waiter);
+    else this.idle(key, state, slot);
+    this.pump(key, state);
+  }
+
+  /** Every slot was taken (or MongoDB failed): try again after a jittered, doubling pause if anyone still waits. */
+  private backOff(key: string, state: KeyState): void {
+    if (this.closed || state.retryTimer || !state.waiters.length) {
+      this.forgetIfUnused(key, state);
+      return;
+    }
+    const pause = state.backoffMs / 2 + Math.random() * state.backoffMs;
+    state.backoffMs = Math.min(this.maxBackoffMs, state.backoffMs * 2);
+    state.retryTimer = setTimeout(() => {
+      state.retryTimer = undefined;
+      this.pump(key, state);
+      this.forgetIfUnused(key, state);
+    }, pause);
+  }
+
+  private async release(key: string, state: KeyState, slot: Slot): Promise<void> {
+    slot.busy = false;
+    const tooLong = this.now() - slot.heldSince > this.maxHoldMs;
+    if (this.closed || !this.usable(slot) || state.slots.size > state.limit || tooLong) {
+      if (tooLong && !slot.lost && !this.closed) this.counters.maxHoldReturns += 1;
+      await this.giveBack(state, slot);
+      this.pump(key, state);
+      return;
+    }
+    const waiter = state.waiters.shift();
+    if (waiter) {
+      this.grant(key, state, slot, waiter);
+      this.counters.localReuses += 1;
+    } else {
+      this.idle(key, state, slot);
+    }
+  }
+
+  private idle(key: string, state: KeyState, slot: Slot): void {
+    slot.idleTimer = setTimeout(() => {
+      slot.idleTimer = undefined;
+      if (!slot.busy && state.slots.has(slot))
+        void this.giveBack(state, slot).then(() => this.pump(key, state));
+    }, this.idleReleaseMs);
+    slot.idleTimer.unref();
+  }
+
+  /** Back to MongoDB (token-guarded delete: a lost lease's doc, now someone else's, is left alone). */
+  private async giveBack(state: KeyState, slot: Slot): Promise<void> {
+    if (!state.slots.delete(slot)) return;
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
+    this.counters.mongoReleases += 1;
+    try {
+      await slot.lease.release();
+    } catch {
+      this.counters.errors += 1; // it lapses by itself within leaseTtlMs
+    }
+    this.forgetIfUnused(slot.key, state);
+  }
+
+  private ensureRenewing(): void {
+    if (this.renewTimer || this.closed) return;
+    this.renewTimer = setInterval(() => {
+      if (!this.renewing) this.renewing = this.renewAll().finally(() => (this.renewing = undefined));
+    }, this.renewEveryMs);
+    this.renewTimer.unref();
+  }
+
+  private stopRenewing(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+  }
+
+  private async renewAll(): Promise<void> {
+    const work: Promise<void>[] = [];
+    for (const [key, state] of this.keys) {
+      for (const slot of [...state.slots]) {
+        if (slot.busy && this.now() > slot.useDeadline) this.markLost(slot); // a release that never came
+        if (!this.usable(slot)) {
+          if (!slot.busy) work.push(this.giveBack(state, slot).then(() => this.pump(key, state)));
+          continue;
+        }
+        work.push(this.renew(key, state, slot));
+      }
+    }
+    await Promise.all(work);
+    if (!this.keys.size) this.stopRenewing();
+  }
+
+  private async renew(key: string, state: KeyState, slot: Slot): Promise<void> {
+    let renewed: number | false;
+    try {
+      renewed = await slot.lease.renew(this.leaseTtlMs);
+    } catch {
+      this.counters.errors += 1; // try again next time; if the expiry passes first, the slot is lost
+      return;
+    }
+    if (!state.slots.has(slot)) return; // given back meanwhile: nothing matched because it is gone
+    if (renewed !== false) {
+      this.counters.renewals += 1;
+      slot.expiresAt = renewed;
+      return;
+    }
+    this.markLost(slot);
+    if (!slot.busy) {
+      await this.giveBack(state, slot);
+      this.pump(key, state);
+    }
+  }
+}
