@@ -1,7 +1,7 @@
 import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { Db, MongoClient } from 'mongodb';
-import { MongoLeaseLimiter } from '@ssync/coordination';
+import { MongoLeaseLimiter, PooledLeaseLimiter } from '@ssync/coordination';
 import { ExchangeClientFactory } from '@ssync/exchange';
 import { KafkaCommandGateway, connectKafka } from '@ssync/messaging';
 import { SecretBox, SecretsModule } from '@ssync/security';
@@ -13,6 +13,7 @@ import { WorkerConfig, loadWorkerConfig } from './runtime/worker-config';
 const CONFIG = Symbol('CONFIG');
 const KAFKA = Symbol('KAFKA');
 const MONGO = Symbol('MONGO');
+const LEASES = Symbol('LEASES');
 
 /**
  * A sync worker: one member of the consumer group over the mailbox partitions (ARCHITECTURE invariant 4). It
@@ -58,23 +59,26 @@ const MONGO = Symbol('MONGO');
       },
     },
     {
-      provide: ExchangeClientFactory,
+      provide: LEASES,
       inject: [MONGO, CONFIG],
       useFactory: async (mongo: MongoClient, config: WorkerConfig) => {
         const db: Db = mongo.db();
-        // A waiter must be able to outlast the lease of a holder that crashed (libs/exchange leases a slot for
-        // 2 × the request timeout + 5 s): with a shorter wait, every call queued behind a SIGKILLed worker's slots
-        // fails, and a profile with a small limit cannot reach Exchange at all until those leases lapse.
-        const limiter = new MongoLeaseLimiter(db, {
-          owner: config.instanceId,
-          maxWaitMs: config.worker.requestTimeoutMs * 2 + 15_000,
-        });
-        await limiter.ensureIndexes();
-        return new ExchangeClientFactory({
+        const slots = new MongoLeaseLimiter(db, { owner: config.instanceId });
+        await slots.ensureIndexes();
+        // P-11 with ~0 MongoDB round trips per EWS call: this worker keeps the slots it holds and reuses them; the
+        // leases last 15 s and are renewed, so a SIGKILLed worker's slots lapse within 15 s (ADR 0007). A waiter
+        // may queue behind many requests of its profile, and behind a crashed worker's leases until they lapse.
+        return new PooledLeaseLimiter(slots, { maxWaitMs: config.worker.requestTimeoutMs * 2 + 15_000 });
+      },
+    },
+    {
+      provide: ExchangeClientFactory,
+      inject: [LEASES, CONFIG],
+      useFactory: (limiter: PooledLeaseLimiter, config: WorkerConfig) =>
+        new ExchangeClientFactory({
           limiter,
           ...(config.worker.serviceIdentity ? { serviceIdentity: config.worker.serviceIdentity } : {}),
-        });
-      },
+        }),
     },
     {
       provide: SyncRuntime,
@@ -115,6 +119,7 @@ export class SyncWorkerModule implements OnModuleInit, OnApplicationShutdown {
     @Inject(SyncRuntime) private readonly runtime: SyncRuntime,
     @Inject(KafkaCommandGateway) private readonly gateway: KafkaCommandGateway,
     @Inject(MONGO) private readonly mongo: MongoClient,
+    @Inject(LEASES) private readonly leases: PooledLeaseLimiter,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -128,6 +133,9 @@ export class SyncWorkerModule implements OnModuleInit, OnApplicationShutdown {
     await this.runtime.stop();
     await Promise.all([this.owner.stop(), this.activities.stop()]);
     await this.gateway.stop();
+    // After the runtime stopped: no request runs any more, so every slot goes back to MongoDB now.
+    await this.leases.close();
+    this.logger.log(`connection slots: ${JSON.stringify(this.leases.stats())}`);
     await this.mongo.close();
   }
 }
