@@ -47,6 +47,18 @@ export type ActivityCommand =
       body: string;
       bodyType: BodyType;
     })
+  /**
+   * S-3 exactly once: a worker claims send attempt `attempt` (the next one) until `claimUntil` before it sends,
+   * and sends only under an accepted, live claim. Another claimant is refused while the claim is live; the same
+   * claimant may claim again (extend). `claimant` names one worker process.
+   */
+  | (A & {
+      type: 'ClaimSend';
+      attempt: number;
+      claimant: string;
+      /** ISO 8601 instant after `issuedAt`: by then every request of the claimant's send has ended. */
+      claimUntil: string;
+    })
   /** S-3: the outcome of send attempt `attempt` (1 for the first). Repeated or late outcomes change nothing. */
   | (A & {
       type: 'RecordSendOutcome';

@@ -411,6 +411,231 @@ describe('activity decider (S-1…S-3, B-1)', () => {
         ]);
     });
 
+    describe('send claims (exactly once across workers)', () => {
+      const until = '2026-03-01T10:03:00.000Z';
+      const claim = (
+        attempt: number,
+        claimant: string,
+        claimUntil: string,
+        issuedAt = at,
+        extra: Record<string, unknown> = {},
+      ) =>
+        ({
+          ...meta,
+          issuedAt,
+          type: 'ClaimSend',
+          activityId: outId,
+          attempt,
+          claimant,
+          claimUntil,
+          ...extra,
+        }) as ActivityCommand;
+      const permanentFailure = (attempt: number): ActivityEvent => ({
+        type: 'OutgoingEmailSendFailed',
+        data: {
+          activityId: outId,
+          attempt,
+          reason: 'ErrorServerBusy',
+          transient: false,
+          failedAt: at,
+          nextAttemptAt: null,
+          retriesExhausted: false,
+        },
+      });
+      const claimed = (
+        attempt: number,
+        claimant: string,
+        claimUntil = until,
+        claimedAt = at,
+      ): ActivityEvent => ({
+        type: 'OutgoingEmailSendClaimed',
+        data: { activityId: outId, attempt, claimant, claimedAt, claimUntil },
+      });
+      const sent = {
+        kind: 'Sent',
+        exchangeItemId: 'AAMk-s',
+        internetMessageId: '<s@c>',
+        sentAt: at,
+      } as const;
+
+      it('claims the next attempt until a time (in UTC); the email holds the claim', () => {
+        const state = spec
+          .given([queued])
+          .when(claim(1, 'worker-a', '2026-03-01T11:03:00+01:00'))
+          .then([claimed(1, 'worker-a')]);
+        expect(outgoing(state).claim).toEqual({
+          attempt: 1,
+          claimant: 'worker-a',
+          claimedAt: at,
+          claimUntil: until,
+        });
+        expect(outgoing(state)).toMatchObject({ status: 'PendingSend', attempts: 0 });
+      });
+
+      it('refuses another claimant while the claim is live, and lets it take over once the claim lapsed', () => {
+        spec
+          .given([queued, claimed(1, 'worker-a')])
+          .when(claim(1, 'worker-b', '2026-03-01T10:06:00.000Z', '2026-03-01T10:02:59.999Z'))
+          .thenThrows('conflict', (e) => e.message.includes(`claimed by worker-a until ${until}`));
+        // Live means claimUntil is after the command's issuedAt: at claimUntil itself the claim has lapsed.
+        const state = spec
+          .given([queued, claimed(1, 'worker-a')])
+          .when(claim(1, 'worker-b', '2026-03-01T10:06:00.000Z', until))
+          .then([claimed(1, 'worker-b', '2026-03-01T10:06:00.000Z', until)]);
+        expect(outgoing(state).claim).toMatchObject({ claimant: 'worker-b', attempt: 1 });
+      });
+
+      it('two claimants racing for one attempt: the first decided holds it, the second is refused', () => {
+        const first = spec
+          .given([queued])
+          .when(claim(1, 'worker-a', until))
+          .then([claimed(1, 'worker-a')]);
+        expect(outgoing(first).claim?.claimant).toBe('worker-a');
+        spec
+          .given([queued, claimed(1, 'worker-a')])
+          .when(claim(1, 'worker-b', until, at, { commandId: 'c-2' }))
+          .thenThrows('conflict');
+      });
+
+      it('the same claimant may claim again, to extend (or renew) its claim', () => {
+        const state = spec
+          .given([queued, claimed(1, 'worker-a')])
+          .when(claim(1, 'worker-a', '2026-03-01T10:05:00.000Z', '2026-03-01T10:02:00.000Z'))
+          .then([claimed(1, 'worker-a', '2026-03-01T10:05:00.000Z', '2026-03-01T10:02:00.000Z')]);
+        expect(outgoing(state).claim?.claimUntil).toBe('2026-03-01T10:05:00.000Z');
+        spec
+          .given([queued, claimed(1, 'worker-a')])
+          .when(claim(1, 'worker-a', '2026-03-01T10:09:00.000Z', '2026-03-01T10:07:00.000Z'))
+          .then([claimed(1, 'worker-a', '2026-03-01T10:09:00.000Z', '2026-03-01T10:07:00.000Z')]);
+      });
+
+      it('refuses a claim on anything but an outgoing email waiting to be sent', () => {
+        spec
+          .given([])
+          .when(claim(1, 'worker-a', until))
+          .thenThrows('not-found');
+        spec
+          .given([tracked])
+          .when(claim(1, 'worker-a', until, at, { activityId }))
+          .thenThrows('conflict');
+        const sentEvent: ActivityEvent = {
+          type: 'OutgoingEmailSent',
+          data: { activityId: outId, attempt: 1, exchangeItemId: null, internetMessageId: null, sentAt: at },
+        };
+        spec
+          .given([queued, sentEvent])
+          .when(claim(2, 'worker-a', until))
+          .thenThrows('conflict', (e) => e.message.includes('is Sent'));
+        spec
+          .given([queued, permanentFailure(1)])
+          .when(claim(2, 'worker-a', until))
+          .thenThrows('conflict', (e) => e.message.includes('is Failed'));
+      });
+
+      it('refuses a claim for any attempt but the next', () => {
+        spec
+          .given([queued])
+          .when(claim(2, 'worker-a', until))
+          .thenThrows('validation', [{ field: 'attempt', rule: 'sequence' }]);
+        // A worker behind on the email's history claims an attempt that already has an outcome.
+        spec
+          .given([queued, failedEvent(1, '2026-03-01T10:05:00.000Z')])
+          .when(claim(1, 'worker-a', '2026-03-01T10:09:00.000Z', '2026-03-01T10:06:00.000Z'))
+          .thenThrows('validation', [{ field: 'attempt', rule: 'sequence' }]);
+      });
+
+      it('refuses a claimUntil that is not after issuedAt, and malformed claims, naming the fields', () => {
+        spec
+          .given([queued])
+          .when(claim(1, 'worker-a', at))
+          .thenThrows('validation', [{ field: 'claimUntil', rule: 'after' }]);
+        spec
+          .given([queued])
+          .when(claim(1, 'worker-a', '2026-03-01T09:59:59.000Z'))
+          .thenThrows('validation', [{ field: 'claimUntil', rule: 'after' }]);
+        spec
+          .given([queued])
+          .when(claim(0, ' ', 'soon'))
+          .thenThrows('validation', [
+            { field: 'attempt', rule: 'range' },
+            { field: 'claimant', rule: 'minLength' },
+            { field: 'claimUntil', rule: 'isoDateTime' },
+          ]);
+      });
+
+      it('refuses a claim before the next attempt is due', () => {
+        const history = [queued, failedEvent(1, '2026-03-01T10:05:00.000Z')];
+        spec
+          .given(history)
+          .when(claim(2, 'worker-a', '2026-03-01T10:07:00.000Z', '2026-03-01T10:04:59.999Z'))
+          .thenThrows('conflict', (e) => e.message.includes('not due before 2026-03-01T10:05:00.000Z'));
+        spec
+          .given(history)
+          .when(claim(2, 'worker-a', '2026-03-01T10:08:00.000Z', '2026-03-01T10:05:00.000Z'))
+          .then([claimed(2, 'worker-a', '2026-03-01T10:08:00.000Z', '2026-03-01T10:05:00.000Z')]);
+      });
+
+      it('an outcome clears the claim; the next attempt is free to claim', () => {
+        const afterSent = spec
+          .given([queued, claimed(1, 'worker-a')])
+          .when(sendOutcome(1, sent))
+          .thenEvents((events) => expect(events.map((e) => e.type)).toEqual(['OutgoingEmailSent']));
+        expect(outgoing(afterSent)).toMatchObject({ status: 'Sent', claim: null });
+        const afterFailure = spec
+          .given([queued, claimed(1, 'worker-a')])
+          .when(sendOutcome(1, transient))
+          .then([failedEvent(1, '2026-03-01T10:05:00.000Z')]);
+        expect(outgoing(afterFailure)).toMatchObject({ status: 'PendingSend', attempts: 1, claim: null });
+        // worker-a's claim on attempt 1 is still "live" by its time, but it was for attempt 1.
+        spec
+          .given([queued, claimed(1, 'worker-a', '2026-03-01T10:30:00.000Z'), failedEvent(1, until)])
+          .when(claim(2, 'worker-b', '2026-03-01T10:06:00.000Z', until))
+          .then([claimed(2, 'worker-b', '2026-03-01T10:06:00.000Z', until)]);
+      });
+
+      it('recording an outcome needs no claim (recovery paths record outcomes too)', () => {
+        spec
+          .given([queued])
+          .when(sendOutcome(1, sent))
+          .thenEvents((events) => expect(events.map((e) => e.type)).toEqual(['OutgoingEmailSent']));
+        // Nor does the claimant have to be the one recording: a claim held by another worker does not block it.
+        spec
+          .given([queued, claimed(1, 'worker-b')])
+          .when(sendOutcome(1, sent))
+          .thenEvents((events) => expect(events.map((e) => e.type)).toEqual(['OutgoingEmailSent']));
+      });
+
+      it('a failure recorded while a claim on that attempt is live: the next attempt is due once the claim lapsed', () => {
+        // worker-b took over attempt 1 after worker-a's claim lapsed, then worker-a's late failure arrives: b may
+        // still be sending until 10:08, so attempt 2 must not be claimable before then.
+        spec
+          .given([queued, claimed(1, 'worker-b', '2026-03-01T10:08:00.000Z')])
+          .when(sendOutcome(1, transient))
+          .then([failedEvent(1, '2026-03-01T10:08:00.000Z')]);
+        // A claim lapsing before the usual retry delay changes nothing; nor does a permanent failure.
+        spec
+          .given([queued, claimed(1, 'worker-b', until)])
+          .when(sendOutcome(1, transient))
+          .then([failedEvent(1, '2026-03-01T10:05:00.000Z')]);
+        spec
+          .given([queued, claimed(1, 'worker-b', '2026-03-01T10:08:00.000Z')])
+          .when(sendOutcome(1, { kind: 'Failed', reason: 'ErrorServerBusy', transient: false }))
+          .thenEvents((events) => expect(events).toEqual([permanentFailure(1)]));
+      });
+
+      it('an email queued before claims existed evolves with no claim, and can be claimed', () => {
+        const state = activityDecider.evolve(activityDecider.initialState(), queued);
+        expect(outgoing(state).claim).toBeNull();
+        // A state built without the field (as older code did) reads as unclaimed.
+        const { claim: _omitted, ...older } = outgoing(state);
+        const events = activityDecider.decide(claim(1, 'worker-a', until), {
+          kind: 'Outgoing',
+          email: older as never,
+        });
+        expect(events).toEqual([claimed(1, 'worker-a')]);
+      });
+    });
+
     it('command results carry the state without the body', () => {
       const state = activityDecider.evolve(activityDecider.initialState(), queued);
       expect(outgoing(activityResultState(state)).body).toBe('');

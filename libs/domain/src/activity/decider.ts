@@ -11,6 +11,7 @@ import {
   OutgoingEmail,
   SEND_RETRY_POLICY,
   SeenMessage,
+  SendClaim,
 } from './types';
 
 export type ActivityState =
@@ -288,6 +289,17 @@ function decideSendOutcome(c: Cmd<'RecordSendOutcome'>, state: ActivityState): A
   // Attempt 1 is the first try; attempts 2…maxTransientRetries+1 are the retries.
   const retriesLeft = c.attempt - 1 < policy.maxTransientRetries;
   const retry = outcome.transient && retriesLeft;
+  // An outcome can arrive from a worker whose claim lapsed while another worker holds a live claim on the same
+  // attempt and may still be sending: the next attempt is not due before that claim lapses.
+  const claim = liveClaim(e, c.issuedAt);
+  const retryAt = retry ? addMinutes(c.issuedAt, policy.retryDelayMinutes) : null;
+  const nextAttemptAt =
+    retryAt !== null &&
+    claim !== null &&
+    claim.attempt === c.attempt &&
+    Date.parse(claim.claimUntil) > Date.parse(retryAt)
+      ? claim.claimUntil
+      : retryAt;
   return [
     {
       type: 'OutgoingEmailSendFailed',
@@ -297,8 +309,67 @@ function decideSendOutcome(c: Cmd<'RecordSendOutcome'>, state: ActivityState): A
         reason: outcome.reason,
         transient: outcome.transient,
         failedAt: c.issuedAt,
-        nextAttemptAt: retry ? addMinutes(c.issuedAt, policy.retryDelayMinutes) : null,
+        nextAttemptAt,
         retriesExhausted: outcome.transient && !retriesLeft,
+      },
+    },
+  ];
+}
+
+/** The claim on the next attempt if it is still live at `at` (claims made before claims existed read as none). */
+function liveClaim(e: OutgoingEmail, at: string): SendClaim | null {
+  const claim = e.claim ?? null;
+  return claim !== null && Date.parse(claim.claimUntil) > Date.parse(at) ? claim : null;
+}
+
+/**
+ * S-3 exactly once across workers: a worker sends attempt `attempts + 1` only under a claim this decider accepted
+ * and that is still live. The activity has one writer, so claims are decided in one order: while a claim is live no
+ * other claimant gets the attempt; the same claimant may claim again to extend it. A new claimant gets the attempt
+ * only once the old claim has lapsed — by then every request of the old claimant's send has ended (the worker
+ * starts none that could outlast its claim), and the new one still looks in Sent Items before sending.
+ */
+function decideClaim(c: Cmd<'ClaimSend'>, state: ActivityState): ActivityEvent[] {
+  if (state.kind !== 'Outgoing')
+    throw new DomainError(
+      state.kind === 'None' ? 'not-found' : 'conflict',
+      `activity ${c.activityId} is not an outgoing email`,
+    );
+  const e = state.email;
+  const v = [
+    ...rules.integerInRange('attempt', c.attempt, 1, 1_000_000),
+    ...rules.requiredString('claimant', c.claimant, 1, 200),
+    ...rules.isoInstant('claimUntil', c.claimUntil),
+  ];
+  if (v.length === 0 && Date.parse(c.claimUntil) <= Date.parse(c.issuedAt))
+    v.push({ field: 'claimUntil', rule: 'after', message: 'must be after issuedAt' });
+  assertValid(v);
+  if (e.status !== 'PendingSend')
+    throw new DomainError('conflict', `activity ${c.activityId} is ${e.status}: there is nothing to send`);
+  if (c.attempt !== e.attempts + 1)
+    throw DomainError.validation([
+      { field: 'attempt', rule: 'sequence', message: `the next attempt is ${e.attempts + 1}` },
+    ]);
+  if (e.nextAttemptAt !== null && Date.parse(e.nextAttemptAt) > Date.parse(c.issuedAt))
+    throw new DomainError(
+      'conflict',
+      `attempt ${c.attempt} of activity ${c.activityId} is not due before ${e.nextAttemptAt}`,
+    );
+  const held = liveClaim(e, c.issuedAt);
+  if (held !== null && held.attempt === c.attempt && held.claimant !== c.claimant)
+    throw new DomainError(
+      'conflict',
+      `attempt ${c.attempt} of activity ${c.activityId} is claimed by ${held.claimant} until ${held.claimUntil}`,
+    );
+  return [
+    {
+      type: 'OutgoingEmailSendClaimed',
+      data: {
+        activityId: c.activityId,
+        attempt: c.attempt,
+        claimant: c.claimant,
+        claimedAt: c.issuedAt,
+        claimUntil: utc(c.claimUntil),
       },
     },
   ];
@@ -312,6 +383,8 @@ export function decideActivity(command: ActivityCommand, state: ActivityState): 
       return decideOutcome(command, state);
     case 'QueueOutgoingEmail':
       return decideQueue(command, state);
+    case 'ClaimSend':
+      return decideClaim(command, state);
     case 'RecordSendOutcome':
       return decideSendOutcome(command, state);
     default:
@@ -358,8 +431,17 @@ export function evolveActivity(state: ActivityState, event: ActivityEvent): Acti
           internetMessageId: null,
           sentAt: null,
           failureReason: null,
+          claim: null,
         },
       };
+    case 'OutgoingEmailSendClaimed': {
+      if (state.kind !== 'Outgoing') return state;
+      const { attempt, claimant, claimedAt, claimUntil } = event.data;
+      return {
+        kind: 'Outgoing',
+        email: { ...state.email, claim: { attempt, claimant, claimedAt, claimUntil } },
+      };
+    }
     case 'OutgoingEmailSent':
       if (state.kind !== 'Outgoing') return state;
       return {
@@ -373,6 +455,7 @@ export function evolveActivity(state: ActivityState, event: ActivityEvent): Acti
           internetMessageId: event.data.internetMessageId,
           sentAt: event.data.sentAt,
           failureReason: null,
+          claim: null,
         },
       };
     case 'OutgoingEmailSendFailed':
@@ -385,6 +468,7 @@ export function evolveActivity(state: ActivityState, event: ActivityEvent): Acti
           attempts: event.data.attempt,
           nextAttemptAt: event.data.nextAttemptAt,
           failureReason: event.data.reason,
+          claim: null,
         },
       };
     default:

@@ -48,6 +48,17 @@ export type ActivityEvent =
       };
     }
   | {
+      type: 'OutgoingEmailSendClaimed';
+      data: {
+        activityId: string;
+        attempt: number;
+        /** The worker process that may send this attempt until `claimUntil`. */
+        claimant: string;
+        claimedAt: string;
+        claimUntil: string;
+      };
+    }
+  | {
       type: 'OutgoingEmailSent';
       data: {
         activityId: string;

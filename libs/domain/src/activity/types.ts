@@ -83,6 +83,16 @@ export interface OutgoingEmail {
   internetMessageId: string | null;
   sentAt: string | null;
   failureReason: string | null;
+  /** The live or last claim on attempt `attempts + 1` (ClaimSend); null when none, and after every outcome. */
+  claim: SendClaim | null;
+}
+
+/** Who may send attempt `attempt` of an outgoing email, until when (S-3 exactly once across workers). */
+export interface SendClaim {
+  attempt: number;
+  claimant: string;
+  claimedAt: string;
+  claimUntil: string;
 }
 
 /** A message a worker saw and did not (yet) track: only its ledger entries exist. */
