@@ -207,6 +207,30 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     expect(second.body.id).toBe(first.body.id);
     expect(second.headers['idempotent-replayed']).toBe('true');
 
+    // Two workers claim the first send attempt at once: the activity's one writer gives it to one of them.
+    const claim = (claimant: string) =>
+      send('activity', id, {
+        type: 'ClaimSend',
+        commandId: randomUUID(),
+        actor: 'sync-worker:test',
+        issuedAt: new Date().toISOString(),
+        activityId: id,
+        attempt: 1,
+        claimant,
+        claimUntil: new Date(Date.now() + 60_000).toISOString(),
+      } satisfies ActivityCommand);
+    const claims = await Promise.all([claim('worker-a#1'), claim('worker-b#1')]);
+    expect(claims.filter((c) => c.accepted)).toHaveLength(1);
+    const holder = claims[0].accepted ? 'worker-a#1' : 'worker-b#1';
+    const refused = claims.find((c) => !c.accepted)!;
+    expect(refused.error).toMatchObject({ kind: 'conflict' });
+    expect(refused.error?.message).toContain(`claimed by ${holder} until`);
+    expect((await claim(holder)).events.map((e) => e.type)).toEqual(['OutgoingEmailSendClaimed']);
+    // The claims are the workers' business: the view only moves its version (API contract unchanged).
+    const claimed = await activity(id, 3);
+    expect(claimed).toMatchObject({ status: 'PendingSend', attempt: 0, version: 3 });
+    expect(claimed).not.toHaveProperty('claim');
+
     // The worker's outcomes: a transient failure schedules a retry; the retry is sent; repeats change nothing.
     const outcome = (
       attempt: number,
@@ -223,7 +247,7 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
       } satisfies ActivityCommand);
     const failed = await outcome(1, { kind: 'Failed', reason: 'ErrorServerBusy', transient: true });
     expect(failed.events.map((e) => e.type)).toEqual(['OutgoingEmailSendFailed']);
-    expect(await activity(id, 2)).toMatchObject({
+    expect(await activity(id, 4)).toMatchObject({
       status: 'PendingSend',
       attempt: 1,
       failureReason: 'ErrorServerBusy',
@@ -244,7 +268,7 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     });
     expect(again.accepted).toBe(true);
     expect(again.events).toEqual([]);
-    expect(await activity(id, 3)).toMatchObject({
+    expect(await activity(id, 5)).toMatchObject({
       status: 'Sent',
       sentAt,
       exchangeItemId: 'AAMk-sent',

@@ -96,6 +96,11 @@ export async function applyActivities(models: VersionedModels, events: EventEnve
         );
         break;
       }
+      case 'OutgoingEmailSendClaimed':
+        // Which worker may send is the workers' business (the API shows none of it); the version still moves, so
+        // X-Min-Version and ETags stay in step with the aggregate.
+        await models.emailActivities.collection.updateOne(newer, { $set: { version: e.sequence } });
+        break;
       case 'OutgoingEmailSent': {
         const d = event.data;
         await models.emailActivities.collection.updateOne(newer, {
