@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { ActivityState, Mailbox, OutgoingEmail } from '@ssync/domain';
+import { ActivityCommand, ActivityState, Mailbox, OutgoingEmail, SendOutcome } from '@ssync/domain';
 import { ExchangeConnection, errorClass, normalizeExchangeError, sendMail } from '@ssync/exchange';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
@@ -16,34 +17,90 @@ export interface ActivitySource {
 const isPending = (state: ActivityState): boolean =>
   state.kind === 'Outgoing' && state.email.status === 'PendingSend';
 
+/** How often sendMail looks for the Sent Items copy after sending, and how long it pauses in between. */
+const COPY_LOOKUPS = 3;
+const COPY_LOOKUP_PAUSE_MS = 500;
+/** EWS calls of one sendMail at most: FindItem in Sent Items and in Outbox, CreateItem, the copy lookups. */
+export const SEND_MAIL_CALLS = 3 + COPY_LOOKUPS;
+/** How far the clocks of two workers may disagree; added to the claim, and kept free at its end. */
+export const CLOCK_MARGIN_MS = 5_000;
+
+/**
+ * How long a claim lasts: every call of one sendMail at the request timeout, the pauses between copy lookups, and a
+ * margin. The claim's end is what bounds the send (see {@link underClaim}); the length only decides how long an
+ * email claimed by a worker that died waits for another.
+ */
+export function claimTtlMs(conn: Pick<ExchangeConnection, 'timeoutMs'>): number {
+  return SEND_MAIL_CALLS * conn.timeoutMs + (COPY_LOOKUPS - 1) * COPY_LOOKUP_PAUSE_MS + 2 * CLOCK_MARGIN_MS;
+}
+
+/** The longest one EWS call can take once started: NTLM makes two HTTP requests, each with the timeout. */
+export function callBoundMs(conn: Pick<ExchangeConnection, 'timeoutMs' | 'scheme'>): number {
+  return conn.timeoutMs * (conn.scheme === 'ntlm' ? 2 : 1);
+}
+
+/**
+ * The connection, for one send under a claim: each EWS call, once it holds its P-11 slot (waiting for one can take
+ * any time), starts only if it can end — at its longest, `callBoundMs` — a clock margin before the claim lapses.
+ * Otherwise nothing is sent, the call fails and `stopped()` says why. So every request of a send has ended by the
+ * time another worker can claim the email.
+ */
+export function underClaim(
+  conn: ExchangeConnection,
+  claimUntil: number,
+  now: () => number,
+): { conn: ExchangeConnection; stopped: () => boolean } {
+  let stopped = false;
+  const bound = callBoundMs(conn);
+  const guarded = Object.create(conn) as ExchangeConnection;
+  guarded.run = (operation, fn) =>
+    conn.run(operation, (service) => {
+      if (now() + bound + CLOCK_MARGIN_MS > claimUntil) {
+        stopped = true;
+        return Promise.reject(new Error('the send claim lapses before this call could end; not started'));
+      }
+      return fn(service);
+    });
+  return { conn: guarded, stopped: () => stopped };
+}
+
 /**
  * Outgoing email (S-3): every PendingSend activity of a mailbox this worker owns is sent once with SendAndSaveCopy
- * and its outcome recorded. Exactly once across crashes: the message carries the activity id (an extended property
- * and a derived Internet Message-ID), and before sending the worker looks for it in Sent Items / Outbox, so a worker
- * that died after Exchange accepted the message but before the outcome was recorded does not send it again.
+ * and its outcome recorded.
+ *
+ * Exactly once: a send happens only under a live claim (`ClaimSend`) accepted by the single writer of the
+ * activity's partition, which gives an attempt to one claimant at a time. The claim outlasts the whole sendMail,
+ * and no EWS call of the send starts unless it can end before the claim lapses (`underClaim`); an acceptance
+ * that comes back late is not used. A new owner — after a partition handover, or a crash — can claim only once the
+ * old claim has lapsed, by which time the old send's requests have ended (timed out client side at the latest);
+ * and it still looks in Sent Items / Outbox first (the message carries the activity id as an extended property and
+ * in its Internet Message-ID), so an email Exchange accepted but whose outcome was never recorded is not sent again.
  */
 export class OutgoingSender {
   private readonly logger = new Logger('OutgoingSender');
   private readonly inFlight = new Set<string>();
   /** Activities waiting to be sent, kept as events arrive: a tick looks at these, not at every activity ever seen. */
   private readonly pending = new Set<string>();
-  readonly stats = { sent: 0, alreadySent: 0, failed: 0 };
+  /** Activities not to try before this (ms since epoch): claimed by another worker, or a claim came back late. */
+  private readonly notBefore = new Map<string, number>();
+  /** This process: a restarted worker with the same instance id is another claimant. */
+  readonly claimant: string;
+  readonly stats = { sent: 0, alreadySent: 0, failed: 0, claimsRefused: 0, claimsLate: 0, claimsLapsed: 0 };
 
   constructor(
     private readonly owner: MailboxOwner,
     private readonly activities: ActivitySource,
     private readonly gateway: KafkaCommandGateway,
     private readonly connect: (mailbox: Mailbox, direction: 'outgoing') => Promise<ExchangeConnection>,
-    private readonly options: {
-      actor: string;
-      concurrency: number;
-      now: () => number;
-      handoverGraceMs: number;
-    },
+    private readonly options: { actor: string; concurrency: number; now: () => number },
   ) {
+    this.claimant = `${options.actor}#${randomUUID().slice(0, 8)}`;
     activities.subscribe(({ aggregateId }, { state }) => {
       if (isPending(state)) this.pending.add(aggregateId);
-      else this.pending.delete(aggregateId);
+      else {
+        this.pending.delete(aggregateId);
+        this.notBefore.delete(aggregateId);
+      }
     });
     for (const [id, { state }] of activities.entries()) if (isPending(state)) this.pending.add(id);
   }
@@ -52,17 +109,23 @@ export class OutgoingSender {
   due(): Promise<void>[] {
     const now = this.options.now();
     const started: Promise<void>[] = [];
-    for (const [id, { state }] of this.activities.entries()) {
+    for (const id of this.pending) {
       if (this.inFlight.size >= this.options.concurrency) break;
-      if (state.kind !== 'Outgoing' || state.email.status !== 'PendingSend' || this.inFlight.has(id))
-        continue;
+      if (this.inFlight.has(id) || (this.notBefore.get(id) ?? 0) > now) continue;
+      const { state } = this.activities.get(id);
+      if (state.kind !== 'Outgoing' || state.email.status !== 'PendingSend') continue;
       const email = state.email;
       if (email.nextAttemptAt !== null && Date.parse(email.nextAttemptAt) > now) continue;
       if (!this.owner.owns(email.mailboxId)) continue;
-      // A mailbox that just came from another worker may have a send of that worker still in flight (past its own
-      // ownership check, not yet in Sent Items). Wait one request timeout before looking in Sent Items and sending.
-      const since = this.owner.ownedSince(email.mailboxId);
-      if (since === undefined || now - since < this.options.handoverGraceMs) continue;
+      // Claimed by another worker, as far as this one knows: not before that claim lapses.
+      const held = email.claim ?? null;
+      if (
+        held !== null &&
+        held.attempt === email.attempts + 1 &&
+        held.claimant !== this.claimant &&
+        Date.parse(held.claimUntil) > now
+      )
+        continue;
       this.inFlight.add(id);
       started.push(
         this.send(email)
@@ -77,68 +140,136 @@ export class OutgoingSender {
 
   private async send(email: OutgoingEmail): Promise<void> {
     const attempt = email.attempts + 1;
-    const record = (
-      outcome:
-        | { kind: 'Sent'; exchangeItemId: string; internetMessageId: string; sentAt: string }
-        | { kind: 'Failed'; reason: string; transient: boolean },
-    ) =>
-      this.gateway.sendCommand('activity', email.activityId, {
-        type: 'RecordSendOutcome',
-        activityId: email.activityId,
-        commandId: stableId('send-outcome', email.activityId, String(attempt)),
-        actor: this.options.actor,
-        issuedAt: new Date(this.options.now()).toISOString(),
-        attempt,
-        outcome,
-      });
     const snapshot = this.owner.mailboxes.get(email.mailboxId).state;
     if (
       snapshot.status !== 'Active' ||
       snapshot.mailbox.outgoingEmailDeliveryMethod !== 'ServerSideSync' ||
       !snapshot.mailbox.enabledForOutgoingEmail
     ) {
-      await record({
+      this.stats.failed += 1;
+      await this.record(email, attempt, {
         kind: 'Failed',
         transient: false,
         reason:
           'MailboxNotEnabledForOutgoingEmail: the mailbox is not enabled for outgoing email by server-side synchronization',
       });
-      this.stats.failed += 1;
       return;
     }
+    let conn: ExchangeConnection;
     try {
-      const conn = await this.connect(snapshot.mailbox, 'outgoing');
-      // Connecting may have waited for a connection slot; if the mailbox moved to another worker meanwhile, that
-      // worker sends it (it looks in Sent Items first), and sending here too could send it twice.
-      if (!this.owner.owns(email.mailboxId)) return;
-      const sent = await sendMail(conn, {
-        to: email.to,
-        cc: email.cc,
-        subject: email.subject,
-        body: email.body,
-        bodyType: email.bodyType,
-        clientMessageId: email.activityId,
-      });
+      conn = await this.connect(snapshot.mailbox, 'outgoing');
+    } catch (error) {
+      this.stats.failed += 1;
+      await this.record(email, attempt, failure(error));
+      return;
+    }
+    // Connecting may have taken a while; if the mailbox moved to another worker meanwhile, that worker sends it.
+    if (!this.owner.owns(email.mailboxId)) return;
+    const claimUntil = await this.claim(email, attempt, claimTtlMs(conn));
+    if (claimUntil === null) return;
+    const guarded = underClaim(conn, claimUntil, this.options.now);
+    let outcome: SendOutcome;
+    try {
+      const sent = await sendMail(
+        guarded.conn,
+        {
+          to: email.to,
+          cc: email.cc,
+          subject: email.subject,
+          body: email.body,
+          bodyType: email.bodyType,
+          clientMessageId: email.activityId,
+        },
+        { findCopyAttempts: COPY_LOOKUPS, findCopyDelayMs: COPY_LOOKUP_PAUSE_MS },
+      );
       if (sent.alreadySent) this.stats.alreadySent += 1;
       else this.stats.sent += 1;
-      await record({
+      outcome = {
         kind: 'Sent',
         exchangeItemId: sent.itemId ?? '',
         internetMessageId: sent.internetMessageId ?? '',
         sentAt: new Date(this.options.now()).toISOString(),
-      });
+      };
     } catch (error) {
-      this.stats.failed += 1;
-      if (error instanceof ConnectionSetupError) {
-        await record({ kind: 'Failed', transient: false, reason: error.message });
+      if (guarded.stopped()) {
+        // Not an outcome: a call was not started because the claim would lapse (slow slots or a slow server). The
+        // next try claims again; if this one got as far as sending, it finds the message in Sent Items.
+        this.stats.claimsLapsed += 1;
+        this.logger.warn(`send ${email.activityId}: claim lapsing, stopped; will claim again`);
         return;
       }
-      const e = normalizeExchangeError(error);
-      await record({
-        kind: 'Failed',
-        transient: errorClass(e.code) !== 'permanent',
-        reason: `${e.code}: ${e.message}`,
-      });
+      this.stats.failed += 1;
+      outcome = failure(error);
     }
+    await this.record(email, attempt, outcome);
   }
+
+  /**
+   * Claims attempt `attempt` for this process until now + `ttlMs`. Returns the claim's end (ms since epoch), or
+   * null when the email is not to be sent now: claimed by another worker (then not tried before that claim lapses)
+   * or otherwise refused, or accepted too late to count on — the send would start with less of the claim left than
+   * it was sized for.
+   */
+  private async claim(email: OutgoingEmail, attempt: number, ttlMs: number): Promise<number | null> {
+    const issuedAt = this.options.now();
+    const claimUntil = issuedAt + ttlMs;
+    const result = await this.gateway.sendCommand<ActivityCommand, ActivityState>(
+      'activity',
+      email.activityId,
+      {
+        type: 'ClaimSend',
+        activityId: email.activityId,
+        commandId: stableId('send-claim', email.activityId, String(attempt), this.claimant, String(issuedAt)),
+        actor: this.options.actor,
+        issuedAt: new Date(issuedAt).toISOString(),
+        attempt,
+        claimant: this.claimant,
+        claimUntil: new Date(claimUntil).toISOString(),
+      },
+    );
+    const now = this.options.now();
+    if (!result.accepted) {
+      this.stats.claimsRefused += 1;
+      // The refusal carries the email as its owner knows it: who holds the claim until when, when it is due.
+      const current = result.state?.kind === 'Outgoing' ? result.state.email : null;
+      const held = current?.claim ?? null;
+      const retryAt = Math.max(
+        now + 1_000,
+        held !== null && held.claimant !== this.claimant ? Date.parse(held.claimUntil) : 0,
+        current?.nextAttemptAt ? Date.parse(current.nextAttemptAt) : 0,
+      );
+      if (this.pending.has(email.activityId)) this.notBefore.set(email.activityId, retryAt);
+      this.logger.debug(
+        `claim of ${email.activityId} attempt ${attempt} refused (${result.error?.message ?? ''}); not before ${new Date(retryAt).toISOString()}`,
+      );
+      return null;
+    }
+    if (now - issuedAt > ttlMs / 10) {
+      this.stats.claimsLate += 1;
+      if (this.pending.has(email.activityId)) this.notBefore.set(email.activityId, now + 1_000);
+      this.logger.warn(`claim of ${email.activityId} came back after ${now - issuedAt} ms; not sending now`);
+      return null;
+    }
+    return claimUntil;
+  }
+
+  private async record(email: OutgoingEmail, attempt: number, outcome: SendOutcome): Promise<void> {
+    await this.gateway.sendCommand<ActivityCommand>('activity', email.activityId, {
+      type: 'RecordSendOutcome',
+      activityId: email.activityId,
+      commandId: stableId('send-outcome', email.activityId, String(attempt)),
+      actor: this.options.actor,
+      issuedAt: new Date(this.options.now()).toISOString(),
+      attempt,
+      outcome,
+    });
+  }
+}
+
+/** A failed send as an outcome: connection set-up problems are permanent; Exchange errors by their class. */
+function failure(error: unknown): SendOutcome {
+  if (error instanceof ConnectionSetupError)
+    return { kind: 'Failed', transient: false, reason: error.message };
+  const e = normalizeExchangeError(error);
+  return { kind: 'Failed', transient: errorClass(e.code) !== 'permanent', reason: `${e.code}: ${e.message}` };
 }

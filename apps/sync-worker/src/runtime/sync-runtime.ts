@@ -125,7 +125,6 @@ export class SyncRuntime {
         actor: this.options.actor,
         concurrency: this.options.concurrency,
         now: this.now,
-        handoverGraceMs: this.options.requestTimeoutMs,
       },
     );
   }
