@@ -12,6 +12,9 @@
  * ratio two workers / one worker.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import path from 'node:path';
 import { ChildProcess } from 'node:child_process';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { startSimulator } from '../apps/exchange-simulator/src/index';
@@ -45,6 +48,51 @@ interface RunResult {
   lateP50: number;
   lateP99: number;
   notStarted: number;
+  /** CPU seconds per second of the window, by component (where a pid is known), and the workers' CPU per poll. */
+  cpu: Record<string, number>;
+  workerCpuMsPerPoll: number;
+}
+
+/** CPU time (s) a process has used so far, from /proc (Linux); null when unknown. */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return null;
+  }
+}
+
+function infraPid(name: 'kafka' | 'ferretdb'): number | undefined {
+  try {
+    return (
+      Number(readFileSync(path.join(process.cwd(), '.ssync', `${name}.pid`), 'utf8').trim()) || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** Components whose CPU is sampled: name → pids. The simulator runs in this process. */
+type CpuProbe = () => Record<string, number>;
+function cpuProbe(procs: { name: string; pid: number | undefined }[]): CpuProbe {
+  return () => {
+    const sample: Record<string, number> = {};
+    const self = process.cpuUsage();
+    sample['simulator+bench'] = (self.user + self.system) / 1e6;
+    const all = [
+      ...procs,
+      { name: 'kafka', pid: infraPid('kafka') },
+      { name: 'ferretdb', pid: infraPid('ferretdb') },
+    ];
+    for (const { name, pid } of all) {
+      const s = cpuSeconds(pid);
+      if (s !== null) sample[name] = (sample[name] ?? 0) + s;
+    }
+    return sample;
+  };
 }
 
 async function follow(
@@ -211,6 +259,11 @@ async function benchSize(size: number): Promise<RunResult[]> {
       // Mail goes only to mailboxes that are enabled and polled (where it can be tracked); lateness is over all.
       const enabled = polledSet();
       const all = valid.map((id) => smtpOf.get(id)!);
+      const probe = cpuProbe([
+        { name: 'api', pid: procs[0]!.pid },
+        { name: 'projector', pid: procs[1]!.pid },
+        ...procs.slice(2).map((p) => ({ name: 'workers', pid: p.pid })),
+      ]);
       results.push(
         await measure(
           size,
@@ -220,6 +273,7 @@ async function benchSize(size: number): Promise<RunResult[]> {
           all,
           tracked,
           dueTimes,
+          probe,
         ),
       );
     }
@@ -246,7 +300,9 @@ async function measure(
   allMailboxes: string[],
   tracked: Map<string, number>,
   dueTimes: Map<string, Set<number>>,
+  probe: CpuProbe,
 ): Promise<RunResult> {
+  const cpuBefore = probe();
   const before =
     (sim.admin.metrics() as { requests: { byOperation: Record<string, number> } }).requests.byOperation
       .SyncFolderItems ?? 0;
@@ -269,6 +325,7 @@ async function measure(
     await sleep(50);
   }
   const end = Date.now();
+  const cpuAfter = probe();
   const after =
     (sim.admin.metrics() as { requests: { byOperation: Record<string, number> } }).requests.byOperation
       .SyncFolderItems ?? 0;
@@ -327,6 +384,11 @@ async function measure(
     lateP50: percentile(lateness, 50),
     lateP99: percentile(lateness, 99),
     notStarted,
+    cpu: Object.fromEntries(
+      Object.keys(cpuAfter).map((k) => [k, (cpuAfter[k]! - (cpuBefore[k] ?? 0)) / secs]),
+    ),
+    workerCpuMsPerPoll:
+      pollStarts > 0 ? ((cpuAfter.workers! - (cpuBefore.workers ?? 0)) * 1000) / pollStarts : NaN,
   };
   note(
     `size ${size}, ${workers} worker(s): ${r.sfiPerS.toFixed(1)} SyncFolderItems/s, ${r.pollStartsPerS.toFixed(1)} poll starts/s; ` +
@@ -350,6 +412,21 @@ async function main(): Promise<void> {
   for (const r of all)
     out(
       `${String(r.size).padStart(9)} | ${String(r.enabled).padStart(7)} | ${String(r.workers).padStart(7)} | ${fmt(r.sfiPerS, 1).padStart(17)} | ${fmt(r.pollStartsPerS, 1).padStart(13)} | ${fmt(r.latencyP50).padStart(22)} | ${fmt(r.latencyP99).padStart(6)} | ${`${r.trackedInWindow}/${r.delivered}`.padStart(17)} | ${String(r.duePolls).padStart(9)} | ${fmt(r.lateP50).padStart(11)} | ${fmt(r.lateP99).padStart(11)} | ${r.notStarted}`,
+    );
+  out(
+    '\nCPU during each window (cores busy, i.e. CPU seconds per second; the machine has ' +
+      `${cpus().length}), and the sync workers' CPU per poll start:`,
+  );
+  for (const r of all)
+    out(
+      `${String(r.size).padStart(9)} mailboxes, ${r.workers} worker(s): ` +
+        Object.entries(r.cpu)
+          .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+          .join(', ') +
+        `; total ${fmt(
+          Object.values(r.cpu).reduce((a, b) => a + b, 0),
+          2,
+        )}; workers ${fmt(r.workerCpuMsPerPoll, 1)} ms per poll`,
     );
   out('\nratio two workers / one worker:');
   for (const size of SIZES) {
