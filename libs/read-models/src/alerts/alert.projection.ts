@@ -114,6 +114,20 @@ const EMPTY_SUBJECT: Subject = {
 };
 
 /** Folds one mailbox event into the subject; returns whether a field the alerts use changed. */
+/**
+ * The mailbox events this projection reads: those {@link foldSubject} folds and those that raise alerts. The rest —
+ * most of a running system's mailbox events (polls started and synced) — are skipped before any read, so they cost
+ * the store nothing here (FerretDB scans `alert_subjects` for each `$in` lookup).
+ */
+const ALERT_PROJECTION_EVENTS: ReadonlySet<string> = new Set<MailboxEvent['type']>([
+  'MailboxProvisioned',
+  'MailboxUpdated',
+  'MailboxProfileReassigned',
+  'MailboxDeactivated',
+  'MailboxTestCompleted',
+  'MailboxSyncFailed',
+]);
+
 function foldSubject(s: Subject, event: MailboxEvent): boolean {
   // An if-chain, not a switch: most mailbox events (and any added later) do not concern the subject.
   if (event.type === 'MailboxProvisioned') {
@@ -198,7 +212,7 @@ async function upsertBatch<T extends { _id: string; lastSequence: number }>(
  * redelivered events raise the same alerts again, which each alert's `lastSequence` filters out.
  */
 export async function applyMailboxAlerts(models: VersionedModels, events: EventEnvelope[]): Promise<void> {
-  const mine = events.filter((e) => e.aggregateType === 'mailbox');
+  const mine = events.filter((e) => e.aggregateType === 'mailbox' && ALERT_PROJECTION_EVENTS.has(e.type));
   if (mine.length === 0) return;
   const ids = [...new Set(mine.map((e) => e.aggregateId))];
   const subjects = new Map<string, { subject: Subject; stored: boolean; changed: boolean }>();
