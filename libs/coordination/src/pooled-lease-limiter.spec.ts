@@ -11,6 +11,12 @@ class FakeLeases implements LeaseSource {
   deletes = 0;
   /** Renewals fail while set (as if another process had reclaimed the slot). */
   refuseRenewals = false;
+  /**
+   * While set, a renewal reads the lease, waits for this, then writes it back by id whatever is there now — as
+   * FerretDB v1 applies an update (read, modify, write back). `pausedRenewals` counts those waiting.
+   */
+  renewalGate: Promise<void> | undefined;
+  pausedRenewals = 0;
   private next = 0;
 
   tryLease(key: string, limit: number, ttlMs: number): Promise<MongoLease | null> {
@@ -36,12 +42,18 @@ class FakeLeases implements LeaseSource {
           }
           return Promise.resolve();
         },
-        renew: (renewTtl: number) => {
+        renew: async (renewTtl: number) => {
           const l = this.leases.get(id);
           const at = Date.now();
-          if (this.refuseRenewals || l?.token !== token || l.expiresAt <= at) return Promise.resolve(false);
-          l.expiresAt = at + renewTtl;
-          return Promise.resolve(l.expiresAt);
+          if (this.refuseRenewals || l?.token !== token || l.expiresAt <= at) return false;
+          const written = { token, expiresAt: at + renewTtl };
+          if (this.renewalGate) {
+            this.pausedRenewals += 1;
+            await this.renewalGate;
+            this.pausedRenewals -= 1;
+          }
+          if (this.leases.has(id)) this.leases.set(id, written); // UPDATE … WHERE _id: overwrites whoever is there
+          return written.expiresAt;
         },
       });
     }
@@ -120,7 +132,9 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
   it('gives an idle slot back after idleReleaseMs', async () => {
     const leases = new FakeLeases();
     const pool = make(leases, { idleReleaseMs: 20 });
-    await (await pool.acquire('k', 1, 60_000))();
+    await (
+      await pool.acquire('k', 1, 60_000)
+    )();
     expect(leases.held('k')).toBe(1);
     for (let i = 0; i < 100 && leases.held('k'); i += 1) await sleep(10);
     expect(leases.held('k')).toBe(0);
@@ -135,7 +149,9 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
     await sleep(40);
     await first();
     expect(pool.stats().maxHoldReturns).toBe(1);
-    await (await second)();
+    await (
+      await second
+    )();
     expect(leases.acquires).toBe(2);
     expect(leases.deletes).toBe(1);
   });
@@ -170,7 +186,9 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
     leases.refuseRenewals = false;
     const next = pool.acquire('k', 1, 60_000);
     await release();
-    await (await next)();
+    await (
+      await next
+    )();
     expect(pool.stats()).toMatchObject({ mongoAcquires: 2, localReuses: 0 });
   });
 
@@ -194,6 +212,32 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
     expect(pool.stats().lost).toBe(1);
   });
 
+  it('does not give a slot back while its renewal is in flight (an update written back late must not resurrect it)', async () => {
+    const leases = new FakeLeases();
+    const a = make(leases, { leaseTtlMs: 300, renewEveryMs: 20, maxHoldMs: 1 });
+    const b = make(leases, { leaseTtlMs: 300, renewEveryMs: 20 });
+    const release = await a.acquire('k', 1, 60_000);
+    let open!: () => void;
+    leases.renewalGate = new Promise<void>((r) => (open = r));
+    for (let i = 0; i < 200 && !leases.pausedRenewals; i += 1) await sleep(5);
+    expect(leases.pausedRenewals).toBe(1);
+    // Held longer than maxHoldMs: goes back to the store at release — but only once the renewal has come back.
+    const released = release();
+    const taken = b.acquire('k', 1, 60_000);
+    await sleep(30);
+    expect(b.holding('k')).toEqual({ held: 0, busy: 0 });
+    leases.renewalGate = undefined;
+    open();
+    await released;
+    const releaseB = await taken;
+    // b's lease is its own: its renewals keep matching.
+    const renewed = b.stats().renewals;
+    for (let i = 0; i < 200 && b.stats().renewals < renewed + 3; i += 1) await sleep(5);
+    expect(b.stats()).toMatchObject({ lost: 0 });
+    expect(a.stats()).toMatchObject({ lost: 0, maxHoldReturns: 1 });
+    await releaseB();
+  });
+
   it('times out with LeaseTimeoutError when nothing frees up', async () => {
     const leases = new FakeLeases();
     const other = make(leases);
@@ -214,7 +258,9 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
     const leases = new FakeLeases();
     const pool = make(leases);
     const busy = await pool.acquire('k', 2, 60_000);
-    await (await pool.acquire('k', 2, 60_000))();
+    await (
+      await pool.acquire('k', 2, 60_000)
+    )();
     const hog = await pool.acquire('k', 2, 60_000);
     const waiting = pool.acquire('k', 2, 60_000);
     await pool.close();

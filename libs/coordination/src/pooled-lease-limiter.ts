@@ -33,7 +33,7 @@ export interface PooledLeaseStats {
   mongoAcquires: number;
   /** `tryLease` calls that found every slot taken by others. */
   mongoMisses: number;
-  /** Slots given back to MongoDB (idle, held too long, above a lowered limit, closing, lost). */
+  /** Slots given back to MongoDB (idle, held too long, above a lowered limit, closing; a lost one is left to lapse). */
   mongoReleases: number;
   /** Grants of a slot this process already held: no MongoDB round trip. */
   localReuses: number;
@@ -43,6 +43,12 @@ export interface PooledLeaseStats {
   renewals: number;
   /** Slots lost: a renewal matched nothing, the lease's expiry passed by our clock, or a use outlived its TTL. */
   lost: number;
+  /** …of which: a renewal matched nothing (the lease had lapsed in MongoDB, or was not ours any more). */
+  lostUnmatched: number;
+  /** …of which: its expiry passed by our clock before a renewal came through. */
+  lostExpired: number;
+  /** …of which: a request ran on it for longer than the caller's `ttlMs` (it is then no longer renewed). */
+  lostOverdue: number;
   /** `acquire` calls that gave up after `maxWaitMs`. */
   timeouts: number;
   /** MongoDB errors while releasing or renewing (the lease then lapses by itself). */
@@ -61,6 +67,8 @@ interface Slot {
   useDeadline: number;
   lost: boolean;
   idleTimer: NodeJS.Timeout | undefined;
+  /** The renewal in flight, if any: the slot is not deleted before it has come back (see giveBack). */
+  renewal: Promise<unknown> | undefined;
 }
 
 interface Waiter {
@@ -100,12 +108,17 @@ interface KeyState {
  *
  * Leases are short (`leaseTtlMs`) and renewed every `renewEveryMs` by a guarded update (only while still ours and
  * not lapsed), so a SIGKILLed process's slots lapse within `leaseTtlMs`. A slot whose renewal matched nothing, or
- * whose expiry has passed by our clock, is lost: never handed out again, given back (token-guarded, harmless) and
- * no longer counted once the request running on it, if any, ends. That request is not interrupted, so only a
- * process stalled for longer than the TTL (its renewals not running) can make the total exceed the limit. The
- * caller's `ttlMs` bounds one use: a slot busy for longer than that (a release that never comes) is not renewed
- * and lapses, as the `ConnectionLimiter` contract says. Clocks of the processes must agree to well within
- * `leaseTtlMs` (the lapse is judged by the reader's clock against the writer's).
+ * whose expiry has passed by our clock, is lost: never handed out again, and no longer counted once the request
+ * running on it, if any, ends. That request is not interrupted, so only a process stalled for longer than the TTL
+ * (its renewals not running) can make the total exceed the limit. A lost slot's document is left to lapse and be
+ * reclaimed once, not deleted (it is, or is about to be, someone else's to remove). The caller's `ttlMs` bounds one
+ * use: a slot busy for longer than that (a release that never comes) is not renewed and lapses, as the
+ * `ConnectionLimiter` contract says. Clocks of the processes must agree to well within `leaseTtlMs` (the lapse is
+ * judged by the reader's clock against the writer's).
+ *
+ * No slot is deleted while its renewal is in flight: FerretDB v1 applies an update as read, modify, write back by
+ * `_id`, so a late renewal could write this lease back over the next holder's of the same slot (seen in
+ * `bench:sync`: the next holder's renewal then matched nothing).
  *
  * Timers are unref'd; `close()` stops them and gives every slot back.
  */
@@ -130,6 +143,9 @@ export class PooledLeaseLimiter {
     maxHoldReturns: 0,
     renewals: 0,
     lost: 0,
+    lostUnmatched: 0,
+    lostExpired: 0,
+    lostOverdue: 0,
     timeouts: 0,
     errors: 0,
   };
@@ -267,16 +283,17 @@ export class PooledLeaseLimiter {
   private usable(slot: Slot): boolean {
     if (slot.lost) return false;
     if (this.now() >= slot.expiresAt) {
-      this.markLost(slot);
+      this.markLost(slot, 'lostExpired');
       return false;
     }
     return true;
   }
 
-  private markLost(slot: Slot): void {
+  private markLost(slot: Slot, why: 'lostUnmatched' | 'lostExpired' | 'lostOverdue'): void {
     if (slot.lost) return;
     slot.lost = true;
     this.counters.lost += 1;
+    this.counters[why] += 1;
   }
 
   /** Serves waiters from idle slots, then starts MongoDB attempts for the rest, as far as the limit allows. */
@@ -355,6 +372,7 @@ export class PooledLeaseLimiter {
       useDeadline: 0,
       lost: false,
       idleTimer: undefined,
+      renewal: undefined,
     };
     state.slots.add(slot);
     if (this.closed || state.slots.size > state.limit) {
@@ -416,8 +434,17 @@ export class PooledLeaseLimiter {
     if (!state.slots.delete(slot)) return;
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
     slot.idleTimer = undefined;
+    // A lost lease is not ours to delete any more (or will not be soon): it lapses and is reclaimed once. Even the
+    // token-guarded delete could race a reclaim and a new holder's insert on a server that deletes non-atomically.
+    if (slot.lost) {
+      this.forgetIfUnused(slot.key, state);
+      return;
+    }
     this.counters.mongoReleases += 1;
     try {
+      // FerretDB v1 applies an update as read, modify, write back by _id. A renewal still in flight could write
+      // this lease back over the next holder's if the slot were deleted and taken again meanwhile: wait for it.
+      if (slot.renewal) await slot.renewal.catch(() => undefined);
       await slot.lease.release();
     } catch {
       this.counters.errors += 1; // it lapses by itself within leaseTtlMs
@@ -442,7 +469,7 @@ export class PooledLeaseLimiter {
     const work: Promise<void>[] = [];
     for (const [key, state] of this.keys) {
       for (const slot of [...state.slots]) {
-        if (slot.busy && this.now() > slot.useDeadline) this.markLost(slot); // a release that never came
+        if (slot.busy && this.now() > slot.useDeadline) this.markLost(slot, 'lostOverdue'); // a release that never came
         if (!this.usable(slot)) {
           if (!slot.busy) work.push(this.giveBack(state, slot).then(() => this.pump(key, state)));
           continue;
@@ -456,11 +483,15 @@ export class PooledLeaseLimiter {
 
   private async renew(key: string, state: KeyState, slot: Slot): Promise<void> {
     let renewed: number | false;
+    const pending = slot.lease.renew(this.leaseTtlMs);
+    slot.renewal = pending;
     try {
-      renewed = await slot.lease.renew(this.leaseTtlMs);
+      renewed = await pending;
     } catch {
       this.counters.errors += 1; // try again next time; if the expiry passes first, the slot is lost
       return;
+    } finally {
+      slot.renewal = undefined;
     }
     if (!state.slots.has(slot)) return; // given back meanwhile: nothing matched because it is gone
     if (renewed !== false) {
@@ -468,7 +499,7 @@ export class PooledLeaseLimiter {
       slot.expiresAt = renewed;
       return;
     }
-    this.markLost(slot);
+    this.markLost(slot, 'lostUnmatched');
     if (!slot.busy) {
       await this.giveBack(state, slot);
       this.pump(key, state);
