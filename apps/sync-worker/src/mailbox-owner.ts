@@ -143,12 +143,6 @@ export class MailboxOwner {
     return this.processor.assignedPartitions();
   }
 
-  /** Since when this worker has owned the mailbox's partition (ms since epoch), if it does. */
-  ownedSince(mailboxId: string): number | undefined {
-    const partition = this.mailboxes.partitionOf(mailboxId);
-    return partition === undefined ? undefined : this.processor.ownedSince(partition);
-  }
-
   /** Whether this worker owns the mailbox's partition now (only the owner tests, polls and sends for it). */
   owns(mailboxId: string): boolean {
     const partition = this.mailboxes.partitionOf(mailboxId);

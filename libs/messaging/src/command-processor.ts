@@ -53,7 +53,6 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
   private assigned: number[] = [];
-  private readonly acquired = new Map<number, number>();
   private joined = false;
 
   constructor(
@@ -71,11 +70,6 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
   /** True once this process has joined the group (with or without partitions). */
   isReady(): boolean {
     return this.joined && this.store.isFollowing();
-  }
-
-  /** When this process last became the owner of `partition` (ms since epoch), if it owns it. */
-  ownedSince(partition: number): number | undefined {
-    return this.acquired.get(partition);
   }
 
   assignedPartitions(): number[] {
@@ -113,9 +107,6 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
 
   private onAssignment(partitions: number[]): void {
     const next = new Set(partitions);
-    const now = Date.now();
-    for (const p of next) if (!this.assigned.includes(p)) this.acquired.set(p, now);
-    for (const p of [...this.acquired.keys()]) if (!next.has(p)) this.acquired.delete(p);
     for (const p of this.owners.keys()) {
       if (!next.has(p)) this.dropOwner(p);
     }
