@@ -146,6 +146,12 @@ export class SyncRuntime {
       void job.finally(() => this.running.delete(job));
     }
     const now = this.now();
+    // Once per tick, not per mailbox: the organization's approval rule (S-1 polls only approved mailboxes if set).
+    const org = organizationEmailSettingsOf(this.owner.organizations.get(this.options.orgId).state);
+    const approvalRequired = (mailbox: Mailbox): boolean =>
+      mailbox.kind === 'User'
+        ? org.processEmailsOnlyForApprovedUsers
+        : org.processEmailsOnlyForApprovedQueues;
     for (const [id, snapshot] of this.owner.mailboxes.entries()) {
       if (this.inFlight.size >= this.options.concurrency) return;
       if (this.inFlight.has(id) || snapshot.state.status !== 'Active' || !this.owner.owns(id)) continue;
@@ -156,7 +162,7 @@ export class SyncRuntime {
         (mailbox.nextTestAttemptAt === null || Date.parse(mailbox.nextTestAttemptAt) <= now)
       ) {
         work = () => this.runTest({ mailbox, version: snapshot.version });
-      } else if (shouldPoll(mailbox, this.approvalRequired(mailbox))) {
+      } else if (shouldPoll(mailbox, approvalRequired(mailbox))) {
         const due = nextPollAt(syncOf(mailbox));
         const retry = this.retryAt.get(id);
         if ((due === null || due <= now) && (retry === undefined || retry <= now))
@@ -174,13 +180,6 @@ export class SyncRuntime {
         });
       this.running.add(job);
     }
-  }
-
-  private approvalRequired(mailbox: Mailbox): boolean {
-    const s = organizationEmailSettingsOf(this.owner.organizations.get(this.options.orgId).state);
-    return mailbox.kind === 'User'
-      ? s.processEmailsOnlyForApprovedUsers
-      : s.processEmailsOnlyForApprovedQueues;
   }
 
   private profileOf(

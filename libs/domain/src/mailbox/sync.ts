@@ -52,8 +52,10 @@ export const emptySync = (): MailboxSyncState => ({
 
 export function syncOf(mailbox: Mailbox): MailboxSyncState {
   const sync = (mailbox as Mailbox & { sync?: Partial<MailboxSyncState> }).sync;
-  // States folded from events written before poll starts were recorded lack the poll-start fields.
-  return sync ? { ...emptySync(), ...sync } : emptySync();
+  if (!sync) return emptySync();
+  // States folded from events written before poll starts were recorded lack the poll-start fields (read on every
+  // tick for every mailbox: no copy unless one is missing).
+  return sync.nextPollNotBefore === undefined ? { ...emptySync(), ...sync } : (sync as MailboxSyncState);
 }
 
 /** The earliest instant the next poll of a mailbox may start: its schedule, and never before the P-10 floor. */
