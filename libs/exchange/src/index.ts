@@ -10,7 +10,12 @@ export type { RejectionContext } from './errors/normalize';
 export { classify, errorClass, DEFAULT_RETRY_POLICY } from './errors/policy';
 export type { ClassifyContext, Decision, ErrorClass, RetryPolicy } from './errors/policy';
 
-export { ExchangeClientFactory, ExchangeConnection, soapAutodiscover } from './connection/connection';
+export {
+  CallNotStartedError,
+  ExchangeClientFactory,
+  ExchangeConnection,
+  soapAutodiscover,
+} from './connection/connection';
 export type { ExchangeClientFactoryOptions } from './connection/connection';
 export { AuthSchemeProbe, chooseScheme, parseAuthSchemes } from './connection/auth-probe';
 export { EXCHANGE_SERVER_VERSIONS } from './connection/types';
@@ -39,7 +44,7 @@ export {
   undeliverableFolderId,
   UNDELIVERABLE_FOLDER,
 } from './operations/folders';
-export { syncInbox, syncInboxIfClaimed, fetchSince } from './operations/sync';
+export { syncInbox, fetchSince } from './operations/sync';
 export type { SyncInboxResult, FetchSinceResult } from './operations/sync';
 export { sendMail, findSentByClientId, internetMessageIdFor, CLIENT_MESSAGE_ID } from './operations/send';
 export type { SendMailInput, SendMailOptions, SentMessage } from './operations/send';

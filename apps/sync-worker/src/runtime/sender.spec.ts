@@ -7,7 +7,7 @@ import {
   activityDecider,
   activityResultState,
 } from '@ssync/domain';
-import { ExchangeConnection, SendMailInput, SentMessage, sendMail } from '@ssync/exchange';
+import { ExchangeConnection, SendMailInput, SentMessage, UNLIMITED, sendMail } from '@ssync/exchange';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ActivitySource, CLOCK_MARGIN_MS, OutgoingSender, callBoundMs, claimTtlMs } from './sender';
@@ -93,12 +93,18 @@ describe('OutgoingSender: each queued email is sent once, under a claim', () => 
   let partition: ActivityPartition;
   /** What Exchange sent, by client message id. */
   let exchange: Map<string, number>;
-  const conn = {
-    timeoutMs: 1_000,
-    scheme: 'ntlm',
-    mailboxSmtp: 'bob@contoso.test',
-    run: <T>(_op: string, fn: (svc: never) => Promise<T>) => fn(undefined as never),
-  } as unknown as ExchangeConnection;
+  // A real connection (its guard is what keeps a send inside its claim) whose calls never reach a server: sendMail
+  // is mocked below.
+  const conn = new ExchangeConnection(
+    undefined as never,
+    'bob@contoso.test',
+    'http://exchange.test/EWS/Exchange.asmx',
+    'ntlm',
+    false,
+    1_000,
+    UNLIMITED,
+    { key: 'profile:p-1', max: 1 },
+  );
   const owner = {
     owns: () => true,
     mailboxes: {

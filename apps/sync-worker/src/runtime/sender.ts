@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ActivityCommand, ActivityState, Mailbox, OutgoingEmail, SendOutcome } from '@ssync/domain';
-import { ExchangeConnection, errorClass, normalizeExchangeError, sendMail } from '@ssync/exchange';
+import {
+  CallNotStartedError,
+  ExchangeConnection,
+  errorClass,
+  normalizeExchangeError,
+  sendMail,
+} from '@ssync/exchange';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError } from './connection-spec';
@@ -27,7 +33,7 @@ export const CLOCK_MARGIN_MS = 5_000;
 
 /**
  * How long a claim lasts: every call of one sendMail at the request timeout, the pauses between copy lookups, and a
- * margin. The claim's end is what bounds the send (see {@link underClaim}); the length only decides how long an
+ * margin. The claim's end is what bounds the send (see `send`); the length only decides how long an
  * email claimed by a worker that died waits for another.
  */
 export function claimTtlMs(conn: Pick<ExchangeConnection, 'timeoutMs'>): number {
@@ -40,37 +46,12 @@ export function callBoundMs(conn: Pick<ExchangeConnection, 'timeoutMs' | 'scheme
 }
 
 /**
- * The connection, for one send under a claim: each EWS call, once it holds its P-11 slot (waiting for one can take
- * any time), starts only if it can end — at its longest, `callBoundMs` — a clock margin before the claim lapses.
- * Otherwise nothing is sent, the call fails and `stopped()` says why. So every request of a send has ended by the
- * time another worker can claim the email.
- */
-export function underClaim(
-  conn: ExchangeConnection,
-  claimUntil: number,
-  now: () => number,
-): { conn: ExchangeConnection; stopped: () => boolean } {
-  let stopped = false;
-  const bound = callBoundMs(conn);
-  const guarded = Object.create(conn) as ExchangeConnection;
-  guarded.run = (operation, fn) =>
-    conn.run(operation, (service) => {
-      if (now() + bound + CLOCK_MARGIN_MS > claimUntil) {
-        stopped = true;
-        return Promise.reject(new Error('the send claim lapses before this call could end; not started'));
-      }
-      return fn(service);
-    });
-  return { conn: guarded, stopped: () => stopped };
-}
-
-/**
  * Outgoing email (S-3): every PendingSend activity of a mailbox this worker owns is sent once with SendAndSaveCopy
  * and its outcome recorded.
  *
  * Exactly once: a send happens only under a live claim (`ClaimSend`) accepted by the single writer of the
  * activity's partition, which gives an attempt to one claimant at a time. The claim outlasts the whole sendMail,
- * and no EWS call of the send starts unless it can end before the claim lapses (`underClaim`); an acceptance
+ * and no EWS call of the send starts unless it can end before the claim lapses (`ExchangeConnection.guarded`); an acceptance
  * that comes back late is not used. A new owner — after a partition handover, or a crash — can claim only once the
  * old claim has lapsed, by which time the old send's requests have ended (timed out client side at the latest);
  * and it still looks in Sent Items / Outbox first (the message carries the activity id as an extended property and
@@ -167,11 +148,15 @@ export class OutgoingSender {
     if (!this.owner.owns(email.mailboxId)) return;
     const claimUntil = await this.claim(email, attempt, claimTtlMs(conn));
     if (claimUntil === null) return;
-    const guarded = underClaim(conn, claimUntil, this.options.now);
+    // Each EWS call of the send, once it holds its P-11 slot (waiting for one can take any time), starts only if it
+    // can end — at its longest, `callBoundMs` — a clock margin before the claim lapses. So every request of a send
+    // has ended by the time another worker can claim the email.
+    const bound = callBoundMs(conn);
+    const guarded = conn.guarded(() => this.options.now() + bound + CLOCK_MARGIN_MS <= claimUntil);
     let outcome: SendOutcome;
     try {
       const sent = await sendMail(
-        guarded.conn,
+        guarded,
         {
           to: email.to,
           cc: email.cc,
@@ -191,7 +176,7 @@ export class OutgoingSender {
         sentAt: new Date(this.options.now()).toISOString(),
       };
     } catch (error) {
-      if (guarded.stopped()) {
+      if (error instanceof CallNotStartedError) {
         // Not an outcome: a call was not started because the claim would lapse (slow slots or a slow server). The
         // next try claims again; if this one got as far as sending, it finds the message in Sent Items.
         this.stats.claimsLapsed += 1;

@@ -13,6 +13,7 @@ import {
   syncOf,
 } from '@ssync/domain';
 import {
+  CallNotStartedError,
   ExchangeClientFactory,
   ExchangeConnection,
   Message,
@@ -20,7 +21,6 @@ import {
   moveToUndeliverable,
   normalizeExchangeError,
   syncInbox,
-  syncInboxIfClaimed,
   testAct,
   testIncoming,
   testOutgoing,
@@ -296,17 +296,17 @@ export class SyncRuntime {
       for (let page = 0; page < this.options.maxPagesPerPoll; page += 1) {
         // A mailbox that moved to another worker mid-poll is that worker's now; it resumes from the recorded cursor.
         if (page > 0 && !this.owner.owns(mailbox.mailboxId)) return;
-        const res =
+        // The first request of a poll goes out only once the poll is claimed (P-10 across owners); the claim is
+        // made with the connection slot held, right before the request.
+        let claimed = false;
+        const pageConn =
           page === 0
-            ? await syncInboxIfClaimed(conn, state, this.options.pageSize, () =>
-                this.claimPoll(mailbox.mailboxId, sync.polls, interval),
+            ? conn.guarded(
+                async () =>
+                  claimed || (claimed = await this.claimPoll(mailbox.mailboxId, sync.polls, interval)),
               )
-            : await syncInbox(conn, state, this.options.pageSize);
-        if (res === null) {
-          this.stats.pollsNotClaimed += 1;
-          this.retryAt.set(mailbox.mailboxId, this.now() + 1000);
-          return;
-        }
+            : conn;
+        const res = await syncInbox(pageConn, state, this.options.pageSize);
         if (reachedAt === null) {
           this.stats.polls += 1;
           this.retryAt.delete(mailbox.mailboxId);
@@ -356,6 +356,12 @@ export class SyncRuntime {
         if (!res.moreAvailable) return;
       }
     } catch (error) {
+      if (error instanceof CallNotStartedError) {
+        // The claim was refused (another worker polled it within the interval) or came back too late: no poll.
+        this.stats.pollsNotClaimed += 1;
+        this.retryAt.set(mailbox.mailboxId, this.now() + 1000);
+        return;
+      }
       this.stats.pollErrors += 1;
       await this.recordPollFailure(mailbox, sync.polls, interval, error);
     }

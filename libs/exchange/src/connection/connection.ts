@@ -49,6 +49,14 @@ function buildXhr(scheme: WireScheme, creds: PlainCredentials, timeoutMs: number
   return new ObservedXhr(xhr);
 }
 
+/** A guarded connection's call that its guard did not let start: no request was sent (see `guarded`). */
+export class CallNotStartedError extends Error {
+  constructor(readonly operation: string) {
+    super(`${operation}: not started (the connection's guard said no)`);
+    this.name = 'CallNotStartedError';
+  }
+}
+
 function rediscovers(err: ExchangeError): boolean {
   const d = classify(err, { attempt: 1 });
   return 'rediscover' in d && d.rediscover;
@@ -87,7 +95,31 @@ export class ExchangeConnection {
     private readonly onFailure: (e: ExchangeError) => void = () => undefined,
     /** Folder ids looked up for this mailbox (e.g. Undeliverable), shared by its connections via the factory. */
     readonly folderIds: Map<string, string> = new Map(),
+    /** Asked before every call's request, with the P-11 slot held (see {@link guarded}). */
+    private readonly mayStart: (() => boolean | Promise<boolean>) | null = null,
   ) {}
+
+  /**
+   * This connection behind a guard: every call, once it holds its P-11 slot (waiting for one can take any time)
+   * and just before its request, asks `mayStart`; on false nothing is sent and the call rejects with
+   * {@link CallNotStartedError}. What the guard throws is rethrown unchanged. For work that must be decided right
+   * before Exchange is reached: claiming a poll (P-10), or not starting a send call that could outlast its claim.
+   */
+  guarded(mayStart: () => boolean | Promise<boolean>): ExchangeConnection {
+    return new ExchangeConnection(
+      this.service,
+      this.mailboxSmtp,
+      this.ewsUrl,
+      this.scheme,
+      this.impersonating,
+      this.timeoutMs,
+      this.limiter,
+      this.limit,
+      this.onFailure,
+      this.folderIds,
+      mayStart,
+    );
+  }
 
   /** What a log line may show: never the service (it holds the credentials). */
   toJSON(): Record<string, unknown> {
@@ -114,11 +146,27 @@ export class ExchangeConnection {
   async run<T>(operation: string, fn: (service: ExchangeService) => Promise<T>): Promise<T> {
     // NTLM costs two round trips per call; the lease must outlive both plus some slack.
     const ttl = this.timeoutMs * 2 + 5_000;
+    let guardFailure: { error: unknown } | null = null;
     try {
-      return await withLimit(this.limiter, this.limit.key, this.limit.max, ttl, () =>
-        observed(operation, () => fn(this.service)),
-      );
+      return await withLimit(this.limiter, this.limit.key, this.limit.max, ttl, async () => {
+        if (this.mayStart) {
+          let go: boolean;
+          try {
+            go = await this.mayStart();
+          } catch (error) {
+            guardFailure = { error };
+            throw error;
+          }
+          if (!go) {
+            guardFailure = { error: new CallNotStartedError(operation) };
+            throw guardFailure.error;
+          }
+        }
+        return observed(operation, () => fn(this.service));
+      });
     } catch (e) {
+      // Not Exchange's answer: nothing was sent.
+      if (guardFailure) throw (guardFailure as { error: unknown }).error;
       const err = normalizeExchangeError(e, { operation });
       this.onFailure(err);
       throw err;

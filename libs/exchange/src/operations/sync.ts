@@ -37,51 +37,17 @@ export async function syncInbox(
   syncState: string | null,
   maxChanges = 512,
 ): Promise<SyncInboxResult> {
-  return (await syncPage(conn, syncState, maxChanges))!;
-}
-
-/**
- * {@link syncInbox} behind a `gate` that runs while the P-11 slot is held, just before SyncFolderItems is sent.
- * When it answers false (say, the poll could not be claimed in time) nothing is sent and the result is null. A
- * gate that throws makes the call throw that error, unchanged.
- */
-export function syncInboxIfClaimed(
-  conn: ExchangeConnection,
-  syncState: string | null,
-  maxChanges: number,
-  gate: () => Promise<boolean>,
-): Promise<SyncInboxResult | null> {
-  return syncPage(conn, syncState, maxChanges, gate);
-}
-
-async function syncPage(
-  conn: ExchangeConnection,
-  syncState: string | null,
-  maxChanges = 512,
-  gate?: () => Promise<boolean>,
-): Promise<SyncInboxResult | null> {
   const max = Math.min(512, Math.max(1, Math.floor(maxChanges)));
-  let gateFailure: { error: unknown } | null = null;
-  const changes = await conn.run('syncInbox', async (svc) => {
-    if (gate) {
-      try {
-        if (!(await gate())) return null;
-      } catch (error) {
-        gateFailure = { error };
-        return null;
-      }
-    }
-    return svc.SyncFolderItems(
+  const changes = await conn.run('syncInbox', (svc) =>
+    svc.SyncFolderItems(
       conn.folder(WellKnownFolderName.Inbox),
       PropertySet.IdOnly,
       NO_IGNORED,
       max,
       SyncFolderItemsScope.NormalItems,
       syncState as string,
-    );
-  });
-  if (gateFailure) throw (gateFailure as { error: unknown }).error;
-  if (changes === null) return null;
+    ),
+  );
   const createdIds: string[] = [];
   const updated: ItemRef[] = [];
   const deleted: string[] = [];
