@@ -1,14 +1,4 @@
-import {
-  Controller,
-  ForbiddenException,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  Post,
-  Query,
-  Req,
-} from '@nestjs/common';
+import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
 import {
   CommandBus,
   CommandHandler,
@@ -24,8 +14,9 @@ import { createHash } from 'node:crypto';
 import { ALERT_LEVELS, AlertCommand, AlertLevel, AlertState } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { ActiveVersion, AlertView, ReadModels, readAlertWall } from '@ssync/read-models';
-import { PRINCIPAL_REQUEST_KEY, Principal, Privilege, hasPrivilege } from '@ssync/security';
+import { Privilege } from '@ssync/security';
 import { ValidationFailed, acceptedOrThrow } from '../http/errors';
+import { requireSelfOrPrivilege } from '../http/privileges';
 import { actorOf, checkId } from '../http/request-context';
 
 const BOOLEAN_TEXT = ['true', 'false'] as const;
@@ -108,22 +99,6 @@ export class DismissAlertHandler implements ICommandHandler<DismissAlert, AlertV
   }
 }
 
-/** Users read and dismiss their own alerts; administrators anyone's. */
-function requireOwnOrAdmin(req: Request, userId: string): void {
-  const principal = (req as Request & { [PRINCIPAL_REQUEST_KEY]?: Principal })[PRINCIPAL_REQUEST_KEY];
-  if (!principal)
-    throw new ForbiddenException({ statusCode: 403, error: 'Forbidden', message: 'not signed in' });
-  if (principal.userId === userId) return;
-  if (hasPrivilege(principal, Privilege.EmailSettingsAdmin)) return;
-  throw new ForbiddenException({
-    statusCode: 403,
-    error: 'Forbidden',
-    message:
-      "only the user themself or an administrator (SystemAdmin, EmailSettingsAdmin) may see a user's alerts",
-    missingPrivileges: [Privilege.EmailSettingsAdmin],
-  });
-}
-
 @ApiTags('alerts')
 @Controller('api/v1/users/:userId/alerts')
 export class AlertsController {
@@ -142,7 +117,12 @@ export class AlertsController {
     @Param('userId') userId: string,
     @Query() query: ListAlertsQuery,
   ): Promise<{ items: AlertView[] }> {
-    requireOwnOrAdmin(req, checkUserId(userId));
+    requireSelfOrPrivilege(
+      req,
+      checkUserId(userId),
+      Privilege.EmailSettingsAdmin,
+      "see or dismiss a user's alerts",
+    );
     const wall = await this.queries.execute<GetAlertWall, AlertView[]>(new GetAlertWall(userId));
     return {
       items: wall.filter(
@@ -161,7 +141,12 @@ export class AlertsController {
     @Param('userId') userId: string,
     @Param('alertId') alertId: string,
   ): Promise<AlertView> {
-    requireOwnOrAdmin(req, checkUserId(userId));
+    requireSelfOrPrivilege(
+      req,
+      checkUserId(userId),
+      Privilege.EmailSettingsAdmin,
+      "see or dismiss a user's alerts",
+    );
     return this.commands.execute(new DismissAlert(actorOf(req), userId, checkId('alertId', alertId)));
   }
 }

@@ -27,3 +27,15 @@ export function requireAnyPrivilege(req: Request, ...options: Privilege[]): void
   if (principal && options.some((p) => hasPrivilege(principal, p))) return;
   throw forbidden(options, `missing privilege: one of ${options.join(', ')}`);
 }
+
+/** The user named in the path themself, or anyone holding `privilege` (e.g. a user's own alerts, or an admin). */
+export function requireSelfOrPrivilege(
+  req: Request,
+  userId: string,
+  privilege: Privilege,
+  what: string,
+): void {
+  const principal = principalOf(req);
+  if (principal && (principal.userId === userId || hasPrivilege(principal, privilege))) return;
+  throw forbidden([privilege], `only the user themself or a holder of ${privilege} may ${what}`);
+}
