@@ -146,7 +146,7 @@ export class MailboxOwner {
   /** Whether this worker owns the mailbox's partition now (only the owner tests, polls and sends for it). */
   owns(mailboxId: string): boolean {
     const partition = this.mailboxes.partitionOf(mailboxId);
-    return partition !== undefined && this.processor.assignedPartitions().includes(partition);
+    return partition !== undefined && this.processor.owns(partition);
   }
 
   async stop(): Promise<void> {

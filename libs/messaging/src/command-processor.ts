@@ -76,6 +76,11 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     return [...this.assigned];
   }
 
+  /** Whether this process owns `partition` now (asked per mailbox on every tick: no copy). */
+  owns(partition: number): boolean {
+    return this.assigned.includes(partition);
+  }
+
   async start(): Promise<void> {
     this.admin = this.kafka.admin();
     await this.admin.connect();

@@ -21,6 +21,14 @@ export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
   jitter: 0.1,
 };
 
+/** The least time between two polls of a mailbox: the profile's minimum interval, never below the floor (P-10). */
+export function minPollIntervalMs(
+  minimumPollingIntervalMinutes: number,
+  schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
+): number {
+  return Math.max(schedule.floorMs, minimumPollingIntervalMinutes * 60_000);
+}
+
 export function nextPollDelayMs(
   minimumPollingIntervalMinutes: number,
   previousDelayMs: number | null,
@@ -28,7 +36,7 @@ export function nextPollDelayMs(
   schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
   random: () => number = Math.random,
 ): number {
-  const base = Math.max(schedule.floorMs, minimumPollingIntervalMinutes * 60_000);
+  const base = minPollIntervalMs(minimumPollingIntervalMinutes, schedule);
   let delay = base;
   if (!hadMail && previousDelayMs !== null) {
     delay = Math.min(

@@ -30,7 +30,7 @@ import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError, OpenSecret, connectionSpec } from './connection-spec';
 import { stableId } from './ids';
 import { ActivitySource, OutgoingSender } from './sender';
-import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs } from './schedule';
+import { minPollIntervalMs, nextPollDelayMs } from './schedule';
 
 export interface SyncRuntimeOptions {
   orgId: string;
@@ -376,16 +376,26 @@ export class SyncRuntime {
   private async claimPoll(mailboxId: string, poll: number, intervalMinutes: number): Promise<boolean> {
     const issuedAt = this.now();
     const slack = this.options.pollClaimSlackMs;
-    const result = await this.send('mailbox', mailboxId, {
+    // The connection slot is held meanwhile, so wait no longer than the claim could still be used; a claim that
+    // could not be sent is no poll either (not an Exchange failure).
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), slack)));
+    const sent = this.send('mailbox', mailboxId, {
       type: 'StartPoll',
       mailboxId,
       commandId: stableId('poll-start', mailboxId, String(poll), this.options.actor, String(issuedAt)),
       actor: this.options.actor,
       issuedAt: new Date(issuedAt).toISOString(),
       poll,
-      minIntervalMs: Math.max(DEFAULT_POLL_SCHEDULE.floorMs, intervalMinutes * 60_000) + slack,
+      minIntervalMs: minPollIntervalMs(intervalMinutes) + slack,
+    }).catch((error: unknown) => {
+      this.logger.warn(
+        `poll claim for ${mailboxId} not sent: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return null;
     });
-    if (!result.accepted || result.events.length === 0) return false;
+    const result = await Promise.race([sent, late]).finally(() => clearTimeout(timer));
+    if (!result?.accepted || result.events.length === 0) return false;
     return this.now() - issuedAt <= slack;
   }
 

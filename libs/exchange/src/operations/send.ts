@@ -14,7 +14,7 @@ import {
   SearchFilter,
   WellKnownFolderName,
 } from 'ews-javascript-api';
-import { ExchangeConnection } from '../connection/connection';
+import { CallNotStartedError, ExchangeConnection } from '../connection/connection';
 import { xmlEscape, xmlEscapeAddress } from '../xml/escape';
 
 /** Named property carrying the CRM's id for an outgoing email: how a retry finds what an earlier attempt sent. */
@@ -138,7 +138,14 @@ export async function sendMail(
   const attempts = Math.max(1, opts.findCopyAttempts ?? 3);
   for (let i = 0; i < attempts; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, opts.findCopyDelayMs ?? 500));
-    const copy = await findSentByClientId(conn, input.clientMessageId, [WellKnownFolderName.SentItems]);
+    let copy: Awaited<ReturnType<typeof findSentByClientId>>;
+    try {
+      copy = await findSentByClientId(conn, input.clientMessageId, [WellKnownFolderName.SentItems]);
+    } catch (error) {
+      // Sent already: a lookup the connection's guard did not let start only loses the copy's ids.
+      if (error instanceof CallNotStartedError) break;
+      throw error;
+    }
     if (copy) return { alreadySent: false, ...copy };
   }
   return { alreadySent: false, itemId: null, changeKey: null, internetMessageId: imid };
