@@ -382,11 +382,16 @@ describe('sync worker: Test & Enable against Exchange', () => {
       30000,
       'a poll claimed by another worker',
     );
-    await mailboxWhen(
+    const resumed = await mailboxWhen(
       id,
       (m) => m.lastSyncAt !== null && Date.parse(m.lastSyncAt as string) > claimedAt,
       'polling resumed',
     );
+    // B-5 shows when the last poll ran and the next is due; the sync state itself (the EWS cursor) is internal.
+    expect(Date.parse(resumed.nextSyncDueAt as string)).toBeGreaterThan(
+      Date.parse(resumed.lastSyncAt as string),
+    );
+    expect(resumed).not.toHaveProperty('sync');
     const calls = sim.admin
       .requestLog({ mailbox: 'frank@contoso.test', operation: 'SyncFolderItems' })
       .map((e) => e.time)

@@ -67,9 +67,9 @@ export class MailboxDirectory implements OnModuleInit, OnApplicationShutdown {
     return this.store.isFollowing();
   }
 
+  /** The row's view, built once when its mailbox last changed. */
   private view(id: string): MailboxView | null {
-    const snapshot = this.store.get(id);
-    return snapshot.version === 0 ? null : mailboxViewFromState(snapshot.state, snapshot.version);
+    return this.rows.get(id)?.view ?? null;
   }
 
   /** With `minVersion`, waits (≤ 5 s) until the directory has that version. */

@@ -52,12 +52,11 @@ export interface MailboxView {
   lastSyncError: string | null;
   itemsProcessedLastSync: number;
   itemsFailedLastSync: number;
-  /** The full sync state, kept for the projection (the API does not show it). */
-  sync?: MailboxSyncState;
 }
 
 export function mailboxView(status: 'Active' | 'Inactive', m: Mailbox, version: number): MailboxView {
-  const { mailboxId, credentials, ...rest } = m;
+  // The sync state (the EWS cursor among it) rides on the mailbox; the view shows only its B-5 fields.
+  const { mailboxId, credentials, sync: _sync, ...rest } = m as Mailbox & { sync?: MailboxSyncState };
   const sync = syncOf(m);
   // When the next poll can really start: its schedule, and not before the minimum interval after the last start.
   const next = nextPollAt(sync);
@@ -66,7 +65,6 @@ export function mailboxView(status: 'Active' | 'Inactive', m: Mailbox, version: 
     status,
     version,
     ...rest,
-    sync,
     lastSyncAt: sync.lastSyncAt,
     nextSyncDueAt: next === null ? null : new Date(next).toISOString(),
     lastSyncError: sync.lastSyncError,
@@ -86,7 +84,7 @@ export function mailboxViewFromState(state: MailboxState, version: number): Mail
  * The decider's state from a view, so a projection can evolve it. The password is not in the read model; a
  * placeholder stands for it (evolve only carries it along).
  */
-export function mailboxStateFromView(v: MailboxView): MailboxState {
+export function mailboxStateFromView(v: MailboxView & { sync?: MailboxSyncState }): MailboxState {
   const {
     id,
     status,

@@ -1,4 +1,5 @@
 import { Schema } from 'mongoose';
+import { MailboxSyncState } from '@ssync/domain';
 import { MailboxView } from './mailbox-view';
 
 /** Mailbox status view (SPEC M-1, M-2): the view plus sort keys and bookkeeping. */
@@ -10,6 +11,8 @@ export interface MailboxDocument extends MailboxView {
   createdAt: string;
   updatedAt: string;
   updatedBy: string;
+  /** The whole incoming-sync state (cursor included), so the projection can evolve the mailbox; not in the API. */
+  sync?: MailboxSyncState;
 }
 
 const nullableString = { type: String, default: null };

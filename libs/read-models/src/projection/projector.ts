@@ -9,6 +9,7 @@ import {
   evolveMailbox,
   initialMailboxState,
   isSealedSecret,
+  syncOf,
 } from '@ssync/domain';
 import { AuditDocument } from '../audit/audit.schema';
 import { MailboxDocument } from '../mailboxes/mailbox.schema';
@@ -219,6 +220,7 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
     docs.push({
       _id: id,
       ...view,
+      ...(p.state.status === 'None' ? {} : { sync: syncOf(p.state.mailbox) }),
       nameLower: view.name.toLowerCase(),
       emailLower: (view.emailAddress ?? '').toLowerCase(),
       createdAt: p.createdAt,
@@ -231,8 +233,10 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
     await models.mailboxes.collection.deleteMany({ _id: { $in: docs.map((d) => d._id) as never[] } });
     await models.mailboxes.collection.insertMany(docs as never[], { ordered: false });
   } catch (error) {
+    // Another writer's documents may have won: read them back next time rather than trust this batch's.
     cache.clear();
     if (!isDuplicateKey(error)) throw error;
+    return;
   }
   for (const d of docs) cache.set(d._id, d);
 }
