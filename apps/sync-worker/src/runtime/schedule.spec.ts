@@ -1,4 +1,4 @@
-import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs } from './schedule';
+import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, pollFailureDelayMs } from './schedule';
 
 describe('poll schedule', () => {
   const noJitter = () => 0;
@@ -26,5 +26,17 @@ describe('poll schedule', () => {
     expect(nextPollDelayMs(10, 10 * 60_000 * 8, false, DEFAULT_POLL_SCHEDULE, noJitter)).toBe(
       DEFAULT_POLL_SCHEDULE.maxIdleMs > 600_000 ? 900_000 : 600_000,
     );
+  });
+  it('backs off failed polls, doubling from the interval up to the idle bound', () => {
+    const delays = [0, 1, 2, 3, 8, 9, 50].map((n) =>
+      pollFailureDelayMs(0, n, DEFAULT_POLL_SCHEDULE, noJitter),
+    );
+    expect(delays).toEqual([5_000, 10_000, 20_000, 40_000, 900_000, 900_000, 900_000]);
+    // Ten failures in a row (S-6 then disables the mailbox) span most of an hour even at the 5 s floor.
+    const tenFailures = [...Array(10).keys()].reduce(
+      (sum, n) => sum + pollFailureDelayMs(0, n, DEFAULT_POLL_SCHEDULE, noJitter),
+      0,
+    );
+    expect(tenFailures).toBeGreaterThan(40 * 60_000);
   });
 });

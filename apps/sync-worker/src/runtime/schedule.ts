@@ -46,3 +46,18 @@ export function nextPollDelayMs(
   }
   return Math.round(delay * (1 + schedule.jitter * random()));
 }
+
+/**
+ * When to poll again after `failuresInARow` failed polls (0 for the first): the interval, doubling with each failure
+ * in a row up to the idle bound, with the same jitter.
+ */
+export function pollFailureDelayMs(
+  minimumPollingIntervalMinutes: number,
+  failuresInARow: number,
+  schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
+  random: () => number = Math.random,
+): number {
+  const base = minPollIntervalMs(minimumPollingIntervalMinutes, schedule);
+  const delay = Math.min(base * 2 ** Math.min(failuresInARow, 30), Math.max(base, schedule.maxIdleMs));
+  return Math.round(delay * (1 + schedule.jitter * random()));
+}

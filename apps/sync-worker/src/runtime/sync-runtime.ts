@@ -30,7 +30,7 @@ import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError, OpenSecret, connectionSpec } from './connection-spec';
 import { stableId } from './ids';
 import { ActivitySource, OutgoingSender } from './sender';
-import { minPollIntervalMs, nextPollDelayMs } from './schedule';
+import { minPollIntervalMs, nextPollDelayMs, pollFailureDelayMs } from './schedule';
 
 export interface SyncRuntimeOptions {
   orgId: string;
@@ -407,7 +407,9 @@ export class SyncRuntime {
   ): Promise<void> {
     const issuedAt = new Date(this.now()).toISOString();
     let outcome: Extract<MailboxCommand, { type: 'RecordSyncOutcome' }>['outcome'];
-    let delay = nextPollDelayMs(interval, null, true);
+    // Failures in a row back off (doubling from the interval, up to the idle bound), so the transient failures that
+    // would disable a mailbox (S-6) span a real outage, not a minute of it.
+    let delay = pollFailureDelayMs(interval, syncOf(mailbox).consecutiveFailures);
     if (error instanceof ConnectionSetupError) {
       outcome = { kind: 'Failed', errorClass: 'Permanent', reason: error.message };
     } else {
@@ -417,7 +419,7 @@ export class SyncRuntime {
       else
         outcome = {
           kind: 'Failed',
-          errorClass: cls === 'permanent' ? 'Permanent' : 'Transient',
+          errorClass: e.code === 'throttled' ? 'Throttled' : cls === 'permanent' ? 'Permanent' : 'Transient',
           reason: `${e.code}: ${e.message}`,
         };
       // Exchange said how long to back off (ErrorServerBusy): honour it (S-5).

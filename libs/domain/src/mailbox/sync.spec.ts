@@ -98,7 +98,7 @@ describe('mailbox incoming sync outcomes', () => {
     let state = replay([provisioned, synced(1)]);
     for (let i = 1; i < SYNC_POLICY.maxConsecutiveTransientFailures; i += 1) {
       const [event] = mailboxDecider.decide(
-        outcome(i, { kind: 'Failed', errorClass: 'Transient', reason: 'ErrorServerBusy' }),
+        outcome(i, { kind: 'Failed', errorClass: 'Transient', reason: 'transient: HTTP503' }),
         state,
       );
       expect(event).toMatchObject({
@@ -111,7 +111,7 @@ describe('mailbox incoming sync outcomes', () => {
       outcome(SYNC_POLICY.maxConsecutiveTransientFailures, {
         kind: 'Failed',
         errorClass: 'Transient',
-        reason: 'ErrorServerBusy',
+        reason: 'transient: HTTP503',
       }),
       state,
     );
@@ -123,6 +123,24 @@ describe('mailbox incoming sync outcomes', () => {
       incomingEmailStatus: 'Failure',
       mailboxStatus: 'Failure',
     });
+  });
+
+  it('never disables a mailbox for throttling (S-5): warned, retried, not counted', () => {
+    let state = replay([provisioned, synced(1)]);
+    for (let i = 1; i <= 3 * SYNC_POLICY.maxConsecutiveTransientFailures; i += 1) {
+      const [event] = mailboxDecider.decide(
+        outcome(i, { kind: 'Failed', errorClass: 'Throttled', reason: 'throttled: ErrorServerBusy' }),
+        state,
+      );
+      expect(event).toMatchObject({
+        type: 'MailboxSyncFailed',
+        data: { disabled: false, consecutiveFailures: 0, nextSyncDueAt: next },
+      });
+      state = mailboxDecider.evolve(state, event!);
+    }
+    if (state.status === 'None') throw new Error('no mailbox');
+    expect(state.mailbox.incomingEmailStatus).not.toBe('Failure');
+    expect(state.mailbox.mailboxStatus).not.toBe('Failure');
   });
 
   it('disables incoming email at once on a permanent error', () => {

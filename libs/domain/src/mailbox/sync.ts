@@ -75,7 +75,11 @@ export type SyncOutcome =
       /** Set on the first poll: the cut-off below which email is not tracked. */
       trackFrom?: string;
     }
-  | { kind: 'Failed'; errorClass: 'Transient' | 'Permanent'; reason: string }
+  /**
+   * `Throttled` (S-5: ErrorServerBusy and its kin) is Exchange asking to slow down, not the mailbox failing: it is
+   * retried and warned about, never counted towards disabling the mailbox.
+   */
+  | { kind: 'Failed'; errorClass: 'Transient' | 'Permanent' | 'Throttled'; reason: string }
   /** The server no longer accepts the cursor: start over (a full re-sync that creates no duplicates). */
   | { kind: 'CursorInvalid'; reason: string };
 
@@ -217,7 +221,7 @@ export function decideSyncOutcome(
         },
       ];
     case 'Failed': {
-      const consecutive = sync.consecutiveFailures + 1;
+      const consecutive = sync.consecutiveFailures + (outcome.errorClass === 'Throttled' ? 0 : 1);
       const disabled =
         outcome.errorClass === 'Permanent' || consecutive >= SYNC_POLICY.maxConsecutiveTransientFailures;
       return [
