@@ -403,4 +403,76 @@ describe('sync worker: Test & Enable against Exchange', () => {
       'sync-worker:about-to-die',
     );
   });
+
+  it('retries a throttled mailbox with a warning and never disables it for that (S-5, S-6)', async () => {
+    sim.admin.createAccount({ userName: 'gina', password: 'Passw0rd!', domain: 'CONTOSO' });
+    sim.admin.createMailbox({ smtpAddress: 'gina@contoso.test', displayName: 'gina', ownerUserName: 'gina' });
+    sim.admin.grantImpersonation({ userName: 'svc-ssync', mailboxes: ['gina@contoso.test'] });
+    const profile = await http()
+      .post('/api/v1/email-server-profiles')
+      .set('Authorization', auth)
+      .send({
+        name: 'Throttled',
+        incomingServerLocation: sim.ewsUrl,
+        outgoingServerLocation: sim.ewsUrl,
+        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
+        userName: 'CONTOSO\\svc-ssync',
+        password: 'Svc-Passw0rd!',
+        minimumPollingIntervalMinutes: 0,
+      })
+      .expect(201);
+    const mbx = await http()
+      .post('/api/v1/mailboxes')
+      .set('Authorization', auth)
+      .send({
+        kind: 'User',
+        name: 'gina',
+        emailAddress: 'gina@contoso.test',
+        ownerId: 'u-gina',
+        serverProfileId: profile.body.id,
+        ...SSS,
+        outgoingEmailDeliveryMethod: 'None',
+        actDeliveryMethod: 'None',
+      })
+      .expect(201);
+    const id = mbx.body.id as string;
+    await job('approve-email', [id]);
+    await job('test-and-enable', [id]);
+    await mailboxWhen(id, (m) => m.lastSyncAt !== null, 'first poll');
+
+    // Exchange answers ErrorServerBusy to the next three polls.
+    sim.admin.addFault({
+      kind: 'serverBusy',
+      mailbox: 'gina@contoso.test',
+      operation: 'SyncFolderItems',
+      backOffMs: 100,
+      count: 3,
+    });
+    const throttled = await mailboxWhen(
+      id,
+      (m) => typeof m.lastSyncError === 'string' && /throttled/.test(m.lastSyncError),
+      'a throttled poll recorded',
+    );
+    expect(throttled.enabledForIncomingEmail).toBe(true);
+    const state = stack.mailboxOwner.mailboxes.get(id).state;
+    expect(state.status === 'Active' && syncOf(state.mailbox).consecutiveFailures).toBe(0);
+    const warned = await eventually(
+      async () => {
+        const res = await http().get('/api/v1/users/u-gina/alerts?level=Warning').set('Authorization', auth);
+        return (res.body.items as { message: string }[] | undefined)?.find((a) =>
+          /throttled/.test(a.message),
+        );
+      },
+      30000,
+      'a warning for the mailbox owner',
+    );
+    expect(warned.message).toMatch(/will be retried/);
+    // Once Exchange stops throttling, polling carries on: the error clears, the mailbox stays enabled.
+    const recovered = await mailboxWhen(
+      id,
+      (m) => m.lastSyncError === null,
+      'polling resumed after throttling',
+    );
+    expect(recovered).toMatchObject({ enabledForIncomingEmail: true, mailboxStatus: 'Success' });
+  });
 });
