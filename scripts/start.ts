@@ -94,7 +94,7 @@ async function stopAll(startedInfra: boolean): Promise<void> {
 
 async function main(): Promise<void> {
   const infra = await loadInfra();
-  const { kafkaBrokers, mongoUri, started, mode } = await infra.ensureInfra({
+  const { kafkaBrokers, mongoUri, started, mode, database } = await infra.ensureInfra({
     log: (m) => log(m),
     timeoutMs: 600000,
   });
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     `  API            http://127.0.0.1:${port}   (ready: /health/ready, OpenAPI: /api/openapi.json, docs: /api/docs)`,
     `  Exchange (sim) http://127.0.0.1:${simulatorPort}/EWS/Exchange.asmx   (admin: /admin/v1)`,
     `  Kafka          ${kafkaBrokers}   (${mode}${started ? ', started here' : ', reused'})`,
-    `  MongoDB        ${env.MONGODB_URI}`,
+    `  MongoDB        ${env.MONGODB_URI}${database ? `   (${database})` : ''}`,
     `  processes      ${children.map((c) => `${c.role.name}(${c.proc.pid})`).join(' ')}`,
     `  logs           ${logDir}`,
     `  admin token    ${env.SSYNC_DEV_TOKEN}   (curl -H "Authorization: Bearer $TOKEN" …; SSYNC_DEV_TOKEN fixes it)`,

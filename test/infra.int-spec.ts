@@ -1,7 +1,10 @@
 // Proves the provisioned infrastructure really answers (test/support/global-setup.ts starts or reuses it):
 // Kafka through kafkajs (topic admin, produce, consume in a consumer group) and the MongoDB-compatible server
-// through the official driver (unique index, insert, find, duplicate-key error).
+// through the official driver (unique index, insert, find, duplicate-key error), and that the embedded server runs
+// on the backend the infrastructure recorded (PostgreSQL by default, docs/adr/0009).
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { MongoClient, MongoServerError } from 'mongodb';
 
@@ -98,6 +101,35 @@ describe('provisioned infrastructure', () => {
       expect(await collection.countDocuments({ key: 'a' })).toBe(1);
 
       await collection.drop();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('the embedded FerretDB answers from the backend the infrastructure recorded (PostgreSQL by default)', async () => {
+    const info = JSON.parse(
+      readFileSync(
+        path.resolve(__dirname, '..', process.env.SSYNC_STATE_DIR ?? '.ssync', 'infra.json'),
+        'utf8',
+      ),
+    ) as { mode: string; mongo: { backend?: string }; postgres?: { state: string } | null };
+    const client = new MongoClient(requiredEnv('MONGODB_URI'), { serverSelectionTimeoutMS: 10000 });
+    await client.connect();
+    try {
+      const collection = client.db('ssync_infra_check').collection(`backend_${suffix}`);
+      await collection.insertOne({ key: 'a' });
+      const plan = (await collection.find({ key: 'a' }).explain()) as {
+        queryPlanner?: { Plan?: { 'Node Type'?: string } };
+      };
+      await collection.drop();
+      if (info.mode !== 'local') return; // a real MongoDB or a container: nothing embedded to check
+      const backend = info.mongo.backend ?? 'sqlite';
+      expect(backend).toBe(process.env.SSYNC_MONGO_BACKEND === 'sqlite' ? 'sqlite' : 'postgresql');
+      if (backend === 'postgresql') {
+        // FerretDB passes PostgreSQL's own EXPLAIN through: only PostgreSQL answers with plan nodes.
+        expect(plan.queryPlanner?.Plan?.['Node Type']).toEqual(expect.any(String));
+        expect(info.postgres?.state).toMatch(/^(started|reused)$/);
+      } else expect(plan.queryPlanner?.Plan).toBeUndefined();
     } finally {
       await client.close();
     }

@@ -8,7 +8,7 @@ export interface InfraModule {
     quiet?: boolean;
     log?: (msg: string) => void;
     timeoutMs?: number;
-  }): Promise<{ kafkaBrokers: string; mongoUri: string; started: boolean; mode: string }>;
+  }): Promise<{ kafkaBrokers: string; mongoUri: string; started: boolean; mode: string; database?: string }>;
   stopInfra(): Promise<void>;
 }
 
