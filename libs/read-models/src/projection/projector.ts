@@ -144,7 +144,7 @@ function progressOf(doc: MailboxDocument): MailboxProgress {
   };
 }
 
-/** A document lost between its delete and its insert (a crash): its state again, from the audit trail. */
+/** A mailbox whose document is missing (a collection dropped by hand): its state again, from the audit trail. */
 async function fromAudit(
   models: VersionedModels,
   id: string,
@@ -168,11 +168,16 @@ async function fromAudit(
   };
 }
 
+/** Mailbox documents written at once; FerretDB v1 serves each from its own pooled PostgreSQL connection. */
+const MAILBOX_WRITES_IN_FLIGHT = 16;
+
 /**
  * Mailbox status view: the decider's own `evolve` moves the documents (so the view cannot drift from the
- * aggregate's rules), and a batch is written with one delete and one insert. FerretDB (SQLite) scans the whole
- * collection for every update, delete or non-_id query, so per-document updates cost ~100 ms at 10,000
- * mailboxes while a batch costs two scans whatever its size (docs/adr/0004).
+ * aggregate's rules). Each changed document is replaced by `_id`, only if what is stored is older — a replay or
+ * a redelivery changes nothing, and no reader ever finds a mailbox missing. Measured on FerretDB v1 (PostgreSQL),
+ * 100 such replaces 16 at a time cost half of one `deleteMany({_id: {$in}})` + `insertMany`, which scan the
+ * collection; one `bulkWrite` of them would hold a PostgreSQL connection per statement and, at 50, hang the
+ * server (docs/adr/0004, addendum).
  */
 async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]): Promise<void> {
   const cache = cacheOf(models);
@@ -228,17 +233,29 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
       updatedBy: p.updatedBy,
     });
   }
-  if (docs.length === 0) return;
+  for (let i = 0; i < docs.length; i += MAILBOX_WRITES_IN_FLIGHT)
+    await Promise.all(
+      docs.slice(i, i + MAILBOX_WRITES_IN_FLIGHT).map((d) => replaceMailbox(models, cache, d)),
+    );
+}
+
+async function replaceMailbox(
+  models: VersionedModels,
+  cache: Map<string, MailboxDocument>,
+  doc: MailboxDocument,
+): Promise<void> {
   try {
-    await models.mailboxes.collection.deleteMany({ _id: { $in: docs.map((d) => d._id) as never[] } });
-    await models.mailboxes.collection.insertMany(docs as never[], { ordered: false });
+    await models.mailboxes.collection.replaceOne(
+      { _id: doc._id as never, version: { $lt: doc.version } },
+      doc,
+      { upsert: true },
+    );
+    cache.set(doc._id, doc);
   } catch (error) {
-    // Another writer's documents may have won: read them back next time rather than trust this batch's.
-    cache.clear();
+    // A newer version is stored (another writer's, or a replay's): read it back next time.
+    cache.delete(doc._id);
     if (!isDuplicateKey(error)) throw error;
-    return;
   }
-  for (const d of docs) cache.set(d._id, d);
 }
 
 async function applyJob(models: VersionedModels, e: EventEnvelope): Promise<void> {
