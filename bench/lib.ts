@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { loadInfra, repoRoot, withDatabase } from '../scripts/lib/infra';
@@ -27,6 +28,24 @@ export async function benchEnv(name: string): Promise<BenchEnv> {
     prefix,
     env: { KAFKA_BROKERS: kafkaBrokers, MONGODB_URI: db, SSYNC_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' },
   };
+}
+
+/** What serves MongoDB in this run, from the infra's record (.ssync/infra.json): printed with every result. */
+export function databaseLabel(): string {
+  try {
+    const info = JSON.parse(readFileSync(path.join(repoRoot(), '.ssync', 'infra.json'), 'utf8')) as {
+      mode?: string;
+      mongo?: { backend?: string };
+      postgres?: { version?: string } | null;
+    };
+    if (info.mode !== 'local') return `MongoDB server of infra mode ${info.mode ?? 'unknown'}`;
+    const backend = info.mongo?.backend ?? 'sqlite';
+    return backend === 'postgresql'
+      ? `FerretDB v1.24.2 on PostgreSQL ${info.postgres?.version ?? '?'}`
+      : `FerretDB v1.24.2 on ${backend}`;
+  } catch {
+    return process.env.MONGODB_URI ? `MongoDB at ${process.env.MONGODB_URI}` : 'unknown MongoDB server';
+  }
 }
 
 export function freePort(): Promise<number> {

@@ -2,12 +2,14 @@
  * `npm run bench:mailboxes`: provision BENCH_MAILBOXES (10,000) mailboxes over HTTP, approve them all with one bulk
  * job, then time the Active Mailboxes list with common filters. Runs the api, projector and a sync worker as
  * processes on real Kafka and the MongoDB-compatible server. Prints provisioning and bulk-job throughput and the
- * p50/p95 of list queries.
+ * p50/p95 of list queries — through the API (served from its in-memory directory), and the same filters, sorts and
+ * limits straight against the projector's mailbox collection, as a query side in MongoDB would serve them
+ * (docs/adr/0004, addendum on PostgreSQL).
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { benchEnv, freePort, load, percentile, startApp, waitHttp } from './lib';
+import { benchEnv, databaseLabel, freePort, load, percentile, startApp, waitHttp } from './lib';
 
 const MAILBOXES = Number(process.env.BENCH_MAILBOXES ?? 10_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 100);
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
     return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : null };
   };
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`bench:mailboxes — ${MAILBOXES} mailboxes; ${databaseLabel()}`);
   try {
     await waitHttp(`${base}/health/ready`);
     // Give the worker a moment to own the mailbox partitions.
@@ -120,6 +123,32 @@ async function main(): Promise<void> {
           `cursor pages ${pageTimes.join('/')} ms; errors ${timed.errors})`,
       );
     }
+
+    // The same queries against the read model in MongoDB: what serving the list from the database would cost.
+    const client = await MongoClient.connect(env.mongoUri);
+    try {
+      const db = client.db();
+      const name = (await db.listCollections({}, { nameOnly: true }).toArray())
+        .map((c) => c.name)
+        .find((n) => /^mailboxes(_v\d+)?$/.test(n));
+      if (!name) throw new Error('no mailboxes collection');
+      const collection = db.collection(name);
+      const deadline = Date.now() + 300_000;
+      while ((await collection.countDocuments({ status: 'Active' })) < valid.length && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 1000));
+      for (const [label, params] of queries) {
+        const { filter, sort, limit } = mongoListQuery(params);
+        const timed = await load(QUERIES, 4, async () => {
+          await collection.find(filter).sort(sort).limit(limit + 1).toArray();
+        });
+        out(
+          `db   ${label.padEnd(26)} p50 ${percentile(timed.latencies, 50).toFixed(1).padStart(7)} ms  ` +
+            `p95 ${percentile(timed.latencies, 95).toFixed(1).padStart(7)} ms  (the read model's collection ${name}; errors ${timed.errors})`,
+        );
+      }
+    } finally {
+      await client.close();
+    }
   } finally {
     await Promise.all(
       procs.map(
@@ -133,6 +162,30 @@ async function main(): Promise<void> {
     );
     await cleanUp(env);
   }
+}
+
+/** An API list query's parameters as the MongoDB query the mailbox collection's indexes are made for. */
+function mongoListQuery(params: Record<string, string>): {
+  filter: Record<string, unknown>;
+  sort: Record<string, 1 | -1>;
+  limit: number;
+} {
+  const filter: Record<string, unknown> = { status: 'Active' };
+  let sortField = 'nameLower';
+  let direction: 1 | -1 = 1;
+  let limit = 50;
+  for (const [key, value] of Object.entries(params)) {
+    if (key === 'limit') limit = Number(value);
+    else if (key === 'sort') {
+      direction = value.startsWith('-') ? -1 : 1;
+      const field = value.replace(/^-/, '');
+      sortField = field === 'emailAddress' ? 'emailLower' : field === 'name' ? 'nameLower' : field;
+    } else if (key === 'q') {
+      const escaped = value.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      filter.$or = [{ nameLower: { $regex: escaped } }, { emailLower: { $regex: escaped } }];
+    } else filter[key] = value;
+  }
+  return { filter, sort: { [sortField]: direction, _id: direction }, limit };
 }
 
 /** The run's database and topics go away with it (10,000 mailboxes are not small on the shared servers). */

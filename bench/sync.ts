@@ -12,13 +12,13 @@
  * ratio two workers / one worker.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { ChildProcess } from 'node:child_process';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { startSimulator } from '../apps/exchange-simulator/src/index';
-import { benchEnv, freePort, load, percentile, startApp, waitHttp } from './lib';
+import { benchEnv, databaseLabel, freePort, load, percentile, startApp, waitHttp } from './lib';
 
 const SIZES = (process.env.BENCH_MAILBOXES ?? '1000,10000').split(',').map(Number);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 40);
@@ -53,19 +53,36 @@ interface RunResult {
   workerCpuMsPerPoll: number;
 }
 
-/** CPU time (s) a process has used so far, from /proc (Linux); null when unknown. */
-function cpuSeconds(pid: number | undefined): number | null {
-  if (!pid) return null;
+/** utime + stime (s) and parent pid of one process, from /proc (Linux); null when unknown. */
+function procStat(pid: number): { cpu: number; ppid: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+    // utime + stime, in clock ticks of 1/100 s
+    return { cpu: (Number(fields[11]) + Number(fields[12])) / 100, ppid: Number(fields[1]) };
   } catch {
     return null;
   }
 }
 
-function infraPid(name: 'kafka' | 'ferretdb'): number | undefined {
+/**
+ * CPU time (s) a process and its live children have used so far; null when unknown. PostgreSQL works in one
+ * child process per connection, so its postmaster alone shows almost nothing.
+ */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (!pid) return null;
+  const own = procStat(pid);
+  if (!own) return null;
+  let total = own.cpu;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
+    const child = procStat(Number(entry));
+    if (child?.ppid === pid) total += child.cpu;
+  }
+  return total;
+}
+
+function infraPid(name: 'kafka' | 'ferretdb' | 'postgres'): number | undefined {
   try {
     return (
       Number(readFileSync(path.join(process.cwd(), '.ssync', `${name}.pid`), 'utf8').trim()) || undefined
@@ -86,6 +103,7 @@ function cpuProbe(procs: { name: string; pid: number | undefined }[]): CpuProbe 
       ...procs,
       { name: 'kafka', pid: infraPid('kafka') },
       { name: 'ferretdb', pid: infraPid('ferretdb') },
+      { name: 'postgres', pid: infraPid('postgres') },
     ];
     for (const { name, pid } of all) {
       const s = cpuSeconds(pid);
@@ -404,7 +422,7 @@ async function main(): Promise<void> {
   for (const size of SIZES) all.push(...(await benchSize(size)));
   const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   out(
-    `\nbench:sync — ${RATE} messages/s arriving, ${WINDOW_S} s windows, minimum polling interval 0 (worker floor 5 s), Basic auth, one impersonating service account (limit ${MAX_CONNECTIONS})`,
+    `\nbench:sync — ${RATE} messages/s arriving, ${WINDOW_S} s windows, minimum polling interval 0 (worker floor 5 s), Basic auth, one impersonating service account (limit ${MAX_CONNECTIONS}); ${databaseLabel()}`,
   );
   out(
     'mailboxes | enabled | workers | SyncFolderItems/s | poll starts/s | arrival→tracked p50 ms | p99 ms | tracked/delivered | polls due | late p50 ms | late p99 ms | not started',
@@ -423,6 +441,7 @@ async function main(): Promise<void> {
         Object.entries(r.cpu)
           .map(([k, v]) => `${k} ${fmt(v, 2)}`)
           .join(', ') +
+        `; database (ferretdb + postgres) ${fmt((r.cpu.ferretdb ?? 0) + (r.cpu.postgres ?? 0), 2)}` +
         `; total ${fmt(
           Object.values(r.cpu).reduce((a, b) => a + b, 0),
           2,
