@@ -78,6 +78,7 @@ const MONGO_MARKER = `--state-dir=${P.mongoState}`;
 const PG_MARKER = `ssync.state_dir=${STATE_DIR}`;
 const PG_DATABASE = 'ferretdb';
 const PG_USER = 'ferretdb';
+const PG_POOL_MAX_CONNS = 300;
 
 const KAFKA_BROKERS_LOCAL = `${HOST}:${KAFKA_PORT}`;
 const MONGO_URI_LOCAL = `mongodb://${HOST}:${MONGO_PORT}/`;
@@ -908,7 +909,7 @@ async function startLocalPostgres({ timeoutMs }) {
     // Identifies this checkout's server in /proc/<pid>/cmdline (custom settings need a dot in their name).
     `ssync.state_dir=${STATE_DIR}`,
     '-c',
-    'max_connections=200',
+    `max_connections=${PG_POOL_MAX_CONNS + 20}`,
     '-c',
     'shared_buffers=256MB',
     // The read models are rebuildable from Kafka: an OS crash may lose the last moments of commits, never the
@@ -965,7 +966,15 @@ async function startLocalFerretDB({ timeoutMs }) {
     removeBrokenSqliteFiles(P.mongoData);
     backendArgs = [handler, `--sqlite-url=file:${P.mongoData}/`];
   } else {
-    backendArgs = [handler, `--postgresql-url=postgres://${PG_USER}@${HOST}:${POSTGRES_PORT}/${PG_DATABASE}`];
+    // FerretDB v1.24 creates collections and indexes holding its metadata lock while it waits for a pooled
+    // connection, and updates hold a connection while they wait for that lock: with its default pool of 50, 50
+    // updates in flight during a createIndexes hang the server for good (seen in bench:mailboxes). A pool larger
+    // than every client's concurrency together keeps that from happening (docs/adr/0009).
+    const pool = `pool_max_conns=${PG_POOL_MAX_CONNS}`;
+    backendArgs = [
+      handler,
+      `--postgresql-url=postgres://${PG_USER}@${HOST}:${POSTGRES_PORT}/${PG_DATABASE}?${pool}`,
+    ];
   }
   const args = [
     ...backendArgs,

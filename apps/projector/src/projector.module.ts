@@ -22,7 +22,12 @@ export const MONGO = Symbol('MONGO');
       provide: MONGO,
       inject: [CORE_CONFIG],
       useFactory: (config: CoreConfig) =>
-        mongoose.createConnection(config.mongo.uri, { serverSelectionTimeoutMS: 10000 }).asPromise(),
+        mongoose
+          .createConnection(config.mongo.uri, {
+            serverSelectionTimeoutMS: 10000,
+            maxPoolSize: config.mongo.maxPoolSize,
+          })
+          .asPromise(),
     },
     {
       provide: ProjectorService,

@@ -32,7 +32,10 @@ const LEASES = Symbol('LEASES');
       provide: MONGO,
       inject: [CONFIG],
       useFactory: (config: WorkerConfig) =>
-        MongoClient.connect(config.mongo.uri, { serverSelectionTimeoutMS: 10000 }),
+        MongoClient.connect(config.mongo.uri, {
+          serverSelectionTimeoutMS: 10000,
+          maxPoolSize: config.mongo.maxPoolSize,
+        }),
     },
     {
       provide: MailboxOwner,

@@ -71,7 +71,8 @@ export interface CoreConfig {
     partitions: number;
     replicationFactor: number;
   };
-  mongo: { uri: string };
+  /** maxPoolSize bounds this process's MongoDB operations in flight (see docs/adr/0009 on FerretDB's pool). */
+  mongo: { uri: string; maxPoolSize: number };
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
@@ -99,7 +100,7 @@ export function loadCoreConfig(env: Env = process.env, role = 'ssync'): CoreConf
       partitions: int(env, 'SSYNC_PARTITIONS', 12, 1, 1000),
       replicationFactor: int(env, 'SSYNC_REPLICATION_FACTOR', 1, 1, 10),
     },
-    mongo: { uri: mongoUri(env) },
+    mongo: { uri: mongoUri(env), maxPoolSize: int(env, 'MONGODB_MAX_POOL_SIZE', 32, 1, 1000) },
     logLevel: logLevel as CoreConfig['logLevel'],
   };
 }

@@ -19,7 +19,12 @@ import { API_CONFIG, KAFKA, MONGO_CONNECTION } from './tokens';
       provide: MONGO_CONNECTION,
       inject: [API_CONFIG],
       useFactory: async (config: ApiConfig): Promise<Connection> =>
-        mongoose.createConnection(config.mongo.uri, { serverSelectionTimeoutMS: 10000 }).asPromise(),
+        mongoose
+          .createConnection(config.mongo.uri, {
+            serverSelectionTimeoutMS: 10000,
+            maxPoolSize: config.mongo.maxPoolSize,
+          })
+          .asPromise(),
     },
     {
       provide: ReadModels,
