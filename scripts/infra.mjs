@@ -78,7 +78,7 @@ const MONGO_MARKER = `--state-dir=${P.mongoState}`;
 const PG_MARKER = `ssync.state_dir=${STATE_DIR}`;
 const PG_DATABASE = 'ferretdb';
 const PG_USER = 'ferretdb';
-const PG_POOL_MAX_CONNS = 300;
+const PG_POOL_MAX_CONNS = 400;
 
 const KAFKA_BROKERS_LOCAL = `${HOST}:${KAFKA_PORT}`;
 const MONGO_URI_LOCAL = `mongodb://${HOST}:${MONGO_PORT}/`;

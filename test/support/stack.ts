@@ -30,7 +30,9 @@ export async function startInProcessStack(
   const env = { ...process.env, ...ns.env, PORT: '0', ...extraEnv };
   const app = await bootstrapApi(loadApiConfig(env), env);
   const core = loadCoreConfig(env, 'projector');
-  const projectorConnection = await mongoose.createConnection(core.mongo.uri).asPromise();
+  const projectorConnection = await mongoose
+    .createConnection(core.mongo.uri, { autoIndex: false })
+    .asPromise();
   const projector = new ProjectorService(
     createKafka({ brokers: core.kafka.brokers, clientId: 'test-projector' }),
     projectorConnection,

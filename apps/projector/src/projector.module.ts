@@ -26,6 +26,9 @@ export const MONGO = Symbol('MONGO');
           .createConnection(config.mongo.uri, {
             serverSelectionTimeoutMS: 10000,
             maxPoolSize: config.mongo.maxPoolSize,
+            // Indexes are built by ReadModels.ensureIndexes alone: FerretDB v1 may build an index twice when
+            // mongoose builds it at the same time (docs/adr/0009).
+            autoIndex: false,
           })
           .asPromise(),
     },

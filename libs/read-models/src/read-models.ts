@@ -136,7 +136,8 @@ export class ReadModels {
 
   async ensureIndexes(version: number): Promise<void> {
     const m = this.at(version);
-    // One after the other: FerretDB serializes DDL on its SQLite backend anyway.
+    // One after the other: FerretDB serializes DDL anyway. The apps' connections have autoIndex off, so nothing
+    // else builds these indexes at the same time (FerretDB v1 may build an index twice then, docs/adr/0009).
     for (const model of [m.profiles, m.audit, m.mailboxes, m.organizationSettings, m.jobs, m.jobResults])
       await model.createIndexes();
     for (const model of [
