@@ -5,6 +5,7 @@
 //   node scripts/infra.mjs down           stop what this checkout started (SIGTERM, then SIGKILL)
 //   node scripts/infra.mjs status         what runs where (pid, port, RSS); exit 3 if something does not answer
 //   node scripts/infra.mjs env            KAFKA_BROKERS=... / MONGODB_URI=... lines
+//   node scripts/infra.mjs sql "<sql>"    a statement on the embedded PostgreSQL (it ships no psql)
 //
 // Modes, in order of precedence:
 //   1. KAFKA_BROKERS and MONGODB_URI both set: use them, start nothing (TCP check only).
@@ -752,6 +753,26 @@ function postgresUser() {
   return { uid, gid };
 }
 
+/**
+ * As root, `nobody` must be able to run the binaries: when a closed parent folder keeps it out of the checkout's
+ * node_modules, they are copied once to a folder of their own under the system's temporary directory.
+ */
+function reachableBinaries(pg, user) {
+  if (!user || canEnter(pg.dir, user)) return pg;
+  const home = path.dirname(pg.dir);
+  const copy = path.join(os.tmpdir(), `ssync-postgres-${pg.version}-${process.getuid()}`);
+  if (!fs.existsSync(path.join(copy, 'bin', 'postgres'))) {
+    const tmp = `${copy}.tmp-${process.pid}`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.cpSync(home, tmp, { recursive: true, verbatimSymlinks: true });
+    fs.chmodSync(tmp, 0o755);
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.renameSync(tmp, copy);
+  }
+  log(`user ${user.uid} cannot reach ${pg.dir}: running PostgreSQL from a copy in ${copy}`);
+  return { ...pg, dir: path.join(copy, 'bin') };
+}
+
 function canEnter(dir, user) {
   return !user || run('/bin/sh', ['-c', 'cd "$1"', 'sh', dir], { uid: user.uid, gid: user.gid }).ok;
 }
@@ -813,10 +834,16 @@ function initPostgres(pg, dataDir, user) {
   return true;
 }
 
-/** A PostgreSQL startup handshake as FerretDB's user: resolves once the server accepts sessions. */
-function postgresReady(port, timeoutMs = 2000) {
+/**
+ * A session as FerretDB's user over PostgreSQL's wire protocol (simple queries only): resolves with the server's
+ * version and each statement's rows (text columns) once the server accepts sessions and has run `sql`.
+ */
+function postgresSession(port, sql = null, timeoutMs = 2000) {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: HOST, port });
+    let version;
+    let started = false;
+    const rows = [];
     const fail = (e) => {
       s.destroy();
       reject(e instanceof Error ? e : new Error(String(e)));
@@ -847,16 +874,80 @@ function postgresReady(port, timeoutMs = 2000) {
         if (type === 'R' && body.readInt32BE(0) !== 0) return fail(new Error('asks for a password'));
         if (type === 'S') {
           const [k, v] = body.toString('utf8').split('\0');
-          if (k === 'server_version') s.serverVersion = v;
+          if (k === 'server_version') version = v;
+        }
+        if (type === 'D') {
+          const row = [];
+          let at = 2;
+          for (let i = 0; i < body.readInt16BE(0); i++) {
+            const n = body.readInt32BE(at);
+            at += 4;
+            row.push(n < 0 ? null : body.subarray(at, at + n).toString('utf8'));
+            if (n > 0) at += n;
+          }
+          rows.push(row);
         }
         if (type === 'Z') {
+          if (sql !== null && !started) {
+            started = true;
+            const text = Buffer.from(`${sql}\0`);
+            const q = Buffer.alloc(5 + text.length);
+            q.write('Q', 0);
+            q.writeInt32BE(4 + text.length, 1);
+            text.copy(q, 5);
+            s.write(q);
+            continue;
+          }
           s.end(Buffer.from([0x58, 0, 0, 0, 4])); // Terminate
-          return resolve({ version: s.serverVersion });
+          return resolve({ version, rows });
         }
       }
     });
   });
 }
+
+/** Resolves once the server accepts sessions as FerretDB's user. */
+function postgresReady(port, timeoutMs = 2000) {
+  return postgresSession(port, null, timeoutMs);
+}
+
+/**
+ * FerretDB v1 pushes an equality filter down as `_jsonb -> 'field' @> value`, which its own b-tree indexes on
+ * `(_jsonb -> 'field')` cannot serve: every such query, `_id` lookups included, scans the table (docs/adr/0009).
+ * For each index FerretDB creates, this adds a GIN index on the same leading field, which serves `@>`; an event
+ * trigger does it as FerretDB creates indexes, and the DO block for the ones made before it existed.
+ */
+const GIN_FOR_FERRETDB_SQL = `
+CREATE OR REPLACE FUNCTION ssync_gin_for(index_oid oid) RETURNS void LANGUAGE plpgsql AS $f$
+DECLARE
+  def text := pg_get_indexdef(index_oid);
+  field text := substring(def FROM $r$USING btree \\(\\(\\(_jsonb -> '([^']+)'::text\\)\\)$r$);
+  tbl regclass;
+BEGIN
+  IF field IS NULL THEN RETURN; END IF;
+  SELECT indrelid::regclass INTO tbl FROM pg_index WHERE indexrelid = index_oid;
+  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb -> %L) jsonb_path_ops)',
+    left((SELECT relname FROM pg_class WHERE oid = tbl), 40) || '_' || left(md5(field), 12) || '_gin', tbl, field);
+END $f$;
+CREATE OR REPLACE FUNCTION ssync_gin_for_ferretdb() RETURNS event_trigger LANGUAGE plpgsql AS $f$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT objid FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE INDEX' LOOP
+    PERFORM ssync_gin_for(r.objid);
+  END LOOP;
+END $f$;
+DROP EVENT TRIGGER IF EXISTS ssync_gin_for_ferretdb;
+CREATE EVENT TRIGGER ssync_gin_for_ferretdb ON ddl_command_end WHEN TAG IN ('CREATE INDEX')
+  EXECUTE FUNCTION ssync_gin_for_ferretdb();
+DO $d$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT i.indexrelid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree' AND pg_get_indexdef(i.indexrelid) LIKE '%(_jsonb -> %' LOOP
+    PERFORM ssync_gin_for(r.indexrelid);
+  END LOOP;
+END $d$;
+`;
 
 function runningPort(pid, pattern) {
   try {
@@ -884,7 +975,7 @@ async function startLocalPostgres({ timeoutMs }) {
       `${HOST}:${POSTGRES_PORT} is taken by another process; choose a free port for the embedded PostgreSQL ` +
         'with SSYNC_POSTGRES_PORT',
     );
-  const pg = findPostgres();
+  const pg = reachableBinaries(findPostgres(), postgresUser());
   const user = postgresUser();
   const dataDir = postgresDataDir(user);
   const t0 = Date.now();
@@ -931,6 +1022,7 @@ async function startLocalPostgres({ timeoutMs }) {
     pid: newPid,
     logFile: P.pgLog,
   });
+  await postgresSession(POSTGRES_PORT, GIN_FOR_FERRETDB_SQL, 120000);
   return {
     state: 'started',
     pid: newPid,
@@ -1409,7 +1501,7 @@ async function status() {
 
 async function main(argv) {
   const [cmd, ...rest] = argv;
-  const usage = 'usage: node scripts/infra.mjs up [--fresh] | down | status | env';
+  const usage = 'usage: node scripts/infra.mjs up [--fresh] | down | status | env | sql "<statement>"';
   switch (cmd) {
     case 'up': {
       const unknown = rest.filter((a) => a !== '--fresh');
@@ -1423,6 +1515,12 @@ async function main(argv) {
       return 0;
     case 'status':
       return (await status()) ? 0 : 3;
+    case 'sql': {
+      // The embedded PostgreSQL ships no psql: one statement (or several, ;-separated) as FerretDB's user.
+      const r = await postgresSession(POSTGRES_PORT, rest.join(' '), 60000);
+      for (const row of r.rows) process.stdout.write(`${row.map((v) => v ?? '').join('\t')}\n`);
+      return 0;
+    }
     case 'env': {
       const e = infraEnv();
       process.stdout.write(`KAFKA_BROKERS=${e.KAFKA_BROKERS}\nMONGODB_URI=${e.MONGODB_URI}\n`);

@@ -106,7 +106,7 @@ describe('provisioned infrastructure', () => {
     }
   });
 
-  it('the embedded FerretDB answers from the backend the infrastructure recorded (PostgreSQL by default)', async () => {
+  it('the embedded FerretDB answers from the backend the infrastructure recorded (PostgreSQL by default), filters served by an index', async () => {
     const info = JSON.parse(
       readFileSync(
         path.resolve(__dirname, '..', process.env.SSYNC_STATE_DIR ?? '.ssync', 'infra.json'),
@@ -117,10 +117,13 @@ describe('provisioned infrastructure', () => {
     await client.connect();
     try {
       const collection = client.db('ssync_infra_check').collection(`backend_${suffix}`);
+      // Enough rows that a plan by the index beats reading the table.
+      await collection.insertMany(Array.from({ length: 2000 }, (_, i) => ({ key: `k${i}` })));
       await collection.insertOne({ key: 'a' });
-      const plan = (await collection.find({ key: 'a' }).explain()) as {
-        queryPlanner?: { Plan?: { 'Node Type'?: string } };
-      };
+      await collection.createIndex({ key: 1 });
+      type Explained = { queryPlanner?: { Plan?: { 'Node Type'?: string } } };
+      const plan = (await collection.find({ key: 'a' }).explain()) as Explained;
+      const byId = (await collection.find({ _id: 'x' as never }).explain()) as Explained;
       await collection.drop();
       if (info.mode !== 'local') return; // a real MongoDB or a container: nothing embedded to check
       const backend = info.mongo.backend ?? 'sqlite';
@@ -128,6 +131,9 @@ describe('provisioned infrastructure', () => {
       if (backend === 'postgresql') {
         // FerretDB passes PostgreSQL's own EXPLAIN through: only PostgreSQL answers with plan nodes.
         expect(plan.queryPlanner?.Plan?.['Node Type']).toEqual(expect.any(String));
+        // infra.mjs gives each FerretDB index a GIN twin that serves FerretDB's `@>` filters (docs/adr/0009).
+        expect(JSON.stringify(plan.queryPlanner?.Plan)).toContain('Bitmap Index Scan');
+        expect(JSON.stringify(byId.queryPlanner?.Plan)).toContain('Bitmap Index Scan');
         expect(info.postgres?.state).toMatch(/^(started|reused)$/);
       } else expect(plan.queryPlanner?.Plan).toBeUndefined();
     } finally {
