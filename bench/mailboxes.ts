@@ -13,6 +13,8 @@ import { benchEnv, databaseLabel, freePort, load, percentile, startApp, waitHttp
 
 const MAILBOXES = Number(process.env.BENCH_MAILBOXES ?? 10_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 100);
+/** Straight against the collection each query costs FerretDB a scan and a sort: fewer of them. */
+const DB_QUERIES = Number(process.env.BENCH_DB_QUERIES ?? 8);
 const EWS = 'http://127.0.0.1:8085/EWS/Exchange.asmx';
 
 async function main(): Promise<void> {
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
       const collection = db.collection(name);
       for (const [label, params] of queries) {
         const { filter, sort, limit } = mongoListQuery(params);
-        const timed = await load(QUERIES, 4, async () => {
+        const timed = await load(DB_QUERIES, 4, async () => {
           await collection
             .find(filter)
             .sort(sort)
@@ -159,7 +161,7 @@ async function main(): Promise<void> {
         });
         out(
           `db   ${label.padEnd(26)} p50 ${percentile(timed.latencies, 50).toFixed(1).padStart(7)} ms  ` +
-            `p95 ${percentile(timed.latencies, 95).toFixed(1).padStart(7)} ms  (the read model's collection ${name}; errors ${timed.errors})`,
+            `p95 ${percentile(timed.latencies, 95).toFixed(1).padStart(7)} ms  (${DB_QUERIES} queries, 4 in flight, on the read model's collection ${name}; errors ${timed.errors})`,
         );
       }
     } finally {

@@ -3,7 +3,7 @@ import { Kafka } from 'kafkajs';
 import mongoose, { Connection } from 'mongoose';
 import { CoreConfig, loadCoreConfig } from '@ssync/common';
 import { connectKafka } from '@ssync/messaging';
-import { ReadModels } from '@ssync/read-models';
+import { ReadModels, readModelConnectionOptions } from '@ssync/read-models';
 import { ProjectorService } from './projector.service';
 
 export const CORE_CONFIG = Symbol('CORE_CONFIG');
@@ -22,15 +22,7 @@ export const MONGO = Symbol('MONGO');
       provide: MONGO,
       inject: [CORE_CONFIG],
       useFactory: (config: CoreConfig) =>
-        mongoose
-          .createConnection(config.mongo.uri, {
-            serverSelectionTimeoutMS: 10000,
-            maxPoolSize: config.mongo.maxPoolSize,
-            // Indexes are built by ReadModels.ensureIndexes alone: FerretDB v1 may build an index twice when
-            // mongoose builds it at the same time (docs/adr/0009).
-            autoIndex: false,
-          })
-          .asPromise(),
+        mongoose.createConnection(config.mongo.uri, readModelConnectionOptions(config.mongo)).asPromise(),
     },
     {
       provide: ProjectorService,

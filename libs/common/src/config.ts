@@ -100,7 +100,7 @@ export function loadCoreConfig(env: Env = process.env, role = 'ssync'): CoreConf
       partitions: int(env, 'SSYNC_PARTITIONS', 12, 1, 1000),
       replicationFactor: int(env, 'SSYNC_REPLICATION_FACTOR', 1, 1, 10),
     },
-    mongo: { uri: mongoUri(env), maxPoolSize: int(env, 'MONGODB_MAX_POOL_SIZE', 16, 1, 1000) },
+    mongo: { uri: mongoUri(env), maxPoolSize: int(env, 'MONGODB_MAX_POOL_SIZE', 32, 1, 1000) },
     logLevel: logLevel as CoreConfig['logLevel'],
   };
 }

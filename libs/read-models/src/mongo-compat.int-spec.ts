@@ -5,7 +5,7 @@
 // findOneAndUpdate, $unset, $setOnInsert, $addToSet, $exists, dotted paths, hints or collations).
 import { NotFoundException } from '@nestjs/common';
 import { MongoBulkWriteError, MongoClient, WriteError } from 'mongodb';
-import mongoose, { Connection, Model } from 'mongoose';
+import mongoose, { Connection } from 'mongoose';
 import { MongoLease, MongoLeaseLimiter } from '@ssync/coordination';
 import {
   ActivityEvent,
@@ -61,7 +61,7 @@ import {
   readPointer,
   switchPointer,
 } from './projection/versions';
-import { READ_MODEL_BASES, ReadModels, VersionedModels } from './read-models';
+import { READ_MODEL_BASES, ReadModels, VersionedModels, modelsOf } from './read-models';
 
 const ns = testNamespace('mongo-compat');
 let conn: Connection;
@@ -81,23 +81,6 @@ afterAll(async () => {
   await dropDatabase(ns);
   await conn.close();
 });
-
-function allModels(m: VersionedModels): Model<any>[] {
-  return [
-    m.profiles,
-    m.audit,
-    m.mailboxes,
-    m.organizationSettings,
-    m.jobs,
-    m.jobResults,
-    m.emailActivities,
-    m.trackingLedger,
-    m.alerts,
-    m.alertSubjects,
-    m.profileFailures,
-    m.alertDismissals,
-  ];
-}
 
 /** A read-model version of its own (fresh collections) with its indexes, as the projector prepares one. */
 async function freshModels(): Promise<VersionedModels> {
@@ -279,7 +262,7 @@ describe('read models: schemas and indexes (libs/read-models/src/read-models.ts 
   });
 
   it('ensureIndexes (the only index builder: autoIndex is off in the apps) leaves each declared index once: compound, mixed directions, key order, unique', async () => {
-    for (const model of allModels(models)) {
+    for (const model of modelsOf(models)) {
       const declared = model.schema.indexes();
       const actual = await model.collection.indexes();
       for (const [fields, options] of declared) {

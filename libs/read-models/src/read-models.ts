@@ -1,4 +1,4 @@
-import { Connection, Model } from 'mongoose';
+import { ConnectOptions, Connection, Model } from 'mongoose';
 import { canonicalJson, sha256 } from '@ssync/common';
 import {
   EmailActivityDocument,
@@ -55,6 +55,36 @@ export interface VersionedModels {
   alertSubjects: Model<AlertSubjectDocument>;
   profileFailures: Model<ProfileFailureDocument>;
   alertDismissals: Model<AlertDismissalDocument>;
+}
+
+/** Every model of a version, in the order their indexes are built. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- models of different document types
+export function modelsOf(m: VersionedModels): Model<any>[] {
+  return [
+    m.profiles,
+    m.audit,
+    m.mailboxes,
+    m.organizationSettings,
+    m.jobs,
+    m.jobResults,
+    m.emailActivities,
+    m.trackingLedger,
+    m.alerts,
+    m.alertSubjects,
+    m.profileFailures,
+    m.alertDismissals,
+  ];
+}
+
+/** How the apps connect mongoose to the read models' database. */
+export function readModelConnectionOptions(mongo: { maxPoolSize: number }): ConnectOptions {
+  return {
+    serverSelectionTimeoutMS: 10000,
+    maxPoolSize: mongo.maxPoolSize,
+    // Indexes are built by ReadModels.ensureIndexes alone: FerretDB v1 may build an index twice when mongoose
+    // builds it at the same time (docs/adr/0009).
+    autoIndex: false,
+  };
 }
 
 /** Mongoose models bound to one version's collections. */
@@ -135,20 +165,9 @@ export class ReadModels {
   }
 
   async ensureIndexes(version: number): Promise<void> {
-    const m = this.at(version);
     // One after the other: FerretDB serializes DDL anyway. The apps' connections have autoIndex off, so nothing
     // else builds these indexes at the same time (FerretDB v1 may build an index twice then, docs/adr/0009).
-    for (const model of [m.profiles, m.audit, m.mailboxes, m.organizationSettings, m.jobs, m.jobResults])
-      await model.createIndexes();
-    for (const model of [
-      m.emailActivities,
-      m.trackingLedger,
-      m.alerts,
-      m.alertSubjects,
-      m.profileFailures,
-      m.alertDismissals,
-    ])
-      await model.createIndexes();
+    for (const model of modelsOf(this.at(version))) await model.createIndexes();
   }
 
   async drop(version: number): Promise<void> {

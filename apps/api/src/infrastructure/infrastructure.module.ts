@@ -3,7 +3,7 @@ import mongoose, { Connection } from 'mongoose';
 import { Kafka } from 'kafkajs';
 import { ApiConfig, loadApiConfig } from '@ssync/common';
 import { KafkaCommandGateway, connectKafka } from '@ssync/messaging';
-import { ActiveVersion, ReadModels } from '@ssync/read-models';
+import { ActiveVersion, ReadModels, readModelConnectionOptions } from '@ssync/read-models';
 import { API_CONFIG, KAFKA, MONGO_CONNECTION } from './tokens';
 
 /** Kafka, MongoDB and configuration for the API process; started once, drained on shutdown. */
@@ -19,15 +19,7 @@ import { API_CONFIG, KAFKA, MONGO_CONNECTION } from './tokens';
       provide: MONGO_CONNECTION,
       inject: [API_CONFIG],
       useFactory: async (config: ApiConfig): Promise<Connection> =>
-        mongoose
-          .createConnection(config.mongo.uri, {
-            serverSelectionTimeoutMS: 10000,
-            maxPoolSize: config.mongo.maxPoolSize,
-            // Indexes are built by ReadModels.ensureIndexes alone: FerretDB v1 may build an index twice when
-            // mongoose builds it at the same time (docs/adr/0009).
-            autoIndex: false,
-          })
-          .asPromise(),
+        mongoose.createConnection(config.mongo.uri, readModelConnectionOptions(config.mongo)).asPromise(),
     },
     {
       provide: ReadModels,
