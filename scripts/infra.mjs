@@ -786,7 +786,10 @@ function postgresDataDir(user) {
   fs.mkdirSync(STATE_DIR, { recursive: true });
   if (user) fs.chmodSync(STATE_DIR, (fs.statSync(STATE_DIR).mode & 0o777) | 0o711);
   try {
-    if (fs.lstatSync(P.pgData).isSymbolicLink()) return fs.realpathSync(P.pgData);
+    if (fs.lstatSync(P.pgData).isSymbolicLink()) {
+      if (fs.existsSync(P.pgData)) return fs.realpathSync(P.pgData);
+      fs.rmSync(P.pgData); // its folder went with the temporary directory: start over below
+    }
   } catch {
     /* none yet */
   }
@@ -958,16 +961,43 @@ function runningPort(pid, pattern) {
   }
 }
 
+/** Settings on the command line: a running server with other ones is restarted. */
+const POSTGRES_SETTINGS = [
+  '-c',
+  `listen_addresses=${HOST}`,
+  '-c',
+  'unix_socket_directories=',
+  '-c',
+  // Identifies this checkout's server in /proc/<pid>/cmdline (custom settings need a dot in their name).
+  `ssync.state_dir=${STATE_DIR}`,
+  '-c',
+  `max_connections=${PG_POOL_MAX_CONNS + 20}`,
+  '-c',
+  'shared_buffers=256MB',
+  // The read models are rebuildable from Kafka: an OS crash may lose the last moments of commits, never the
+  // integrity of the data (fsync stays on).
+  '-c',
+  'synchronous_commit=off',
+  '-c',
+  'log_min_messages=warning',
+];
+
 async function startLocalPostgres({ timeoutMs }) {
   const pid = readPid(P.pgPid);
   if (ours(pid, PG_MARKER)) {
-    assertSamePort('PostgreSQL', runningPort(pid, /\0-p\0(\d+)/), POSTGRES_PORT);
-    const r = await waitReady('PostgreSQL', () => postgresReady(POSTGRES_PORT), {
-      timeoutMs,
-      pid,
-      logFile: P.pgLog,
-    });
-    return { state: 'reused', pid, version: r.version };
+    if (ours(pid, POSTGRES_SETTINGS.join('\0'))) {
+      assertSamePort('PostgreSQL', runningPort(pid, /\0-p\0(\d+)/), POSTGRES_PORT);
+      const r = await waitReady('PostgreSQL', () => postgresReady(POSTGRES_PORT), {
+        timeoutMs,
+        pid,
+        logFile: P.pgLog,
+      });
+      await postgresSession(POSTGRES_PORT, GIN_FOR_FERRETDB_SQL, 120000);
+      return { state: 'reused', pid, version: r.version };
+    }
+    log(`PostgreSQL (pid ${pid}) runs with other settings: restarting it`);
+    await stopPid('FerretDB', P.mongoPid, MONGO_MARKER, 15000);
+    await stopPid('PostgreSQL', P.pgPid, PG_MARKER, 30000, 'SIGINT');
   }
   fs.rmSync(P.pgPid, { force: true });
   if (await tcpAnswers(HOST, POSTGRES_PORT))
@@ -975,8 +1005,8 @@ async function startLocalPostgres({ timeoutMs }) {
       `${HOST}:${POSTGRES_PORT} is taken by another process; choose a free port for the embedded PostgreSQL ` +
         'with SSYNC_POSTGRES_PORT',
     );
-  const pg = reachableBinaries(findPostgres(), postgresUser());
   const user = postgresUser();
+  const pg = reachableBinaries(findPostgres(), user);
   const dataDir = postgresDataDir(user);
   const t0 = Date.now();
   if (initPostgres(pg, dataDir, user))
@@ -987,29 +1017,7 @@ async function startLocalPostgres({ timeoutMs }) {
     if (alive(other)) throw new Error(`a PostgreSQL (pid ${other}) still runs on ${dataDir}; stop it first`);
     fs.rmSync(lock, { force: true }); // left by a crash
   }
-  const args = [
-    '-D',
-    dataDir,
-    '-p',
-    String(POSTGRES_PORT),
-    '-c',
-    `listen_addresses=${HOST}`,
-    '-c',
-    'unix_socket_directories=',
-    '-c',
-    // Identifies this checkout's server in /proc/<pid>/cmdline (custom settings need a dot in their name).
-    `ssync.state_dir=${STATE_DIR}`,
-    '-c',
-    `max_connections=${PG_POOL_MAX_CONNS + 20}`,
-    '-c',
-    'shared_buffers=256MB',
-    // The read models are rebuildable from Kafka: an OS crash may lose the last moments of commits, never the
-    // integrity of the data (fsync stays on).
-    '-c',
-    'synchronous_commit=off',
-    '-c',
-    'log_min_messages=warning',
-  ];
+  const args = ['-D', dataDir, '-p', String(POSTGRES_PORT), ...POSTGRES_SETTINGS];
   const newPid = spawnDetached(path.join(pg.dir, 'postgres'), args, {
     logFile: P.pgLog,
     pidFile: P.pgPid,
@@ -1035,14 +1043,25 @@ async function startLocalPostgres({ timeoutMs }) {
 
 async function startLocalFerretDB({ timeoutMs }) {
   const handler = `--handler=${MONGO_BACKEND}`;
+  // FerretDB v1.24 creates collections and indexes holding its metadata lock while it waits for a pooled
+  // connection, and updates hold a connection while they wait for that lock: with its default pool of 50, 50
+  // updates in flight during a createIndexes hang the server for good (seen in bench:mailboxes). A pool larger
+  // than every client's concurrency together keeps that from happening (docs/adr/0009).
+  const backendArgs =
+    MONGO_BACKEND === 'sqlite'
+      ? [handler, `--sqlite-url=file:${P.mongoData}/`]
+      : [
+          handler,
+          `--postgresql-url=postgres://${PG_USER}@${HOST}:${POSTGRES_PORT}/${PG_DATABASE}?pool_max_conns=${PG_POOL_MAX_CONNS}`,
+        ];
   const pid = readPid(P.mongoPid);
   if (ours(pid, MONGO_MARKER)) {
-    if (ours(pid, handler)) {
+    if (ours(pid, backendArgs.join('\0'))) {
       assertSamePort('FerretDB', runningPort(pid, /--listen-addr=[^\0]*:(\d+)/), MONGO_PORT);
       await waitReady('FerretDB', () => mongoPing(MONGO_URI_LOCAL), { timeoutMs, pid, logFile: P.mongoLog });
       return { state: 'reused', pid, backend: MONGO_BACKEND };
     }
-    log(`FerretDB (pid ${pid}) runs on another backend than ${MONGO_BACKEND}: restarting it`);
+    log(`FerretDB (pid ${pid}) runs on another backend or with other settings: restarting it`);
     await stopPid('FerretDB', P.mongoPid, MONGO_MARKER, 15000);
   }
   fs.rmSync(P.mongoPid, { force: true });
@@ -1052,21 +1071,9 @@ async function startLocalFerretDB({ timeoutMs }) {
   const build = await ensureFerretDB();
   const t0 = Date.now();
   fs.mkdirSync(P.mongoState, { recursive: true });
-  let backendArgs;
   if (MONGO_BACKEND === 'sqlite') {
     fs.mkdirSync(P.mongoData, { recursive: true });
     removeBrokenSqliteFiles(P.mongoData);
-    backendArgs = [handler, `--sqlite-url=file:${P.mongoData}/`];
-  } else {
-    // FerretDB v1.24 creates collections and indexes holding its metadata lock while it waits for a pooled
-    // connection, and updates hold a connection while they wait for that lock: with its default pool of 50, 50
-    // updates in flight during a createIndexes hang the server for good (seen in bench:mailboxes). A pool larger
-    // than every client's concurrency together keeps that from happening (docs/adr/0009).
-    const pool = `pool_max_conns=${PG_POOL_MAX_CONNS}`;
-    backendArgs = [
-      handler,
-      `--postgresql-url=postgres://${PG_USER}@${HOST}:${POSTGRES_PORT}/${PG_DATABASE}?${pool}`,
-    ];
   }
   const args = [
     ...backendArgs,

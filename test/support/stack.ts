@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import mongoose, { Connection } from 'mongoose';
 import { loadApiConfig, loadCoreConfig } from '@ssync/common';
 import { createKafka } from '@ssync/messaging';
-import { ReadModels } from '@ssync/read-models';
+import { ReadModels, readModelConnectionOptions } from '@ssync/read-models';
 import { bootstrapApi } from '../../apps/api/src/bootstrap';
 import { ProjectorService } from '../../apps/projector/src/projector.service';
 import { MailboxOwner } from '../../apps/sync-worker/src/mailbox-owner';
@@ -31,7 +31,7 @@ export async function startInProcessStack(
   const app = await bootstrapApi(loadApiConfig(env), env);
   const core = loadCoreConfig(env, 'projector');
   const projectorConnection = await mongoose
-    .createConnection(core.mongo.uri, { autoIndex: false })
+    .createConnection(core.mongo.uri, readModelConnectionOptions(core.mongo))
     .asPromise();
   const projector = new ProjectorService(
     createKafka({ brokers: core.kafka.brokers, clientId: 'test-projector' }),
