@@ -7,7 +7,7 @@
  *
  * Prints per run: SyncFolderItems calls/s and poll starts/s (the simulator's request log), arrival-to-tracked
  * latency p50/p99 (delivery time → the IncomingEmailTracked record's Kafka timestamp), how late polls start against
- * their schedule (the `nextSyncDueAt` of each MailboxSynced event → the next SyncFolderItems of that mailbox in the
+ * their schedule (the `nextSyncDueAt` of each operational record of the mailbox → the next SyncFolderItems of that mailbox in the
  * request log; a due poll that had not started by the end of the window counts with its lateness so far), and the
  * ratio two workers / one worker.
  */
@@ -241,8 +241,9 @@ async function benchSize(size: number): Promise<RunResult[]> {
         const smtp = smtpOf.get(e.payload.mailboxId as string);
         if (smtp) tracked.set(`${smtp}|${String(e.payload.internetMessageId)}`, ts);
       }),
-      await follow(kafka, `${env.prefix}.bench-mailbox`, `${env.prefix}.mailbox.events`, (e) => {
-        if (e.type !== 'MailboxSynced' && e.type !== 'MailboxSyncFailed') return;
+      // Poll outcomes are operational state (docs/adr/0010): each record carries the schedule in force.
+      await follow(kafka, `${env.prefix}.bench-mailbox`, `${env.prefix}.mailbox.operational`, (e) => {
+        if (e.type !== 'OperationalState') return;
         const smtp = smtpOf.get(e.aggregateId);
         const due = e.payload.nextSyncDueAt;
         if (!smtp || typeof due !== 'string') return;

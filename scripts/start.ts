@@ -16,11 +16,15 @@ interface Role {
   args?: string[];
   env?: Record<string, string>;
   optional?: boolean;
+  /** Its readiness endpoint: the start waits for it and shows when it answered 200. */
+  ready?: string;
 }
 
 const root = repoRoot();
 const port = process.env.PORT ?? '3000';
 const simulatorPort = process.env.SSYNC_SIMULATOR_PORT ?? '8085';
+/** The projector's and the workers' health listeners sit on the ports after the API's, so PORT moves them all. */
+const healthPort = (offset: number) => String(Number(port) + offset);
 const children: { role: Role; proc: ChildProcess }[] = [];
 let stopping = false;
 
@@ -119,19 +123,21 @@ async function main(): Promise<void> {
       args: ['--seed-demo', '--port', simulatorPort],
       optional: true,
     },
-    { name: 'api', entry: 'apps/api/src/main.js' },
-    { name: 'projector', entry: 'apps/projector/src/main.js' },
+    { name: 'api', entry: 'apps/api/src/main.js', ready: `http://127.0.0.1:${port}/health/ready` },
     {
-      name: 'sync-worker-1',
-      entry: 'apps/sync-worker/src/main.js',
-      env: { SSYNC_INSTANCE_ID: 'sync-worker-1' },
+      name: 'projector',
+      entry: 'apps/projector/src/main.js',
+      env: { HEALTH_PORT: healthPort(1) },
+      ready: `http://127.0.0.1:${healthPort(1)}/health/ready`,
     },
-    {
-      name: 'sync-worker-2',
+    ...[1, 2].map((n) => ({
+      name: `sync-worker-${n}`,
       entry: 'apps/sync-worker/src/main.js',
-      env: { SSYNC_INSTANCE_ID: 'sync-worker-2' },
-    },
+      env: { SSYNC_INSTANCE_ID: `sync-worker-${n}`, HEALTH_PORT: healthPort(1 + n) },
+      ready: `http://127.0.0.1:${healthPort(1 + n)}/health/ready`,
+    })),
   ];
+  const startedAt = Date.now();
   for (const role of roles) spawnRole(role, env, logDir);
   const onSignal = () => {
     void stopAll(started).then(() => process.exit(0));
@@ -139,16 +145,34 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const ready = await waitFor(`http://127.0.0.1:${port}/health/ready`, 180000);
-  if (!ready) {
+  // Each role is ready once it has caught up with the log as it was when it started (README: Health).
+  const readyAfter = new Map<string, string>();
+  await Promise.all(
+    roles.map(async (role) => {
+      if (!role.ready || !children.some((c) => c.role === role)) return;
+      const ok = await waitFor(role.ready, 180000);
+      readyAfter.set(
+        role.name,
+        ok
+          ? `ready after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`
+          : `NOT READY after 180 s: see ${path.join(logDir, `${role.name}.log`)}`,
+      );
+    }),
+  );
+  if (!readyAfter.get('api')?.startsWith('ready')) {
     log(`the API did not become ready; logs in ${logDir}`);
     await stopAll(started);
     process.exit(1);
   }
+  const health = (name: string) =>
+    `  ${name.padEnd(14)} ${roles.find((r) => r.name === name)!.ready!}   (${readyAfter.get(name)})`;
   const lines = [
     '',
     'ssync is running',
-    `  API            http://127.0.0.1:${port}   (ready: /health/ready, OpenAPI: /api/openapi.json, docs: /api/docs)`,
+    `  API            http://127.0.0.1:${port}   (${readyAfter.get('api')}: /health/ready, OpenAPI: /api/openapi.json, docs: /api/docs)`,
+    health('projector'),
+    health('sync-worker-1'),
+    health('sync-worker-2'),
     `  Exchange (sim) http://127.0.0.1:${simulatorPort}/EWS/Exchange.asmx   (admin: /admin/v1)`,
     `  Kafka          ${kafkaBrokers}   (${mode}${started ? ', started here' : ', reused'})`,
     `  MongoDB        ${env.MONGODB_URI}${database ? `   (${database})` : ''}`,

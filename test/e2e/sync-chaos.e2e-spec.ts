@@ -381,8 +381,11 @@ describe('sync chaos: tracking and sending exactly once through worker crashes',
     const events = records
       .filter((r) => r.topic === `${ns.prefix}.activity.events`)
       .map((r) => JSON.parse(r.value) as EventEnvelope<any>);
+    // Audited events and operational records (poll claims and outcomes, docs/adr/0010) alike, for the diagnostics.
     const mailboxEvents = records
-      .filter((r) => r.topic === `${ns.prefix}.mailbox.events`)
+      .filter(
+        (r) => r.topic === `${ns.prefix}.mailbox.events` || r.topic === `${ns.prefix}.mailbox.operational`,
+      )
       .map((r) => JSON.parse(r.value) as EventEnvelope<any>);
     const trackedEvents = events.filter((e) => e.type === 'IncomingEmailTracked');
     const byActivity = new Map<string, number>();
@@ -494,11 +497,11 @@ describe('sync chaos: tracking and sending exactly once through worker crashes',
             `${new Date(e.time).toISOString().slice(11, 23)} ${e.operation}${e.moreAvailable ? '+' : ''} ${e.status}`,
         );
       const synced = mailboxEvents
-        .filter((e) => e.aggregateId === id && /Sync|Test/.test(e.type))
+        .filter((e) => e.aggregateId === id && /Sync|Test|Operational/.test(e.type))
         .filter((e) => around(Date.parse(e.occurredAt)))
         .map(
           (e) =>
-            `#${e.sequence} ${e.type} poll ${String(e.payload.poll)} by ${e.actor} at ${e.occurredAt.slice(11, 23)} next ${String(e.payload.nextSyncDueAt ?? '').slice(11, 23)}`,
+            `#${e.sequence} ${e.type} poll ${String(e.payload.poll ?? e.payload.polls)} by ${e.actor} at ${e.occurredAt.slice(11, 23)} next ${String(e.payload.nextSyncDueAt ?? '').slice(11, 23)}`,
         );
       log(
         `too soon: ${t.smtp} ${t.gap} ms at ${new Date(t.at).toISOString()}\n  ${calls.join('\n  ')}\n  ${synced.join('\n  ')}`,

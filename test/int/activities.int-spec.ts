@@ -715,7 +715,8 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
   it('projects the log twice, and with the partitions in another order, to the same documents', async () => {
     const byPartition = new Map<string, EventEnvelope[]>();
     for (const r of await readAllTopicBytes(ns, { committedOnly: true })) {
-      if (!r.topic.endsWith('.events')) continue;
+      // The event logs and the operational state (docs/adr/0010), as the projector reads them.
+      if (!r.topic.endsWith('.events') && !r.topic.endsWith('.operational')) continue;
       const event = decodeEvent(Buffer.from(r.value, 'utf8'));
       if (!event) continue;
       const key = `${r.topic}:${r.partition}`;

@@ -475,4 +475,70 @@ describe('sync worker: Test & Enable against Exchange', () => {
     );
     expect(recovered).toMatchObject({ enabledForIncomingEmail: true, mailboxStatus: 'Success' });
   });
+
+  it('an idle mailbox leaves no audit trail: polls move only its operational state (docs/adr/0010)', async () => {
+    sim.admin.createAccount({ userName: 'hana', password: 'Passw0rd!', domain: 'CONTOSO' });
+    sim.admin.createMailbox({ smtpAddress: 'hana@contoso.test', displayName: 'hana', ownerUserName: 'hana' });
+    sim.admin.grantImpersonation({ userName: 'svc-ssync', mailboxes: ['hana@contoso.test'] });
+    const profile = await http()
+      .post('/api/v1/email-server-profiles')
+      .set('Authorization', auth)
+      .send({
+        name: 'Quiet',
+        incomingServerLocation: sim.ewsUrl,
+        outgoingServerLocation: sim.ewsUrl,
+        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
+        userName: 'CONTOSO\\svc-ssync',
+        password: 'Svc-Passw0rd!',
+        minimumPollingIntervalMinutes: 0,
+      })
+      .expect(201);
+    const mbx = await http()
+      .post('/api/v1/mailboxes')
+      .set('Authorization', auth)
+      .send({
+        kind: 'User',
+        name: 'hana',
+        emailAddress: 'hana@contoso.test',
+        ownerId: 'u-hana',
+        serverProfileId: profile.body.id,
+        ...SSS,
+        outgoingEmailDeliveryMethod: 'None',
+        actDeliveryMethod: 'None',
+      })
+      .expect(201);
+    const id = mbx.body.id as string;
+    await job('approve-email', [id]);
+    await job('test-and-enable', [id]);
+    const first = await mailboxWhen(id, (m) => m.lastSyncAt !== null, 'first poll');
+    const audited = async () =>
+      ((await http().get(`/api/v1/audit/mailboxes/${id}`).set('Authorization', auth)).body.events as {
+        type: string;
+      }[]) ?? [];
+    // The first poll is audited (where tracking began); wait until the audit trail has it.
+    const before = await eventually(
+      async () => {
+        const events = await audited();
+        return events.some((e) => e.type === 'MailboxSynced') ? events : null;
+      },
+      30000,
+      'the first poll in the audit trail',
+    );
+    const polls = () =>
+      sim.admin.requestLog({ mailbox: 'hana@contoso.test', operation: 'SyncFolderItems' }).length;
+    const polledBefore = polls();
+    // Three more polls at the 5 s floor; the view's B-5 fields move with them.
+    const later = await mailboxWhen(
+      id,
+      (m) =>
+        polls() >= polledBefore + 3 &&
+        Date.parse(m.lastSyncAt as string) > Date.parse(first.lastSyncAt as string),
+      'three more polls',
+    );
+    expect(Date.parse(later.nextSyncDueAt as string)).toBeGreaterThan(Date.parse(later.lastSyncAt as string));
+    expect(later.version).toBe(first.version);
+    const after = await audited();
+    expect(after.map((e) => e.type)).toEqual(before.map((e) => e.type));
+    expect(after.filter((e) => e.type === 'MailboxPollStarted')).toEqual([]);
+  });
 });

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ApiConfig } from '@ssync/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AuthModule, SecretsModule, provideGlobalAuthGuard } from '@ssync/security';
 import { EmailActivitiesController, MailboxLedgerController } from './activities/activities.controller';
@@ -9,6 +9,8 @@ import { ACTIVITY_QUERY_HANDLERS } from './activities/activity.queries';
 import { AlertOwnerService } from './alerts/alert-owner.service';
 import { ALERT_HANDLERS, AlertsController } from './alerts/alerts';
 import { AuditController } from './audit/audit.controller';
+import { ApiReadiness } from './health/api-readiness.service';
+import { CaughtUpInterceptor } from './health/caught-up.interceptor';
 import { HealthController } from './health/health.controller';
 import { ApiExceptionFilter } from './http/errors';
 import { AggregateOwnerService } from './infrastructure/aggregate-owner.service';
@@ -53,6 +55,9 @@ import { ProfilesController } from './profiles/profiles.controller';
     // Every route needs a bearer token unless marked @Public() (SPEC M-7).
     provideGlobalAuthGuard(),
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
+    ApiReadiness,
+    // Never a partial answer: /api/v1 waits for the in-memory stores to catch up, else 503 (issue #9).
+    { provide: APP_INTERCEPTOR, useClass: CaughtUpInterceptor },
   ],
 })
 export class AppModule {

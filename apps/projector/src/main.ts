@@ -2,8 +2,17 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Kafka } from 'kafkajs';
 import { Connection } from 'mongoose';
-import { ConfigError, CoreConfig } from '@ssync/common';
+import {
+  ConfigError,
+  CoreConfig,
+  Readiness,
+  answersWithin,
+  loadHealthConfig,
+  startConfiguredHealthServer,
+} from '@ssync/common';
+import { projectorConsumerHealth, projectorReadiness } from './health';
 import { CORE_CONFIG, KAFKA, MONGO, ProjectorModule } from './projector.module';
+import { ProjectorService } from './projector.service';
 import { rebuildReadModels } from './rebuild';
 
 /**
@@ -16,6 +25,15 @@ async function main(): Promise<void> {
     throw new ConfigError('argv', `: unknown command "${command}" (use "run" or "rebuild")`);
   }
   if (command === 'rebuild') process.env.SSYNC_PROJECTOR_MODE = 'cli';
+  // Up before the modules, so liveness answers (and readiness says "starting") while they start.
+  let readiness: (() => Promise<Readiness>) | null = null;
+  const health =
+    command === 'run'
+      ? await startConfiguredHealthServer(loadHealthConfig(process.env), () =>
+          readiness ? readiness() : { ready: false, reasons: ['starting'] },
+        )
+      : null;
+  if (health) new Logger('Projector').log(`health on port ${health.port} (/health/live, /health/ready)`);
   const app = await NestFactory.createApplicationContext(ProjectorModule, {
     logger: ['fatal', 'error', 'warn', 'log'],
   });
@@ -37,10 +55,24 @@ async function main(): Promise<void> {
     await app.close();
     process.exit(report.match ? 0 : 2);
   }
+  const projector = app.get(ProjectorService);
+  const mongo = app.get<Connection>(MONGO);
+  readiness = async () =>
+    projectorReadiness(
+      projectorConsumerHealth(projector),
+      projector.activeVersion(),
+      await answersWithin(2000, () => mongo.db!.command({ ping: 1 })),
+    );
   new Logger('Projector').log('projector running');
 }
 
 main().catch((error: unknown) => {
-  new Logger('Projector').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  new Logger('Projector').error(
+    error instanceof ConfigError
+      ? error.message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error),
+  );
   process.exit(1);
 });

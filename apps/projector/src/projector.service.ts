@@ -2,7 +2,15 @@ import { Logger } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { Connection } from 'mongoose';
 import { CoreConfig } from '@ssync/common';
-import { AggregateType, EventConsumer, aggregateTopics } from '@ssync/messaging';
+import {
+  AggregateType,
+  EventConsumer,
+  EventConsumerHealth,
+  OPERATIONAL_AGGREGATES,
+  aggregateTopics,
+  deadLetterTopic,
+  operationalTopic,
+} from '@ssync/messaging';
 import {
   ProjectionPointer,
   ReadModels,
@@ -21,8 +29,12 @@ export const PROJECTED_AGGREGATES: AggregateType[] = [
   'alert',
 ];
 
+/** The topics the read models are built from: every event log, and the operational state (docs/adr/0010). */
 export function eventTopics(prefix: string): string[] {
-  return PROJECTED_AGGREGATES.map((a) => aggregateTopics(prefix, a).events);
+  return [
+    ...PROJECTED_AGGREGATES.map((a) => aggregateTopics(prefix, a).events),
+    ...OPERATIONAL_AGGREGATES.map((a) => operationalTopic(prefix, a)),
+  ];
 }
 
 /**
@@ -58,6 +70,11 @@ export class ProjectorService {
     return this.consumer?.isReady() ?? false;
   }
 
+  /** The consumer's progress and dead letters, for readiness. */
+  consumerHealth(): EventConsumerHealth | null {
+    return this.consumer?.health() ?? null;
+  }
+
   activeVersion(): number | null {
     return this.current?.version ?? null;
   }
@@ -80,6 +97,7 @@ export class ProjectorService {
     this.consumer = new EventConsumer(this.kafka, {
       groupId: pointer.groupId,
       topics: eventTopics(this.config.kafka.topicPrefix),
+      deadLetterTopic: deadLetterTopic(this.config.kafka.topicPrefix),
       fromBeginning: true,
       partitionsConsumedConcurrently: 4,
       // Large batches: on FerretDB a batch of mailbox documents costs two collection scans, whatever its size.

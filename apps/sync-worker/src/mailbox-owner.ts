@@ -11,6 +11,7 @@ import {
   OrganizationState,
   ProfileState,
   mailboxDecider,
+  mailboxOperational,
   mailboxProfileFacts,
   organizationDecider,
   organizationEmailSettingsOf,
@@ -22,6 +23,7 @@ import {
   CommandFailure,
   CommandProcessor,
   aggregateTopics,
+  operationalTopic,
 } from '@ssync/messaging';
 
 /** Where the facts a mailbox command depends on come from, at the moment it is decided. */
@@ -94,7 +96,9 @@ export class MailboxOwner {
       kafka,
       aggregateTopics(prefix, 'mailbox').events,
       group('mailbox'),
-      mailboxDecider,
+      { ...mailboxDecider, operational: mailboxOperational },
+      undefined,
+      { operationalTopic: operationalTopic(prefix, 'mailbox') },
     );
     this.profiles = new AggregateStore(
       kafka,
@@ -121,6 +125,8 @@ export class MailboxOwner {
       evolve: mailboxDecider.evolve,
       decide: (command, state) => mailboxDecider.decide(withOwnerFacts(command, state, facts), state),
       toFailure: domainFailure,
+      // Poll claims and routine poll outcomes are operational state, not audited history (docs/adr/0010).
+      operational: mailboxOperational,
     };
     this.processor = new CommandProcessor(kafka, this.mailboxes, definition, {
       topicPrefix: prefix,

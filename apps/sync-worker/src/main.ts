@@ -1,16 +1,31 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadHealthConfig, startConfiguredHealthServer } from '@ssync/common';
+import { WorkerHealth } from './health';
 import { SyncWorkerModule } from './sync-worker.module';
 
 async function main(): Promise<void> {
+  // Up before the modules, so liveness answers (and readiness says "starting") while they start.
+  let health: WorkerHealth | null = null;
+  const server = await startConfiguredHealthServer(loadHealthConfig(process.env), () =>
+    health ? health.readiness() : { ready: false, reasons: ['starting'] },
+  );
+  if (server) new Logger('SyncWorker').log(`health on port ${server.port} (/health/live, /health/ready)`);
   const app = await NestFactory.createApplicationContext(SyncWorkerModule.register(), {
     logger: ['fatal', 'error', 'warn', 'log'],
   });
   app.enableShutdownHooks();
+  health = app.get(WorkerHealth);
   new Logger('SyncWorker').log('sync worker running');
 }
 
 main().catch((error: unknown) => {
-  new Logger('SyncWorker').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  new Logger('SyncWorker').error(
+    error instanceof ConfigError
+      ? error.message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error),
+  );
   process.exit(1);
 });

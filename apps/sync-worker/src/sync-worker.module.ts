@@ -6,6 +6,7 @@ import { ExchangeClientFactory } from '@ssync/exchange';
 import { KafkaCommandGateway, connectKafka } from '@ssync/messaging';
 import { SecretBox, SecretsModule } from '@ssync/security';
 import { ActivityOwner } from './activity-owner';
+import { WorkerHealth } from './health';
 import { MailboxOwner } from './mailbox-owner';
 import { SyncRuntime } from './runtime/sync-runtime';
 import { WorkerConfig, loadWorkerConfig } from './runtime/worker-config';
@@ -84,6 +85,16 @@ const LEASES = Symbol('LEASES');
         }),
     },
     {
+      provide: WorkerHealth,
+      inject: [MailboxOwner, ActivityOwner, KafkaCommandGateway, MONGO],
+      useFactory: (
+        owner: MailboxOwner,
+        activities: ActivityOwner,
+        gateway: KafkaCommandGateway,
+        mongo: MongoClient,
+      ) => new WorkerHealth(owner, activities, gateway, () => mongo.db().command({ ping: 1 })),
+    },
+    {
       provide: SyncRuntime,
       inject: [MailboxOwner, KafkaCommandGateway, ExchangeClientFactory, SecretBox, CONFIG],
       useFactory: (
@@ -106,7 +117,7 @@ const LEASES = Symbol('LEASES');
         }),
     },
   ],
-  exports: [MailboxOwner, ActivityOwner, SyncRuntime, KafkaCommandGateway],
+  exports: [MailboxOwner, ActivityOwner, SyncRuntime, KafkaCommandGateway, WorkerHealth],
 })
 export class SyncWorkerModule implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('SyncWorker');

@@ -1,4 +1,4 @@
-import { ConfigError, loadApiConfig, loadCoreConfig } from './config';
+import { ConfigError, loadApiConfig, loadCoreConfig, loadHealthConfig } from './config';
 
 describe('configuration is validated at boot and names the variable', () => {
   it('has working defaults', () => {
@@ -37,5 +37,17 @@ describe('configuration is validated at boot and names the variable', () => {
       loadApiConfig({ ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS: '1' })
         .allowCredentialsEntryViaNonSecureChannels,
     ).toBe(true);
+  });
+
+  it('starts no health listener unless HEALTH_PORT is set, and refuses a bad one by name', () => {
+    expect(loadHealthConfig({})).toEqual({ port: null, host: '127.0.0.1' });
+    expect(loadHealthConfig({ HEALTH_PORT: '0' }).port).toBe(0);
+    expect(loadHealthConfig({ HEALTH_PORT: '8081', HOST: '0.0.0.0' })).toEqual({
+      port: 8081,
+      host: '0.0.0.0',
+    });
+    expect(loadHealthConfig({ HOST: '0.0.0.0', HEALTH_HOST: '10.0.0.5' }).host).toBe('10.0.0.5');
+    for (const bad of ['health', '65536', '-1'])
+      expect(() => loadHealthConfig({ HEALTH_PORT: bad })).toThrow(/HEALTH_PORT/);
   });
 });

@@ -144,3 +144,19 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     commandTimeoutMs: int(env, 'SSYNC_COMMAND_TIMEOUT_MS', 30000, 100, 600000),
   };
 }
+
+/** The liveness/readiness listener of a role without an HTTP API of its own (projector, sync worker). */
+export interface HealthConfig {
+  /** Null: no health listener (the default, so several processes on one machine never collide). */
+  port: number | null;
+  host: string;
+}
+
+/** `HEALTH_PORT` (0: any free port, logged) and `HEALTH_HOST` (default `HOST`, else loopback). */
+export function loadHealthConfig(env: Env = process.env): HealthConfig {
+  const given = env.HEALTH_PORT !== undefined && env.HEALTH_PORT.trim() !== '';
+  return {
+    port: given ? int(env, 'HEALTH_PORT', 0, 0, 65535) : null,
+    host: str(env, 'HEALTH_HOST', str(env, 'HOST', '127.0.0.1')),
+  };
+}

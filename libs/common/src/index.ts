@@ -1,2 +1,4 @@
 export * from './config';
 export * from './json';
+export * from './health-server';
+export * from './readiness';

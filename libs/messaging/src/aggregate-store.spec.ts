@@ -55,10 +55,92 @@ describe('AggregateStore.apply', () => {
   });
 
   it('an unknown aggregate is at version 0 in its initial state', () => {
-    expect(store().get('nope')).toEqual({ state: { n: 0, seen: [] }, version: 0, recentCommandIds: [] });
+    expect(store().get('nope')).toMatchObject({
+      state: { n: 0, seen: [] },
+      version: 0,
+      recentCommandIds: [],
+    });
   });
 
   it('waitUntilCaughtUp resolves at once for an empty partition', async () => {
     await expect(store().waitUntilCaughtUp(0, 5n, 5n)).resolves.toBeUndefined();
+  });
+});
+
+describe('AggregateStore with an operational slice', () => {
+  type S = { n: number; cursor: string };
+  const fn = {
+    initialState: (): S => ({ n: 0, cursor: '' }),
+    evolve: (s: S, e: { type: string; data: unknown }): S =>
+      e.type === 'Synced' ? { ...s, cursor: String(e.data) } : { ...s, n: s.n + 1 },
+    operational: {
+      slice: (s: S) => (s.n === 0 && s.cursor === '' ? null : s.cursor),
+      withSlice: (s: S, cursor: unknown): S => ({ ...s, cursor: String(cursor) }),
+      touchesSlice: (type: string) => type === 'Synced',
+      isOperational: () => false,
+    },
+  };
+  const event = (sequence: number, type: string, data: unknown = {}): EventEnvelope => ({
+    ...envelope(sequence),
+    type,
+    payload: data,
+  });
+  const record = (version: number, cursor: string): EventEnvelope => ({
+    ...envelope(version),
+    type: 'OperationalState',
+    payload: cursor,
+  });
+  const store = () =>
+    new AggregateStore<S>({} as Kafka, 'topic', 'group', fn, undefined, { operationalTopic: 'op' });
+
+  it('takes the slice from the latest operational record, without a new version', () => {
+    const s = store();
+    s.apply(event(1, 'Created'));
+    s.applyOperational(record(1, 'c1'));
+    s.applyOperational(record(1, 'c2'));
+    expect(s.get('a1')).toMatchObject({ version: 1, state: { n: 1, cursor: 'c2' }, opVersion: 1 });
+  });
+
+  it('keeps a newer record over an older audited event that touched the slice, read after it', () => {
+    const s = store();
+    s.apply(event(1, 'Created'));
+    s.applyOperational(record(2, 'newer'));
+    // The record waits for the events it was written after.
+    expect(s.get('a1').state.cursor).toBe('');
+    s.apply(event(2, 'Synced', 'older'));
+    expect(s.get('a1').state.cursor).toBe('newer');
+    s.apply(event(3, 'Synced', 'latest'));
+    expect(s.get('a1').state.cursor).toBe('latest');
+  });
+
+  it('ignores a record older than an audited event that moved the slice', () => {
+    const s = store();
+    s.apply(event(1, 'Created'));
+    s.apply(event(2, 'Synced', 'audited'));
+    s.applyOperational(record(1, 'stale'));
+    expect(s.get('a1').state.cursor).toBe('audited');
+    s.applyOperational(record(2, 'same-transaction'));
+    expect(s.get('a1').state.cursor).toBe('same-transaction');
+  });
+
+  it('keeps only what `retain` keeps', () => {
+    const s = new AggregateStore<Counter>({} as Kafka, 'topic', 'group', {
+      ...evolve,
+      retain: (c) => ({ n: c.n, seen: c.seen.slice(-1) }),
+    });
+    s.apply(envelope(1));
+    s.apply(envelope(2));
+    expect(s.get('a1').state).toEqual({ n: 2, seen: ['T2'] });
+  });
+
+  it('reports a gap with its coordinates instead of only logging it', () => {
+    const s = store();
+    s.apply(event(1, 'Created'), 4, '17');
+    s.apply(event(3, 'Created'), 4, '18');
+    expect(s.problems()).toMatchObject({
+      gaps: 1,
+      undecodable: 0,
+      recent: [{ kind: 'gap', topic: 'topic', partition: 4, offset: '18', aggregateId: 'a1' }],
+    });
   });
 });

@@ -5,21 +5,70 @@ import { EventEnvelope, decodeEvent } from './envelope';
 /** One aggregate's state as its owner knows it. */
 export interface AggregateSnapshot<S> {
   state: S;
+  /** The audited version: the sequence of the last event in the aggregate's event log. */
   version: number;
   /** Ids of the most recent commands that produced events, so a command seen again has no second effect. */
   recentCommandIds: string[];
+  /** The audited version the last operational record applied was written at (-1: none). */
+  opVersion?: number;
+  /** The audited version the operational slice reflects: an older operational record is not applied. */
+  sliceVersion?: number;
+}
+
+/**
+ * The part of an aggregate's state that is operational: its latest value matters, its history does not (a mailbox's
+ * EWS cursor, its poll claim and schedule). Events that change only this slice are not written to the audited log;
+ * the owner writes the whole slice to the aggregate's operational topic instead, in the same transaction as the
+ * command's other effects (docs/adr/0010).
+ */
+export interface OperationalSlice<S, O = unknown> {
+  /** The slice of `state`, or null when the aggregate has none yet. */
+  slice(state: S): O | null;
+  withSlice(state: S, slice: O): S;
+  /** Whether an event type changes the slice (audited ones included). */
+  touchesSlice(eventType: string): boolean;
+  /** Whether an event, decided now on `before`, is operational only (kept out of the audited log). */
+  isOperational(event: { type: string; data: unknown }, before: S): boolean;
 }
 
 export interface EvolveFn<S> {
   initialState(): S;
   evolve(state: S, event: { type: string; data: unknown }): S;
+  /**
+   * What a process keeps of a state in memory (default: all of it), e.g. without an email body nobody acts on
+   * again. Deciding any command on the retained state must give what deciding it on the whole state gives.
+   */
+  retain?(state: S): S;
+  operational?: OperationalSlice<S>;
+}
+
+/** The record type of an operational topic; its `sequence` is the audited version it was written at. */
+export const OPERATIONAL_RECORD_TYPE = 'OperationalState';
+
+/** Something the store could not apply: kept for readiness reports, not only logged. */
+export interface StoreProblem {
+  kind: 'undecodable' | 'gap';
+  topic: string;
+  partition: number;
+  offset: string;
+  aggregateId: string | null;
+  detail: string;
+}
+
+export interface AggregateStoreOptions<S> {
+  /** The operational topic to follow next to the events (required with `fn.operational`). */
+  operationalTopic?: string;
+  /** Told of every operational record applied (after the state moved). */
+  onOperational?: (aggregateId: string, snapshot: AggregateSnapshot<S>) => void;
 }
 
 const RECENT_COMMANDS_KEPT = 64;
+const PROBLEMS_KEPT = 20;
 
 /**
- * The in-memory state of every aggregate of one type, kept by following its event topic from the beginning.
- * Owners of command partitions read it; after writing events they apply them here at once (`applyLocal`).
+ * The in-memory state of every aggregate of one type, kept by following its event topic from the beginning (and,
+ * for aggregates with an operational slice, its operational topic).
+ * Owners of command partitions read it; after writing events they apply them here at once (`apply`).
  * Events are applied strictly in sequence, so the follower and the owner can both feed it without double
  * application. `waitUntilCaughtUp` tells when every event written to a partition before a point is in.
  */
@@ -28,9 +77,15 @@ export class AggregateStore<S> {
   private readonly aggregates = new Map<string, AggregateSnapshot<S>>();
   /** The partition each aggregate's events live in (its owner is that partition's owner). */
   private readonly partitions = new Map<string, number>();
-  /** Last offset the follower consumed per partition (control records included). */
-  private readonly positions = new Map<number, bigint>();
-  private readonly waiters = new Set<{ partition: number; target: bigint; resolve: () => void }>();
+  /** Last offset the follower consumed per `topic:partition` (control records included). */
+  private readonly positions = new Map<string, bigint>();
+  /** Operational records of aggregates whose events have not arrived yet (a reader's topics lag differently). */
+  private readonly pendingOps = new Map<string, EventEnvelope>();
+  private readonly waiters = new Set<{ key: string; target: bigint; resolve: () => void }>();
+  /** The end of every partition when the store started: ready once it has read up to there. */
+  private startTargets: Map<string, bigint> | null = null;
+  private readonly problemList: StoreProblem[] = [];
+  private readonly problemCounts = { undecodable: 0, gap: 0 };
   private consumer: Consumer | null = null;
   private fetchedOnce = false;
 
@@ -41,15 +96,24 @@ export class AggregateStore<S> {
     private readonly fn: EvolveFn<S>,
     /** Told of every event applied (after the state moved), e.g. to keep timestamps next to the state. */
     private readonly onApplied?: (envelope: EventEnvelope, snapshot: AggregateSnapshot<S>) => void,
+    private readonly options: AggregateStoreOptions<S> = {},
   ) {
     this.logger = new Logger(`AggregateStore ${topic}`);
+    if (fn.operational && !options.operationalTopic)
+      throw new Error(`${topic}: an aggregate with operational state needs its operational topic`);
   }
 
   private readonly listeners: ((envelope: EventEnvelope, snapshot: AggregateSnapshot<S>) => void)[] = [];
 
   get(aggregateId: string): AggregateSnapshot<S> {
     return (
-      this.aggregates.get(aggregateId) ?? { state: this.fn.initialState(), version: 0, recentCommandIds: [] }
+      this.aggregates.get(aggregateId) ?? {
+        state: this.fn.initialState(),
+        version: 0,
+        recentCommandIds: [],
+        opVersion: -1,
+        sliceVersion: 0,
+      }
     );
   }
 
@@ -66,28 +130,83 @@ export class AggregateStore<S> {
     return this.partitions.get(aggregateId);
   }
 
+  private retain(state: S): S {
+    return this.fn.retain ? this.fn.retain(state) : state;
+  }
+
   /** Applies an event if it is the next one of its aggregate; older ones are ignored, gaps are reported. */
-  apply(envelope: EventEnvelope, partition?: number): void {
+  apply(envelope: EventEnvelope, partition?: number, offset?: string): void {
     if (partition !== undefined) this.partitions.set(envelope.aggregateId, partition);
     const current = this.get(envelope.aggregateId);
     if (envelope.sequence <= current.version) return;
     if (envelope.sequence !== current.version + 1) {
-      this.logger.error(
-        `sequence gap on ${envelope.aggregateId}: have ${current.version}, got ${envelope.sequence}`,
-      );
+      const detail = `sequence gap on ${envelope.aggregateId}: have ${current.version}, got ${envelope.sequence}`;
+      this.logger.error(detail);
+      this.problem({
+        kind: 'gap',
+        topic: this.topic,
+        partition: partition ?? -1,
+        offset: offset ?? '?',
+        aggregateId: envelope.aggregateId,
+        detail,
+      });
       return;
     }
     const recent = current.recentCommandIds.includes(envelope.causationId)
       ? current.recentCommandIds
       : [...current.recentCommandIds, envelope.causationId].slice(-RECENT_COMMANDS_KEPT);
-    const next = {
-      state: this.fn.evolve(current.state, { type: envelope.type, data: envelope.payload }),
+    const op = this.fn.operational;
+    let state = this.fn.evolve(current.state, { type: envelope.type, data: envelope.payload });
+    let sliceVersion = current.sliceVersion ?? 0;
+    const opVersion = current.opVersion ?? -1;
+    if (op?.touchesSlice(envelope.type)) {
+      // An operational record written at or after this event already holds the slice it led to (and later ones).
+      const kept = envelope.sequence <= opVersion ? op.slice(current.state) : null;
+      if (kept !== null) state = op.withSlice(state, kept);
+      else sliceVersion = envelope.sequence;
+    }
+    const next: AggregateSnapshot<S> = {
+      state: this.retain(state),
       version: envelope.sequence,
       recentCommandIds: recent,
+      opVersion,
+      sliceVersion,
     };
     this.aggregates.set(envelope.aggregateId, next);
     this.onApplied?.(envelope, next);
     for (const listener of this.listeners) listener(envelope, next);
+    const pending = this.pendingOps.get(envelope.aggregateId);
+    if (pending) this.applyOperational(pending, partition);
+  }
+
+  /**
+   * Applies an aggregate's latest operational record (a record of its operational topic, or one its owner just
+   * committed): its slice replaces the one held, unless an audited event after it changed the slice.
+   */
+  applyOperational(record: EventEnvelope, partition?: number): void {
+    const op = this.fn.operational;
+    if (!op) return;
+    const id = record.aggregateId;
+    if (partition !== undefined) this.partitions.set(id, partition);
+    const current = this.get(id);
+    if (record.sequence < (current.sliceVersion ?? 0)) {
+      this.pendingOps.delete(id);
+      return;
+    }
+    if (current.version < record.sequence || op.slice(current.state) === null) {
+      // Written after events this store has not read yet: applied once they are in.
+      this.pendingOps.set(id, record);
+      return;
+    }
+    this.pendingOps.delete(id);
+    const next: AggregateSnapshot<S> = {
+      ...current,
+      state: this.retain(op.withSlice(current.state, record.payload)),
+      opVersion: record.sequence,
+      sliceVersion: record.sequence,
+    };
+    this.aggregates.set(id, next);
+    this.options.onOperational?.(id, next);
   }
 
   /** Also tells `listener` of every event applied from now on (e.g. to keep an index of aggregates due for work). */
@@ -95,7 +214,12 @@ export class AggregateStore<S> {
     this.listeners.push(listener);
   }
 
+  private topics(): string[] {
+    return this.options.operationalTopic ? [this.topic, this.options.operationalTopic] : [this.topic];
+  }
+
   async start(): Promise<void> {
+    this.startTargets = await this.endsNow();
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
       maxWaitTimeInMs: 100,
@@ -103,49 +227,113 @@ export class AggregateStore<S> {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      this.advance(payload.partition, BigInt(payload.lastOffset));
+      this.advance(`${payload.topic}:${payload.partition}`, BigInt(payload.lastOffset));
     });
     consumer.on(consumer.events.FETCH, () => {
       this.fetchedOnce = true;
     });
     await consumer.connect();
-    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await consumer.subscribe({ topics: this.topics(), fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
+        const operational = batch.topic !== this.topic;
         for (const message of batch.messages) {
           const envelope = decodeEvent(message.value);
-          if (envelope) this.apply(envelope, batch.partition);
+          if (!envelope) {
+            // A tombstone in a compacted topic is no problem; anything else unreadable is.
+            if (message.value === null && operational) continue;
+            this.undecodable(batch.topic, batch.partition, message.offset);
+            continue;
+          }
+          if (operational) this.applyOperational(envelope, batch.partition);
+          else this.apply(envelope, batch.partition, message.offset);
         }
         await heartbeat();
       },
     });
   }
 
-  private advance(partition: number, lastOffset: bigint): void {
-    const previous = this.positions.get(partition);
-    if (previous === undefined || lastOffset > previous) this.positions.set(partition, lastOffset);
+  /** The end of each partition now; retried while a topic created a moment ago has no leader yet. */
+  private async endsNow(): Promise<Map<string, bigint>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          const targets = new Map<string, bigint>();
+          for (const topic of this.topics()) {
+            for (const o of await admin.fetchTopicOffsets(topic)) {
+              if (BigInt(o.high) > BigInt(o.low)) targets.set(`${topic}:${o.partition}`, BigInt(o.high));
+            }
+          }
+          return targets;
+        } catch (error) {
+          if (attempt >= 30) throw error;
+          await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
+        }
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private undecodable(topic: string, partition: number, offset: string): void {
+    const detail = `a record that is not an event envelope at ${topic}[${partition}]@${offset}: skipped`;
+    this.logger.error(detail);
+    this.problem({ kind: 'undecodable', topic, partition, offset, aggregateId: null, detail });
+  }
+
+  private problem(p: StoreProblem): void {
+    this.problemCounts[p.kind] += 1;
+    this.problemList.push(p);
+    if (this.problemList.length > PROBLEMS_KEPT) this.problemList.shift();
+  }
+
+  /** Gaps and unreadable records met so far: readiness reports them. */
+  problems(): { undecodable: number; gaps: number; recent: StoreProblem[] } {
+    return {
+      undecodable: this.problemCounts.undecodable,
+      gaps: this.problemCounts.gap,
+      recent: [...this.problemList],
+    };
+  }
+
+  private advance(key: string, lastOffset: bigint): void {
+    const previous = this.positions.get(key);
+    if (previous === undefined || lastOffset > previous) this.positions.set(key, lastOffset);
     for (const waiter of this.waiters) {
-      if (waiter.partition === partition && lastOffset >= waiter.target - 1n) {
+      if (waiter.key === key && lastOffset >= waiter.target - 1n) {
         this.waiters.delete(waiter);
         waiter.resolve();
       }
     }
   }
 
-  /** Resolves once every record below `highWatermark` of `partition` has been consumed. */
+  private reached(key: string, target: bigint): boolean {
+    const position = this.positions.get(key);
+    return position !== undefined && position >= target - 1n;
+  }
+
+  /**
+   * Resolves once every record below `highWatermark` of `partition` has been consumed — of the event topic, or
+   * of the operational topic with `operational`.
+   */
   waitUntilCaughtUp(
     partition: number,
     lowWatermark: bigint,
     highWatermark: bigint,
     timeoutMs = 120000,
+    operational = false,
   ): Promise<void> {
     if (highWatermark <= lowWatermark) return Promise.resolve();
-    const position = this.positions.get(partition);
-    if (position !== undefined && position >= highWatermark - 1n) return Promise.resolve();
+    const topic = operational ? this.options.operationalTopic : this.topic;
+    if (!topic) return Promise.resolve();
+    const key = `${topic}:${partition}`;
+    if (this.reached(key, highWatermark)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter = {
-        partition,
+        key,
         target: highWatermark,
         resolve: () => {
           clearTimeout(timer);
@@ -154,12 +342,31 @@ export class AggregateStore<S> {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
-        reject(
-          new Error(`${this.topic}[${partition}] not caught up to ${highWatermark} within ${timeoutMs} ms`),
-        );
+        reject(new Error(`${key} not caught up to ${highWatermark} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiters.add(waiter);
     });
+  }
+
+  /** True once it has read every record its topics held when it started (readiness: never a half-restored state). */
+  caughtUpToStart(): boolean {
+    if (!this.startTargets) return false;
+    for (const [key, target] of this.startTargets) {
+      if (!this.reached(key, target)) return false;
+      this.startTargets.delete(key);
+    }
+    return true;
+  }
+
+  /** Records still to read before `caughtUpToStart` (an estimate from the partitions' ends at start). */
+  startLag(): number {
+    if (!this.startTargets) return Number.NaN;
+    let lag = 0n;
+    for (const [key, target] of this.startTargets) {
+      const position = this.positions.get(key) ?? -1n;
+      if (position < target - 1n) lag += target - 1n - position;
+    }
+    return Number(lag);
   }
 
   isFollowing(): boolean {

@@ -1,7 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { AggregateSnapshot, AggregateStore } from './aggregate-store';
+import {
+  AggregateSnapshot,
+  AggregateStore,
+  OPERATIONAL_RECORD_TYPE,
+  OperationalSlice,
+} from './aggregate-store';
 import {
   AggregateType,
   CommandEnvelope,
@@ -10,7 +15,7 @@ import {
   CURRENT_SCHEMA_VERSION,
   EventEnvelope,
 } from './envelope';
-import { aggregateTopics, resultsTopic } from './topics';
+import { aggregateTopics, operationalTopic, resultsTopic } from './topics';
 
 /** The pure part of an aggregate, as the processor needs it. */
 export interface AggregateDefinition<C, E extends { type: string; data: unknown }, S> {
@@ -22,6 +27,8 @@ export interface AggregateDefinition<C, E extends { type: string; data: unknown 
   toFailure(error: unknown): CommandFailure | null;
   /** What the caller gets as `state` in the result (default: the whole state); keeps large states off the wire. */
   resultState?(state: S): unknown;
+  /** The operational slice of the state, if it has one (see {@link OperationalSlice}). */
+  operational?: OperationalSlice<S>;
 }
 
 export interface CommandProcessorOptions {
@@ -47,7 +54,7 @@ interface PartitionOwner {
  */
 export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
   private readonly logger: Logger;
-  private readonly topics: { commands: string; events: string; results: string };
+  private readonly topics: { commands: string; events: string; results: string; operational: string | null };
   private readonly groupId: string;
   private readonly owners = new Map<number, Promise<PartitionOwner>>();
   private consumer: Consumer | null = null;
@@ -62,7 +69,13 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     private readonly options: CommandProcessorOptions,
   ) {
     const t = aggregateTopics(options.topicPrefix, definition.aggregateType);
-    this.topics = { ...t, results: resultsTopic(options.topicPrefix) };
+    this.topics = {
+      ...t,
+      results: resultsTopic(options.topicPrefix),
+      operational: definition.operational
+        ? operationalTopic(options.topicPrefix, definition.aggregateType)
+        : null,
+    };
     this.groupId = `${options.topicPrefix}.${definition.aggregateType}.command-processor`;
     this.logger = new Logger(`CommandProcessor ${definition.aggregateType}`);
   }
@@ -159,6 +172,12 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     const offsets = await this.admin!.fetchTopicOffsets(this.topics.events);
     const mine = offsets.find((o) => o.partition === partition);
     if (mine) await this.store.waitUntilCaughtUp(partition, BigInt(mine.low), BigInt(mine.high));
+    if (this.topics.operational) {
+      // The latest operational records (cursor, poll claim) of the previous owner, too, before deciding anything.
+      const ops = await this.admin!.fetchTopicOffsets(this.topics.operational);
+      const op = ops.find((o) => o.partition === partition);
+      if (op) await this.store.waitUntilCaughtUp(partition, BigInt(op.low), BigInt(op.high), 120000, true);
+    }
     this.logger.debug(
       `writer of ${this.topics.events}[${partition}] ready at ${mine?.low}..${mine?.high}, store has ${this.store.size()} aggregate(s)`,
     );
@@ -198,11 +217,14 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     const touched = new Map<string, AggregateSnapshot<S>>();
     const events: EventEnvelope[] = [];
     const results: CommandResult<S>[] = [];
+    /** The latest operational record per aggregate of this batch (compaction keeps only the last anyway). */
+    const operational = new Map<string, EventEnvelope>();
     for (const message of messages) {
       const outcome = this.decideOne(message, touched);
       if (outcome) {
         events.push(...outcome.events);
         results.push(outcome.result);
+        if (outcome.operational) operational.set(outcome.operational.aggregateId, outcome.operational);
       }
     }
     const lastOffset = messages[messages.length - 1]!.offset;
@@ -219,6 +241,16 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
             partition,
             value: JSON.stringify(e),
             headers: { type: e.type },
+          })),
+        });
+      }
+      if (operational.size > 0 && this.topics.operational) {
+        await txn.send({
+          topic: this.topics.operational,
+          messages: [...operational.values()].map((r) => ({
+            key: r.aggregateId,
+            partition,
+            value: JSON.stringify(r),
           })),
         });
       }
@@ -245,12 +277,13 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       throw error;
     }
     for (const e of events) this.store.apply(e, partition);
+    for (const r of operational.values()) this.store.applyOperational(r, partition);
   }
 
   private decideOne(
     message: KafkaMessage,
     touched: Map<string, AggregateSnapshot<S>>,
-  ): { events: EventEnvelope[]; result: CommandResult<S> } | null {
+  ): { events: EventEnvelope[]; result: CommandResult<S>; operational?: EventEnvelope } | null {
     let envelope: CommandEnvelope<C>;
     try {
       envelope = JSON.parse(message.value?.toString('utf8') ?? 'null') as CommandEnvelope<C>;
@@ -316,42 +349,77 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       }
       return refuse(failure);
     }
+    const op = this.definition.operational;
     let state = snapshot.state;
     let version = snapshot.version;
-    const envelopes: EventEnvelope[] = decided.map((event) => {
+    let sliceTouched = false;
+    const envelopes: EventEnvelope[] = [];
+    const quiet: { type: string; sequence: number; eventId: string; operational: true }[] = [];
+    for (const event of decided) {
+      if (op?.touchesSlice(event.type)) sliceTouched = true;
+      if (op?.isOperational(event, state)) {
+        // Operational only: it moves the state, and the slice goes to the operational topic, not the audited log.
+        state = this.definition.evolve(state, event);
+        quiet.push({ type: event.type, sequence: version, eventId: '', operational: true });
+        continue;
+      }
       state = this.definition.evolve(state, event);
       version += 1;
-      return {
-        eventId: randomUUID(),
-        type: event.type,
-        schemaVersion: CURRENT_SCHEMA_VERSION,
-        aggregateType: this.definition.aggregateType,
-        aggregateId: id,
-        sequence: version,
-        occurredAt: envelope.issuedAt,
-        orgId: envelope.orgId ?? this.options.orgId,
-        actor: envelope.actor,
-        correlationId: envelope.correlationId,
-        causationId: envelope.commandId,
-        payload: event.data,
-      };
-    });
+      envelopes.push(this.envelope(envelope, id, version, event));
+    }
     const recent =
       envelopes.length > 0
         ? [...snapshot.recentCommandIds, envelope.commandId].slice(-64)
         : snapshot.recentCommandIds;
-    touched.set(id, { state, version, recentCommandIds: recent });
+    const slice = sliceTouched && op ? op.slice(state) : null;
+    const record: EventEnvelope | undefined =
+      slice === null
+        ? undefined
+        : this.envelope(envelope, id, version, { type: OPERATIONAL_RECORD_TYPE, data: slice });
+    touched.set(id, {
+      state,
+      version,
+      recentCommandIds: recent,
+      opVersion: record ? version : (snapshot.opVersion ?? -1),
+      sliceVersion: record ? version : (snapshot.sliceVersion ?? 0),
+    });
     return {
       events: envelopes,
+      ...(record ? { operational: record } : {}),
       result: {
         ...base,
         accepted: true,
         duplicate: false,
         version,
         state: shown(state),
-        events: envelopes.map((e) => ({ type: e.type, sequence: e.sequence, eventId: e.eventId })),
+        events: [
+          ...envelopes.map((e) => ({ type: e.type, sequence: e.sequence, eventId: e.eventId })),
+          ...quiet,
+        ],
         error: null,
       },
+    };
+  }
+
+  private envelope(
+    command: CommandEnvelope<C>,
+    aggregateId: string,
+    sequence: number,
+    event: { type: string; data: unknown },
+  ): EventEnvelope {
+    return {
+      eventId: randomUUID(),
+      type: event.type,
+      schemaVersion: CURRENT_SCHEMA_VERSION,
+      aggregateType: this.definition.aggregateType,
+      aggregateId,
+      sequence,
+      occurredAt: command.issuedAt,
+      orgId: command.orgId ?? this.options.orgId,
+      actor: command.actor,
+      correlationId: command.correlationId,
+      causationId: command.commandId,
+      payload: event.data,
     };
   }
 

@@ -52,7 +52,11 @@ export interface CommandResult<S = unknown> {
   duplicate: boolean;
   version: number;
   state: S | null;
-  events: { type: string; sequence: number; eventId: string }[];
+  /**
+   * What the command did. An operational event (docs/adr/0010) is listed with `operational: true`, the version it
+   * left unchanged as `sequence` and no event id: it moved only the operational state.
+   */
+  events: { type: string; sequence: number; eventId: string; operational?: true }[];
   error: CommandFailure | null;
 }
 

@@ -1,5 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { Consumer, Kafka } from 'kafkajs';
+import {
+  DeadLetter,
+  DeadLetterWriter,
+  deadLetterTopic,
+  topicPrefixOf,
+  undecodableReason,
+} from './dead-letter';
 import { EventEnvelope, decodeEvent } from './envelope';
 
 export interface EventConsumerOptions {
@@ -17,11 +24,57 @@ export interface EventConsumerOptions {
   chunkSize?: number;
   /** Bytes fetched per partition (default kafkajs' 1 MB). */
   maxBytesPerPartition?: number;
+  /** Where undecodable records go (default `<prefix>.dead-letter`, the prefix of the first topic's name). */
+  deadLetterTopic?: string;
+}
+
+export interface DeadLetterNote {
+  topic: string;
+  partition: number;
+  offset: string;
+  reason: string;
+  at: string;
+}
+
+/** What readiness reports of a consumer. */
+export interface EventConsumerHealth {
+  joined: boolean;
+  /** It has handled every record its partitions held when it started (latched: stays true once reached). */
+  caughtUpToStart: boolean;
+  /** Records of its partitions still to handle before that; null while it does not know yet. */
+  startLag: number | null;
+  deadLetters: { topic: string; count: number; recent: DeadLetterNote[] };
+}
+
+const DEAD_LETTERS_SHOWN = 20;
+
+/**
+ * Records of the `assigned` partitions (`topic:partition`) between where the member stands and the `targets`
+ * (each partition's end at start). A partition stands at the last offset handled here, or just before the
+ * group's committed offset when that is further: a partition with nothing new is never fetched.
+ */
+export function lagToTargets(
+  targets: ReadonlyMap<string, bigint>,
+  assigned: Iterable<string>,
+  handled: ReadonlyMap<string, bigint>,
+  committed: ReadonlyMap<string, bigint>,
+): number {
+  let lag = 0n;
+  for (const key of assigned) {
+    const target = targets.get(key);
+    if (target === undefined) continue;
+    let position = handled.get(key) ?? -1n;
+    const next = committed.get(key);
+    if (next !== undefined && next - 1n > position) position = next - 1n;
+    if (position < target - 1n) lag += target - 1n - position;
+  }
+  return Number(lag);
 }
 
 /**
  * The one place where a consumer's lifecycle, commits and retries live (docs/CONVENTIONS.md §3): at-least-once
- * delivery to an idempotent handler, offsets committed after the handler's writes.
+ * delivery to an idempotent handler, offsets committed after the handler's writes. A record it cannot decode is
+ * logged and written to the dead-letter topic before its offset is committed: set aside, never skipped silently.
  */
 export class EventConsumer {
   private readonly logger: Logger;
@@ -29,12 +82,26 @@ export class EventConsumer {
   private joined = false;
   private stopping = false;
   private lastCaughtUp = new Map<string, boolean>();
+  /** The end of every non-empty `topic:partition` when it started. */
+  private startTargets: Map<string, bigint> | null = null;
+  /** The last offset handled (and committed) per `topic:partition`, control records included. */
+  private readonly positions = new Map<string, bigint>();
+  /** The group's committed offsets as read after the last join: partitions with nothing new yield no batch. */
+  private committed: Map<string, bigint> | null = null;
+  private assigned: Set<string> | null = null;
+  private caughtUpLatched = false;
+  private readonly deadLetters: DeadLetterWriter;
+  private deadLetterCount = 0;
+  private readonly recentDeadLetters: DeadLetterNote[] = [];
 
   constructor(
     private readonly kafka: Kafka,
     private readonly options: EventConsumerOptions,
   ) {
     this.logger = new Logger(`EventConsumer ${options.groupId}`);
+    const topic =
+      options.deadLetterTopic ?? deadLetterTopic(topicPrefixOf(options.topics[0] ?? options.groupId));
+    this.deadLetters = new DeadLetterWriter(kafka, topic, options.groupId);
   }
 
   isReady(): boolean {
@@ -46,7 +113,98 @@ export class EventConsumer {
     return [...this.lastCaughtUp.values()].every(Boolean);
   }
 
+  /** True once it has handled every record its assigned partitions held when it started. */
+  caughtUpToStart(): boolean {
+    if (this.caughtUpLatched) return true;
+    const lag = this.startLag();
+    if (lag !== 0) return false;
+    this.caughtUpLatched = true;
+    return true;
+  }
+
+  /** Records of its assigned partitions still to handle before `caughtUpToStart` (NaN: not known yet). */
+  startLag(): number {
+    if (this.caughtUpLatched) return 0;
+    if (!this.startTargets || !this.assigned || !this.committed) return Number.NaN;
+    return lagToTargets(this.startTargets, this.assigned, this.positions, this.committed);
+  }
+
+  health(): EventConsumerHealth {
+    const lag = this.startLag();
+    return {
+      joined: this.joined,
+      caughtUpToStart: this.caughtUpToStart(),
+      startLag: Number.isNaN(lag) ? null : lag,
+      deadLetters: {
+        topic: this.deadLetters.topic,
+        count: this.deadLetterCount,
+        recent: [...this.recentDeadLetters],
+      },
+    };
+  }
+
+  private async readStartTargets(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const targets = new Map<string, bigint>();
+      for (const topic of this.options.topics) {
+        for (const o of await admin.fetchTopicOffsets(topic))
+          if (BigInt(o.high) > BigInt(o.low)) targets.set(`${topic}:${o.partition}`, BigInt(o.high));
+      }
+      this.startTargets = targets;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private async readCommitted(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+        const committed = new Map<string, bigint>();
+        for (const t of await admin.fetchOffsets({
+          groupId: this.options.groupId,
+          topics: this.options.topics,
+        }))
+          for (const p of t.partitions)
+            if (BigInt(p.offset) >= 0n) committed.set(`${t.topic}:${p.partition}`, BigInt(p.offset));
+        this.committed = committed;
+        return;
+      } catch (error) {
+        this.logger.warn(`reading the group's offsets failed (attempt ${attempt}): ${String(error)}`);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    }
+  }
+
+  /** Logs each record, writes it to the dead-letter topic, and only then lets its offset be committed. */
+  private async setAside(letters: DeadLetter[]): Promise<void> {
+    for (const l of letters)
+      this.logger.error(
+        `undecodable record at ${l.topic}[${l.partition}]@${l.offset} (${l.reason}): set aside in ${this.deadLetters.topic}`,
+      );
+    await this.deadLetters.write(letters);
+    this.deadLetterCount += letters.length;
+    const at = new Date().toISOString();
+    for (const l of letters) {
+      this.recentDeadLetters.push({
+        topic: l.topic,
+        partition: l.partition,
+        offset: l.offset,
+        reason: l.reason,
+        at,
+      });
+      if (this.recentDeadLetters.length > DEAD_LETTERS_SHOWN) this.recentDeadLetters.shift();
+    }
+  }
+
   async start(): Promise<void> {
+    // Kept across a restart after a crash: readiness means caught up with the log as it was at first start.
+    if (!this.startTargets) await this.readStartTargets();
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
       maxWaitTimeInMs: 100,
@@ -61,12 +219,22 @@ export class EventConsumer {
         : {}),
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joined = true;
+      this.assigned = new Set(
+        Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
+          partitions.map((p) => `${topic}:${p}`),
+        ),
+      );
+      this.committed = null;
+      void this.readCommitted();
       this.options.onAssignment?.();
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      this.lastCaughtUp.set(`${payload.topic}:${payload.partition}`, payload.offsetLag === '0');
+      const key = `${payload.topic}:${payload.partition}`;
+      this.lastCaughtUp.set(key, payload.offsetLag === '0');
+      // Only control records or aborted ones: eachBatch never saw it, yet the position moved.
+      if (payload.batchSize === 0) this.advance(key, BigInt(payload.lastOffset));
       this.options.onProgress?.(payload.topic, payload.partition, BigInt(payload.lastOffset));
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -97,7 +265,24 @@ export class EventConsumer {
         for (let i = 0; i < batch.messages.length; i += chunkSize) {
           if (!isRunning() || isStale()) return;
           const chunk = batch.messages.slice(i, i + chunkSize);
-          const events = chunk.map((m) => decodeEvent(m.value)).filter((e): e is EventEnvelope => e !== null);
+          const events: EventEnvelope[] = [];
+          const letters: DeadLetter[] = [];
+          for (const m of chunk) {
+            // A tombstone: a compacted topic forgetting a key, nothing to read or set aside.
+            if (m.value === null) continue;
+            const event = decodeEvent(m.value);
+            if (event) events.push(event);
+            else
+              letters.push({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: m.offset,
+                reason: undecodableReason(m.value),
+                key: m.key,
+                value: m.value,
+                headers: m.headers,
+              });
+          }
           if (events.length > 0) {
             // Keep the membership alive while the handler works.
             const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
@@ -107,20 +292,30 @@ export class EventConsumer {
               clearInterval(beat);
             }
           }
+          if (letters.length > 0) await this.setAside(letters);
           const last = chunk[chunk.length - 1]!.offset;
           resolveOffset(last);
           await consumer.commitOffsets([
             { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
           ]);
+          this.advance(`${batch.topic}:${batch.partition}`, BigInt(last));
           await heartbeat();
         }
+        // Control records after the last message count as read too.
+        this.advance(`${batch.topic}:${batch.partition}`, BigInt(batch.lastOffset()));
       },
     });
+  }
+
+  private advance(key: string, offset: bigint): void {
+    const previous = this.positions.get(key);
+    if (previous === undefined || offset > previous) this.positions.set(key, offset);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     await this.consumer?.disconnect().catch(() => undefined);
     this.consumer = null;
+    await this.deadLetters.close();
   }
 }

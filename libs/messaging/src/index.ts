@@ -5,3 +5,5 @@ export * from './aggregate-store';
 export * from './command-processor';
 export * from './command-gateway';
 export * from './event-consumer';
+export * from './dead-letter';
+export * from './readiness';

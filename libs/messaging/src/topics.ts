@@ -1,4 +1,5 @@
 import { Admin, ITopicConfig } from 'kafkajs';
+import { deadLetterTopicSpec } from './dead-letter';
 import { AggregateType } from './envelope';
 
 export interface TopicNames {
@@ -9,6 +10,18 @@ export interface TopicNames {
 export function aggregateTopics(prefix: string, aggregate: AggregateType): TopicNames {
   return { commands: `${prefix}.${aggregate}.commands`, events: `${prefix}.${aggregate}.events` };
 }
+
+/**
+ * The latest operational state of each aggregate (e.g. a mailbox's EWS cursor and poll claim): a compacted topic
+ * keyed by aggregate id, partitioned like the aggregate's events and written by the same owner in the same
+ * transactions (docs/adr/0010). Only aggregates with an operational slice have one.
+ */
+export function operationalTopic(prefix: string, aggregate: AggregateType): string {
+  return `${prefix}.${aggregate}.operational`;
+}
+
+/** Aggregate types whose owners keep operational state next to their audited events. */
+export const OPERATIONAL_AGGREGATES: readonly AggregateType[] = ['mailbox'];
 
 export function resultsTopic(prefix: string): string {
   return `${prefix}.command-results`;
@@ -45,6 +58,23 @@ export function topicSpecs(prefix: string, partitions: number, replicationFactor
       ],
     });
   }
+  for (const aggregate of OPERATIONAL_AGGREGATES) {
+    // Latest value per key: compaction keeps one record per aggregate, so reading it back costs what is live, not
+    // how long it has run. Small segments roll (and become compactable) within the hour.
+    specs.push({
+      topic: operationalTopic(prefix, aggregate),
+      numPartitions: partitions,
+      replicationFactor,
+      configEntries: [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'segment.ms', value: String(3600 * 1000) },
+        { name: 'segment.bytes', value: String(64 * 1024 * 1024) },
+        { name: 'min.cleanable.dirty.ratio', value: '0.25' },
+        { name: 'delete.retention.ms', value: String(24 * 3600 * 1000) },
+      ],
+    });
+  }
+  specs.push(deadLetterTopicSpec(prefix, replicationFactor));
   specs.push({
     topic: resultsTopic(prefix),
     numPartitions: partitions,

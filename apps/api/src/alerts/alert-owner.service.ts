@@ -19,7 +19,7 @@ export const alertAggregate: AggregateDefinition<AlertCommand, AlertEvent, Alert
 @Injectable()
 export class AlertOwnerService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AlertOwnerService.name);
-  private readonly store: AggregateStore<AlertState>;
+  readonly store: AggregateStore<AlertState>;
   private readonly processor: CommandProcessor<AlertCommand, AlertEvent, AlertState>;
 
   constructor(@Inject(KAFKA) kafka: Kafka, @Inject(API_CONFIG) config: ApiConfig) {

@@ -1,12 +1,15 @@
-import { AlertOwnerService } from '../alerts/alert-owner.service';
-import { Controller, Get, HttpException, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Response } from 'express';
 import { Connection } from 'mongoose';
+import { Readiness, answersWithin, healthAnswer, roleReadiness } from '@ssync/common';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { Public } from '@ssync/security';
+import { AlertOwnerService } from '../alerts/alert-owner.service';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { MONGO_CONNECTION } from '../infrastructure/tokens';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
+import { ApiReadiness } from './api-readiness.service';
 
 @ApiExcludeController()
 @Public()
@@ -17,6 +20,7 @@ export class HealthController {
     private readonly owners: AggregateOwnerService,
     private readonly directory: MailboxDirectory,
     private readonly alerts: AlertOwnerService,
+    private readonly stores: ApiReadiness,
     @Inject(MONGO_CONNECTION) private readonly mongo: Connection,
   ) {}
 
@@ -25,24 +29,32 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** 200 once commands can be sent and answered and the read models can be queried. */
+  /**
+   * 200 once commands can be sent and answered, the read models can be queried, and every in-memory store has
+   * read the log as it stood at start with no sequence gap; otherwise 503 naming what is not ready.
+   */
   @Get('ready')
-  async ready(): Promise<{ status: 'ready'; checks: Record<string, boolean> }> {
-    let mongo = false;
-    try {
-      await this.mongo.db!.command({ ping: 1 });
-      mongo = true;
-    } catch {
-      mongo = false;
-    }
-    const checks = {
-      kafkaCommandGateway: this.gateway.isReady(),
-      commandProcessors: this.owners.isReady(),
-      mailboxDirectory: this.directory.isReady(),
-      alertCommandProcessor: this.alerts.isReady(),
-      mongodb: mongo,
-    };
-    if (!Object.values(checks).every(Boolean)) throw new HttpException({ status: 'starting', checks }, 503);
-    return { status: 'ready', checks };
+  async ready(@Res() res: Response): Promise<void> {
+    const answer = await healthAnswer('GET', '/health/ready', () => this.readiness());
+    res.status(answer.status).set(answer.headers).json(answer.body);
+  }
+
+  private async readiness(): Promise<Readiness> {
+    const stores = this.stores.report();
+    return roleReadiness(
+      {
+        kafkaCommandGateway: this.gateway.isReady(),
+        commandProcessors: this.owners.isReady(),
+        mailboxDirectory: this.directory.isReady(),
+        alertCommandProcessor: this.alerts.isReady(),
+        mongodb: await answersWithin(2000, () => this.mongo.db!.command({ ping: 1 })),
+      },
+      stores.reasons,
+      {
+        caughtUpToStart: stores.caughtUp,
+        stores: stores.stores,
+        problems: { undecodable: stores.undecodable, gaps: stores.gaps, recent: stores.recentProblems },
+      },
+    );
   }
 }

@@ -54,6 +54,26 @@ export class CommandRefused extends HttpException {
   }
 }
 
+/** A 503 that says when to ask again (`Retry-After`): the answer would be partial or wrong now, not later. */
+export class ServiceUnavailable extends HttpException {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: Record<string, unknown> = {},
+  ) {
+    super(
+      {
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        error: 'Service Unavailable',
+        message,
+        retryAfterSeconds,
+        ...details,
+      },
+      HttpStatus.SERVICE_UNAVAILABLE,
+    );
+  }
+}
+
 /** The result of a command its aggregate accepted; a refusal becomes the HTTP error that says why. */
 export function acceptedOrThrow<S>(result: CommandResult<S>): CommandResult<S> {
   if (!result.accepted || result.error) {
@@ -75,6 +95,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (res.headersSent) return;
     if (exception instanceof HttpException) {
       const body = exception.getResponse();
+      if (exception instanceof ServiceUnavailable)
+        res.setHeader('Retry-After', String(exception.retryAfterSeconds));
       res
         .status(exception.getStatus())
         .json(typeof body === 'string' ? { statusCode: exception.getStatus(), message: body } : body);

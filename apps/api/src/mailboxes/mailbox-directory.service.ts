@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { ApiConfig } from '@ssync/common';
-import { MailboxState, mailboxDecider } from '@ssync/domain';
-import { AggregateStore, aggregateTopics } from '@ssync/messaging';
+import { MailboxState, mailboxDecider, mailboxOperational } from '@ssync/domain';
+import { AggregateStore, aggregateTopics, operationalTopic } from '@ssync/messaging';
 import { MailboxView, mailboxViewFromState } from '@ssync/read-models';
 import { API_CONFIG, KAFKA } from '../infrastructure/tokens';
 import { MailboxIndex, MailboxStamps } from './mailbox-index';
@@ -29,13 +29,22 @@ export class MailboxDirectory implements OnModuleInit, OnApplicationShutdown {
       kafka,
       aggregateTopics(config.kafka.topicPrefix, 'mailbox').events,
       `${config.kafka.topicPrefix}.mailbox.directory.${config.instanceId}`,
-      mailboxDecider,
+      { ...mailboxDecider, operational: mailboxOperational },
       (e, snapshot) => {
         const s = this.stamps.get(e.aggregateId);
         const stamps = { createdAt: s?.createdAt ?? e.occurredAt, updatedAt: e.occurredAt };
         this.stamps.set(e.aggregateId, stamps);
         const view = mailboxViewFromState(snapshot.state, snapshot.version);
         if (view) this.index.upsert(e.aggregateId, view, stamps);
+      },
+      {
+        operationalTopic: operationalTopic(config.kafka.topicPrefix, 'mailbox'),
+        // The B-5 fields (last sync, next due, last error, counts) come from the operational state.
+        onOperational: (id, snapshot) => {
+          const stamps = this.stamps.get(id);
+          const view = mailboxViewFromState(snapshot.state, snapshot.version);
+          if (view && stamps) this.index.upsert(id, view, stamps);
+        },
       },
     );
   }
@@ -46,6 +55,19 @@ export class MailboxDirectory implements OnModuleInit, OnApplicationShutdown {
 
   isReady(): boolean {
     return this.store.isFollowing();
+  }
+
+  /** Readiness (apps/api/src/health): the directory's store has read the log as it was at start. */
+  caughtUpToStart(): boolean {
+    return this.store.caughtUpToStart();
+  }
+
+  startLag(): number {
+    return this.store.startLag();
+  }
+
+  problems(): ReturnType<AggregateStore<MailboxState>['problems']> {
+    return this.store.problems();
   }
 
   /** With `minVersion`, waits (≤ 5 s) until the directory has that version. */

@@ -4,3 +4,4 @@ export * from './events';
 export * from './decider';
 export * from './facts';
 export * from './sync';
+export * from './operational';

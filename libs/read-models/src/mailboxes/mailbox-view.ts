@@ -99,7 +99,16 @@ export function mailboxStateFromView(v: MailboxView & { sync?: MailboxSyncState 
     ...fields
   } = v as MailboxView & Record<string, unknown>;
   const mailbox = { ...fields } as Record<string, unknown>;
-  for (const k of ['_id', 'nameLower', 'emailLower', 'createdAt', 'updatedAt', 'updatedBy'])
+  for (const k of [
+    '_id',
+    'nameLower',
+    'emailLower',
+    'createdAt',
+    'updatedAt',
+    'updatedBy',
+    'opVersion',
+    'sliceVersion',
+  ])
     delete mailbox[k];
   return {
     status,

@@ -13,6 +13,9 @@ export interface MailboxDocument extends MailboxView {
   updatedBy: string;
   /** The whole incoming-sync state (cursor included), so the projection can evolve the mailbox; not in the API. */
   sync?: MailboxSyncState;
+  /** The audited version of the last operational record applied (-1: none) and the one `sync` reflects. */
+  opVersion?: number;
+  sliceVersion?: number;
 }
 
 const nullableString = { type: String, default: null };
@@ -57,6 +60,8 @@ export const mailboxSchema = new Schema<MailboxDocument>(
     createdAt: String,
     updatedAt: String,
     updatedBy: String,
+    opVersion: Number,
+    sliceVersion: Number,
   },
   { versionKey: false, _id: false, strict: true },
 );

@@ -1,4 +1,4 @@
-import { EventEnvelope } from '@ssync/messaging';
+import { EventEnvelope, OPERATIONAL_RECORD_TYPE } from '@ssync/messaging';
 import {
   JobEvent,
   MailboxEvent,
@@ -9,6 +9,7 @@ import {
   evolveMailbox,
   initialMailboxState,
   isSealedSecret,
+  mailboxOperational,
   syncOf,
 } from '@ssync/domain';
 import { AuditDocument } from '../audit/audit.schema';
@@ -117,6 +118,34 @@ export function forgetMailboxCache(models: VersionedModels): void {
   mailboxCaches.delete(models);
 }
 
+/**
+ * Operational records (docs/adr/0010) of mailboxes whose document does not exist yet: the operational topic and
+ * the event topic are read side by side, so a record can come before its mailbox's first events.
+ */
+const pendingOperational = new WeakMap<VersionedModels, Map<string, EventEnvelope>>();
+
+function pendingOf(models: VersionedModels): Map<string, EventEnvelope> {
+  let pending = pendingOperational.get(models);
+  if (!pending) {
+    pending = new Map();
+    pendingOperational.set(models, pending);
+  }
+  return pending;
+}
+
+/** Mailbox documents are read, evolved and written by events and operational records alike: one at a time. */
+const mailboxLocks = new WeakMap<VersionedModels, Promise<void>>();
+
+async function withMailboxLock(models: VersionedModels, fn: () => Promise<void>): Promise<void> {
+  const previous = mailboxLocks.get(models) ?? Promise.resolve();
+  const run = previous.then(fn);
+  mailboxLocks.set(
+    models,
+    run.catch(() => undefined),
+  );
+  return run;
+}
+
 function cacheOf(models: VersionedModels): Map<string, MailboxDocument> {
   let cache = mailboxCaches.get(models);
   if (!cache) {
@@ -132,6 +161,8 @@ interface MailboxProgress {
   createdAt: string;
   updatedAt: string;
   updatedBy: string;
+  opVersion: number;
+  sliceVersion: number;
 }
 
 function progressOf(doc: MailboxDocument): MailboxProgress {
@@ -141,6 +172,37 @@ function progressOf(doc: MailboxDocument): MailboxProgress {
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
     updatedBy: doc.updatedBy,
+    opVersion: doc.opVersion ?? -1,
+    sliceVersion: doc.sliceVersion ?? 0,
+  };
+}
+
+function documentOf(id: string, p: MailboxProgress): MailboxDocument | null {
+  const view: MailboxView | null = mailboxViewFromState(p.state, p.version);
+  if (!view) return null;
+  return {
+    _id: id,
+    ...view,
+    ...(p.state.status === 'None' ? {} : { sync: syncOf(p.state.mailbox) }),
+    nameLower: view.name.toLowerCase(),
+    emailLower: (view.emailAddress ?? '').toLowerCase(),
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+    updatedBy: p.updatedBy,
+    opVersion: p.opVersion,
+    sliceVersion: p.sliceVersion,
+  };
+}
+
+/** The slice of an operational record over a mailbox's progress, unless an audited event after it moved the slice. */
+function withOperational(p: MailboxProgress, record: EventEnvelope): MailboxProgress | null {
+  if (record.sequence < p.sliceVersion || p.version < record.sequence || p.state.status === 'None')
+    return null;
+  return {
+    ...p,
+    state: mailboxOperational.withSlice(p.state, record.payload),
+    opVersion: record.sequence,
+    sliceVersion: record.sequence,
   };
 }
 
@@ -165,6 +227,8 @@ async function fromAudit(
     createdAt: events[0]!.occurredAt,
     updatedAt: last.occurredAt,
     updatedBy: last.actor,
+    opVersion: -1,
+    sliceVersion: 0,
   };
 }
 
@@ -181,13 +245,10 @@ const MAILBOX_WRITES_IN_FLIGHT = 16;
  */
 async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]): Promise<void> {
   const cache = cacheOf(models);
+  const pending = pendingOf(models);
   const ids = [...new Set(events.map((e) => e.aggregateId))];
   const progress = new Map<string, MailboxProgress>();
-  const misses = ids.filter((id) => !cache.has(id));
-  if (misses.length > 0) {
-    const docs = await models.mailboxes.collection.find({ _id: { $in: misses as never[] } }).toArray();
-    for (const raw of docs) cache.set(String(raw._id), raw as unknown as MailboxDocument);
-  }
+  await loadMailboxes(models, ids);
   for (const id of ids) {
     const doc = cache.get(id);
     if (doc) progress.set(id, progressOf(doc));
@@ -203,39 +264,103 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
       createdAt: e.occurredAt,
       updatedAt: e.occurredAt,
       updatedBy: e.actor,
+      opVersion: -1,
+      sliceVersion: 0,
     };
     if (e.sequence <= current.version) {
       progress.set(e.aggregateId, current);
       continue;
     }
-    progress.set(e.aggregateId, {
-      state: evolveMailbox(current.state, { type: e.type, data: e.payload } as MailboxEvent),
+    let state = evolveMailbox(current.state, { type: e.type, data: e.payload } as MailboxEvent);
+    let sliceVersion = current.sliceVersion;
+    if (mailboxOperational.touchesSlice(e.type)) {
+      // The same rule as the aggregate store: a newer operational record already holds what this event led to.
+      const kept = e.sequence <= current.opVersion ? mailboxOperational.slice(current.state) : null;
+      if (kept !== null) state = mailboxOperational.withSlice(state, kept);
+      else sliceVersion = e.sequence;
+    }
+    let next: MailboxProgress = {
+      state,
       version: e.sequence,
       createdAt: e.type === 'MailboxProvisioned' ? e.occurredAt : current.createdAt,
       updatedAt: e.occurredAt,
       updatedBy: e.actor,
-    });
+      opVersion: current.opVersion,
+      sliceVersion,
+    };
+    const waiting = pending.get(e.aggregateId);
+    if (waiting) {
+      const applied = withOperational(next, waiting);
+      if (applied) next = applied;
+      if (applied || waiting.sequence < next.sliceVersion) pending.delete(e.aggregateId);
+    }
+    progress.set(e.aggregateId, next);
     changed.add(e.aggregateId);
   }
   const docs: MailboxDocument[] = [];
   for (const id of changed) {
-    const p = progress.get(id)!;
-    const view: MailboxView | null = mailboxViewFromState(p.state, p.version);
-    if (!view) continue;
-    docs.push({
-      _id: id,
-      ...view,
-      ...(p.state.status === 'None' ? {} : { sync: syncOf(p.state.mailbox) }),
-      nameLower: view.name.toLowerCase(),
-      emailLower: (view.emailAddress ?? '').toLowerCase(),
-      createdAt: p.createdAt,
-      updatedAt: p.updatedAt,
-      updatedBy: p.updatedBy,
-    });
+    const doc = documentOf(id, progress.get(id)!);
+    if (doc) docs.push(doc);
   }
   for (let i = 0; i < docs.length; i += MAILBOX_WRITES_IN_FLIGHT)
     await Promise.all(
       docs.slice(i, i + MAILBOX_WRITES_IN_FLIGHT).map((d) => replaceMailbox(models, cache, d)),
+    );
+}
+
+/** Reads the documents of `ids` not in the cache into it. */
+async function loadMailboxes(models: VersionedModels, ids: string[]): Promise<void> {
+  const cache = cacheOf(models);
+  const misses = ids.filter((id) => !cache.has(id));
+  if (misses.length === 0) return;
+  const docs = await models.mailboxes.collection.find({ _id: { $in: misses as never[] } }).toArray();
+  for (const raw of docs) cache.set(String(raw._id), raw as unknown as MailboxDocument);
+}
+
+/** The B-5 fields and the sync state a mailbox document takes from its operational record. */
+const OPERATIONAL_FIELDS = [
+  'sync',
+  'lastSyncAt',
+  'nextSyncDueAt',
+  'lastSyncError',
+  'itemsProcessedLastSync',
+  'itemsFailedLastSync',
+  'opVersion',
+  'sliceVersion',
+] as const;
+
+/**
+ * Operational records (docs/adr/0010): the latest of each mailbox in the batch sets its sync fields. Only those
+ * fields are written (`$set` by `_id`), so the audited part of the document is never rewritten by a poll.
+ */
+async function applyMailboxOperational(models: VersionedModels, records: EventEnvelope[]): Promise<void> {
+  const latest = new Map<string, EventEnvelope>();
+  for (const r of records) latest.set(r.aggregateId, r);
+  const cache = cacheOf(models);
+  const pending = pendingOf(models);
+  await loadMailboxes(models, [...latest.keys()]);
+  const writes: MailboxDocument[] = [];
+  for (const [id, record] of latest) {
+    const doc = cache.get(id);
+    const current = doc ? progressOf(doc) : null;
+    if (!current || current.version < record.sequence) {
+      // Its events are not projected yet: applied when they are.
+      pending.set(id, record);
+      continue;
+    }
+    pending.delete(id);
+    const next = withOperational(current, record);
+    const written = next && documentOf(id, next);
+    if (written) writes.push(written);
+  }
+  for (let i = 0; i < writes.length; i += MAILBOX_WRITES_IN_FLIGHT)
+    await Promise.all(
+      writes.slice(i, i + MAILBOX_WRITES_IN_FLIGHT).map(async (doc) => {
+        const set: Record<string, unknown> = {};
+        for (const k of OPERATIONAL_FIELDS) set[k] = doc[k];
+        await models.mailboxes.collection.updateOne({ _id: doc._id as never }, { $set: set });
+        cache.set(doc._id, doc);
+      }),
     );
 }
 
@@ -329,7 +454,16 @@ async function applyJob(models: VersionedModels, e: EventEnvelope): Promise<void
 }
 
 /** Applies a batch of one partition's events to every read model, idempotently. */
-export async function project(models: VersionedModels, events: EventEnvelope[]): Promise<void> {
+export async function project(models: VersionedModels, batch: EventEnvelope[]): Promise<void> {
+  // A batch is one partition of one topic: operational records or events, never both.
+  const records = batch.filter((e) => e.type === OPERATIONAL_RECORD_TYPE);
+  if (records.length > 0) {
+    const mailboxRecords = records.filter((r) => r.aggregateType === 'mailbox');
+    if (mailboxRecords.length > 0)
+      await withMailboxLock(models, () => applyMailboxOperational(models, mailboxRecords));
+  }
+  const events = records.length === 0 ? batch : batch.filter((e) => e.type !== OPERATIONAL_RECORD_TYPE);
+  if (events.length === 0) return;
   await appendAudit(models, events);
   // Email activities, the tracking ledger and alerts (issue #5): each filters its own aggregate's events.
   await applyActivities(models, events);
@@ -337,8 +471,9 @@ export async function project(models: VersionedModels, events: EventEnvelope[]):
   await applyAlertDismissals(models, events);
   let mailboxRun: EventEnvelope[] = [];
   const flushMailboxes = async () => {
-    if (mailboxRun.length > 0) await applyMailboxes(models, mailboxRun);
+    const run = mailboxRun;
     mailboxRun = [];
+    if (run.length > 0) await withMailboxLock(models, () => applyMailboxes(models, run));
   };
   for (const e of events) {
     if (e.aggregateType === 'mailbox') {

@@ -1,0 +1,41 @@
+import { Readiness, answersWithin, roleReadiness } from '@ssync/common';
+import { KafkaCommandGateway, storesReport } from '@ssync/messaging';
+import { ActivityOwner } from './activity-owner';
+import { MailboxOwner } from './mailbox-owner';
+
+/**
+ * A sync worker is ready once its command processors have joined their groups, every aggregate it keeps in
+ * memory has been read up to where the log stood when it started (it decides and polls on that state), the
+ * log shows no sequence gap, and MongoDB (connection slots, P-11) answers.
+ */
+export class WorkerHealth {
+  constructor(
+    private readonly mailboxes: MailboxOwner,
+    private readonly activities: ActivityOwner,
+    private readonly gateway: KafkaCommandGateway,
+    private readonly pingMongo: () => Promise<unknown>,
+  ) {}
+
+  async readiness(): Promise<Readiness> {
+    const stores = storesReport({
+      mailboxes: this.mailboxes.mailboxes,
+      profiles: this.mailboxes.profiles,
+      organizations: this.mailboxes.organizations,
+      activities: this.activities.activities,
+    });
+    return roleReadiness(
+      {
+        mailboxCommandProcessor: this.mailboxes.isReady(),
+        activityCommandProcessor: this.activities.isReady(),
+        kafkaCommandGateway: this.gateway.isReady(),
+        mongodb: await answersWithin(2000, this.pingMongo),
+      },
+      stores.reasons,
+      {
+        mailboxPartitions: this.mailboxes.assignedPartitions(),
+        stores: stores.stores,
+        problems: { undecodable: stores.undecodable, gaps: stores.gaps, recent: stores.recentProblems },
+      },
+    );
+  }
+}
