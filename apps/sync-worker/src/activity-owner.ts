@@ -8,6 +8,7 @@ import {
   DomainError,
   activityDecider,
   activityResultState,
+  retainedActivityState,
 } from '@ssync/domain';
 import {
   AggregateDefinition,
@@ -47,7 +48,8 @@ export class ActivityOwner {
       kafka,
       aggregateTopics(prefix, 'activity').events,
       `${prefix}.activity.state.${config.instanceId}`,
-      activityDecider,
+      // Every activity ever tracked or sent stays in memory: without the bodies nobody reads again (issue #9).
+      { ...activityDecider, retain: retainedActivityState },
     );
     this.processor = new CommandProcessor(kafka, this.activities, activityAggregate, {
       topicPrefix: prefix,

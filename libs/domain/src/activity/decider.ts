@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Decider, DomainError, Violation, assertNever, assertValid } from '../shared/decider';
 import { rules } from '../shared/rules';
 import { ActivityCommand, SendOutcome } from './commands';
@@ -220,7 +221,7 @@ function decideQueue(c: Cmd<'QueueOutgoingEmail'>, state: ActivityState): Activi
   if (state.kind === 'Outgoing') {
     const e = state.email;
     // A retried request (same id, same email) is a no-op; anything else reusing the id is a conflict.
-    if (e.mailboxId === c.mailboxId && e.subject === c.subject && e.body === c.body) return [];
+    if (e.mailboxId === c.mailboxId && e.subject === c.subject && hasBody(e, c.body)) return [];
     throw new DomainError('conflict', `activity ${c.activityId} already exists`);
   }
   if (state.kind !== 'None') throw new DomainError('conflict', `activity ${c.activityId} already exists`);
@@ -240,6 +241,14 @@ function decideQueue(c: Cmd<'QueueOutgoingEmail'>, state: ActivityState): Activi
       },
     },
   ];
+}
+
+/** Over the UTF-16 code units: UTF-8 would map every lone surrogate to U+FFFD, so two bodies to one digest. */
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf16le').digest('hex');
+
+/** Whether `body` is the email's body, also once a worker kept only its digest (`retainedActivityState`). */
+function hasBody(e: OutgoingEmail, body: string): boolean {
+  return e.bodySha256 === undefined ? e.body === body : e.bodySha256 === sha256(body);
 }
 
 /** Pure date arithmetic on the command's own time; no clock is read. */
@@ -481,8 +490,39 @@ export function evolveActivity(state: ActivityState, event: ActivityEvent): Acti
  * need the body have it (the API queued it) or read the email_activities view.
  */
 export function activityResultState(state: ActivityState): ActivityState {
-  if (state.kind === 'Incoming' || state.kind === 'Outgoing')
-    return { ...state, email: { ...state.email, body: '' } } as ActivityState;
+  switch (state.kind) {
+    case 'Incoming': {
+      // The same result whether the owner dropped the body from memory or not.
+      const { bodyDropped: _dropped, ...email } = state.email;
+      return { ...state, email: { ...email, body: '' } };
+    }
+    case 'Outgoing': {
+      const { bodySha256: _digest, ...email } = state.email;
+      return { ...state, email: { ...email, body: '' } };
+    }
+    case 'None':
+    case 'Seen':
+      return state;
+  }
+}
+
+/**
+ * What a sync worker keeps of an activity in memory (issue #9 item 3): the body (up to ~4 MB) of an email no command
+ * needs again is dropped. A tracked message can only be recorded as a duplicate, whatever it says; a Sent or Failed
+ * email is never sent again (no command moves it back to PendingSend), and a queue request repeated after the send
+ * is told apart by the body's digest. A PendingSend email keeps everything: the sender sends that body.
+ * Deciding any command on the retained state gives what deciding it on the whole state gives.
+ */
+export function retainedActivityState(state: ActivityState): ActivityState {
+  if (state.kind === 'Incoming') {
+    if (state.email.bodyDropped) return state;
+    return { ...state, email: { ...state.email, body: '', bodyDropped: true } };
+  }
+  if (state.kind === 'Outgoing') {
+    const e = state.email;
+    if (e.status === 'PendingSend' || e.bodySha256 !== undefined) return state;
+    return { ...state, email: { ...e, body: '', bodySha256: sha256(e.body) } };
+  }
   return state;
 }
 

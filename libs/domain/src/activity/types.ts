@@ -57,11 +57,14 @@ export interface IncomingEmail {
   from: string;
   to: string[];
   cc: string[];
+  /** '' once a worker dropped it from memory (`bodyDropped`). */
   body: string;
   bodyType: BodyType;
   receivedAt: string;
   sentAt: string | null;
   trackedAt: string;
+  /** Set when a worker dropped the body from memory (`retainedActivityState`): nothing reads it there again. */
+  bodyDropped?: true;
 }
 
 export interface OutgoingEmail {
@@ -73,6 +76,7 @@ export interface OutgoingEmail {
   to: string[];
   cc: string[];
   subject: string;
+  /** '' once a worker dropped it from memory (`bodySha256`). */
   body: string;
   bodyType: BodyType;
   queuedAt: string;
@@ -85,6 +89,11 @@ export interface OutgoingEmail {
   failureReason: string | null;
   /** The live or last claim on attempt `attempts + 1` (ClaimSend); null when none, and after every outcome. */
   claim: SendClaim | null;
+  /**
+   * Set when a worker dropped the body of a Sent or Failed email from memory (`retainedActivityState`): the body's
+   * SHA-256 (hex), so a queue request repeated after the send is still told apart from another email.
+   */
+  bodySha256?: string;
 }
 
 /** Who may send attempt `attempt` of an outgoing email, until when (S-3 exactly once across workers). */
