@@ -98,7 +98,8 @@ export class MailboxOwner {
       group('mailbox'),
       { ...mailboxDecider, operational: mailboxOperational },
       undefined,
-      { operationalTopic: operationalTopic(prefix, 'mailbox') },
+      // Stamps ride along in the snapshots this owner writes, for the API's directory (docs/adr/0011).
+      { operationalTopic: operationalTopic(prefix, 'mailbox'), stamps: true },
     );
     this.profiles = new AggregateStore(
       kafka,

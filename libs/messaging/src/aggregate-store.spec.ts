@@ -1,5 +1,6 @@
 import { Kafka } from 'kafkajs';
 import { AggregateStore } from './aggregate-store';
+import { commandDigest } from './command-ledger';
 import { EventEnvelope } from './envelope';
 
 type Counter = { n: number; seen: string[] };
@@ -32,7 +33,7 @@ describe('AggregateStore.apply', () => {
     expect(s.get('a1')).toMatchObject({
       version: 2,
       state: { n: 2, seen: ['T1', 'T2'] },
-      recentCommandIds: ['c1', 'c2'],
+      commands: commandDigest('c1') + commandDigest('c2'),
     });
     expect(s.partitionOf('a1')).toBe(3);
   });
@@ -58,7 +59,7 @@ describe('AggregateStore.apply', () => {
     expect(store().get('nope')).toMatchObject({
       state: { n: 0, seen: [] },
       version: 0,
-      recentCommandIds: [],
+      commands: '',
     });
   });
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Consumer, Kafka } from 'kafkajs';
+import { ledgerAdd } from './command-ledger';
 import { EventEnvelope, decodeEvent } from './envelope';
 
 /** One aggregate's state as its owner knows it. */
@@ -7,12 +8,15 @@ export interface AggregateSnapshot<S> {
   state: S;
   /** The audited version: the sequence of the last event in the aggregate's event log. */
   version: number;
-  /** Ids of the most recent commands that produced events, so a command seen again has no second effect. */
-  recentCommandIds: string[];
+  /** Every command that produced events (a {@link ledgerHas} ledger), so one seen again has no second effect. */
+  commands: string;
   /** The audited version the last operational record applied was written at (-1: none). */
   opVersion?: number;
   /** The audited version the operational slice reflects: an older operational record is not applied. */
   sliceVersion?: number;
+  /** When its first and last events occurred (kept only by stores created with `stamps`). */
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 /**
@@ -60,9 +64,36 @@ export interface AggregateStoreOptions<S> {
   operationalTopic?: string;
   /** Told of every operational record applied (after the state moved). */
   onOperational?: (aggregateId: string, snapshot: AggregateSnapshot<S>) => void;
+  /**
+   * The snapshot topic to restore from (default: the events topic's `<prefix>.<aggregate>.snapshots` sibling;
+   * `null`: replay the whole log).
+   */
+  snapshotTopic?: string | null;
+  /** Keep `createdAt`/`updatedAt` per aggregate (what a view shows; not worth it for millions of activities). */
+  stamps?: boolean;
 }
 
-const RECENT_COMMANDS_KEPT = 64;
+/** The key of a partition's checkpoint in a snapshot topic (aggregate ids never start with `~`). */
+export const SNAPSHOT_CHECKPOINT_KEY = '~checkpoint~';
+
+/** A snapshot topic's records: one per aggregate (its latest), one checkpoint per partition. */
+export type SnapshotRecord<S> =
+  | ({ kind: 'aggregate'; aggregateId: string; partition: number } & AggregateSnapshot<S>)
+  | {
+      kind: 'checkpoint';
+      partition: number;
+      /** Every event below this offset of the partition is in a snapshot written at or before this checkpoint. */
+      eventsOffset: string;
+      writtenAt: string;
+    };
+
+/** What an owner writes at a checkpoint: the aggregates changed since the last one, and where readers resume. */
+export interface SnapshotBatch<S> {
+  records: SnapshotRecord<S>[];
+  /** Ids taken out of the dirty set: give them back with {@link AggregateStore.returnDirty} if the write fails. */
+  ids: string[];
+}
+
 const PROBLEMS_KEPT = 20;
 
 /**
@@ -88,6 +119,11 @@ export class AggregateStore<S> {
   private readonly problemCounts = { undecodable: 0, gap: 0 };
   private consumer: Consumer | null = null;
   private fetchedOnce = false;
+  private readonly snapshotTopicName: string | null;
+  /** Aggregates changed by audited events since the last checkpoint, per partition. */
+  private readonly dirty = new Map<number, Set<string>>();
+  /** What the last start restored: snapshots read, and the checkpoint offsets the events were read from. */
+  private restoredInfo = { snapshots: 0, checkpoints: new Map<number, bigint>(), seconds: 0 };
 
   constructor(
     private readonly kafka: Kafka,
@@ -101,6 +137,12 @@ export class AggregateStore<S> {
     this.logger = new Logger(`AggregateStore ${topic}`);
     if (fn.operational && !options.operationalTopic)
       throw new Error(`${topic}: an aggregate with operational state needs its operational topic`);
+    this.snapshotTopicName =
+      options.snapshotTopic !== undefined
+        ? options.snapshotTopic
+        : topic.endsWith('.events')
+          ? `${topic.slice(0, -'.events'.length)}.snapshots`
+          : null;
   }
 
   private readonly listeners: ((envelope: EventEnvelope, snapshot: AggregateSnapshot<S>) => void)[] = [];
@@ -110,7 +152,7 @@ export class AggregateStore<S> {
       this.aggregates.get(aggregateId) ?? {
         state: this.fn.initialState(),
         version: 0,
-        recentCommandIds: [],
+        commands: '',
         opVersion: -1,
         sliceVersion: 0,
       }
@@ -152,9 +194,7 @@ export class AggregateStore<S> {
       });
       return;
     }
-    const recent = current.recentCommandIds.includes(envelope.causationId)
-      ? current.recentCommandIds
-      : [...current.recentCommandIds, envelope.causationId].slice(-RECENT_COMMANDS_KEPT);
+    const commands = ledgerAdd(current.commands, envelope.causationId);
     const op = this.fn.operational;
     let state = this.fn.evolve(current.state, { type: envelope.type, data: envelope.payload });
     let sliceVersion = current.sliceVersion ?? 0;
@@ -168,11 +208,20 @@ export class AggregateStore<S> {
     const next: AggregateSnapshot<S> = {
       state: this.retain(state),
       version: envelope.sequence,
-      recentCommandIds: recent,
+      commands,
       opVersion,
       sliceVersion,
+      ...(this.options.stamps
+        ? { createdAt: current.createdAt ?? envelope.occurredAt, updatedAt: envelope.occurredAt }
+        : {}),
     };
     this.aggregates.set(envelope.aggregateId, next);
+    const at = partition ?? this.partitions.get(envelope.aggregateId);
+    if (at !== undefined) {
+      let set = this.dirty.get(at);
+      if (!set) this.dirty.set(at, (set = new Set()));
+      set.add(envelope.aggregateId);
+    }
     this.onApplied?.(envelope, next);
     for (const listener of this.listeners) listener(envelope, next);
     const pending = this.pendingOps.get(envelope.aggregateId);
@@ -220,6 +269,7 @@ export class AggregateStore<S> {
 
   async start(): Promise<void> {
     this.startTargets = await this.endsNow();
+    const checkpoints = await this.restore();
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
       maxWaitTimeInMs: 100,
@@ -252,6 +302,160 @@ export class AggregateStore<S> {
         await heartbeat();
       },
     });
+    // Events below a checkpoint are in the snapshots: read each partition from there (a first fetch from the
+    // beginning may slip in before the seek; its events are older than the snapshots and change nothing).
+    for (const [partition, offset] of checkpoints)
+      consumer.seek({ topic: this.topic, partition, offset: String(offset) });
+  }
+
+  /**
+   * Reads the snapshot topic to its end: the latest snapshot of each aggregate, and each partition's checkpoint
+   * (docs/adr/0011). Returns the event offsets to continue from.
+   */
+  private async restore(): Promise<Map<number, bigint>> {
+    const topic = this.snapshotTopicName;
+    const checkpoints = new Map<number, bigint>();
+    if (!topic) return checkpoints;
+    const started = Date.now();
+    const ends = new Map<number, bigint>();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      if (!existing.has(topic)) return checkpoints;
+      for (const o of await admin.fetchTopicOffsets(topic))
+        if (BigInt(o.high) > BigInt(o.low)) ends.set(o.partition, BigInt(o.high));
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    if (ends.size === 0) return checkpoints;
+    let snapshots = 0;
+    const consumer = this.kafka.consumer({
+      groupId: `${this.groupId}.restore`,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 8 * 1024 * 1024,
+      retry: { retries: 10 },
+    });
+    const reached = new Map<number, bigint>();
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const check = () => {
+      if ([...ends].every(([p, high]) => (reached.get(p) ?? -1n) >= high - 1n)) done();
+    };
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      reached.set(payload.partition, BigInt(payload.lastOffset));
+      check();
+    });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, heartbeat }) => {
+          for (const message of batch.messages) {
+            if (message.value === null) continue;
+            let record: SnapshotRecord<S>;
+            try {
+              record = JSON.parse(message.value.toString('utf8')) as SnapshotRecord<S>;
+            } catch {
+              // A cache entry that cannot be read costs only time: its events are read instead, from 0.
+              this.logger.warn(
+                `unreadable snapshot at ${topic}[${batch.partition}]@${message.offset}: ignored`,
+              );
+              checkpoints.delete(batch.partition);
+              continue;
+            }
+            if (record.kind === 'checkpoint') checkpoints.set(record.partition, BigInt(record.eventsOffset));
+            else if (this.restoreOne(record)) snapshots += 1;
+          }
+          await heartbeat();
+        },
+      });
+      check();
+      // A partition whose end cannot be reached (its tail compacted away) must not hold the start forever: what was
+      // read is consistent, since a checkpoint follows its snapshots in the same partition.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 120_000)));
+      if (await Promise.race([finished.then(() => false), late]))
+        this.logger.warn(`${topic} not read to its end within 120 s: restored what was read`);
+      clearTimeout(timer);
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+    this.restoredInfo = { snapshots, checkpoints, seconds: (Date.now() - started) / 1000 };
+    this.logger.log(
+      `restored ${snapshots} snapshot(s) in ${this.restoredInfo.seconds.toFixed(1)} s; events from ${[...checkpoints].map(([p, o]) => `${p}@${o}`).join(' ') || 'the beginning'}`,
+    );
+    return checkpoints;
+  }
+
+  /** Takes a snapshot in unless the store has that version already. */
+  private restoreOne(record: Extract<SnapshotRecord<S>, { kind: 'aggregate' }>): boolean {
+    const current = this.aggregates.get(record.aggregateId);
+    if (current && current.version >= record.version) return false;
+    const { kind: _kind, aggregateId, partition, ...snapshot } = record;
+    if (!this.options.stamps) {
+      delete snapshot.createdAt;
+      delete snapshot.updatedAt;
+    }
+    const restored: AggregateSnapshot<S> = { ...snapshot, state: this.retain(snapshot.state) };
+    this.aggregates.set(aggregateId, restored);
+    this.partitions.set(aggregateId, partition);
+    for (const listener of this.restoreListeners) listener(aggregateId, restored);
+    return true;
+  }
+
+  private readonly restoreListeners: ((aggregateId: string, snapshot: AggregateSnapshot<S>) => void)[] = [];
+
+  /** Also tells `listener` of every aggregate taken from a snapshot at start (it has no events to be told of). */
+  onRestored(listener: (aggregateId: string, snapshot: AggregateSnapshot<S>) => void): void {
+    this.restoreListeners.push(listener);
+  }
+
+  /** What the last start restored from snapshots. */
+  restored(): { snapshots: number; seconds: number; checkpoints: Record<number, string> } {
+    return {
+      snapshots: this.restoredInfo.snapshots,
+      seconds: this.restoredInfo.seconds,
+      checkpoints: Object.fromEntries([...this.restoredInfo.checkpoints].map(([p, o]) => [p, String(o)])),
+    };
+  }
+
+  snapshotTopic(): string | null {
+    return this.snapshotTopicName;
+  }
+
+  /**
+   * The snapshots a partition's owner writes at a checkpoint: every aggregate changed by audited events since the
+   * last one (taken out of the dirty set), then the checkpoint — the offset after the last event this store has
+   * read from the partition. Null when there is nothing to write or no position to name yet.
+   */
+  takeSnapshots(partition: number): SnapshotBatch<S> | null {
+    const dirty = this.dirty.get(partition);
+    const position = this.positions.get(`${this.topic}:${partition}`);
+    if (!dirty || dirty.size === 0 || position === undefined) return null;
+    const ids = [...dirty];
+    dirty.clear();
+    const records: SnapshotRecord<S>[] = ids.map((aggregateId) => ({
+      kind: 'aggregate',
+      aggregateId,
+      partition,
+      ...this.get(aggregateId),
+    }));
+    records.push({
+      kind: 'checkpoint',
+      partition,
+      eventsOffset: String(position + 1n),
+      writtenAt: new Date().toISOString(),
+    });
+    return { records, ids };
+  }
+
+  /** Puts ids back into the dirty set after a snapshot write that failed. */
+  returnDirty(partition: number, ids: string[]): void {
+    let set = this.dirty.get(partition);
+    if (!set) this.dirty.set(partition, (set = new Set()));
+    for (const id of ids) set.add(id);
   }
 
   /** The end of each partition now; retried while a topic created a moment ago has no leader yet. */

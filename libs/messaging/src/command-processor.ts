@@ -1,20 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import {
   AggregateSnapshot,
   AggregateStore,
-  OPERATIONAL_RECORD_TYPE,
   OperationalSlice,
+  SNAPSHOT_CHECKPOINT_KEY,
 } from './aggregate-store';
-import {
-  AggregateType,
-  CommandEnvelope,
-  CommandFailure,
-  CommandResult,
-  CURRENT_SCHEMA_VERSION,
-  EventEnvelope,
-} from './envelope';
+import { CommandDecision, decideCommand } from './decide-command';
+import { AggregateType, CommandEnvelope, CommandFailure, CommandResult, EventEnvelope } from './envelope';
 import { aggregateTopics, operationalTopic, resultsTopic } from './topics';
 
 /** The pure part of an aggregate, as the processor needs it. */
@@ -37,7 +30,12 @@ export interface CommandProcessorOptions {
   instanceId: string;
   /** Most commands of one partition decided in one transaction. */
   maxCommandsPerTransaction?: number;
+  /** How often the owner of a partition writes the snapshots of the aggregates changed since the last time (0: never). */
+  snapshotEveryMs?: number;
 }
+
+/** Snapshot bytes per produce request: a record batch stays under the topics' 1 MB default limit. */
+const SNAPSHOT_BYTES_PER_SEND = 768 * 1024;
 
 interface PartitionOwner {
   producer: Producer;
@@ -61,6 +59,10 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
   private admin: Admin | null = null;
   private assigned: number[] = [];
   private joined = false;
+  /** Commands and snapshot writes of one partition share its transactional producer: one at a time. */
+  private readonly locks = new Map<number, Promise<void>>();
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  private snapshotting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly kafka: Kafka,
@@ -115,6 +117,11 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topics.commands, fromBeginning: true });
+    const every = this.options.snapshotEveryMs ?? 30_000;
+    if (every > 0 && this.store.snapshotTopic())
+      this.snapshotTimer = setInterval(() => {
+        this.snapshotting = this.snapshotting.then(() => this.writeSnapshots());
+      }, every);
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -203,7 +210,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     for (let i = 0; i < batch.messages.length; i += max) {
       if (!isRunning() || isStale()) return;
       const chunk = batch.messages.slice(i, i + max);
-      await this.decideAndCommit(owner, partition, chunk);
+      await this.locked(partition, () => this.decideAndCommit(owner, partition, chunk));
       resolveOffset(chunk[chunk.length - 1]!.offset);
       await heartbeat();
     }
@@ -283,7 +290,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
   private decideOne(
     message: KafkaMessage,
     touched: Map<string, AggregateSnapshot<S>>,
-  ): { events: EventEnvelope[]; result: CommandResult<S>; operational?: EventEnvelope } | null {
+  ): CommandDecision<S> | null {
     let envelope: CommandEnvelope<C>;
     try {
       envelope = JSON.parse(message.value?.toString('utf8') ?? 'null') as CommandEnvelope<C>;
@@ -294,136 +301,87 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       return null;
     }
     const id = envelope.aggregateId;
-    const snapshot = touched.get(id) ?? this.store.get(id);
-    const base = {
-      commandId: envelope.commandId,
-      correlationId: envelope.correlationId,
-      replyTo: envelope.replyTo,
-      aggregateType: this.definition.aggregateType,
-      aggregateId: id,
-    };
-    const shown = (s: S): S => (this.definition.resultState ? (this.definition.resultState(s) as S) : s);
-    const refuse = (error: CommandFailure) => ({
-      events: [],
-      result: {
-        ...base,
-        accepted: false,
-        duplicate: false,
-        version: snapshot.version,
-        state: shown(snapshot.state),
-        events: [],
-        error,
-      },
-    });
-    if (snapshot.recentCommandIds.includes(envelope.commandId)) {
-      return {
-        events: [],
-        result: {
-          ...base,
-          accepted: true,
-          duplicate: true,
-          version: snapshot.version,
-          state: shown(snapshot.state),
-          events: [],
-          error: null,
-        },
-      };
-    }
-    if (envelope.expectedVersion !== undefined && envelope.expectedVersion !== snapshot.version) {
-      return refuse({
-        kind: 'conflict',
-        message: `version is ${snapshot.version}, not ${envelope.expectedVersion}`,
-        violations: [],
-      });
-    }
-    let decided: E[];
-    try {
-      decided = this.definition.decide(envelope.command, snapshot.state);
-    } catch (error) {
-      const failure = this.definition.toFailure(error);
-      if (!failure) {
+    const decision = decideCommand(
+      this.definition,
+      touched.get(id) ?? this.store.get(id),
+      envelope,
+      this.options.orgId,
+      (error) =>
         this.logger.error(
           `decide failed for ${envelope.type} on ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-        );
-        return refuse({ kind: 'malformed', message: 'the command could not be decided', violations: [] });
-      }
-      return refuse(failure);
-    }
-    const op = this.definition.operational;
-    let state = snapshot.state;
-    let version = snapshot.version;
-    let sliceTouched = false;
-    const envelopes: EventEnvelope[] = [];
-    const quiet: { type: string; sequence: number; eventId: string; operational: true }[] = [];
-    for (const event of decided) {
-      if (op?.touchesSlice(event.type)) sliceTouched = true;
-      if (op?.isOperational(event, state)) {
-        // Operational only: it moves the state, and the slice goes to the operational topic, not the audited log.
-        state = this.definition.evolve(state, event);
-        quiet.push({ type: event.type, sequence: version, eventId: '', operational: true });
-        continue;
-      }
-      state = this.definition.evolve(state, event);
-      version += 1;
-      envelopes.push(this.envelope(envelope, id, version, event));
-    }
-    const recent =
-      envelopes.length > 0
-        ? [...snapshot.recentCommandIds, envelope.commandId].slice(-64)
-        : snapshot.recentCommandIds;
-    const slice = sliceTouched && op ? op.slice(state) : null;
-    const record: EventEnvelope | undefined =
-      slice === null
-        ? undefined
-        : this.envelope(envelope, id, version, { type: OPERATIONAL_RECORD_TYPE, data: slice });
-    touched.set(id, {
-      state,
-      version,
-      recentCommandIds: recent,
-      opVersion: record ? version : (snapshot.opVersion ?? -1),
-      sliceVersion: record ? version : (snapshot.sliceVersion ?? 0),
-    });
-    return {
-      events: envelopes,
-      ...(record ? { operational: record } : {}),
-      result: {
-        ...base,
-        accepted: true,
-        duplicate: false,
-        version,
-        state: shown(state),
-        events: [
-          ...envelopes.map((e) => ({ type: e.type, sequence: e.sequence, eventId: e.eventId })),
-          ...quiet,
-        ],
-        error: null,
-      },
-    };
+        ),
+    );
+    touched.set(id, decision.snapshot);
+    return decision;
   }
 
-  private envelope(
-    command: CommandEnvelope<C>,
-    aggregateId: string,
-    sequence: number,
-    event: { type: string; data: unknown },
-  ): EventEnvelope {
-    return {
-      eventId: randomUUID(),
-      type: event.type,
-      schemaVersion: CURRENT_SCHEMA_VERSION,
-      aggregateType: this.definition.aggregateType,
-      aggregateId,
-      sequence,
-      occurredAt: command.issuedAt,
-      orgId: command.orgId ?? this.options.orgId,
-      actor: command.actor,
-      correlationId: command.correlationId,
-      causationId: command.commandId,
-      payload: event.data,
-    };
+  private locked<T>(partition: number, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(partition) ?? Promise.resolve();
+    const run = previous.then(fn);
+    this.locks.set(
+      partition,
+      run.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return run;
+  }
+
+  /**
+   * Snapshots (docs/adr/0011): for each partition it owns, the aggregates changed since the last checkpoint and a
+   * new checkpoint, in one transaction of the partition's fenced producer — so a zombie owner cannot write a stale
+   * snapshot after its successor's, and a reader sees a checkpoint only with the snapshots it covers.
+   */
+  async writeSnapshots(): Promise<void> {
+    const topic = this.store.snapshotTopic();
+    if (!topic) return;
+    for (const partition of this.assigned) {
+      const owner = this.owners.get(partition);
+      if (!owner) continue;
+      await this.locked(partition, async () => {
+        let producer: Producer;
+        try {
+          producer = (await owner).producer;
+        } catch {
+          return;
+        }
+        const batch = this.store.takeSnapshots(partition);
+        if (!batch) return;
+        const txn = await producer.transaction();
+        try {
+          let chunk: { key: string; value: string; partition: number }[] = [];
+          let bytes = 0;
+          for (const record of batch.records) {
+            const value = JSON.stringify(record);
+            const key =
+              record.kind === 'checkpoint' ? `${SNAPSHOT_CHECKPOINT_KEY}${partition}` : record.aggregateId;
+            if (chunk.length > 0 && bytes + value.length > SNAPSHOT_BYTES_PER_SEND) {
+              await txn.send({ topic, messages: chunk });
+              chunk = [];
+              bytes = 0;
+            }
+            chunk.push({ key, value, partition });
+            bytes += value.length;
+          }
+          await txn.send({ topic, messages: chunk });
+          await txn.commit();
+        } catch (error) {
+          await txn.abort().catch(() => undefined);
+          this.store.returnDirty(partition, batch.ids);
+          this.logger.warn(`snapshots of partition ${partition} not written: ${String(error)}`);
+          this.dropOwner(partition);
+        }
+      }).catch((error: unknown) => this.logger.warn(`snapshot write failed: ${String(error)}`));
+    }
   }
 
   async stop(): Promise<void> {
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    this.snapshotTimer = null;
+    await this.snapshotting;
+    // A last checkpoint, so the next start of whoever takes these partitions reads fewer events.
+    if ((this.options.snapshotEveryMs ?? 30_000) > 0) await this.writeSnapshots();
     await this.consumer?.disconnect().catch(() => undefined);
     this.consumer = null;
     const owners = [...this.owners.values()];

@@ -3,6 +3,8 @@ export * from './topics';
 export * from './kafka';
 export * from './aggregate-store';
 export * from './command-processor';
+export * from './command-ledger';
+export * from './decide-command';
 export * from './command-gateway';
 export * from './event-consumer';
 export * from './dead-letter';

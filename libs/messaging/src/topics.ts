@@ -20,6 +20,15 @@ export function operationalTopic(prefix: string, aggregate: AggregateType): stri
   return `${prefix}.${aggregate}.operational`;
 }
 
+/**
+ * Per-aggregate snapshots (ARCHITECTURE "Snapshots", docs/adr/0011): the latest state, version and duplicate-check
+ * ledger of each aggregate, plus one checkpoint per partition saying from which event offset a reader continues.
+ * Compacted; a cache of the log, never a second source of truth.
+ */
+export function snapshotTopic(prefix: string, aggregate: AggregateType): string {
+  return `${prefix}.${aggregate}.snapshots`;
+}
+
 /** Aggregate types whose owners keep operational state next to their audited events. */
 export const OPERATIONAL_AGGREGATES: readonly AggregateType[] = ['mailbox'];
 
@@ -45,6 +54,18 @@ export function topicSpecs(prefix: string, partitions: number, replicationFactor
       numPartitions: partitions,
       replicationFactor,
       configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) }, ...large],
+    });
+    specs.push({
+      topic: snapshotTopic(prefix, aggregate),
+      numPartitions: partitions,
+      replicationFactor,
+      configEntries: [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'segment.ms', value: String(3600 * 1000) },
+        { name: 'segment.bytes', value: String(64 * 1024 * 1024) },
+        { name: 'min.cleanable.dirty.ratio', value: '0.25' },
+        ...large,
+      ],
     });
     // The event log is the source of truth: kept forever.
     specs.push({

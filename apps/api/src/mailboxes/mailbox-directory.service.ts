@@ -2,10 +2,10 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { Kafka } from 'kafkajs';
 import { ApiConfig } from '@ssync/common';
 import { MailboxState, mailboxDecider, mailboxOperational } from '@ssync/domain';
-import { AggregateStore, aggregateTopics, operationalTopic } from '@ssync/messaging';
+import { AggregateSnapshot, AggregateStore, aggregateTopics, operationalTopic } from '@ssync/messaging';
 import { MailboxView, mailboxViewFromState } from '@ssync/read-models';
 import { API_CONFIG, KAFKA } from '../infrastructure/tokens';
-import { MailboxIndex, MailboxStamps } from './mailbox-index';
+import { MailboxIndex } from './mailbox-index';
 import { ListMailboxesQuery } from './mailbox.dto';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -19,34 +19,31 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 @Injectable()
 export class MailboxDirectory implements OnModuleInit, OnApplicationShutdown {
-  private readonly stamps = new Map<string, MailboxStamps>();
   private readonly store: AggregateStore<MailboxState>;
   /** Each mailbox's view, built once when it changes, and kept in every list order. */
   private readonly index = new MailboxIndex();
 
   constructor(@Inject(KAFKA) kafka: Kafka, @Inject(API_CONFIG) config: ApiConfig) {
+    const show = (id: string, snapshot: AggregateSnapshot<MailboxState>): void => {
+      const view = mailboxViewFromState(snapshot.state, snapshot.version);
+      if (view && snapshot.createdAt !== undefined && snapshot.updatedAt !== undefined)
+        this.index.upsert(id, view, { createdAt: snapshot.createdAt, updatedAt: snapshot.updatedAt });
+    };
     this.store = new AggregateStore(
       kafka,
       aggregateTopics(config.kafka.topicPrefix, 'mailbox').events,
       `${config.kafka.topicPrefix}.mailbox.directory.${config.instanceId}`,
       { ...mailboxDecider, operational: mailboxOperational },
-      (e, snapshot) => {
-        const s = this.stamps.get(e.aggregateId);
-        const stamps = { createdAt: s?.createdAt ?? e.occurredAt, updatedAt: e.occurredAt };
-        this.stamps.set(e.aggregateId, stamps);
-        const view = mailboxViewFromState(snapshot.state, snapshot.version);
-        if (view) this.index.upsert(e.aggregateId, view, stamps);
-      },
+      (e, snapshot) => show(e.aggregateId, snapshot),
       {
         operationalTopic: operationalTopic(config.kafka.topicPrefix, 'mailbox'),
         // The B-5 fields (last sync, next due, last error, counts) come from the operational state.
-        onOperational: (id, snapshot) => {
-          const stamps = this.stamps.get(id);
-          const view = mailboxViewFromState(snapshot.state, snapshot.version);
-          if (view && stamps) this.index.upsert(id, view, stamps);
-        },
+        onOperational: show,
+        stamps: true,
       },
     );
+    // Mailboxes restored from snapshots (docs/adr/0011) have no events to be told of.
+    this.store.onRestored(show);
   }
 
   async onModuleInit(): Promise<void> {
