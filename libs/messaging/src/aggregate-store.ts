@@ -270,6 +270,9 @@ export class AggregateStore<S> {
   async start(): Promise<void> {
     this.startTargets = await this.endsNow();
     const checkpoints = await this.restore();
+    // Everything below a checkpoint is in: a partition with nothing after it yields no batch to say so.
+    for (const [partition, offset] of checkpoints)
+      if (offset > 0n) this.advance(`${this.topic}:${partition}`, offset - 1n);
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
       maxWaitTimeInMs: 100,

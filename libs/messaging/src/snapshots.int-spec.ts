@@ -99,6 +99,23 @@ describe('aggregate snapshots', () => {
     await store3.stop();
   });
 
+  it('a reader is caught up at once when nothing was written after the checkpoint', async () => {
+    const store = new AggregateStore<S>(kafka, topic, `${ns.prefix}.s5`, counter);
+    const processor = new CommandProcessor(kafka, store, definition, options);
+    await store.start();
+    await processor.start();
+    await add('agg-quiet', 'only');
+    await processor.stop(); // writes a last checkpoint
+    await store.stop();
+    const restored = new AggregateStore<S>(kafka, topic, `${ns.prefix}.s6`, counter);
+    await restored.start();
+    const deadline = Date.now() + 10000;
+    while (!restored.caughtUpToStart() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(restored.caughtUpToStart()).toBe(true);
+    expect(restored.get('agg-quiet').version).toBe(1);
+    await restored.stop();
+  });
+
   it('a reader without the snapshot topic replays the whole log to the same state', async () => {
     const full = new AggregateStore<S>(kafka, topic, `${ns.prefix}.s4`, counter, undefined, {
       snapshotTopic: null,
