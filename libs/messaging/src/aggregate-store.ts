@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Consumer, Kafka } from 'kafkajs';
 import { ledgerAdd } from './command-ledger';
+import { decodeSnapshot } from './snapshot-codec';
 import { EventEnvelope, decodeEvent } from './envelope';
 
 /** One aggregate's state as its owner knows it. */
@@ -359,7 +360,7 @@ export class AggregateStore<S> {
             if (message.value === null) continue;
             let record: SnapshotRecord<S>;
             try {
-              record = JSON.parse(message.value.toString('utf8')) as SnapshotRecord<S>;
+              record = decodeSnapshot<SnapshotRecord<S>>(message.value.toString('utf8'));
             } catch {
               // A cache entry that cannot be read costs only time: its events are read instead, from 0.
               this.logger.warn(

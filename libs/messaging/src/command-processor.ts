@@ -7,6 +7,7 @@ import {
   SNAPSHOT_CHECKPOINT_KEY,
 } from './aggregate-store';
 import { CommandDecision, decideCommand } from './decide-command';
+import { encodeSnapshot } from './snapshot-codec';
 import { AggregateType, CommandEnvelope, CommandFailure, CommandResult, EventEnvelope } from './envelope';
 import { aggregateTopics, operationalTopic, resultsTopic } from './topics';
 
@@ -353,7 +354,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
           let chunk: { key: string; value: string; partition: number }[] = [];
           let bytes = 0;
           for (const record of batch.records) {
-            const value = JSON.stringify(record);
+            const value = encodeSnapshot(record);
             const key =
               record.kind === 'checkpoint' ? `${SNAPSHOT_CHECKPOINT_KEY}${partition}` : record.aggregateId;
             if (chunk.length > 0 && bytes + value.length > SNAPSHOT_BYTES_PER_SEND) {

@@ -9,3 +9,4 @@ export * from './command-gateway';
 export * from './event-consumer';
 export * from './dead-letter';
 export * from './readiness';
+export * from './snapshot-codec';

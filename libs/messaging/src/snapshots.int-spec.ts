@@ -5,14 +5,16 @@ import { KafkaCommandGateway } from './command-gateway';
 import { AggregateDefinition, CommandProcessor } from './command-processor';
 import { aggregateTopics, ensureTopics, topicSpecs } from './topics';
 
-type S = { count: number; notes: string[] };
+type S = { count: number; notes: string[]; byNote: Map<string, number> };
 type C = { type: 'Add'; commandId: string; actor: string; issuedAt: string; note: string };
 type E = { type: 'Added'; data: { note: string } };
 const counter = {
-  initialState: (): S => ({ count: 0, notes: [] }),
+  initialState: (): S => ({ count: 0, notes: [], byNote: new Map() }),
+  // A Map in the state, as a bulk job's results are: it must come back from a snapshot as a Map.
   evolve: (s: S, e: { type: string; data: unknown }): S => ({
     count: s.count + 1,
     notes: [...s.notes, (e.data as { note: string }).note],
+    byNote: new Map([...s.byNote, [(e.data as { note: string }).note, s.count + 1]]),
   }),
 };
 const definition: AggregateDefinition<C, E, S> = {
@@ -85,6 +87,7 @@ describe('aggregate snapshots', () => {
     for (const id of ids) {
       expect(restored.get(id).version).toBe(8);
       expect(restored.get(id).state).toEqual(store.get(id).state);
+      expect(restored.get(id).state.byNote.get('r7')).toBe(8);
     }
     await restored.stop();
 
