@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { loadInfra, repoRoot, withDatabase } from '../scripts/lib/infra';
@@ -116,4 +116,47 @@ export async function load(
     seconds: Number(process.hrtime.bigint() - t0) / 1e9,
     errors,
   };
+}
+
+/**
+ * Like `startApp`, with arguments, and the app's stdout and stderr appended to `logFile` (a bench keeps its own
+ * output readable and can still show what an app said). With `pipeStdout`, stdout is also handed to the caller.
+ */
+export function startAppLogged(
+  entry: string,
+  env: Record<string, string>,
+  logFile: string,
+  options: { args?: string[]; pipeStdout?: boolean } = {},
+): ChildProcess {
+  const fd = openSync(logFile, 'a');
+  const proc = spawn(process.execPath, [path.join(repoRoot(), 'dist', entry), ...(options.args ?? [])], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', options.pipeStdout ? 'pipe' : fd, fd],
+  });
+  closeSync(fd);
+  if (options.pipeStdout) proc.stdout?.on('data', (chunk: Buffer) => appendFileSync(logFile, chunk));
+  return proc;
+}
+
+/** Resident and peak resident memory (MiB) of a live process, from /proc (Linux); null when unknown. */
+export function memoryMiB(pid: number | undefined): { rss: number; peak: number } | null {
+  if (!pid) return null;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`: a graceful stop lets the app leave its consumer groups. */
+export async function stopProcess(proc: ChildProcess, graceMs = 30000): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
 }
