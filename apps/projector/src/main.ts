@@ -8,6 +8,7 @@ import {
   Readiness,
   answersWithin,
   loadHealthConfig,
+  nestLogLevels,
   startConfiguredHealthServer,
 } from '@ssync/common';
 import { projectorConsumerHealth, projectorReadiness } from './health';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
       : null;
   if (health) new Logger('Projector').log(`health on port ${health.port} (/health/live, /health/ready)`);
   const app = await NestFactory.createApplicationContext(ProjectorModule, {
-    logger: ['fatal', 'error', 'warn', 'log'],
+    logger: nestLogLevels(process.env),
   });
   app.enableShutdownHooks();
   if (command === 'rebuild') {

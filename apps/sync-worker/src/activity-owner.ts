@@ -68,7 +68,7 @@ export class ActivityOwner {
   }
 
   isReady(): boolean {
-    return this.processor.isReady();
+    return this.processor.isReady() && this.activities.caughtUpToStart();
   }
 
   assignedPartitions(): number[] {

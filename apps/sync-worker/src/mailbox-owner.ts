@@ -142,8 +142,14 @@ export class MailboxOwner {
     this.logger.log('mailbox command processor started');
   }
 
+  /** Joined, and every store has read the log as it was at start: only then does the runtime test or poll. */
   isReady(): boolean {
-    return this.processor.isReady();
+    return (
+      this.processor.isReady() &&
+      this.mailboxes.caughtUpToStart() &&
+      this.profiles.caughtUpToStart() &&
+      this.organizations.caughtUpToStart()
+    );
   }
 
   assignedPartitions(): number[] {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadHealthConfig, startConfiguredHealthServer } from '@ssync/common';
+import { ConfigError, loadHealthConfig, startConfiguredHealthServer, nestLogLevels } from '@ssync/common';
 import { WorkerHealth } from './health';
 import { SyncWorkerModule } from './sync-worker.module';
 
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   );
   if (server) new Logger('SyncWorker').log(`health on port ${server.port} (/health/live, /health/ready)`);
   const app = await NestFactory.createApplicationContext(SyncWorkerModule.register(), {
-    logger: ['fatal', 'error', 'warn', 'log'],
+    logger: nestLogLevels(process.env),
   });
   app.enableShutdownHooks();
   health = app.get(WorkerHealth);

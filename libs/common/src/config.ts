@@ -76,6 +76,16 @@ export interface CoreConfig {
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
+const NEST_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/** The Nest logger levels `LOG_LEVEL` asks for (each role's bootstrap; the default prints `log` and above). */
+export function nestLogLevels(env: Env = process.env): (typeof NEST_LEVELS)[number][] {
+  const level = str(env, 'LOG_LEVEL', 'log');
+  const at = NEST_LEVELS.indexOf(level as (typeof NEST_LEVELS)[number]);
+  if (at < 1) throw new ConfigError('LOG_LEVEL', 'must be one of error, warn, log, debug, verbose');
+  return NEST_LEVELS.slice(0, at + 1);
+}
+
 export function loadCoreConfig(env: Env = process.env, role = 'ssync'): CoreConfig {
   const prefix = str(env, 'SSYNC_TOPIC_PREFIX', 'ssync');
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(prefix))
