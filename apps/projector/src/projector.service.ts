@@ -104,7 +104,7 @@ export class ProjectorService {
       chunkSize: 2000,
       maxBytesPerPartition: 4 * 1024 * 1024,
       onAssignment: () => forgetMailboxCache(models),
-      handle: (events) => project(models, events),
+      handle: (events, { partition }) => project(models, events, partition),
     });
     await this.consumer.start();
     this.logger.log(`projecting into version ${pointer.version} (group ${pointer.groupId})`);

@@ -9,6 +9,7 @@ import {
   ensurePointer,
   newGroupId,
   project,
+  projectionProfile,
   switchPointer,
 } from '@ssync/read-models';
 import { eventTopics } from './projector.service';
@@ -20,6 +21,9 @@ export interface RebuildReport {
   after: { checksum: string; documents: number };
   events: number;
   seconds: number;
+  /** The replay alone (from the consumer's start to the last event projected), and the time per projection stage. */
+  replaySeconds: number;
+  stages: Record<string, { ms: number; calls: number }>;
   match: boolean;
 }
 
@@ -74,17 +78,26 @@ export async function rebuildReadModels(
     partitionsConsumedConcurrently: 8,
     chunkSize: 2000,
     maxBytesPerPartition: 4 * 1024 * 1024,
-    handle: async (batch) => {
-      await project(models, batch);
+    handle: async (batch, { partition }) => {
+      await project(models, batch, partition);
       events += batch.length;
     },
     onProgress: (topic, partition, lastOffset) => reached.set(`${topic}:${partition}`, lastOffset),
   });
+  const profileBefore = projectionProfile();
+  const replayStarted = Date.now();
   await consumer.start();
   const caughtUp = () =>
     [...targets].every(([key, high]) => high === 0n || (reached.get(key) ?? -1n) >= high - 1n);
   while (!caughtUp()) await new Promise((r) => setTimeout(r, 100));
+  const replaySeconds = (Date.now() - replayStarted) / 1000;
   await consumer.stop();
+  const stages = Object.fromEntries(
+    Object.entries(projectionProfile()).map(([stage, v]) => [
+      stage,
+      { ms: v.ms - (profileBefore[stage]?.ms ?? 0), calls: v.calls - (profileBefore[stage]?.calls ?? 0) },
+    ]),
+  );
   next.switchedAt = new Date().toISOString();
   if (!(await switchPointer(conn, current.version, next)))
     throw new Error('another rebuild switched the read models first');
@@ -98,6 +111,8 @@ export async function rebuildReadModels(
     after,
     events,
     seconds: (Date.now() - started) / 1000,
+    replaySeconds,
+    stages,
     match: before.checksum === after.checksum,
   };
 }

@@ -55,15 +55,20 @@ type LedgerEntry = {
  */
 export async function applyActivities(models: VersionedModels, events: EventEnvelope[]): Promise<void> {
   const creations: Record<string, unknown>[] = [];
+  /** Per activity created in this batch: its document, and the later events' fields folded into it. */
+  const created = new Map<string, { doc: Record<string, unknown>; folded: Record<string, unknown> | null }>();
   const ledgerFirst: { e: EventEnvelope; entry: LedgerEntry }[] = [];
-  const updates: EventEnvelope[] = [];
+  /** Per activity created before this batch: every later event's fields, merged (each `$set`s final values). */
+  const merged = new Map<string, Record<string, unknown>>();
   for (const e of events) {
     if (e.aggregateType !== 'activity') continue;
     const event = { type: e.type, data: e.payload } as ActivityEvent;
     switch (event.type) {
       case 'IncomingEmailTracked': {
         const d = event.data;
-        creations.push(incomingDocument(e.aggregateId, e.sequence, d));
+        const doc = incomingDocument(e.aggregateId, e.sequence, d);
+        creations.push(doc);
+        created.set(e.aggregateId, { doc, folded: null });
         ledgerFirst.push({
           e,
           entry: {
@@ -81,25 +86,55 @@ export async function applyActivities(models: VersionedModels, events: EventEnve
       case 'MessageOutcomeRecorded':
         ledgerFirst.push({ e, entry: { ...event.data, tracked: false } });
         break;
-      case 'OutgoingEmailQueued':
-        creations.push(outgoingDocument(e.aggregateId, e.sequence, event.data));
+      case 'OutgoingEmailQueued': {
+        const doc = outgoingDocument(e.aggregateId, e.sequence, event.data);
+        creations.push(doc);
+        created.set(e.aggregateId, { doc, folded: null });
         break;
+      }
       case 'OutgoingEmailSendClaimed':
       case 'OutgoingEmailSent':
-      case 'OutgoingEmailSendFailed':
-        updates.push(e);
+      case 'OutgoingEmailSendFailed': {
+        const fields = updateFields(event, e.sequence);
+        const mine = created.get(e.aggregateId);
+        if (mine) {
+          Object.assign(mine.doc, fields);
+          mine.folded = { ...mine.folded, ...fields };
+        } else merged.set(e.aggregateId, { ...merged.get(e.aggregateId), ...fields });
         break;
+      }
     }
   }
-  // A document that exists already was created by this very event before (a replay): nothing more to do for it.
-  await insertNew(models.emailActivities.collection, creations);
+  // An activity document that exists already was created by its first event before (a replay); what this batch
+  // folded into it still applies, guarded by its version.
+  const existingActivities = await insertNew(models.emailActivities.collection, creations);
+  for (const i of existingActivities) {
+    const id = String(creations[i]!._id);
+    const folded = created.get(id)?.folded;
+    if (folded) merged.set(id, { ...folded, ...merged.get(id) });
+  }
   const ledgerDocs = ledgerFirst.map(({ e, entry }) => ({ _id: e.aggregateId, ...ledgerDocument(e, entry) }));
   const existing = await insertNew(models.trackingLedger.collection, ledgerDocs);
   // Two entries of one message in a batch: the first is inserted, the next ones update it, in order.
   for (const [i, { e, entry }] of ledgerFirst.entries())
     if (existing.has(i)) await ledgerUpdate(models, e, entry);
-  for (const e of updates) await applyUpdate(models, e);
+  // Absolute values only, so applying the merged fields of several events is applying them one after another.
+  const updates = [...merged];
+  for (let i = 0; i < updates.length; i += UPDATES_IN_FLIGHT)
+    await Promise.all(
+      updates
+        .slice(i, i + UPDATES_IN_FLIGHT)
+        .map(([id, fields]) =>
+          models.emailActivities.collection.updateOne(
+            { _id: id as never, version: { $lt: fields.version as number } },
+            { $set: fields },
+          ),
+        ),
+    );
 }
+
+/** Activity documents updated at once; FerretDB v1 serves each from its own pooled PostgreSQL connection. */
+const UPDATES_IN_FLIGHT = 16;
 
 function incomingDocument(
   id: string,
@@ -161,46 +196,40 @@ function outgoingDocument(
   };
 }
 
-async function applyUpdate(models: VersionedModels, e: EventEnvelope): Promise<void> {
-  const event = { type: e.type, data: e.payload } as ActivityEvent;
-  const newer = { _id: e.aggregateId as never, version: { $lt: e.sequence } };
+/** The fields an outgoing email's later event sets (all absolute values), its version included. */
+function updateFields(
+  event: Extract<
+    ActivityEvent,
+    { type: 'OutgoingEmailSendClaimed' | 'OutgoingEmailSent' | 'OutgoingEmailSendFailed' }
+  >,
+  version: number,
+): Record<string, unknown> {
   switch (event.type) {
     case 'OutgoingEmailSendClaimed':
-      await models.emailActivities.collection.updateOne(newer, { $set: { version: e.sequence } });
-      break;
+      return { version };
     case 'OutgoingEmailSent': {
       const d = event.data;
-      await models.emailActivities.collection.updateOne(newer, {
-        $set: {
-          status: 'Sent',
-          attempt: d.attempt,
-          exchangeItemId: d.exchangeItemId,
-          internetMessageId: d.internetMessageId,
-          sentAt: d.sentAt,
-          nextAttemptAt: null,
-          failureReason: null,
-          version: e.sequence,
-        },
-      });
-      break;
+      return {
+        status: 'Sent',
+        attempt: d.attempt,
+        exchangeItemId: d.exchangeItemId,
+        internetMessageId: d.internetMessageId,
+        sentAt: d.sentAt,
+        nextAttemptAt: null,
+        failureReason: null,
+        version,
+      };
     }
     case 'OutgoingEmailSendFailed': {
       const d = event.data;
-      await models.emailActivities.collection.updateOne(newer, {
-        $set: {
-          status: d.nextAttemptAt === null ? 'Failed' : 'PendingSend',
-          attempt: d.attempt,
-          nextAttemptAt: d.nextAttemptAt,
-          failureReason: d.reason,
-          version: e.sequence,
-        },
-      });
-      break;
+      return {
+        status: d.nextAttemptAt === null ? 'Failed' : 'PendingSend',
+        attempt: d.attempt,
+        nextAttemptAt: d.nextAttemptAt,
+        failureReason: d.reason,
+        version,
+      };
     }
-    case 'IncomingEmailTracked':
-    case 'MessageOutcomeRecorded':
-    case 'OutgoingEmailQueued':
-      break;
   }
 }
 

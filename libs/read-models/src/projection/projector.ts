@@ -72,6 +72,17 @@ async function applyProfile(models: VersionedModels, e: EventEnvelope): Promise<
   }
 }
 
+/**
+ * An email's body (up to ~4 MB) is kept in `email_activities` and in the event log; its audit entry records only
+ * its length, which halves what a rebuild writes for a log of tracked email.
+ */
+function auditPayload(e: EventEnvelope): unknown {
+  const payload = redactSecrets(e.payload);
+  if (e.aggregateType !== 'activity' || payload === null || typeof payload !== 'object') return payload;
+  const { body, ...rest } = payload as { body?: unknown };
+  return typeof body === 'string' ? { ...rest, bodyLength: body.length } : payload;
+}
+
 async function appendAudit(models: VersionedModels, events: EventEnvelope[]): Promise<void> {
   const docs = events.map((e) => ({
     _id: e.eventId,
@@ -84,7 +95,7 @@ async function appendAudit(models: VersionedModels, events: EventEnvelope[]): Pr
     actor: e.actor,
     correlationId: e.correlationId,
     causationId: e.causationId,
-    payload: redactSecrets(e.payload),
+    payload: auditPayload(e),
   }));
   try {
     await models.audit.collection.insertMany(docs as never[], { ordered: false });
@@ -133,14 +144,22 @@ function pendingOf(models: VersionedModels): Map<string, EventEnvelope> {
   return pending;
 }
 
-/** Mailbox documents are read, evolved and written by events and operational records alike: one at a time. */
-const mailboxLocks = new WeakMap<VersionedModels, Promise<void>>();
+/**
+ * Mailbox documents are read, evolved and written by events and operational records alike: one batch at a time
+ * per partition (a mailbox's events and operational records share their partition number).
+ */
+const mailboxLocks = new WeakMap<VersionedModels, Map<number, Promise<void>>>();
 
-async function withMailboxLock(models: VersionedModels, fn: () => Promise<void>): Promise<void> {
-  const previous = mailboxLocks.get(models) ?? Promise.resolve();
-  const run = previous.then(fn);
-  mailboxLocks.set(
-    models,
+async function withMailboxLock(
+  models: VersionedModels,
+  partition: number,
+  fn: () => Promise<void>,
+): Promise<void> {
+  let locks = mailboxLocks.get(models);
+  if (!locks) mailboxLocks.set(models, (locks = new Map<number, Promise<void>>()));
+  const run = (locks.get(partition) ?? Promise.resolve()).then(fn);
+  locks.set(
+    partition,
     run.catch(() => undefined),
   );
   return run;
@@ -254,6 +273,7 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
     if (doc) progress.set(id, progressOf(doc));
   }
   const changed = new Set<string>();
+  const provisionedHere = new Set<string>();
   for (const e of events) {
     let current = progress.get(e.aggregateId);
     if (!current && e.sequence > 1)
@@ -267,6 +287,7 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
       opVersion: -1,
       sliceVersion: 0,
     };
+    if (current.version === 0 && e.sequence === 1) provisionedHere.add(e.aggregateId);
     if (e.sequence <= current.version) {
       progress.set(e.aggregateId, current);
       continue;
@@ -298,14 +319,34 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
     changed.add(e.aggregateId);
   }
   const docs: MailboxDocument[] = [];
+  const fresh: MailboxDocument[] = [];
   for (const id of changed) {
     const doc = documentOf(id, progress.get(id)!);
-    if (doc) docs.push(doc);
+    // Provisioned in this batch (a rebuild's usual case): one insertMany for all of them.
+    if (doc) (cache.has(id) || !provisionedHere.has(id) ? docs : fresh).push(doc);
+  }
+  const existing = await insertNewMailboxes(models, fresh);
+  for (const [i, doc] of fresh.entries()) {
+    if (existing.has(i)) docs.push(doc);
+    else cache.set(doc._id, doc);
   }
   for (let i = 0; i < docs.length; i += MAILBOX_WRITES_IN_FLIGHT)
     await Promise.all(
       docs.slice(i, i + MAILBOX_WRITES_IN_FLIGHT).map((d) => replaceMailbox(models, cache, d)),
     );
+}
+
+/** Inserts new mailbox documents in one unordered insertMany; returns the indexes of those that existed. */
+async function insertNewMailboxes(models: VersionedModels, docs: MailboxDocument[]): Promise<Set<number>> {
+  if (docs.length === 0) return new Set();
+  try {
+    await models.mailboxes.collection.insertMany(docs as never[], { ordered: false });
+    return new Set();
+  } catch (error) {
+    const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
+    if (!writeErrors || writeErrors.some((w) => w.code !== 11000)) throw error;
+    return new Set(writeErrors.map((w) => w.index));
+  }
 }
 
 /** Reads the documents of `ids` not in the cache into it. */
@@ -453,46 +494,74 @@ async function applyJob(models: VersionedModels, e: EventEnvelope): Promise<void
   }
 }
 
+/**
+ * Where projection time goes, per stage (milliseconds and events), summed since the process started: a rebuild
+ * prints it (`projectionProfile`), so its report can say where the time goes.
+ */
+const profile = new Map<string, { ms: number; calls: number }>();
+
+async function timed<T>(stage: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await fn();
+  } finally {
+    const entry = profile.get(stage) ?? { ms: 0, calls: 0 };
+    entry.ms += performance.now() - started;
+    entry.calls += 1;
+    profile.set(stage, entry);
+  }
+}
+
+export function projectionProfile(): Record<string, { ms: number; calls: number }> {
+  return Object.fromEntries([...profile].map(([k, v]) => [k, { ms: Math.round(v.ms), calls: v.calls }]));
+}
+
 /** Applies a batch of one partition's events to every read model, idempotently. */
-export async function project(models: VersionedModels, batch: EventEnvelope[]): Promise<void> {
+export async function project(
+  models: VersionedModels,
+  batch: EventEnvelope[],
+  /** The batch's partition (mailbox writes of one partition are serialized); unknown: all share one lock. */
+  partition = -1,
+): Promise<void> {
   // A batch is one partition of one topic: operational records or events, never both.
   const records = batch.filter((e) => e.type === OPERATIONAL_RECORD_TYPE);
   if (records.length > 0) {
     const mailboxRecords = records.filter((r) => r.aggregateType === 'mailbox');
     if (mailboxRecords.length > 0)
-      await withMailboxLock(models, () => applyMailboxOperational(models, mailboxRecords));
+      await timed('mailboxOperational', () =>
+        withMailboxLock(models, partition, () => applyMailboxOperational(models, mailboxRecords)),
+      );
   }
   const events = records.length === 0 ? batch : batch.filter((e) => e.type !== OPERATIONAL_RECORD_TYPE);
   if (events.length === 0) return;
-  await appendAudit(models, events);
+  await timed('audit', () => appendAudit(models, events));
   // Email activities, the tracking ledger and alerts (issue #5): each filters its own aggregate's events.
-  await applyActivities(models, events);
-  await applyMailboxAlerts(models, events);
-  await applyAlertDismissals(models, events);
+  await timed('activities', () => applyActivities(models, events));
+  await timed('mailboxAlerts', () => applyMailboxAlerts(models, events));
+  await timed('alertDismissals', () => applyAlertDismissals(models, events));
   let mailboxRun: EventEnvelope[] = [];
   const flushMailboxes = async () => {
     const run = mailboxRun;
     mailboxRun = [];
-    if (run.length > 0) await withMailboxLock(models, () => applyMailboxes(models, run));
+    if (run.length > 0)
+      await timed('mailboxes', () => withMailboxLock(models, partition, () => applyMailboxes(models, run)));
   };
   for (const e of events) {
     if (e.aggregateType === 'mailbox') {
       mailboxRun.push(e);
       continue;
     }
+    if (e.aggregateType === 'activity' || e.aggregateType === 'alert') continue;
     await flushMailboxes();
     switch (e.aggregateType) {
       case 'profile':
-        await applyProfile(models, e);
+        await timed('profiles', () => applyProfile(models, e));
         break;
       case 'organization':
-        await applyOrganization(models, e);
+        await timed('organization', () => applyOrganization(models, e));
         break;
       case 'job':
-        await applyJob(models, e);
-        break;
-      case 'activity':
-      case 'alert':
+        await timed('jobs', () => applyJob(models, e));
         break;
     }
   }
