@@ -322,16 +322,8 @@ export class AggregateStore<S> {
     if (!topic) return checkpoints;
     const started = Date.now();
     const ends = new Map<number, bigint>();
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      if (!existing.has(topic)) return checkpoints;
-      for (const o of await admin.fetchTopicOffsets(topic))
-        if (BigInt(o.high) > BigInt(o.low)) ends.set(o.partition, BigInt(o.high));
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    for (const [key, high] of await this.endsNow([topic]))
+      ends.set(Number(key.slice(topic.length + 1)), high);
     if (ends.size === 0) return checkpoints;
     let snapshots = 0;
     const consumer = this.kafka.consumer({
@@ -463,14 +455,17 @@ export class AggregateStore<S> {
   }
 
   /** The end of each partition now; retried while a topic created a moment ago has no leader yet. */
-  private async endsNow(): Promise<Map<string, bigint>> {
+  private async endsNow(topics = this.topics()): Promise<Map<string, bigint>> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       for (let attempt = 1; ; attempt += 1) {
         try {
           const targets = new Map<string, bigint>();
-          for (const topic of this.topics()) {
+          const existing = new Set(await admin.listTopics());
+          for (const topic of topics) {
+            // A snapshot topic an older deployment never created: nothing to restore (any other topic must exist).
+            if (topic === this.snapshotTopicName && !existing.has(topic)) continue;
             for (const o of await admin.fetchTopicOffsets(topic)) {
               if (BigInt(o.high) > BigInt(o.low)) targets.set(`${topic}:${o.partition}`, BigInt(o.high));
             }

@@ -143,18 +143,25 @@ export class EventConsumer {
     };
   }
 
+  /** Retried: right after the topics were created a partition may have no leader yet (the projector died of it). */
   private async readStartTargets(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const targets = new Map<string, bigint>();
-      for (const topic of this.options.topics) {
-        for (const o of await admin.fetchTopicOffsets(topic))
-          if (BigInt(o.high) > BigInt(o.low)) targets.set(`${topic}:${o.partition}`, BigInt(o.high));
+    for (let attempt = 1; ; attempt++) {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+        const targets = new Map<string, bigint>();
+        for (const topic of this.options.topics) {
+          for (const o of await admin.fetchTopicOffsets(topic))
+            if (BigInt(o.high) > BigInt(o.low)) targets.set(`${topic}:${o.partition}`, BigInt(o.high));
+        }
+        this.startTargets = targets;
+        return;
+      } catch (error) {
+        if (attempt >= 30 || this.stopping) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * attempt)));
+      } finally {
+        await admin.disconnect().catch(() => undefined);
       }
-      this.startTargets = targets;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
     }
   }
 
