@@ -27,6 +27,9 @@ function logCreator() {
     const text = `${message} ${JSON.stringify({ broker, groupId, error })}`;
     // Retried by the client; an ERROR line per retry would drown real errors.
     if (/concurrent operation on the same transaction/.test(text)) toNest.debug(text);
+    // A partition whose leader is not known yet (topics created a moment ago, a leader moving): retried by the
+    // client and by the callers that read offsets at start.
+    else if (/not the leader for that topic-partition/.test(text)) toNest.warn(text);
     else if (level === logLevel.ERROR) toNest.error(text);
     else if (level === logLevel.WARN) toNest.warn(text);
     else toNest.debug(text);
