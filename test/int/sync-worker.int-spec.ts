@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { ActivityState, syncOf } from '@ssync/domain';
+import { syncOf } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { startSimulator } from '../../apps/exchange-simulator/src/index';
 import { ActivityOwner } from '../../apps/sync-worker/src/activity-owner';
@@ -223,15 +223,20 @@ describe('sync worker: Test & Enable against Exchange', () => {
       body: 'subject too long for an activity',
     });
 
+    // The worker keeps of a tracked message only that it is tracked (issue #9): the activities are read back
+    // through the API, and the worker's store is checked to hold each one once, as tracked.
     const activities = stack.worker!.get(ActivityOwner).activities;
-    const incoming = () =>
-      [...activities.entries()]
-        .map(([, snap]) => snap.state)
-        .filter(
-          (st): st is Extract<ActivityState, { kind: 'Incoming' }> =>
-            st.kind === 'Incoming' && st.email.mailboxId === bobId,
-        );
-    await eventually(() => Promise.resolve(incoming().length >= subjects.length), 60000, 'messages tracked');
+    const trackedHere = () =>
+      [...activities.entries()].filter(
+        ([, snap]) => snap.state.kind === 'Tracked' && snap.state.mailboxId === bobId,
+      );
+    const incoming = async () =>
+      ((
+        await http()
+          .get(`/api/v1/email-activities?mailboxId=${bobId}&direction=Incoming&limit=200`)
+          .set('Authorization', auth)
+      ).body.items as { id: string; subject: string }[]) ?? [];
+    await eventually(async () => (await incoming()).length >= subjects.length, 60000, 'messages tracked');
     await eventually(
       () => Promise.resolve(sim.admin.folderItems('bob@contoso.test', 'Undeliverable').length === 1),
       60000,
@@ -239,11 +244,12 @@ describe('sync worker: Test & Enable against Exchange', () => {
     );
     // Keep polling a while: nothing is tracked twice.
     await new Promise((r) => setTimeout(r, 3000));
+    expect((await incoming()).map((a) => a.subject).sort()).toEqual([...subjects].sort());
     expect(
-      incoming()
-        .map((a) => a.email.subject)
+      trackedHere()
+        .map(([id]) => id)
         .sort(),
-    ).toEqual([...subjects].sort());
+    ).toEqual((await incoming()).map((a) => a.id).sort());
 
     // Outgoing: queued in the CRM, sent once through Exchange, in the recipient's inbox and the sender's Sent Items.
     const activityId = randomUUID();

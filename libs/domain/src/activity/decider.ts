@@ -20,6 +20,11 @@ export type ActivityState =
   /** Seen by a worker and not tracked (yet): only ledger entries. */
   | { kind: 'Seen'; message: SeenMessage }
   | { kind: 'Incoming'; email: IncomingEmail; lastOutcome: LedgerOutcome; lastReason: string }
+  /**
+   * A tracked message as a sync worker keeps it in memory (`retainedActivityState`): only what deciding on it
+   * needs — it is tracked, in which mailbox, and its last ledger outcome. Decided exactly as `Incoming`.
+   */
+  | { kind: 'Tracked'; mailboxId: string; lastOutcome: LedgerOutcome; lastReason: string }
   | { kind: 'Outgoing'; email: OutgoingEmail };
 
 export const initialActivityState = (): ActivityState => ({ kind: 'None' });
@@ -142,7 +147,9 @@ function sameMailbox(state: ActivityState, activityId: string, mailboxId: string
       ? state.message.mailboxId
       : state.kind === 'None'
         ? mailboxId
-        : state.email.mailboxId;
+        : state.kind === 'Tracked'
+          ? state.mailboxId
+          : state.email.mailboxId;
   if (current !== mailboxId)
     throw new DomainError(
       'conflict',
@@ -152,7 +159,7 @@ function sameMailbox(state: ActivityState, activityId: string, mailboxId: string
 
 function decideTrack(c: Cmd<'TrackIncomingEmail'>, state: ActivityState): ActivityEvent[] {
   // Exactly once (S-1): the same message again is a duplicate, whatever it says now.
-  if (state.kind === 'Incoming') return [];
+  if (state.kind === 'Incoming' || state.kind === 'Tracked') return [];
   if (state.kind === 'Outgoing')
     throw new DomainError('conflict', `activity ${c.activityId} is an outgoing email`);
   assertValid(validateIncomingEmail(c));
@@ -187,7 +194,7 @@ function decideOutcome(c: Cmd<'RecordMessageOutcome'>, state: ActivityState): Ac
   if (state.kind === 'Outgoing')
     throw new DomainError('conflict', `activity ${c.activityId} is an outgoing email`);
   sameMailbox(state, c.activityId, c.mailboxId);
-  if (state.kind === 'Incoming' && c.outcome !== 'Duplicate')
+  if ((state.kind === 'Incoming' || state.kind === 'Tracked') && c.outcome !== 'Duplicate')
     throw new DomainError(
       'conflict',
       `the message is tracked as activity ${c.activityId}; only Duplicate can be recorded for it now`,
@@ -196,7 +203,7 @@ function decideOutcome(c: Cmd<'RecordMessageOutcome'>, state: ActivityState): Ac
   const last =
     state.kind === 'Seen'
       ? { outcome: state.message.lastOutcome, reason: state.message.lastReason }
-      : state.kind === 'Incoming'
+      : state.kind === 'Incoming' || state.kind === 'Tracked'
         ? { outcome: state.lastOutcome, reason: state.lastReason }
         : null;
   if (last && last.outcome === c.outcome && last.reason === c.reason) return [];
@@ -414,7 +421,8 @@ export function evolveActivity(state: ActivityState, event: ActivityEvent): Acti
       };
     case 'MessageOutcomeRecorded': {
       const d = event.data;
-      if (state.kind === 'Incoming') return { ...state, lastOutcome: d.outcome, lastReason: d.reason };
+      if (state.kind === 'Incoming' || state.kind === 'Tracked')
+        return { ...state, lastOutcome: d.outcome, lastReason: d.reason };
       if (state.kind === 'Outgoing') return state;
       return {
         kind: 'Seen',
@@ -491,11 +499,16 @@ export function evolveActivity(state: ActivityState, event: ActivityEvent): Acti
  */
 export function activityResultState(state: ActivityState): ActivityState {
   switch (state.kind) {
-    case 'Incoming': {
-      // The same result whether the owner dropped the body from memory or not.
-      const { bodyDropped: _dropped, ...email } = state.email;
-      return { ...state, email: { ...email, body: '' } };
-    }
+    case 'Incoming':
+      // The same result whether the owner kept the whole message in memory or not (nobody reads more of it).
+      return {
+        kind: 'Tracked',
+        mailboxId: state.email.mailboxId,
+        lastOutcome: state.lastOutcome,
+        lastReason: state.lastReason,
+      };
+    case 'Tracked':
+      return state;
     case 'Outgoing': {
       const { bodySha256: _digest, ...email } = state.email;
       return { ...state, email: { ...email, body: '' } };
@@ -507,17 +520,21 @@ export function activityResultState(state: ActivityState): ActivityState {
 }
 
 /**
- * What a sync worker keeps of an activity in memory (issue #9 item 3): the body (up to ~4 MB) of an email no command
- * needs again is dropped. A tracked message can only be recorded as a duplicate, whatever it says; a Sent or Failed
- * email is never sent again (no command moves it back to PendingSend), and a queue request repeated after the send
- * is told apart by the body's digest. A PendingSend email keeps everything: the sender sends that body.
+ * What a sync worker keeps of an activity in memory (issue #9 item 3). A tracked message can only be recorded as a
+ * duplicate, whatever it says: it becomes `Tracked` (its mailbox and last ledger outcome, ~100 bytes). The body (up to
+ * ~4 MB) of a Sent or Failed email is dropped: it is never sent again (no command moves it back to PendingSend), and a
+ * queue request repeated after the send is told apart by the body's digest. A PendingSend email keeps everything: the
+ * sender sends that body.
  * Deciding any command on the retained state gives what deciding it on the whole state gives.
  */
 export function retainedActivityState(state: ActivityState): ActivityState {
-  if (state.kind === 'Incoming') {
-    if (state.email.bodyDropped) return state;
-    return { ...state, email: { ...state.email, body: '', bodyDropped: true } };
-  }
+  if (state.kind === 'Incoming')
+    return {
+      kind: 'Tracked',
+      mailboxId: state.email.mailboxId,
+      lastOutcome: state.lastOutcome,
+      lastReason: state.lastReason,
+    };
   if (state.kind === 'Outgoing') {
     const e = state.email;
     if (e.status === 'PendingSend' || e.bodySha256 !== undefined) return state;

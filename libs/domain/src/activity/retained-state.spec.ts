@@ -290,8 +290,8 @@ describe('what a sync worker retains of an activity (issue #9 item 3)', () => {
     }
   });
 
-  it('drops the body of a sent, failed or tracked email, and keeps everything else a result shows', () => {
-    for (const name of ['sent', 'failed for good', 'failed, retries exhausted', 'tracked']) {
+  it('drops the body of a sent or failed email, and keeps everything else a result shows', () => {
+    for (const name of ['sent', 'failed for good', 'failed, retries exhausted']) {
       const whole = foldWhole(histories[name]!);
       const retained = foldRetained(histories[name]!);
       expect(email(retained).body).toBe('');
@@ -299,9 +299,22 @@ describe('what a sync worker retains of an activity (issue #9 item 3)', () => {
       expect(activityResultState(retained)).toEqual(activityResultState(whole));
       expect(JSON.stringify(retained).length).toBeLessThan(JSON.stringify(whole).length - body.length + 100);
     }
-    expect(foldRetained(histories.tracked!)).toMatchObject({ email: { bodyDropped: true } });
     expect(foldRetained(histories.sent!)).toMatchObject({ email: { bodySha256: expect.any(String) } });
     expect(foldRetained(histories.seen!)).toEqual(foldWhole(histories.seen!));
+  });
+
+  it('keeps of a tracked message only that it is tracked, where, and its last ledger outcome', () => {
+    const whole = foldWhole(histories.tracked!);
+    const retained = foldRetained(histories.tracked!);
+    expect(whole.kind).toBe('Incoming');
+    expect(retained).toEqual({
+      kind: 'Tracked',
+      mailboxId: email(whole).mailboxId,
+      lastOutcome: 'Tracked',
+      lastReason: '',
+    });
+    expect(activityResultState(retained)).toEqual(activityResultState(whole));
+    expect(JSON.stringify(retained).length).toBeLessThan(120);
   });
 
   it('retaining twice changes nothing (and allocates nothing)', () => {

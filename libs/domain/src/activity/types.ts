@@ -57,14 +57,11 @@ export interface IncomingEmail {
   from: string;
   to: string[];
   cc: string[];
-  /** '' once a worker dropped it from memory (`bodyDropped`). */
   body: string;
   bodyType: BodyType;
   receivedAt: string;
   sentAt: string | null;
   trackedAt: string;
-  /** Set when a worker dropped the body from memory (`retainedActivityState`): nothing reads it there again. */
-  bodyDropped?: true;
 }
 
 export interface OutgoingEmail {
