@@ -121,8 +121,9 @@ export class AggregateStore<S> {
   private consumer: Consumer | null = null;
   private fetchedOnce = false;
   private readonly snapshotTopicName: string | null;
-  /** Aggregates changed by audited events since the last checkpoint, per partition. */
+  /** Aggregates changed by audited events since the last checkpoint, per partition (only where one may write it). */
   private readonly dirty = new Map<number, Set<string>>();
+  private tracksChanges = false;
   /** What the last start restored: snapshots read, and the checkpoint offsets the events were read from. */
   private restoredInfo = { snapshots: 0, checkpoints: new Map<number, bigint>(), seconds: 0 };
 
@@ -218,7 +219,7 @@ export class AggregateStore<S> {
     };
     this.aggregates.set(envelope.aggregateId, next);
     const at = partition ?? this.partitions.get(envelope.aggregateId);
-    if (at !== undefined) {
+    if (this.tracksChanges && at !== undefined) {
       let set = this.dirty.get(at);
       if (!set) this.dirty.set(at, (set = new Set()));
       set.add(envelope.aggregateId);
@@ -445,6 +446,14 @@ export class AggregateStore<S> {
       writtenAt: new Date().toISOString(),
     });
     return { records, ids };
+  }
+
+  /**
+   * From now on, remember which aggregates change, for the snapshots a command processor writes. A store nobody
+   * writes snapshots from (the API's directory) keeps no such set.
+   */
+  trackChanges(): void {
+    this.tracksChanges = true;
   }
 
   /** Puts ids back into the dirty set after a snapshot write that failed. */

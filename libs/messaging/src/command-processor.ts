@@ -80,6 +80,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
         : null,
     };
     this.groupId = `${options.topicPrefix}.${definition.aggregateType}.command-processor`;
+    if ((options.snapshotEveryMs ?? 30_000) > 0) store.trackChanges();
     this.logger = new Logger(`CommandProcessor ${definition.aggregateType}`);
   }
 

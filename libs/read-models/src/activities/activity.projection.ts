@@ -1,7 +1,7 @@
 import { ActivityEvent } from '@ssync/domain';
 import { EventEnvelope } from '@ssync/messaging';
 import type { VersionedModels } from '../read-models';
-import { isDuplicateKey } from '../projection/mongo-errors';
+import { insertMissing, isDuplicateKey } from '../projection/mongo-errors';
 
 async function guarded(run: () => Promise<unknown>): Promise<void> {
   try {
@@ -9,27 +9,6 @@ async function guarded(run: () => Promise<unknown>): Promise<void> {
   } catch (error) {
     // E11000 on an upsert: the document is at this sequence or later already.
     if (!isDuplicateKey(error)) throw error;
-  }
-}
-
-/**
- * Email activities and the tracking ledger. An activity's events live in one partition and arrive in order; every
- * write is conditional on the document's `version` being older than the event, so redelivery and replay apply
- * each event once (no transactions needed: one writer per document).
- */
-/** Indexes of the documents an unordered insertMany did not insert because they exist already. */
-async function insertNew(
-  collection: { insertMany(docs: never[], options: { ordered: false }): Promise<unknown> },
-  docs: Record<string, unknown>[],
-): Promise<Set<number>> {
-  if (docs.length === 0) return new Set();
-  try {
-    await collection.insertMany(docs as never[], { ordered: false });
-    return new Set();
-  } catch (error) {
-    const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
-    if (!writeErrors || writeErrors.some((w) => w.code !== 11000)) throw error;
-    return new Set(writeErrors.map((w) => w.index));
   }
 }
 
@@ -107,14 +86,14 @@ export async function applyActivities(models: VersionedModels, events: EventEnve
   }
   // An activity document that exists already was created by its first event before (a replay); what this batch
   // folded into it still applies, guarded by its version.
-  const existingActivities = await insertNew(models.emailActivities.collection, creations);
+  const existingActivities = await insertMissing(models.emailActivities.collection, creations);
   for (const i of existingActivities) {
     const id = String(creations[i]!._id);
     const folded = created.get(id)?.folded;
     if (folded) merged.set(id, { ...folded, ...merged.get(id) });
   }
   const ledgerDocs = ledgerFirst.map(({ e, entry }) => ({ _id: e.aggregateId, ...ledgerDocument(e, entry) }));
-  const existing = await insertNew(models.trackingLedger.collection, ledgerDocs);
+  const existing = await insertMissing(models.trackingLedger.collection, ledgerDocs);
   // Two entries of one message in a batch: the first is inserted, the next ones update it, in order.
   for (const [i, { e, entry }] of ledgerFirst.entries())
     if (existing.has(i)) await ledgerUpdate(models, e, entry);

@@ -18,7 +18,7 @@ import { MailboxView, mailboxStateFromView, mailboxViewFromState } from '../mail
 import { VersionedModels } from '../read-models';
 import { applyActivities } from '../activities/activity.projection';
 import { applyAlertDismissals, applyMailboxAlerts } from '../alerts/alert.projection';
-import { isDuplicateKey } from './mongo-errors';
+import { insertMissing, isDuplicateKey } from './mongo-errors';
 import { redactSecrets } from './redact';
 
 /** Maps sealed fields to "is set" flags; everything else is copied as is. */
@@ -325,7 +325,7 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
     // Provisioned in this batch (a rebuild's usual case): one insertMany for all of them.
     if (doc) (cache.has(id) || !provisionedHere.has(id) ? docs : fresh).push(doc);
   }
-  const existing = await insertNewMailboxes(models, fresh);
+  const existing = await insertMissing(models.mailboxes.collection, fresh);
   for (const [i, doc] of fresh.entries()) {
     if (existing.has(i)) docs.push(doc);
     else cache.set(doc._id, doc);
@@ -334,19 +334,6 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
     await Promise.all(
       docs.slice(i, i + MAILBOX_WRITES_IN_FLIGHT).map((d) => replaceMailbox(models, cache, d)),
     );
-}
-
-/** Inserts new mailbox documents in one unordered insertMany; returns the indexes of those that existed. */
-async function insertNewMailboxes(models: VersionedModels, docs: MailboxDocument[]): Promise<Set<number>> {
-  if (docs.length === 0) return new Set();
-  try {
-    await models.mailboxes.collection.insertMany(docs as never[], { ordered: false });
-    return new Set();
-  } catch (error) {
-    const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
-    if (!writeErrors || writeErrors.some((w) => w.code !== 11000)) throw error;
-    return new Set(writeErrors.map((w) => w.index));
-  }
 }
 
 /** Reads the documents of `ids` not in the cache into it. */
