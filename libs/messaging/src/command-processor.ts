@@ -80,7 +80,8 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
         : null,
     };
     this.groupId = `${options.topicPrefix}.${definition.aggregateType}.command-processor`;
-    if ((options.snapshotEveryMs ?? 30_000) > 0) store.trackChanges();
+    // Its owner writes the snapshots (on a timer, at stop, or when asked): the store remembers what changed.
+    if (store.snapshotTopic()) store.trackChanges();
     this.logger = new Logger(`CommandProcessor ${definition.aggregateType}`);
   }
 
