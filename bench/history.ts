@@ -25,8 +25,9 @@
  * way, so the audited logs come out the same, at a fraction of the time. Each decision that changed the
  * operational slice made a record, but only the last record of each mailbox is written to the compacted
  * operational topic (what compaction keeps of a history). Likewise the owners' snapshots (docs/adr/0011, unless
- * BENCH_SNAPSHOTS=0): each activity's once it is finished, every other aggregate's latest at the end, then a
- * checkpoint per partition at the end of its events — so a starting process restores them and reads no events;
+ * BENCH_SNAPSHOTS=0): each activity's once it is finished (a tracked message as a settled entry in its
+ * partition's chunks, docs/adr/0012), every other aggregate's latest at the end, then a checkpoint per partition at
+ * the end of its events — so a starting process restores them and reads no events;
  * BENCH_SNAPSHOTS=0 measures a start that replays the whole log (no snapshots, or their topic was deleted).
  *
  * Measured per history: the events in the audited logs; audited mailbox events per idle mailbox per hour (from the
@@ -64,6 +65,7 @@ import {
   mailboxProfileFacts,
   organizationEmailSettingsOf,
   retainedActivityState,
+  settledActivity,
   shouldPoll,
   syncOf,
 } from '@ssync/domain';
@@ -73,13 +75,18 @@ import {
   AggregateType,
   CommandDecision,
   EventEnvelope,
+  SETTLED_CHUNK_ENTRIES,
+  SETTLED_MAX_VERSION,
   SNAPSHOT_CHECKPOINT_KEY,
+  SettledTable,
   SnapshotRecord,
   aggregateTopics,
   decideCommand,
   encodeSnapshot,
   ensureTopics,
   operationalTopic,
+  settledChunkKey,
+  settledDigest,
   snapshotTopic,
   topicSpecs,
 } from '@ssync/messaging';
@@ -299,6 +306,8 @@ class History {
   private profileId = '';
   private readonly mailboxes: MailboxSim[] = [];
   private readonly jobs = new Map<string, AggregateSnapshot<unknown>>();
+  /** Tracked messages as their owners keep them: settled entries per activity partition. */
+  private readonly settledActivities = new Map<number, SettledTable>();
   private readonly random = prng(SEED);
   private readonly mailboxDefinition: AggregateDefinition<MailboxCommand, MailboxEvent, MailboxState>;
   private readonly filler: string;
@@ -451,6 +460,19 @@ class History {
       });
       await this.writer.maybeFlush();
     }
+    // The settled activities, in chunks as their owners write them.
+    const activities = snapshotTopic(this.prefix, 'activity');
+    for (const [partition, table] of this.settledActivities)
+      for (let chunk = 0; chunk * SETTLED_CHUNK_ENTRIES < table.size; chunk += 1) {
+        const from = chunk * SETTLED_CHUNK_ENTRIES;
+        const entries = table
+          .encode(from, Math.min(table.size, from + SETTLED_CHUNK_ENTRIES))
+          .toString('base64');
+        const record: SnapshotRecord<unknown> = { kind: 'settled', partition, chunk, entries };
+        this.writer.add(activities, settledChunkKey(partition, chunk), JSON.stringify(record), partition);
+        this.stats.snapshots += 1;
+        await this.writer.maybeFlush();
+      }
     await this.writer.flush();
     const writtenAt = iso(Date.now());
     for (const aggregate of ['profile', 'organization', 'mailbox', 'activity', 'job'] as const) {
@@ -775,9 +797,16 @@ class History {
       receivedAt: iso(arrivedAt),
       sentAt: iso(arrivedAt - 1500),
     } satisfies ActivityCommand).snapshot;
-    // Finished: the owner's snapshot of it (without the body, as its store keeps it) never changes again.
-    if (SNAPSHOTS)
-      this.snapshot('activity', activityId, { ...tracked, state: retainedActivityState(tracked.state) });
+    // Finished: as its owner's store keeps it, a settled entry (docs/adr/0012), or else its whole retained state.
+    if (SNAPSHOTS) {
+      const retained = { ...tracked, state: retainedActivityState(tracked.state) };
+      if (settledActivity.is(retained.state) && retained.version <= SETTLED_MAX_VERSION) {
+        const partition = this.writer.partitionOf(activityId);
+        let table = this.settledActivities.get(partition);
+        if (!table) this.settledActivities.set(partition, (table = new SettledTable()));
+        table.add(settledDigest(activityId), retained.version);
+      } else this.snapshot('activity', activityId, retained);
+    }
   }
 
   /** An email queued in the CRM, claimed and sent by the worker (S-3). */

@@ -223,13 +223,9 @@ describe('sync worker: Test & Enable against Exchange', () => {
       body: 'subject too long for an activity',
     });
 
-    // The worker keeps of a tracked message only that it is tracked (issue #9): the activities are read back
-    // through the API, and the worker's store is checked to hold each one once, as tracked.
+    // The worker keeps of a tracked message only that it is tracked (issue #9): a settled entry (docs/adr/0012),
+    // not a state. The activities are read back through the API, and each is checked to be settled in the store.
     const activities = stack.worker!.get(ActivityOwner).activities;
-    const trackedHere = () =>
-      [...activities.entries()].filter(
-        ([, snap]) => snap.state.kind === 'Tracked' && snap.state.mailboxId === bobId,
-      );
     const incoming = async () =>
       ((
         await http()
@@ -245,11 +241,11 @@ describe('sync worker: Test & Enable against Exchange', () => {
     // Keep polling a while: nothing is tracked twice.
     await new Promise((r) => setTimeout(r, 3000));
     expect((await incoming()).map((a) => a.subject).sort()).toEqual([...subjects].sort());
-    expect(
-      trackedHere()
-        .map(([id]) => id)
-        .sort(),
-    ).toEqual((await incoming()).map((a) => a.id).sort());
+    const trackedIds = (await incoming()).map((a) => a.id);
+    for (const id of trackedIds)
+      expect(activities.get(id)).toMatchObject({ version: 1, state: { kind: 'Tracked', lastOutcome: 'Tracked' } });
+    expect([...activities.entries()].filter(([id]) => trackedIds.includes(id))).toEqual([]);
+    expect(activities.settledSize().aggregates).toBeGreaterThanOrEqual(trackedIds.length);
 
     // Outgoing: queued in the CRM, sent once through Exchange, in the recipient's inbox and the sender's Sent Items.
     const activityId = randomUUID();

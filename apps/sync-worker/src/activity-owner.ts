@@ -9,6 +9,7 @@ import {
   activityDecider,
   activityResultState,
   retainedActivityState,
+  settledActivity,
 } from '@ssync/domain';
 import {
   AggregateDefinition,
@@ -48,8 +49,8 @@ export class ActivityOwner {
       kafka,
       aggregateTopics(prefix, 'activity').events,
       `${prefix}.activity.state.${config.instanceId}`,
-      // Every activity ever tracked or sent stays in memory: without the bodies nobody reads again (issue #9).
-      { ...activityDecider, retain: retainedActivityState },
+      // Without the bodies nobody reads again; a tracked message as a 12-byte entry (issue #9, docs/adr/0012).
+      { ...activityDecider, retain: retainedActivityState, settled: settledActivity },
     );
     this.processor = new CommandProcessor(kafka, this.activities, activityAggregate, {
       topicPrefix: prefix,

@@ -145,3 +145,48 @@ describe('AggregateStore with an operational slice', () => {
     });
   });
 });
+
+describe('AggregateStore with settled aggregates (docs/adr/0012)', () => {
+  // Settled once it has seen two events: kept as an entry, decided as `{ n: 2, seen: ['settled'] }`.
+  const settling = {
+    ...evolve,
+    settled: { is: (s: Counter) => s.n === 2, state: (): Counter => ({ n: 2, seen: ['settled'] }) },
+  };
+  const store = () => new AggregateStore<Counter>({} as Kafka, 'topic', 'group', settling);
+  const of = (id: string, sequence: number): EventEnvelope => ({ ...envelope(sequence), aggregateId: id });
+
+  it('keeps a settled aggregate as an entry: its version and its settled state, not what it held', () => {
+    const s = store();
+    const told: number[] = [];
+    s.subscribe((_e, snap) => told.push(snap.version));
+    s.apply(of('a1', 1), 0);
+    expect(s.size()).toBe(1);
+    s.apply(of('a1', 2), 0);
+    expect(told).toEqual([1, 2]);
+    expect(s.size()).toBe(0);
+    expect([...s.entries()]).toEqual([]);
+    expect(s.settledSize().aggregates).toBe(1);
+    expect(s.get('a1')).toMatchObject({ version: 2, state: { n: 2, seen: ['settled'] }, commands: '' });
+    expect(s.get('a2')).toMatchObject({ version: 0, state: { n: 0 } });
+  });
+
+  it('ignores the events a settled aggregate has, and applies the next one on its settled state', () => {
+    const s = store();
+    s.apply(of('a1', 1), 0);
+    s.apply(of('a1', 2), 0);
+    s.apply(of('a1', 1), 0);
+    s.apply(of('a1', 2), 0);
+    expect(s.get('a1').version).toBe(2);
+    s.apply(of('a1', 3), 0);
+    expect(s.get('a1')).toMatchObject({ version: 3, state: { n: 3, seen: ['settled', 'T3'] } });
+    expect(s.size()).toBe(1);
+  });
+
+  it('without a partition to file it under, an aggregate stays whole', () => {
+    const s = store();
+    s.apply(of('a1', 1));
+    s.apply(of('a1', 2));
+    expect(s.size()).toBe(1);
+    expect(s.settledSize().aggregates).toBe(0);
+  });
+});

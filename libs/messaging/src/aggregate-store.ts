@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Consumer, Kafka } from 'kafkajs';
 import { ledgerAdd } from './command-ledger';
 import { decodeSnapshot } from './snapshot-codec';
+import { SETTLED_CHUNK_ENTRIES, SETTLED_MAX_VERSION, SettledTable, settledDigest } from './settled';
 import { EventEnvelope, decodeEvent } from './envelope';
 
 /** One aggregate's state as its owner knows it. */
@@ -45,6 +46,12 @@ export interface EvolveFn<S> {
    */
   retain?(state: S): S;
   operational?: OperationalSlice<S>;
+  /**
+   * Aggregates that are settled: every command on them is decided from their kind and version alone (a tracked
+   * message, whose next copy is a duplicate). A store keeps each as a 12-byte entry, not a state (docs/adr/0012);
+   * `state()` is what it is decided on.
+   */
+  settled?: { is(state: S): boolean; state(): S };
 }
 
 /** The record type of an operational topic; its `sequence` is the audited version it was written at. */
@@ -72,6 +79,8 @@ export interface AggregateStoreOptions<S> {
   snapshotTopic?: string | null;
   /** Keep `createdAt`/`updatedAt` per aggregate (what a view shows; not worth it for millions of activities). */
   stamps?: boolean;
+  /** Settled entries per chunk record (default {@link SETTLED_CHUNK_ENTRIES}; small in tests). */
+  settledChunkEntries?: number;
 }
 
 /** The key of a partition's checkpoint in a snapshot topic (aggregate ids never start with `~`). */
@@ -86,13 +95,21 @@ export type SnapshotRecord<S> =
       /** Every event below this offset of the partition is in a snapshot written at or before this checkpoint. */
       eventsOffset: string;
       writtenAt: string;
-    };
+    }
+  /** Chunk `chunk` of a partition's settled aggregates, in its writer's order (docs/adr/0012). */
+  | { kind: 'settled'; partition: number; chunk: number; entries: string }
+  /** An aggregate that settled after a whole snapshot of it was written: its key gets a tombstone. */
+  | { kind: 'tombstone'; aggregateId: string; partition: number };
 
 /** What an owner writes at a checkpoint: the aggregates changed since the last one, and where readers resume. */
 export interface SnapshotBatch<S> {
   records: SnapshotRecord<S>[];
-  /** Ids taken out of the dirty set: give them back with {@link AggregateStore.returnDirty} if the write fails. */
+  /** Ids taken out of the dirty set: given back by {@link AggregateStore.snapshotsFailed}. */
   ids: string[];
+  /** Tombstoned ids (given back on failure too). */
+  tombstones: string[];
+  /** How many settled entries the chunks cover, once written ({@link AggregateStore.snapshotsWritten}). */
+  settledUpTo: number | null;
 }
 
 const PROBLEMS_KEPT = 20;
@@ -124,6 +141,13 @@ export class AggregateStore<S> {
   /** Aggregates changed by audited events since the last checkpoint, per partition (only where one may write it). */
   private readonly dirty = new Map<number, Set<string>>();
   private tracksChanges = false;
+  /** Settled aggregates per partition (stores whose `fn.settled` is set). */
+  private readonly settledTables = new Map<number, SettledTable>();
+  /** Entries of each partition's table this process has written as chunks: 0 rewrites them all. */
+  private readonly settledWritten = new Map<number, number>();
+  /** Unsettled aggregates with a whole snapshot record: settling one tombstones that record. */
+  private readonly individual = new Set<string>();
+  private readonly tombstones = new Map<number, Set<string>>();
   /** What the last start restored: snapshots read, and the checkpoint offsets the events were read from. */
   private restoredInfo = { snapshots: 0, checkpoints: new Map<number, bigint>(), seconds: 0 };
 
@@ -150,15 +174,72 @@ export class AggregateStore<S> {
   private readonly listeners: ((envelope: EventEnvelope, snapshot: AggregateSnapshot<S>) => void)[] = [];
 
   get(aggregateId: string): AggregateSnapshot<S> {
-    return (
-      this.aggregates.get(aggregateId) ?? {
-        state: this.fn.initialState(),
-        version: 0,
-        commands: '',
-        opVersion: -1,
-        sliceVersion: 0,
-      }
-    );
+    const held = this.aggregates.get(aggregateId);
+    if (held) return held;
+    const settled = this.fn.settled ? this.settledVersion(aggregateId) : undefined;
+    return {
+      state: settled === undefined || !this.fn.settled ? this.fn.initialState() : this.fn.settled.state(),
+      version: settled ?? 0,
+      commands: '',
+      opVersion: -1,
+      sliceVersion: 0,
+    };
+  }
+
+  private settledVersion(aggregateId: string): number | undefined {
+    if (this.settledTables.size === 0) return undefined;
+    const digest = settledDigest(aggregateId);
+    let found: number | undefined;
+    for (const table of this.settledTables.values()) {
+      const v = table.version(digest);
+      if (v !== undefined && (found === undefined || v > found)) found = v;
+    }
+    return found;
+  }
+
+  private settledTable(partition: number): SettledTable {
+    let table = this.settledTables.get(partition);
+    if (!table) this.settledTables.set(partition, (table = new SettledTable()));
+    return table;
+  }
+
+  /** Keeps a settled aggregate as its entry, not its state; false when it is not settled. */
+  private settle(
+    aggregateId: string,
+    snapshot: AggregateSnapshot<S>,
+    partition: number | undefined,
+  ): boolean {
+    const settled = this.fn.settled;
+    if (!settled || partition === undefined || snapshot.version > SETTLED_MAX_VERSION) return false;
+    if (!settled.is(snapshot.state) || this.pendingOps.has(aggregateId)) return false;
+    this.settledTable(partition).add(settledDigest(aggregateId), snapshot.version);
+    this.partitions.set(aggregateId, partition);
+    this.dropWhole(aggregateId);
+    this.dirty.get(partition)?.delete(aggregateId);
+    return true;
+  }
+
+  /** Forgets an aggregate's whole state (its entry is newer); its whole snapshot record gets a tombstone. */
+  private dropWhole(aggregateId: string): void {
+    const partition = this.partitions.get(aggregateId);
+    this.aggregates.delete(aggregateId);
+    this.partitions.delete(aggregateId);
+    if (this.individual.delete(aggregateId) && this.tracksChanges && partition !== undefined) {
+      let set = this.tombstones.get(partition);
+      if (!set) this.tombstones.set(partition, (set = new Set()));
+      set.add(aggregateId);
+    }
+  }
+
+  /** Settled aggregates held, and the bytes their entries take. */
+  settledSize(): { aggregates: number; bytes: number } {
+    let aggregates = 0;
+    let bytes = 0;
+    for (const t of this.settledTables.values()) {
+      aggregates += t.size;
+      bytes += t.bytes;
+    }
+    return { aggregates, bytes };
   }
 
   size(): number {
@@ -217,8 +298,13 @@ export class AggregateStore<S> {
         ? { createdAt: current.createdAt ?? envelope.occurredAt, updatedAt: envelope.occurredAt }
         : {}),
     };
-    this.aggregates.set(envelope.aggregateId, next);
     const at = partition ?? this.partitions.get(envelope.aggregateId);
+    if (this.settle(envelope.aggregateId, next, at)) {
+      this.onApplied?.(envelope, next);
+      for (const listener of this.listeners) listener(envelope, next);
+      return;
+    }
+    this.aggregates.set(envelope.aggregateId, next);
     if (this.tracksChanges && at !== undefined) {
       let set = this.dirty.get(at);
       if (!set) this.dirty.set(at, (set = new Set()));
@@ -350,7 +436,15 @@ export class AggregateStore<S> {
         autoCommit: false,
         eachBatch: async ({ batch, heartbeat }) => {
           for (const message of batch.messages) {
-            if (message.value === null) continue;
+            if (message.value === null) {
+              // A whole snapshot's tombstone: the aggregate settled (docs/adr/0012); a chunk holds it.
+              const key = message.key?.toString('utf8') ?? '';
+              if (!key.startsWith('~') && this.aggregates.delete(key)) {
+                this.partitions.delete(key);
+                this.individual.delete(key);
+              }
+              continue;
+            }
             let record: SnapshotRecord<S>;
             try {
               record = decodeSnapshot<SnapshotRecord<S>>(message.value.toString('utf8'));
@@ -363,7 +457,9 @@ export class AggregateStore<S> {
               continue;
             }
             if (record.kind === 'checkpoint') checkpoints.set(record.partition, BigInt(record.eventsOffset));
-            else if (this.restoreOne(record)) snapshots += 1;
+            else if (record.kind === 'settled')
+              this.settledTable(record.partition).addEncoded(Buffer.from(record.entries, 'base64'));
+            else if (record.kind === 'aggregate' && this.restoreOne(record)) snapshots += 1;
           }
           await heartbeat();
         },
@@ -379,25 +475,33 @@ export class AggregateStore<S> {
     } finally {
       await consumer.disconnect().catch(() => undefined);
     }
+    // A whole snapshot written before its aggregate settled (not yet compacted away) yields to the entry.
+    if (this.fn.settled)
+      for (const [id, held] of [...this.aggregates])
+        if ((this.settledVersion(id) ?? 0) >= held.version) this.dropWhole(id);
     this.restoredInfo = { snapshots, checkpoints, seconds: (Date.now() - started) / 1000 };
+    const settledCount = this.settledSize().aggregates;
     this.logger.log(
-      `restored ${snapshots} snapshot(s) in ${this.restoredInfo.seconds.toFixed(1)} s; events from ${[...checkpoints].map(([p, o]) => `${p}@${o}`).join(' ') || 'the beginning'}`,
+      `restored ${snapshots} snapshot(s)${settledCount > 0 ? ` and ${settledCount} settled` : ''} in ${this.restoredInfo.seconds.toFixed(1)} s; events from ${[...checkpoints].map(([p, o]) => `${p}@${o}`).join(' ') || 'the beginning'}`,
     );
     return checkpoints;
   }
 
   /** Takes a snapshot in unless the store has that version already. */
   private restoreOne(record: Extract<SnapshotRecord<S>, { kind: 'aggregate' }>): boolean {
-    const current = this.aggregates.get(record.aggregateId);
-    if (current && current.version >= record.version) return false;
+    if (this.get(record.aggregateId).version >= record.version) return false;
     const { kind: _kind, aggregateId, partition, ...snapshot } = record;
     if (!this.options.stamps) {
       delete snapshot.createdAt;
       delete snapshot.updatedAt;
     }
     const restored: AggregateSnapshot<S> = { ...snapshot, state: this.retain(snapshot.state) };
-    this.aggregates.set(aggregateId, restored);
-    this.partitions.set(aggregateId, partition);
+    if (this.fn.settled) this.individual.add(aggregateId);
+    // A settled one (also one an older version wrote whole) becomes an entry; its record gets a tombstone.
+    if (!this.settle(aggregateId, restored, partition)) {
+      this.aggregates.set(aggregateId, restored);
+      this.partitions.set(aggregateId, partition);
+    }
     for (const listener of this.restoreListeners) listener(aggregateId, restored);
     return true;
   }
@@ -428,24 +532,46 @@ export class AggregateStore<S> {
    * read from the partition. Null when there is nothing to write or no position to name yet.
    */
   takeSnapshots(partition: number): SnapshotBatch<S> | null {
-    const dirty = this.dirty.get(partition);
+    const dirty = this.dirty.get(partition) ?? new Set<string>();
+    const dead = this.tombstones.get(partition) ?? new Set<string>();
     const position = this.positions.get(`${this.topic}:${partition}`);
-    if (!dirty || dirty.size === 0 || position === undefined) return null;
+    const table = this.settledTables.get(partition);
+    const written = this.settledWritten.get(partition) ?? 0;
+    const settledNew = table !== undefined && table.size > written;
+    if ((dirty.size === 0 && dead.size === 0 && !settledNew) || position === undefined) return null;
     const ids = [...dirty];
     dirty.clear();
+    const tombstones = [...dead];
+    dead.clear();
     const records: SnapshotRecord<S>[] = ids.map((aggregateId) => ({
       kind: 'aggregate',
       aggregateId,
       partition,
       ...this.get(aggregateId),
     }));
+    for (const aggregateId of tombstones) records.push({ kind: 'tombstone', aggregateId, partition });
+    if (settledNew) {
+      // From the chunk that was last written partly (all of them after `rewriteSettled`) to the end.
+      const per = this.options.settledChunkEntries ?? SETTLED_CHUNK_ENTRIES;
+      for (let chunk = Math.floor(written / per); chunk * per < table.size; chunk += 1) {
+        const from = chunk * per;
+        const to = Math.min(table.size, from + per);
+        records.push({
+          kind: 'settled',
+          partition,
+          chunk,
+          entries: table.encode(from, to).toString('base64'),
+        });
+      }
+    }
     records.push({
       kind: 'checkpoint',
       partition,
       eventsOffset: String(position + 1n),
       writtenAt: new Date().toISOString(),
     });
-    return { records, ids };
+    for (const id of ids) if (this.fn.settled) this.individual.add(id);
+    return { records, ids, tombstones, settledUpTo: settledNew ? table.size : null };
   }
 
   /**
@@ -456,11 +582,31 @@ export class AggregateStore<S> {
     this.tracksChanges = true;
   }
 
-  /** Puts ids back into the dirty set after a snapshot write that failed. */
-  returnDirty(partition: number, ids: string[]): void {
+  /** The batch is committed: its settled chunks cover the table up to where they were taken. */
+  snapshotsWritten(partition: number, batch: SnapshotBatch<S>): void {
+    if (batch.settledUpTo !== null)
+      this.settledWritten.set(
+        partition,
+        Math.max(this.settledWritten.get(partition) ?? 0, batch.settledUpTo),
+      );
+  }
+
+  /** The batch was not written: its aggregates and tombstones are due again. */
+  snapshotsFailed(partition: number, batch: SnapshotBatch<S>): void {
     let set = this.dirty.get(partition);
     if (!set) this.dirty.set(partition, (set = new Set()));
-    for (const id of ids) set.add(id);
+    for (const id of batch.ids) set.add(id);
+    let dead = this.tombstones.get(partition);
+    if (!dead) this.tombstones.set(partition, (dead = new Set()));
+    for (const id of batch.tombstones) dead.add(id);
+  }
+
+  /**
+   * A new owner of `partition` writes all of its settled chunks at its next checkpoint: its order of entries is not
+   * its predecessor's, and a whole rewrite leaves every entry it holds under some chunk key (docs/adr/0012).
+   */
+  rewriteSettled(partition: number): void {
+    this.settledWritten.delete(partition);
   }
 
   /** The end of each partition now; retried while a topic created a moment ago has no leader yet. */

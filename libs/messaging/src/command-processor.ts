@@ -7,6 +7,7 @@ import {
   SNAPSHOT_CHECKPOINT_KEY,
 } from './aggregate-store';
 import { CommandDecision, decideCommand } from './decide-command';
+import { settledChunkKey } from './settled';
 import { encodeSnapshot } from './snapshot-codec';
 import { AggregateType, CommandEnvelope, CommandFailure, CommandResult, EventEnvelope } from './envelope';
 import { aggregateTopics, operationalTopic, resultsTopic } from './topics';
@@ -159,6 +160,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     if (!owner) {
       owner = this.becomeOwner(partition);
       this.owners.set(partition, owner);
+      this.store.rewriteSettled(partition);
       owner.catch(() => this.owners.delete(partition));
     }
     return owner;
@@ -353,25 +355,30 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
         if (!batch) return;
         const txn = await producer.transaction();
         try {
-          let chunk: { key: string; value: string; partition: number }[] = [];
+          let chunk: { key: string; value: string | null; partition: number }[] = [];
           let bytes = 0;
           for (const record of batch.records) {
-            const value = encodeSnapshot(record);
+            const value = record.kind === 'tombstone' ? null : encodeSnapshot(record);
             const key =
-              record.kind === 'checkpoint' ? `${SNAPSHOT_CHECKPOINT_KEY}${partition}` : record.aggregateId;
-            if (chunk.length > 0 && bytes + value.length > SNAPSHOT_BYTES_PER_SEND) {
+              record.kind === 'checkpoint'
+                ? `${SNAPSHOT_CHECKPOINT_KEY}${partition}`
+                : record.kind === 'settled'
+                  ? settledChunkKey(partition, record.chunk)
+                  : record.aggregateId;
+            if (chunk.length > 0 && bytes + (value?.length ?? 0) > SNAPSHOT_BYTES_PER_SEND) {
               await txn.send({ topic, messages: chunk });
               chunk = [];
               bytes = 0;
             }
             chunk.push({ key, value, partition });
-            bytes += value.length;
+            bytes += value?.length ?? 0;
           }
           await txn.send({ topic, messages: chunk });
           await txn.commit();
+          this.store.snapshotsWritten(partition, batch);
         } catch (error) {
           await txn.abort().catch(() => undefined);
-          this.store.returnDirty(partition, batch.ids);
+          this.store.snapshotsFailed(partition, batch);
           this.logger.warn(`snapshots of partition ${partition} not written: ${String(error)}`);
           this.dropOwner(partition);
         }

@@ -10,3 +10,4 @@ export * from './event-consumer';
 export * from './dead-letter';
 export * from './readiness';
 export * from './snapshot-codec';
+export * from './settled';

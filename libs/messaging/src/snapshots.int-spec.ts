@@ -3,7 +3,8 @@ import { deleteTopics, testKafka, testNamespace } from '../../../test/support/en
 import { AggregateStore } from './aggregate-store';
 import { KafkaCommandGateway } from './command-gateway';
 import { AggregateDefinition, CommandProcessor } from './command-processor';
-import { aggregateTopics, ensureTopics, topicSpecs } from './topics';
+import { SETTLED_KEY } from './settled';
+import { aggregateTopics, ensureTopics, snapshotTopic, topicSpecs } from './topics';
 
 type S = { count: number; notes: string[]; byNote: Map<string, number> };
 type C = { type: 'Add'; commandId: string; actor: string; issuedAt: string; note: string };
@@ -129,5 +130,141 @@ describe('aggregate snapshots', () => {
     expect(full.get('agg-3').version).toBe(8);
     expect(full.get('agg-3').state.notes).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7']);
     await full.stop();
+  });
+
+  /** Settled aggregates (docs/adr/0012): an entry each, in chunks; a whole snapshot gets a tombstone. */
+  describe('settled aggregates', () => {
+    const jobTopic = aggregateTopics(ns.prefix, 'job').events;
+    // Settled at two events, decided then as `settledState` (its notes are not kept).
+    const settledState = (): S => ({ count: 2, notes: ['settled'], byNote: new Map() });
+    const settling = { ...counter, settled: { is: (s: S) => s.count === 2, state: settledState } };
+    const jobDefinition: AggregateDefinition<C, E, S> = { ...definition, ...settling, aggregateType: 'job' };
+    const storeOptions = { settledChunkEntries: 16 };
+    const addJob = (id: string, note: string) =>
+      gateway.sendCommand('job', id, {
+        type: 'Add',
+        commandId: randomUUID(),
+        actor: 'test',
+        issuedAt: new Date().toISOString(),
+        note,
+      });
+    const caughtUp = async (store: AggregateStore<S>) => {
+      const deadline = Date.now() + 30000;
+      while (!store.caughtUpToStart() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(store.caughtUpToStart()).toBe(true);
+    };
+    const xs = Array.from({ length: 40 }, (_, i) => `x${i}`);
+    const ws = Array.from({ length: 10 }, (_, i) => `w${i}`);
+    const ys = Array.from({ length: 10 }, (_, i) => `y${i}`);
+
+    it('restores settled aggregates from chunks and the rest from their snapshots; an owner rewrites them all', async () => {
+      const store = new AggregateStore<S>(
+        kafka,
+        jobTopic,
+        `${ns.prefix}.j1`,
+        settling,
+        undefined,
+        storeOptions,
+      );
+      const processor = new CommandProcessor(kafka, store, jobDefinition, options);
+      await store.start();
+      await processor.start();
+      await Promise.all(xs.map((id) => addJob(id, 'one')));
+      await processor.writeSnapshots(); // 40 whole snapshots
+      await Promise.all(xs.map((id) => addJob(id, 'two'))); // all settle
+      await Promise.all(ws.map((id) => addJob(id, 'one')));
+      expect(store.settledSize().aggregates).toBe(40);
+      expect(store.size()).toBe(10);
+      await processor.writeSnapshots(); // tombstones, chunks, 10 whole snapshots
+      await Promise.all(ys.flatMap((id) => [addJob(id, 'one')]));
+      await Promise.all(ys.flatMap((id) => [addJob(id, 'two')])); // settle after the checkpoint
+      await processor.writeSnapshots(); // chunks again, from the chunk written partly
+      await processor.stop();
+      await store.stop();
+
+      let applied = 0;
+      const restored = new AggregateStore<S>(
+        kafka,
+        jobTopic,
+        `${ns.prefix}.j2`,
+        settling,
+        () => (applied += 1),
+        storeOptions,
+      );
+      await restored.start();
+      await caughtUp(restored);
+      // Only the y's events can come after the last checkpoint (it names what the store had read by then).
+      expect(applied).toBeLessThanOrEqual(ys.length * 2);
+      expect(restored.settledSize().aggregates).toBe(50);
+      expect(restored.size()).toBe(10);
+      for (const id of [...xs, ...ys])
+        expect(restored.get(id)).toMatchObject({ version: 2, state: settledState() });
+      for (const id of ws) expect(restored.get(id)).toMatchObject({ version: 1, state: { notes: ['one'] } });
+      await restored.stop();
+
+      // A settled aggregate goes on from its version: its next event is its third.
+      const store3 = new AggregateStore<S>(
+        kafka,
+        jobTopic,
+        `${ns.prefix}.j3`,
+        settling,
+        undefined,
+        storeOptions,
+      );
+      const processor3 = new CommandProcessor(kafka, store3, jobDefinition, options);
+      await store3.start();
+      await processor3.start();
+      expect(await addJob('x0', 'three')).toMatchObject({ accepted: true, version: 3 });
+      expect(store3.get('x0').state.notes).toEqual(['settled', 'three']);
+      await processor3.writeSnapshots(); // the new owner writes every chunk again, in its own order
+      await processor3.stop();
+      await store3.stop();
+
+      // What the topic holds: the 40 x's whole snapshots are tombstoned, and the chunks hold every settled id.
+      const latest = new Map<string, Buffer | null>();
+      const consumer = kafka.consumer({ groupId: `${ns.prefix}.raw` });
+      await consumer.connect();
+      await consumer.subscribe({ topic: snapshotTopic(ns.prefix, 'job'), fromBeginning: true });
+      const ends = await (async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        const o = await admin.fetchTopicOffsets(snapshotTopic(ns.prefix, 'job'));
+        await admin.disconnect();
+        return new Map(o.map((p) => [p.partition, BigInt(p.high) - 1n]));
+      })();
+      const reached = new Map<number, bigint>();
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+        reached.set(payload.partition, BigInt(payload.lastOffset)),
+      );
+      await consumer.run({
+        eachMessage: ({ message }) => {
+          latest.set(message.key?.toString() ?? '', message.value);
+          return Promise.resolve();
+        },
+      });
+      const done = () => [...ends].every(([p, last]) => last < 0n || (reached.get(p) ?? -1n) >= last);
+      const deadline = Date.now() + 30000;
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await consumer.disconnect();
+      expect(done()).toBe(true);
+      for (const id of xs.slice(1)) expect(latest.get(id)).toBeNull();
+      expect(latest.get('x0')).not.toBeNull(); // unsettled again at version 3: whole
+      expect([...latest.keys()].filter((k) => k.startsWith(SETTLED_KEY)).length).toBeGreaterThanOrEqual(4);
+
+      const last = new AggregateStore<S>(
+        kafka,
+        jobTopic,
+        `${ns.prefix}.j4`,
+        settling,
+        undefined,
+        storeOptions,
+      );
+      await last.start();
+      await caughtUp(last);
+      expect(last.get('x0')).toMatchObject({ version: 3 });
+      for (const id of [...xs.slice(1), ...ys]) expect(last.get(id)).toMatchObject({ version: 2 });
+      expect(last.size()).toBe(11);
+      await last.stop();
+    });
   });
 });

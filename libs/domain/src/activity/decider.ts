@@ -23,8 +23,9 @@ export type ActivityState =
   /**
    * A tracked message as a sync worker keeps it in memory (`retainedActivityState`): only what deciding on it
    * needs — it is tracked, in which mailbox, and its last ledger outcome. Decided exactly as `Incoming`.
+   * `mailboxId` is null once it is settled (`settledActivity`): its id is derived from its mailbox.
    */
-  | { kind: 'Tracked'; mailboxId: string; lastOutcome: LedgerOutcome; lastReason: string }
+  | { kind: 'Tracked'; mailboxId: string | null; lastOutcome: LedgerOutcome; lastReason: string }
   | { kind: 'Outgoing'; email: OutgoingEmail };
 
 export const initialActivityState = (): ActivityState => ({ kind: 'None' });
@@ -148,7 +149,7 @@ function sameMailbox(state: ActivityState, activityId: string, mailboxId: string
       : state.kind === 'None'
         ? mailboxId
         : state.kind === 'Tracked'
-          ? state.mailboxId
+          ? (state.mailboxId ?? mailboxId)
           : state.email.mailboxId;
   if (current !== mailboxId)
     throw new DomainError(
@@ -542,6 +543,18 @@ export function retainedActivityState(state: ActivityState): ActivityState {
   }
   return state;
 }
+
+/**
+ * Settled activities (docs/adr/0012): a message tracked with nothing recorded after it. A worker keeps it as a
+ * 12-byte entry (its id's digest and its version), decided as this state: its next copy is a duplicate, and only a
+ * Duplicate outcome can be recorded for it. The mailbox is not kept — an incoming activity's id is derived from it
+ * (`incomingEmailActivityId`) — so a Duplicate naming another mailbox is recorded where the whole state would
+ * refuse it; workers never send one.
+ */
+export const settledActivity = {
+  is: (state: ActivityState): boolean => state.kind === 'Tracked' && state.lastOutcome === 'Tracked',
+  state: (): ActivityState => ({ kind: 'Tracked', mailboxId: null, lastOutcome: 'Tracked', lastReason: '' }),
+};
 
 export const activityDecider: Decider<ActivityCommand, ActivityEvent, ActivityState> = {
   decide: decideActivity,

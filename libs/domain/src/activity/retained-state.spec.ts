@@ -6,6 +6,7 @@ import {
   activityResultState,
   initialActivityState,
   retainedActivityState as retain,
+  settledActivity,
 } from './decider';
 import { ActivityEvent } from './events';
 import { incomingEmailActivityId } from './ids';
@@ -347,5 +348,31 @@ describe('what a sync worker retains of an activity (issue #9 item 3)', () => {
     const odd = foldRetained([queuedWith('a\uD800'), sentEvent(1)]);
     expect(activityDecider.decide(queue({ body: 'a\uD800' }), odd)).toEqual([]);
     expect(() => activityDecider.decide(queue({ body: 'a\uDC00' }), odd)).toThrow(DomainError);
+  });
+});
+
+describe('a settled activity: a 12-byte entry decided as one state (docs/adr/0012)', () => {
+  const settledHistories = Object.entries(histories).filter(([, events]) =>
+    settledActivity.is(foldRetained(events)),
+  );
+
+  it('settles a tracked message with nothing recorded after it, and nothing else', () => {
+    expect(settledHistories.map(([name]) => name).sort()).toEqual(['tracked', 'tracked after throttling']);
+  });
+
+  const cases = settledHistories.flatMap(([history, events]) =>
+    allCommands.map(({ name, command }) => ({ history, events, name, command })),
+  );
+  it.each(cases)('$history, $name: decided alike on the settled state', ({ events, name, command }) => {
+    const onWhole = decision(command, foldWhole(events));
+    const onSettled = decision(command, settledActivity.state());
+    // The one difference: a Duplicate naming another mailbox than the one its id is derived from (workers never
+    // send one) is recorded, since the entry does not keep the mailbox.
+    if (name === 'RecordMessageOutcome (another mailbox)') {
+      expect(onWhole).toMatchObject({ refused: { kind: 'conflict' } });
+      expect(onSettled).toMatchObject({ events: [{ type: 'MessageOutcomeRecorded' }] });
+      return;
+    }
+    expect(onSettled).toEqual(onWhole);
   });
 });
