@@ -50,6 +50,7 @@ import { Admin, Kafka, Message, PartitionMetadata, Partitioners, Producer, logLe
 import { MongoClient } from 'mongodb';
 import {
   ActivityCommand,
+  ActivityState,
   AreaTestResult,
   JobCommand,
   Mailbox,
@@ -76,7 +77,6 @@ import {
   CommandDecision,
   EventEnvelope,
   SETTLED_CHUNK_ENTRIES,
-  SETTLED_MAX_VERSION,
   SNAPSHOT_CHECKPOINT_KEY,
   SettledTable,
   SnapshotRecord,
@@ -86,6 +86,7 @@ import {
   ensureTopics,
   operationalTopic,
   settledChunkKey,
+  settledCode,
   settledDigest,
   snapshotTopic,
   topicSpecs,
@@ -799,13 +800,7 @@ class History {
     } satisfies ActivityCommand).snapshot;
     // Finished: as its owner's store keeps it, a settled entry (docs/adr/0012), or else its whole retained state.
     if (SNAPSHOTS) {
-      const retained = { ...tracked, state: retainedActivityState(tracked.state) };
-      if (settledActivity.is(retained.state) && retained.version <= SETTLED_MAX_VERSION) {
-        const partition = this.writer.partitionOf(activityId);
-        let table = this.settledActivities.get(partition);
-        if (!table) this.settledActivities.set(partition, (table = new SettledTable()));
-        table.add(settledDigest(activityId), retained.version);
-      } else this.snapshot('activity', activityId, retained);
+      this.activitySnapshot(activityId, { ...tracked, state: retainedActivityState(tracked.state) });
     }
   }
 
@@ -853,8 +848,21 @@ class History {
         sentAt: iso(sentAt),
       },
     } satisfies ActivityCommand).snapshot;
-    if (SNAPSHOTS)
-      this.snapshot('activity', activityId, { ...snap, state: retainedActivityState(snap.state) });
+    if (SNAPSHOTS) this.activitySnapshot(activityId, { ...snap, state: retainedActivityState(snap.state) });
+  }
+
+  /** A finished activity as its owner's store keeps it: a settled entry (docs/adr/0012) by now, or else whole. */
+  private activitySnapshot(activityId: string, retained: AggregateSnapshot<ActivityState>): void {
+    const kind = settledActivity.kindOf(retained.state, Date.now());
+    const code = kind === null ? null : settledCode(kind, retained.version);
+    if (code === null) {
+      this.snapshot('activity', activityId, retained);
+      return;
+    }
+    const partition = this.writer.partitionOf(activityId);
+    let table = this.settledActivities.get(partition);
+    if (!table) this.settledActivities.set(partition, (table = new SettledTable()));
+    table.add(settledDigest(activityId), code);
   }
 
   /** Idle mailboxes, and those of them with every poll decided (the ones measured per hour). */

@@ -150,7 +150,10 @@ describe('AggregateStore with settled aggregates (docs/adr/0012)', () => {
   // Settled once it has seen two events: kept as an entry, decided as `{ n: 2, seen: ['settled'] }`.
   const settling = {
     ...evolve,
-    settled: { is: (s: Counter) => s.n === 2, state: (): Counter => ({ n: 2, seen: ['settled'] }) },
+    settled: {
+      kindOf: (s: Counter) => (s.n === 2 ? 0 : null),
+      state: (): Counter => ({ n: 2, seen: ['settled'] }),
+    },
   };
   const store = () => new AggregateStore<Counter>({} as Kafka, 'topic', 'group', settling);
   const of = (id: string, sequence: number): EventEnvelope => ({ ...envelope(sequence), aggregateId: id });
@@ -188,5 +191,24 @@ describe('AggregateStore with settled aggregates (docs/adr/0012)', () => {
     s.apply(of('a1', 2));
     expect(s.size()).toBe(1);
     expect(s.settledSize().aggregates).toBe(0);
+  });
+
+  it('settles with time: a whole aggregate settled by `now` becomes an entry at the next sweep', () => {
+    const later = Date.now() + 3_600_000;
+    const byTime = {
+      ...evolve,
+      settled: {
+        kindOf: (s: Counter, now: number) => (s.n === 1 && now >= later ? 3 : null),
+        state: (kind: number): Counter => ({ n: 1, seen: [`kind ${kind}`] }),
+      },
+    };
+    const s = new AggregateStore<Counter>({} as Kafka, 'topic', 'group', byTime);
+    s.apply(of('a1', 1), 0);
+    s.apply(of('a2', 1), 0);
+    expect(s.size()).toBe(2);
+    expect(s.settleDue(later - 1)).toBe(0);
+    expect(s.settleDue(later)).toBe(2);
+    expect(s.size()).toBe(0);
+    expect(s.get('a2')).toMatchObject({ version: 1, state: { seen: ['kind 3'] } });
   });
 });

@@ -2,7 +2,14 @@ import { Logger } from '@nestjs/common';
 import { Consumer, Kafka } from 'kafkajs';
 import { ledgerAdd } from './command-ledger';
 import { decodeSnapshot } from './snapshot-codec';
-import { SETTLED_CHUNK_ENTRIES, SETTLED_MAX_VERSION, SettledTable, settledDigest } from './settled';
+import {
+  SETTLED_CHUNK_ENTRIES,
+  SettledTable,
+  settledCode,
+  settledDigest,
+  settledKindOf,
+  settledVersionOf,
+} from './settled';
 import { EventEnvelope, decodeEvent } from './envelope';
 
 /** One aggregate's state as its owner knows it. */
@@ -48,10 +55,11 @@ export interface EvolveFn<S> {
   operational?: OperationalSlice<S>;
   /**
    * Aggregates that are settled: every command on them is decided from their kind and version alone (a tracked
-   * message, whose next copy is a duplicate). A store keeps each as a 12-byte entry, not a state (docs/adr/0012);
-   * `state()` is what it is decided on.
+   * message, whose next copy is a duplicate). A store keeps each as a 12-byte entry, not a state (docs/adr/0012):
+   * `kindOf` says whether a state is settled at `now` (ms) and as which kind (0–3); `state(kind)` is what a settled
+   * one is decided on.
    */
-  settled?: { is(state: S): boolean; state(): S };
+  settled?: { kindOf(state: S, now: number): number | null; state(kind: number): S };
 }
 
 /** The record type of an operational topic; its `sequence` is the audited version it was written at. */
@@ -81,6 +89,8 @@ export interface AggregateStoreOptions<S> {
   stamps?: boolean;
   /** Settled entries per chunk record (default {@link SETTLED_CHUNK_ENTRIES}; small in tests). */
   settledChunkEntries?: number;
+  /** How often whole aggregates are checked for having settled with time (default 60 s; 0: never). */
+  settleEveryMs?: number;
 }
 
 /** The key of a partition's checkpoint in a snapshot topic (aggregate ids never start with `~`). */
@@ -141,6 +151,7 @@ export class AggregateStore<S> {
   /** Aggregates changed by audited events since the last checkpoint, per partition (only where one may write it). */
   private readonly dirty = new Map<number, Set<string>>();
   private tracksChanges = false;
+  private sweepTimer: NodeJS.Timeout | null = null;
   /** Settled aggregates per partition (stores whose `fn.settled` is set). */
   private readonly settledTables = new Map<number, SettledTable>();
   /** Entries of each partition's table this process has written as chunks: 0 rewrites them all. */
@@ -176,25 +187,32 @@ export class AggregateStore<S> {
   get(aggregateId: string): AggregateSnapshot<S> {
     const held = this.aggregates.get(aggregateId);
     if (held) return held;
-    const settled = this.fn.settled ? this.settledVersion(aggregateId) : undefined;
+    const code = this.fn.settled ? this.settledCodeOf(aggregateId) : undefined;
     return {
-      state: settled === undefined || !this.fn.settled ? this.fn.initialState() : this.fn.settled.state(),
-      version: settled ?? 0,
+      state:
+        code === undefined || !this.fn.settled
+          ? this.fn.initialState()
+          : this.fn.settled.state(settledKindOf(code)),
+      version: code === undefined ? 0 : settledVersionOf(code),
       commands: '',
       opVersion: -1,
       sliceVersion: 0,
     };
   }
 
-  private settledVersion(aggregateId: string): number | undefined {
+  private settledCodeOf(aggregateId: string): number | undefined {
     if (this.settledTables.size === 0) return undefined;
     const digest = settledDigest(aggregateId);
-    let found: number | undefined;
     for (const table of this.settledTables.values()) {
-      const v = table.version(digest);
-      if (v !== undefined && (found === undefined || v > found)) found = v;
+      const code = table.code(digest);
+      if (code !== undefined) return code;
     }
-    return found;
+    return undefined;
+  }
+
+  private settledVersion(aggregateId: string): number | undefined {
+    const code = this.settledCodeOf(aggregateId);
+    return code === undefined ? undefined : settledVersionOf(code);
   }
 
   private settledTable(partition: number): SettledTable {
@@ -208,15 +226,30 @@ export class AggregateStore<S> {
     aggregateId: string,
     snapshot: AggregateSnapshot<S>,
     partition: number | undefined,
+    now = Date.now(),
   ): boolean {
     const settled = this.fn.settled;
-    if (!settled || partition === undefined || snapshot.version > SETTLED_MAX_VERSION) return false;
-    if (!settled.is(snapshot.state) || this.pendingOps.has(aggregateId)) return false;
-    this.settledTable(partition).add(settledDigest(aggregateId), snapshot.version);
+    if (!settled || partition === undefined || this.pendingOps.has(aggregateId)) return false;
+    const kind = settled.kindOf(snapshot.state, now);
+    const code = kind === null ? null : settledCode(kind, snapshot.version);
+    if (code === null) return false;
+    this.settledTable(partition).add(settledDigest(aggregateId), code);
     this.partitions.set(aggregateId, partition);
     this.dropWhole(aggregateId);
     this.dirty.get(partition)?.delete(aggregateId);
     return true;
+  }
+
+  /**
+   * Settles every whole aggregate that is settled by `now` (an outgoing email a day after it was queued): the store
+   * does it every `settleEveryMs`, for every partition it follows.
+   */
+  settleDue(now = Date.now()): number {
+    if (!this.fn.settled) return 0;
+    let settled = 0;
+    for (const [id, snapshot] of this.aggregates)
+      if (this.settle(id, snapshot, this.partitions.get(id), now)) settled += 1;
+    return settled;
   }
 
   /** Forgets an aggregate's whole state (its entry is newer); its whole snapshot record gets a tombstone. */
@@ -356,6 +389,11 @@ export class AggregateStore<S> {
   }
 
   async start(): Promise<void> {
+    const every = this.options.settleEveryMs ?? 60_000;
+    if (this.fn.settled && every > 0) {
+      this.sweepTimer = setInterval(() => this.settleDue(), every);
+      this.sweepTimer.unref();
+    }
     this.startTargets = await this.endsNow();
     const checkpoints = await this.restore();
     // Everything below a checkpoint is in: a partition with nothing after it yields no batch to say so.
@@ -732,6 +770,8 @@ export class AggregateStore<S> {
   }
 
   async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
     await this.consumer?.disconnect();
     this.consumer = null;
   }

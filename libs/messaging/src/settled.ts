@@ -6,8 +6,24 @@ export const SETTLED_KEY = '~settled~';
 /** Entries per chunk record: 8,192 × 12 bytes = 96 KiB (128 KiB as base64). */
 export const SETTLED_CHUNK_ENTRIES = 8192;
 
-/** The highest version a settled entry can carry (one byte); an aggregate past it stays a whole snapshot. */
-export const SETTLED_MAX_VERSION = 255;
+/** An entry's last byte: its kind (2 bits) and its version (6 bits); an aggregate past either stays whole. */
+export const SETTLED_MAX_VERSION = 63;
+export const SETTLED_KINDS = 4;
+
+/** The byte a settled entry carries for `kind` at `version` (null when it does not fit). */
+export function settledCode(kind: number, version: number): number | null {
+  if (!Number.isInteger(kind) || kind < 0 || kind >= SETTLED_KINDS) return null;
+  if (!Number.isInteger(version) || version < 1 || version > SETTLED_MAX_VERSION) return null;
+  return (kind << 6) | version;
+}
+
+export function settledKindOf(code: number): number {
+  return code >> 6;
+}
+
+export function settledVersionOf(code: number): number {
+  return code & SETTLED_MAX_VERSION;
+}
 
 const WORDS = 3;
 
@@ -15,16 +31,16 @@ export function settledChunkKey(partition: number, chunk: number): string {
   return `${SETTLED_KEY}${partition}~${chunk}`;
 }
 
-/** 88 bits of SHA-256 of the id as three words, the third with its low byte free for the version. */
+/** 88 bits of SHA-256 of the id as three words, the third with its low byte free for the code. */
 export function settledDigest(aggregateId: string): [number, number, number] {
   const d = createHash('sha256').update(aggregateId).digest();
   return [d.readUInt32LE(0), d.readUInt32LE(4), (d.readUIntLE(8, 3) << 8) >>> 0];
 }
 
 /**
- * The settled aggregates of one partition (docs/adr/0012): aggregates no command can change except through a
- * decision their kind and version alone make (a tracked message: its next copy is a duplicate). Each is 12 bytes —
- * 88 bits of its id's digest and its version — in insertion order (what the owner writes as chunks), with an open
+ * The settled aggregates of one partition (docs/adr/0012): aggregates every command on which is decided from their
+ * kind and version alone (a tracked message: its next copy is a duplicate). Each is 12 bytes — 88 bits of its id's
+ * digest and a code byte ({@link settledCode}) — in insertion order (what the owner writes as chunks), with an open
  * addressing index over them. Two ids share a digest with a probability of about n²/2⁸⁹ for n in one partition.
  */
 export class SettledTable {
@@ -41,19 +57,19 @@ export class SettledTable {
     return this.entries.byteLength + this.slots.byteLength;
   }
 
-  /** The version of an aggregate, or undefined when it is not settled here. */
-  version(digest: readonly [number, number, number]): number | undefined {
+  /** The code of an aggregate, or undefined when it is not settled here. */
+  code(digest: readonly [number, number, number]): number | undefined {
     const at = this.find(digest);
     return at < 0 ? undefined : this.word(at * WORDS + 2) & 0xff;
   }
 
-  /** Adds (or raises the version of) an aggregate; true when it is new here. */
-  add(digest: readonly [number, number, number], version: number): boolean {
-    if (version < 1 || version > SETTLED_MAX_VERSION) throw new RangeError(`settled version ${version}`);
+  /** Adds (or raises the code of) an aggregate; true when it is new here. */
+  add(digest: readonly [number, number, number], code: number): boolean {
+    if (!Number.isInteger(code) || code < 1 || code > 255) throw new RangeError(`settled code ${code}`);
     const at = this.find(digest);
     if (at >= 0) {
       const w = at * WORDS + 2;
-      if ((this.word(w) & 0xff) < version) this.entries[w] = ((this.word(w) & ~0xff) | version) >>> 0;
+      if ((this.word(w) & 0xff) < code) this.entries[w] = ((this.word(w) & ~0xff) | code) >>> 0;
       return false;
     }
     if ((this.count + 1) * WORDS > this.entries.length) {
@@ -65,7 +81,7 @@ export class SettledTable {
     const base = this.count * WORDS;
     this.entries[base] = digest[0];
     this.entries[base + 1] = digest[1];
-    this.entries[base + 2] = (digest[2] | version) >>> 0;
+    this.entries[base + 2] = (digest[2] | code) >>> 0;
     this.place(this.count);
     this.count += 1;
     return true;

@@ -137,7 +137,10 @@ describe('aggregate snapshots', () => {
     const jobTopic = aggregateTopics(ns.prefix, 'job').events;
     // Settled at two events, decided then as `settledState` (its notes are not kept).
     const settledState = (): S => ({ count: 2, notes: ['settled'], byNote: new Map() });
-    const settling = { ...counter, settled: { is: (s: S) => s.count === 2, state: settledState } };
+    const settling = {
+      ...counter,
+      settled: { kindOf: (s: S) => (s.count === 2 ? 1 : null), state: settledState },
+    };
     const jobDefinition: AggregateDefinition<C, E, S> = { ...definition, ...settling, aggregateType: 'job' };
     const storeOptions = { settledChunkEntries: 16 };
     const addJob = (id: string, note: string) =>

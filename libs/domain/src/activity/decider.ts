@@ -26,7 +26,12 @@ export type ActivityState =
    * `mailboxId` is null once it is settled (`settledActivity`): its id is derived from its mailbox.
    */
   | { kind: 'Tracked'; mailboxId: string | null; lastOutcome: LedgerOutcome; lastReason: string }
-  | { kind: 'Outgoing'; email: OutgoingEmail };
+  | { kind: 'Outgoing'; email: OutgoingEmail }
+  /**
+   * An outgoing email sent or failed, queued more than {@link SETTLE_OUTGOING_AFTER_MS} ago, as a sync worker keeps
+   * it (settled, `settledActivity`): only how it ended. A queue request repeated after that is a conflict.
+   */
+  | { kind: 'Finished'; status: 'Sent' | 'Failed' };
 
 export const initialActivityState = (): ActivityState => ({ kind: 'None' });
 
@@ -146,7 +151,7 @@ function sameMailbox(state: ActivityState, activityId: string, mailboxId: string
   const current =
     state.kind === 'Seen'
       ? state.message.mailboxId
-      : state.kind === 'None'
+      : state.kind === 'None' || state.kind === 'Finished'
         ? mailboxId
         : state.kind === 'Tracked'
           ? (state.mailboxId ?? mailboxId)
@@ -161,7 +166,7 @@ function sameMailbox(state: ActivityState, activityId: string, mailboxId: string
 function decideTrack(c: Cmd<'TrackIncomingEmail'>, state: ActivityState): ActivityEvent[] {
   // Exactly once (S-1): the same message again is a duplicate, whatever it says now.
   if (state.kind === 'Incoming' || state.kind === 'Tracked') return [];
-  if (state.kind === 'Outgoing')
+  if (state.kind === 'Outgoing' || state.kind === 'Finished')
     throw new DomainError('conflict', `activity ${c.activityId} is an outgoing email`);
   assertValid(validateIncomingEmail(c));
   sameMailbox(state, c.activityId, c.mailboxId);
@@ -192,7 +197,7 @@ function decideOutcome(c: Cmd<'RecordMessageOutcome'>, state: ActivityState): Ac
   v.push(...rules.oneOf('outcome', c.outcome, MESSAGE_OUTCOMES));
   v.push(...rules.requiredString('reason', c.reason, 1, ACTIVITY_LIMITS.reason));
   assertValid(v);
-  if (state.kind === 'Outgoing')
+  if (state.kind === 'Outgoing' || state.kind === 'Finished')
     throw new DomainError('conflict', `activity ${c.activityId} is an outgoing email`);
   sameMailbox(state, c.activityId, c.mailboxId);
   if ((state.kind === 'Incoming' || state.kind === 'Tracked') && c.outcome !== 'Duplicate')
@@ -232,6 +237,11 @@ function decideQueue(c: Cmd<'QueueOutgoingEmail'>, state: ActivityState): Activi
     if (e.mailboxId === c.mailboxId && e.subject === c.subject && hasBody(e, c.body)) return [];
     throw new DomainError('conflict', `activity ${c.activityId} already exists`);
   }
+  if (state.kind === 'Finished')
+    throw new DomainError(
+      'conflict',
+      `activity ${c.activityId} already exists: it was ${state.status}, and a repeated request is recognised only within ${SETTLE_OUTGOING_AFTER_MS / 3_600_000} hours of the first`,
+    );
   if (state.kind !== 'None') throw new DomainError('conflict', `activity ${c.activityId} already exists`);
   return [
     {
@@ -270,15 +280,16 @@ function addMinutes(iso: string, minutes: number): string {
  * `maxTransientRetries` retries have failed; a permanent one fails the email at once.
  */
 function decideSendOutcome(c: Cmd<'RecordSendOutcome'>, state: ActivityState): ActivityEvent[] {
-  if (state.kind !== 'Outgoing')
+  if (state.kind !== 'Outgoing' && state.kind !== 'Finished')
     throw new DomainError(
       state.kind === 'None' ? 'not-found' : 'conflict',
       `activity ${c.activityId} is not an outgoing email`,
     );
-  const e = state.email;
   const policy = c.policy ?? SEND_RETRY_POLICY;
   const v = rules.integerInRange('attempt', c.attempt, 1, 1_000_000);
   assertValid(v);
+  if (state.kind === 'Finished') return [];
+  const e = state.email;
   if (e.status !== 'PendingSend' || c.attempt <= e.attempts) return [];
   if (c.attempt !== e.attempts + 1)
     throw DomainError.validation([
@@ -347,12 +358,11 @@ function liveClaim(e: OutgoingEmail, at: string): SendClaim | null {
  * starts none that could outlast its claim), and the new one still looks in Sent Items before sending.
  */
 function decideClaim(c: Cmd<'ClaimSend'>, state: ActivityState): ActivityEvent[] {
-  if (state.kind !== 'Outgoing')
+  if (state.kind !== 'Outgoing' && state.kind !== 'Finished')
     throw new DomainError(
       state.kind === 'None' ? 'not-found' : 'conflict',
       `activity ${c.activityId} is not an outgoing email`,
     );
-  const e = state.email;
   const v = [
     ...rules.integerInRange('attempt', c.attempt, 1, 1_000_000),
     ...rules.requiredString('claimant', c.claimant, 1, 200),
@@ -361,8 +371,10 @@ function decideClaim(c: Cmd<'ClaimSend'>, state: ActivityState): ActivityEvent[]
   if (v.length === 0 && Date.parse(c.claimUntil) <= Date.parse(c.issuedAt))
     v.push({ field: 'claimUntil', rule: 'after', message: 'must be after issuedAt' });
   assertValid(v);
-  if (e.status !== 'PendingSend')
-    throw new DomainError('conflict', `activity ${c.activityId} is ${e.status}: there is nothing to send`);
+  const status = state.kind === 'Finished' ? state.status : state.email.status;
+  if (state.kind === 'Finished' || status !== 'PendingSend')
+    throw new DomainError('conflict', `activity ${c.activityId} is ${status}: there is nothing to send`);
+  const e = state.email;
   if (c.attempt !== e.attempts + 1)
     throw DomainError.validation([
       { field: 'attempt', rule: 'sequence', message: `the next attempt is ${e.attempts + 1}` },
@@ -424,7 +436,7 @@ export function evolveActivity(state: ActivityState, event: ActivityEvent): Acti
       const d = event.data;
       if (state.kind === 'Incoming' || state.kind === 'Tracked')
         return { ...state, lastOutcome: d.outcome, lastReason: d.reason };
-      if (state.kind === 'Outgoing') return state;
+      if (state.kind === 'Outgoing' || state.kind === 'Finished') return state;
       return {
         kind: 'Seen',
         message: {
@@ -509,6 +521,7 @@ export function activityResultState(state: ActivityState): ActivityState {
         lastReason: state.lastReason,
       };
     case 'Tracked':
+    case 'Finished':
       return state;
     case 'Outgoing': {
       const { bodySha256: _digest, ...email } = state.email;
@@ -544,16 +557,31 @@ export function retainedActivityState(state: ActivityState): ActivityState {
   return state;
 }
 
+/** How long after it was queued a finished outgoing email is kept whole: a repeated request is recognised until then. */
+export const SETTLE_OUTGOING_AFTER_MS = 24 * 3_600_000;
+
 /**
- * Settled activities (docs/adr/0012): a message tracked with nothing recorded after it. A worker keeps it as a
- * 12-byte entry (its id's digest and its version), decided as this state: its next copy is a duplicate, and only a
- * Duplicate outcome can be recorded for it. The mailbox is not kept — an incoming activity's id is derived from it
- * (`incomingEmailActivityId`) — so a Duplicate naming another mailbox is recorded where the whole state would
- * refuse it; workers never send one.
+ * Settled activities (docs/adr/0012): what a worker keeps as a 12-byte entry (its id's digest, this kind and its
+ * version), decided as `state(kind)`:
+ * - kind 0, a message tracked with nothing recorded after it: its next copy is a duplicate, and only a Duplicate
+ *   outcome can be recorded for it. The mailbox is not kept — an incoming activity's id is derived from it
+ *   (`incomingEmailActivityId`) — so a Duplicate naming another mailbox is recorded where the whole state would
+ *   refuse it; workers never send one;
+ * - kinds 1 and 2, an outgoing email Sent or Failed and queued more than {@link SETTLE_OUTGOING_AFTER_MS} ago:
+ *   nothing more is sent, and a repeated queue request is a conflict (the whole state would answer it).
  */
 export const settledActivity = {
-  is: (state: ActivityState): boolean => state.kind === 'Tracked' && state.lastOutcome === 'Tracked',
-  state: (): ActivityState => ({ kind: 'Tracked', mailboxId: null, lastOutcome: 'Tracked', lastReason: '' }),
+  kindOf(state: ActivityState, now: number): number | null {
+    if (state.kind === 'Tracked' && state.lastOutcome === 'Tracked') return 0;
+    if (state.kind !== 'Outgoing' || state.email.status === 'PendingSend') return null;
+    if (Date.parse(state.email.queuedAt) + SETTLE_OUTGOING_AFTER_MS > now) return null;
+    return state.email.status === 'Sent' ? 1 : 2;
+  },
+  state(kind: number): ActivityState {
+    if (kind === 1) return { kind: 'Finished', status: 'Sent' };
+    if (kind === 2) return { kind: 'Finished', status: 'Failed' };
+    return { kind: 'Tracked', mailboxId: null, lastOutcome: 'Tracked', lastReason: '' };
+  },
 };
 
 export const activityDecider: Decider<ActivityCommand, ActivityEvent, ActivityState> = {

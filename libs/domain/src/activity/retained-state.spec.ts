@@ -6,6 +6,7 @@ import {
   activityResultState,
   initialActivityState,
   retainedActivityState as retain,
+  SETTLE_OUTGOING_AFTER_MS,
   settledActivity,
 } from './decider';
 import { ActivityEvent } from './events';
@@ -352,25 +353,47 @@ describe('what a sync worker retains of an activity (issue #9 item 3)', () => {
 });
 
 describe('a settled activity: a 12-byte entry decided as one state (docs/adr/0012)', () => {
-  const settledHistories = Object.entries(histories).filter(([, events]) =>
-    settledActivity.is(foldRetained(events)),
-  );
-
-  it('settles a tracked message with nothing recorded after it, and nothing else', () => {
-    expect(settledHistories.map(([name]) => name).sort()).toEqual(['tracked', 'tracked after throttling']);
+  const dayAfterQueued = Date.parse(at) + SETTLE_OUTGOING_AFTER_MS;
+  const settledHistories = Object.entries(histories).flatMap(([history, events]) => {
+    const kind = settledActivity.kindOf(foldRetained(events), dayAfterQueued);
+    return kind === null ? [] : [{ history, events, kind }];
   });
 
-  const cases = settledHistories.flatMap(([history, events]) =>
-    allCommands.map(({ name, command }) => ({ history, events, name, command })),
+  it('settles a tracked message with nothing after it at once, a sent or failed email a day after it was queued', () => {
+    expect(settledHistories.map((h) => `${h.history}: ${h.kind}`).sort()).toEqual([
+      'failed for good: 2',
+      'failed, retries exhausted: 2',
+      'sent on the second attempt: 1',
+      'sent under a claim: 1',
+      'sent: 1',
+      'tracked after throttling: 0',
+      'tracked: 0',
+    ]);
+    expect(settledActivity.kindOf(foldRetained(histories.tracked!), 0)).toBe(0);
+    expect(settledActivity.kindOf(foldRetained(histories.sent!), dayAfterQueued - 1)).toBeNull();
+    expect(settledActivity.kindOf(foldRetained(histories['pending send']!), dayAfterQueued * 2)).toBeNull();
+  });
+
+  const cases = settledHistories.flatMap(({ history, events, kind }) =>
+    allCommands.map(({ name, command }) => ({ history, events, kind, name, command })),
   );
-  it.each(cases)('$history, $name: decided alike on the settled state', ({ events, name, command }) => {
+  it.each(cases)('$history, $name: decided alike on the settled state', ({ events, kind, name, command }) => {
     const onWhole = decision(command, foldWhole(events));
-    const onSettled = decision(command, settledActivity.state());
-    // The one difference: a Duplicate naming another mailbox than the one its id is derived from (workers never
-    // send one) is recorded, since the entry does not keep the mailbox.
-    if (name === 'RecordMessageOutcome (another mailbox)') {
+    const onSettled = decision(command, settledActivity.state(kind));
+    // A Duplicate naming another mailbox than the one its id is derived from (workers never send one) is recorded,
+    // since the entry does not keep the mailbox.
+    if (kind === 0 && name === 'RecordMessageOutcome (another mailbox)') {
       expect(onWhole).toMatchObject({ refused: { kind: 'conflict' } });
       expect(onSettled).toMatchObject({ events: [{ type: 'MessageOutcomeRecorded' }] });
+      return;
+    }
+    // A queue request a day later is a conflict: repeated or not, it is no longer told apart.
+    if (
+      kind !== 0 &&
+      command.type === 'QueueOutgoingEmail' &&
+      !('refused' in onWhole && onWhole.refused.kind === 'validation')
+    ) {
+      expect(onSettled).toMatchObject({ refused: { kind: 'conflict' } });
       return;
     }
     expect(onSettled).toEqual(onWhole);
