@@ -1,7 +1,8 @@
 /**
  * One command starts everything on one machine (`npm start`): Kafka and the MongoDB-compatible server (provisioned
  * on first use), the Exchange simulator with demo mailboxes, the API, the projector and two sync workers.
- * Ctrl-C stops them all, and the infrastructure if this command started it.
+ * A role that exits unexpectedly is started again with back-off, and a change of any role's readiness is printed
+ * with its reasons (issue #11). Ctrl-C stops them all, and the infrastructure if this command started it.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { seedDemo, startMailFlow } from './lib/demo';
 import { loadInfra, repoRoot, withDatabase } from './lib/infra';
+import { RestartPolicy, readinessChange } from './lib/supervise';
 
 interface Role {
   name: string;
@@ -47,12 +49,15 @@ async function waitFor(url: string, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
+const policies = new Map<string, RestartPolicy>();
+
 function spawnRole(role: Role, env: NodeJS.ProcessEnv, logDir: string): void {
   const file = path.join(root, 'dist', role.entry);
   if (!existsSync(file)) {
     if (role.optional) return log(`${role.name}: not built (${role.entry}); skipped`);
     throw new Error(`${file} is missing: run npm run build`);
   }
+  const startedAt = Date.now();
   const out = createWriteStream(path.join(logDir, `${role.name}.log`), { flags: 'a' });
   const proc = spawn(process.execPath, [file, ...(role.args ?? [])], {
     env: { ...env, ...role.env },
@@ -65,11 +70,45 @@ function spawnRole(role: Role, env: NodeJS.ProcessEnv, logDir: string): void {
     if (/ERROR|Error:/.test(text)) process.stderr.write(`[${role.name}] ${text}`);
   });
   proc.on('exit', (code, signal) => {
-    if (!stopping) {
-      log(`${role.name} exited (${signal ?? code}); see ${path.join(logDir, `${role.name}.log`)}`);
-    }
+    if (stopping) return;
+    let policy = policies.get(role.name);
+    if (!policy) policies.set(role.name, (policy = new RestartPolicy()));
+    const { delayMs, restart } = policy.next(Date.now() - startedAt);
+    log(
+      `${role.name} exited (${signal ?? code}); restarting in ${(delayMs / 1000).toFixed(0)} s (restart ${restart} in a row); see ${path.join(logDir, `${role.name}.log`)}`,
+    );
+    setTimeout(() => {
+      if (stopping) return;
+      const at = children.findIndex((c) => c.proc === proc);
+      if (at >= 0) children.splice(at, 1);
+      spawnRole(role, env, logDir);
+      log(`${role.name} restarted (pid ${children[children.length - 1]?.proc.pid ?? '?'})`);
+    }, delayMs);
   });
   children.push({ role, proc });
+}
+
+/** Prints each change of a role's readiness, with the reasons its endpoint gives (a dependency away, say). */
+function watchReadiness(roles: Role[]): void {
+  const was = new Map<string, boolean | null>();
+  const check = async () => {
+    for (const role of roles) {
+      if (!role.ready || stopping) continue;
+      let now: { ready: boolean; reasons: string[] };
+      try {
+        const res = await fetch(role.ready, { signal: AbortSignal.timeout(4000) });
+        const body = (await res.json().catch(() => ({}))) as { reasons?: string[] };
+        now = { ready: res.ok, reasons: body.reasons ?? [] };
+      } catch {
+        now = { ready: false, reasons: ['no answer'] };
+      }
+      const line = readinessChange(role.name, was.get(role.name) ?? null, now);
+      if (line) log(line);
+      was.set(role.name, now.ready);
+    }
+  };
+  const timer = setInterval(() => void check(), 5000);
+  timer.unref();
 }
 
 async function stopAll(startedInfra: boolean): Promise<void> {
@@ -183,6 +222,7 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  watchReadiness(roles);
   if (process.env.SSYNC_DEMO !== '0' && children.some((c) => c.role.name === 'exchange-simulator')) {
     const demo = {
       apiUrl: `http://127.0.0.1:${port}`,

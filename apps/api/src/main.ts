@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { ConfigError } from '@ssync/common';
+import { ConfigError, installProcessGuards } from '@ssync/common';
 import { bootstrapApi } from './bootstrap';
 
+installProcessGuards('Api');
 bootstrapApi().catch((error: unknown) => {
   new Logger('Bootstrap').error(
     error instanceof ConfigError

@@ -11,6 +11,7 @@ export function projectorReadiness(
   consumer: EventConsumerHealth | null,
   activeVersion: number | null,
   mongodb: boolean,
+  kafka = true,
 ): Readiness {
   const reasons: string[] = [];
   if (consumer && consumer.joined && !consumer.caughtUpToStart)
@@ -19,7 +20,7 @@ export function projectorReadiness(
         ? 'events: reading where the group stands'
         : `events: ${consumer.startLag} record(s) behind the log as it was at start`,
     );
-  return roleReadiness({ consumerJoined: consumer?.joined ?? false, mongodb }, reasons, {
+  return roleReadiness({ consumerJoined: consumer?.joined ?? false, kafka, mongodb }, reasons, {
     readModelVersion: activeVersion,
     caughtUpToStart: consumer?.caughtUpToStart ?? false,
     startLag: consumer?.startLag ?? null,

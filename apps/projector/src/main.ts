@@ -2,8 +2,10 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Kafka } from 'kafkajs';
 import { Connection } from 'mongoose';
+import { KafkaProbe } from '@ssync/messaging';
 import {
   ConfigError,
+  installProcessGuards,
   CoreConfig,
   Readiness,
   answersWithin,
@@ -58,15 +60,18 @@ async function main(): Promise<void> {
   }
   const projector = app.get(ProjectorService);
   const mongo = app.get<Connection>(MONGO);
+  const kafka = new KafkaProbe(app.get<Kafka>(KAFKA));
   readiness = async () =>
     projectorReadiness(
       projectorConsumerHealth(projector),
       projector.activeVersion(),
       await answersWithin(2000, () => mongo.db!.command({ ping: 1 })),
+      await kafka.reachable(),
     );
   new Logger('Projector').log('projector running');
 }
 
+installProcessGuards('Projector');
 main().catch((error: unknown) => {
   new Logger('Projector').error(
     error instanceof ConfigError

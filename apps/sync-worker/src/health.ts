@@ -6,7 +6,7 @@ import { MailboxOwner } from './mailbox-owner';
 /**
  * A sync worker is ready once its command processors have joined their groups, every aggregate it keeps in
  * memory has been read up to where the log stood when it started (it decides and polls on that state), the
- * log shows no sequence gap, and MongoDB (connection slots, P-11) answers.
+ * log shows no sequence gap, and the broker and MongoDB (connection slots, P-11) answer now.
  */
 export class WorkerHealth {
   constructor(
@@ -14,6 +14,7 @@ export class WorkerHealth {
     private readonly activities: ActivityOwner,
     private readonly gateway: KafkaCommandGateway,
     private readonly pingMongo: () => Promise<unknown>,
+    private readonly kafkaReachable: () => Promise<boolean> = () => Promise.resolve(true),
   ) {}
 
   async readiness(): Promise<Readiness> {
@@ -28,6 +29,7 @@ export class WorkerHealth {
         mailboxCommandProcessor: this.mailboxes.isReady(),
         activityCommandProcessor: this.activities.isReady(),
         kafkaCommandGateway: this.gateway.isReady(),
+        kafka: await this.kafkaReachable(),
         mongodb: await answersWithin(2000, this.pingMongo),
       },
       stores.reasons,

@@ -1,6 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadHealthConfig, startConfiguredHealthServer, nestLogLevels } from '@ssync/common';
+import {
+  ConfigError,
+  installProcessGuards,
+  loadHealthConfig,
+  startConfiguredHealthServer,
+  nestLogLevels,
+} from '@ssync/common';
 import { WorkerHealth } from './health';
 import { SyncWorkerModule } from './sync-worker.module';
 
@@ -19,6 +25,7 @@ async function main(): Promise<void> {
   new Logger('SyncWorker').log('sync worker running');
 }
 
+installProcessGuards('SyncWorker');
 main().catch((error: unknown) => {
   new Logger('SyncWorker').error(
     error instanceof ConfigError

@@ -3,7 +3,7 @@ import { Kafka } from 'kafkajs';
 import { Db, MongoClient } from 'mongodb';
 import { MongoLeaseLimiter, PooledLeaseLimiter } from '@ssync/coordination';
 import { ExchangeClientFactory } from '@ssync/exchange';
-import { KafkaCommandGateway, connectKafka } from '@ssync/messaging';
+import { KafkaCommandGateway, KafkaProbe, connectKafka } from '@ssync/messaging';
 import { SecretBox, SecretsModule } from '@ssync/security';
 import { ActivityOwner } from './activity-owner';
 import { WorkerHealth } from './health';
@@ -86,13 +86,23 @@ const LEASES = Symbol('LEASES');
     },
     {
       provide: WorkerHealth,
-      inject: [MailboxOwner, ActivityOwner, KafkaCommandGateway, MONGO],
+      inject: [MailboxOwner, ActivityOwner, KafkaCommandGateway, MONGO, KAFKA],
       useFactory: (
         owner: MailboxOwner,
         activities: ActivityOwner,
         gateway: KafkaCommandGateway,
         mongo: MongoClient,
-      ) => new WorkerHealth(owner, activities, gateway, () => mongo.db().command({ ping: 1 })),
+        kafka: Kafka,
+      ) => {
+        const probe = new KafkaProbe(kafka);
+        return new WorkerHealth(
+          owner,
+          activities,
+          gateway,
+          () => mongo.db().command({ ping: 1 }),
+          () => probe.reachable(),
+        );
+      },
     },
     {
       provide: SyncRuntime,

@@ -2,3 +2,4 @@ export * from './config';
 export * from './json';
 export * from './health-server';
 export * from './readiness';
+export * from './process-guards';

@@ -16,6 +16,25 @@ export class CommandTimeoutError extends Error {
   }
 }
 
+/**
+ * A command that could not be handed to the broker (it is away, or the bus is not started): not applied by this
+ * request, as far as the caller can tell. Retrying with the same command id is safe either way.
+ */
+export class CommandBusUnavailableError extends Error {
+  constructor(
+    readonly commandId: string,
+    reason: string,
+  ) {
+    super(`command ${commandId} could not be sent: ${reason}`);
+    this.name = 'CommandBusUnavailableError';
+  }
+}
+
+/** A command-bus fault (broker away, outcome late): a dependency fault to wait out, not a bug. */
+export function isCommandBusError(error: unknown): error is CommandTimeoutError | CommandBusUnavailableError {
+  return error instanceof CommandTimeoutError || error instanceof CommandBusUnavailableError;
+}
+
 export interface SendCommand<C> {
   aggregateType: AggregateType;
   aggregateId: string;
@@ -109,7 +128,8 @@ export class KafkaCommandGateway {
    * returns one promise per command, settled by its result or its timeout.
    */
   async sendBatch<C, S = unknown>(requests: SendCommand<C>[]): Promise<Promise<CommandResult<S>>[]> {
-    if (!this.producer || !this.ready) throw new Error('command bus is not started');
+    if (!this.producer || !this.ready)
+      throw new CommandBusUnavailableError(requests[0]?.commandId ?? '?', 'the command bus is not started');
     const envelopes: CommandEnvelope<C>[] = requests.map((request) => {
       const commandId = request.commandId ?? randomUUID();
       return {
@@ -136,6 +156,10 @@ export class KafkaCommandGateway {
           this.pending.set(envelope.commandId, { resolve, reject, timer });
         }),
     );
+    // The timer may fire while the broker is away and the publish still retries, before anyone awaits the
+    // outcome: that rejection is the caller's to handle once it awaits, never an unhandled one that ends the
+    // process (issue #11).
+    for (const outcome of outcomes) outcome.catch(() => undefined);
     try {
       await this.publish(envelopes);
     } catch (error) {
@@ -144,7 +168,10 @@ export class KafkaCommandGateway {
         if (waiter) clearTimeout(waiter.timer);
         this.pending.delete(e.commandId);
       }
-      throw error;
+      throw new CommandBusUnavailableError(
+        envelopes[0]?.commandId ?? '?',
+        error instanceof Error ? error.message : String(error),
+      );
     }
     return outcomes as Promise<CommandResult<S>>[];
   }

@@ -11,3 +11,4 @@ export * from './dead-letter';
 export * from './readiness';
 export * from './snapshot-codec';
 export * from './settled';
+export * from './kafka-probe';

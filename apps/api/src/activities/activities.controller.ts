@@ -42,7 +42,8 @@ export class EmailActivitiesController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'Retries with the same key queue one email',
+    description:
+      'Retries with the same key queue one email. A retry within 24 hours of the first request answers with the email; after that, once it is sent or failed, it is a 409 conflict',
   })
   async queue(
     @Req() req: Request,

@@ -3,11 +3,12 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { Response } from 'express';
 import { Connection } from 'mongoose';
 import { Readiness, answersWithin, healthAnswer, roleReadiness } from '@ssync/common';
-import { KafkaCommandGateway } from '@ssync/messaging';
+import { Kafka } from 'kafkajs';
+import { KafkaCommandGateway, KafkaProbe } from '@ssync/messaging';
 import { Public } from '@ssync/security';
 import { AlertOwnerService } from '../alerts/alert-owner.service';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
-import { MONGO_CONNECTION } from '../infrastructure/tokens';
+import { KAFKA, MONGO_CONNECTION } from '../infrastructure/tokens';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 import { ApiReadiness } from './api-readiness.service';
 
@@ -15,6 +16,8 @@ import { ApiReadiness } from './api-readiness.service';
 @Public()
 @Controller('health')
 export class HealthController {
+  private readonly kafkaProbe: KafkaProbe;
+
   constructor(
     private readonly gateway: KafkaCommandGateway,
     private readonly owners: AggregateOwnerService,
@@ -22,7 +25,10 @@ export class HealthController {
     private readonly alerts: AlertOwnerService,
     private readonly stores: ApiReadiness,
     @Inject(MONGO_CONNECTION) private readonly mongo: Connection,
-  ) {}
+    @Inject(KAFKA) kafka: Kafka,
+  ) {
+    this.kafkaProbe = new KafkaProbe(kafka);
+  }
 
   @Get('live')
   live(): { status: 'ok' } {
@@ -30,8 +36,9 @@ export class HealthController {
   }
 
   /**
-   * 200 once commands can be sent and answered, the read models can be queried, and every in-memory store has
-   * read the log as it stood at start with no sequence gap; otherwise 503 naming what is not ready.
+   * 200 once commands can be sent and answered, the broker and the read models answer now, and every in-memory
+   * store has read the log as it stood at start with no sequence gap; otherwise 503 naming what is not ready
+   * (`kafka: not ready`, `mongodb: not ready` while either is away).
    */
   @Get('ready')
   async ready(@Res() res: Response): Promise<void> {
@@ -44,6 +51,7 @@ export class HealthController {
     return roleReadiness(
       {
         kafkaCommandGateway: this.gateway.isReady(),
+        kafka: await this.kafkaProbe.reachable(),
         commandProcessors: this.owners.isReady(),
         mailboxDirectory: this.directory.isReady(),
         alertCommandProcessor: this.alerts.isReady(),

@@ -1,6 +1,11 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
-import { CommandFailure, CommandResult, CommandTimeoutError } from '@ssync/messaging';
+import {
+  CommandBusUnavailableError,
+  CommandFailure,
+  CommandResult,
+  CommandTimeoutError,
+} from '@ssync/messaging';
 
 export interface ViolationBody {
   field: string;
@@ -82,9 +87,26 @@ export function acceptedOrThrow<S>(result: CommandResult<S>): CommandResult<S> {
   return result;
 }
 
+/** Seconds a client is told to wait while a dependency (the broker, the database) is away. */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
+
 /**
- * The last word on every error: HTTP errors keep their status and body; a command whose outcome is unknown is a
- * 504 naming the command; anything else is a 500 that says nothing of the request (no body, no secrets).
+ * Whether an error says the database cannot be reached now (the driver's and mongoose's connection faults), as
+ * opposed to a refused or malformed operation.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  // Mongoose holds operations while disconnected and gives up after bufferTimeoutMS with a plain MongooseError.
+  if (error.name === 'MongooseError' && /buffering timed out/.test(error.message)) return true;
+  return /^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed|PoolCleared)Error$/.test(
+    error.name,
+  );
+}
+
+/**
+ * The last word on every error: HTTP errors keep their status and body; a command the broker did not take is a 503
+ * and one whose outcome is unknown a 504, both naming the command, and a database that cannot be reached a 503,
+ * all with `Retry-After`; anything else is a 500 that says nothing of the request (no body, no secrets).
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
@@ -103,11 +125,38 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     if (exception instanceof CommandTimeoutError) {
+      res.setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
       res.status(HttpStatus.GATEWAY_TIMEOUT).json({
         statusCode: 504,
         error: 'Gateway Timeout',
         message: exception.message,
         commandId: exception.commandId,
+        retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
+      });
+      return;
+    }
+    if (exception instanceof CommandBusUnavailableError) {
+      this.logger.warn(exception.message);
+      res.setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
+      res.status(HttpStatus.SERVICE_UNAVAILABLE).json({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: `the message broker cannot be reached: ${exception.message}; retry with the same Idempotency-Key`,
+        commandId: exception.commandId,
+        dependency: 'kafka',
+        retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
+      });
+      return;
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+      res.setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
+      res.status(HttpStatus.SERVICE_UNAVAILABLE).json({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'the database cannot be reached; retry later',
+        dependency: 'mongodb',
+        retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
       });
       return;
     }

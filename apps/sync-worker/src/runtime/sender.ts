@@ -8,7 +8,7 @@ import {
   normalizeExchangeError,
   sendMail,
 } from '@ssync/exchange';
-import { KafkaCommandGateway } from '@ssync/messaging';
+import { KafkaCommandGateway, isCommandBusError } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError } from './connection-spec';
 import { stableId } from './ids';
@@ -110,9 +110,13 @@ export class OutgoingSender {
       this.inFlight.add(id);
       started.push(
         this.send(email)
-          .catch((error: unknown) =>
-            this.logger.error(`send ${id}: ${error instanceof Error ? error.message : String(error)}`),
-          )
+          .catch((error: unknown) => {
+            // The broker away: not sent, or sent and not recorded yet — a later attempt looks in Sent Items first.
+            if (isCommandBusError(error)) {
+              this.notBefore.set(id, this.options.now() + 5_000);
+              this.logger.warn(`send ${id}: deferred, ${error.message}`);
+            } else this.logger.error(`send ${id}: ${error instanceof Error ? error.message : String(error)}`);
+          })
           .finally(() => this.inFlight.delete(id)),
       );
     }

@@ -25,7 +25,7 @@ import {
   testIncoming,
   testOutgoing,
 } from '@ssync/exchange';
-import { CommandResult, KafkaCommandGateway } from '@ssync/messaging';
+import { CommandResult, KafkaCommandGateway, isCommandBusError } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError, OpenSecret, connectionSpec } from './connection-spec';
 import { stableId } from './ids';
@@ -57,6 +57,8 @@ type ActiveMailbox = { mailbox: Mailbox; version: number };
 
 /** Messages of one page tracked at once. */
 const TRACK_CONCURRENCY = 16;
+/** How long a mailbox's work waits after the command bus was away (issue #11). */
+const BUS_RETRY_MS = 5_000;
 
 /** `fn` over `items`, at most `limit` at a time, results in order; the first rejection rejects the whole. */
 async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -94,6 +96,8 @@ export class SyncRuntime {
     polls: 0,
     messagesTracked: 0,
     messagesDuplicate: 0,
+    /** Polls put off because the command bus was away (issue #11). */
+    pollsDeferred: 0,
     messagesFailed: 0,
     pollErrors: 0,
     /** Polls not started: the claim was refused (another owner polled it recently) or came back too late. */
@@ -159,7 +163,8 @@ export class SyncRuntime {
       let work: (() => Promise<void>) | null = null;
       if (
         mailbox.testPending &&
-        (mailbox.nextTestAttemptAt === null || Date.parse(mailbox.nextTestAttemptAt) <= now)
+        (mailbox.nextTestAttemptAt === null || Date.parse(mailbox.nextTestAttemptAt) <= now) &&
+        (this.retryAt.get(id) ?? 0) <= now
       ) {
         work = () => this.runTest({ mailbox, version: snapshot.version });
       } else if (shouldPoll(mailbox, approvalRequired(mailbox))) {
@@ -171,9 +176,13 @@ export class SyncRuntime {
       if (!work) continue;
       this.inFlight.add(id);
       const job = work()
-        .catch((error: unknown) =>
-          this.logger.error(`mailbox ${id}: ${error instanceof Error ? error.message : String(error)}`),
-        )
+        .catch((error: unknown) => {
+          if (isCommandBusError(error)) {
+            this.retryAt.set(id, this.now() + BUS_RETRY_MS);
+            this.logger.warn(`mailbox ${id}: deferred, ${error.message}`);
+          } else
+            this.logger.error(`mailbox ${id}: ${error instanceof Error ? error.message : String(error)}`);
+        })
         .finally(() => {
           this.inFlight.delete(id);
           this.running.delete(job);
@@ -360,6 +369,14 @@ export class SyncRuntime {
         // The claim was refused (another worker polled it within the interval) or came back too late: no poll.
         this.stats.pollsNotClaimed += 1;
         this.retryAt.set(mailbox.mailboxId, this.now() + 1000);
+        return;
+      }
+      if (isCommandBusError(error)) {
+        // The broker is away, not Exchange: nothing to record against the mailbox (an outage must not disable it).
+        // The poll is not done; it runs again from the recorded cursor, its commands with the same ids.
+        this.stats.pollsDeferred += 1;
+        this.retryAt.set(mailbox.mailboxId, this.now() + BUS_RETRY_MS);
+        this.logger.warn(`poll of ${mailbox.mailboxId} deferred: ${error.message}`);
         return;
       }
       this.stats.pollErrors += 1;
