@@ -9,6 +9,8 @@ const ROOT = path.resolve(__dirname, '../..');
 export class AppProcess {
   output = '';
   private proc: ChildProcess | null = null;
+  /** Its readiness endpoint, when a test waits on it. */
+  readyUrl: string | null = null;
 
   constructor(
     readonly name: string,
@@ -31,6 +33,16 @@ export class AppProcess {
 
   get pid(): number | undefined {
     return this.proc?.pid;
+  }
+
+  /** Started and not exited. */
+  get alive(): boolean {
+    return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  withReady(url: string): this {
+    this.readyUrl = url;
+    return this;
   }
 
   /** SIGKILL: no shutdown hooks, no flush — a crash. */

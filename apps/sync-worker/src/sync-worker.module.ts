@@ -124,6 +124,7 @@ const LEASES = Symbol('LEASES');
           ...(config.worker.autodiscoverUrl ? { autodiscoverUrl: config.worker.autodiscoverUrl } : {}),
           actor: `sync-worker:${config.instanceId}`,
           pollClaimSlackMs: config.worker.pollClaimSlackMs,
+          sendRetryDelayMinutes: config.worker.sendRetryDelayMinutes,
         }),
     },
   ],

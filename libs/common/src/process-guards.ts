@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 const DEPENDENCY_FAULT =
   /^(KafkaJS\w*|Mongo\w*Error|Mongoose\w*Error|CommandTimeoutError|CommandBusUnavailableError)$/;
 
-export function isDependencyFault(error: unknown): boolean {
+export function isDependencyFault(error: unknown): error is Error {
   return error instanceof Error && DEPENDENCY_FAULT.test(error.name);
 }
 
@@ -20,7 +20,7 @@ export function installProcessGuards(
   const logger = new Logger(role);
   const onRejection = (reason: unknown) => {
     if (isDependencyFault(reason)) {
-      logger.warn(`a dependency is away: ${(reason as Error).name}: ${(reason as Error).message}`);
+      logger.warn(`a dependency is away: ${(reason).name}: ${(reason).message}`);
       return;
     }
     logger.error(

@@ -271,6 +271,34 @@ describe('OutgoingSender: each queued email is sent once, under a claim', () => 
     expect(partition.email()).toMatchObject({ status: 'Sent', attempts: 1 });
   });
 
+  it('the database (connection slots) or the broker away: no outcome recorded, no attempt used, sent once it is back (issue #11)', async () => {
+    const away = (name: string) => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:27017'), { name });
+    let connectFails = true;
+    const a = new OutgoingSender(
+      owner,
+      partition,
+      partition.gateway(),
+      () => (connectFails ? Promise.reject(away('MongoServerSelectionError')) : Promise.resolve(conn)),
+      { actor: 'sync-worker:a', concurrency: 4, now },
+    );
+    await run(a);
+    // A slot that cannot be had while sending is the same: the send stops, nothing is recorded.
+    connectFails = false;
+    sendMailMock.mockImplementationOnce(() => Promise.reject(away('MongoNetworkError')));
+    clock += 5_000;
+    await run(a);
+    expect(partition.commands.filter((c) => c.type === 'RecordSendOutcome')).toEqual([]);
+    expect(partition.email()).toMatchObject({ status: 'PendingSend', attempts: 0 });
+    expect(a.stats.failed).toBe(0);
+    // Not again at once (no busy loop while it is away); a few seconds later it goes through, once.
+    await run(a);
+    expect(exchange.get(ACTIVITY)).toBeUndefined();
+    clock = Date.parse(partition.email().claim!.claimUntil);
+    await run(a);
+    expect(exchange.get(ACTIVITY)).toBe(1);
+    expect(partition.email()).toMatchObject({ status: 'Sent', attempts: 1 });
+  });
+
   it('a restarted worker with the same instance id is another claimant', () => {
     expect(sender('sync-worker:a').claimant).not.toBe(sender('sync-worker:a').claimant);
   });

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { ActivityCommand, ActivityState, Mailbox, OutgoingEmail, SendOutcome } from '@ssync/domain';
+import {
+  ActivityCommand,
+  ActivityState,
+  Mailbox,
+  OutgoingEmail,
+  SEND_RETRY_POLICY,
+  SendOutcome,
+} from '@ssync/domain';
 import {
   CallNotStartedError,
   ExchangeConnection,
@@ -8,7 +15,8 @@ import {
   normalizeExchangeError,
   sendMail,
 } from '@ssync/exchange';
-import { KafkaCommandGateway, isCommandBusError } from '@ssync/messaging';
+import { isDependencyFault } from '@ssync/common';
+import { KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError } from './connection-spec';
 import { stableId } from './ids';
@@ -73,7 +81,13 @@ export class OutgoingSender {
     private readonly activities: ActivitySource,
     private readonly gateway: KafkaCommandGateway,
     private readonly connect: (mailbox: Mailbox, direction: 'outgoing') => Promise<ExchangeConnection>,
-    private readonly options: { actor: string; concurrency: number; now: () => number },
+    private readonly options: {
+      actor: string;
+      concurrency: number;
+      now: () => number;
+      /** Minutes between retries of a transient failure (default: the domain's policy). */
+      retryDelayMinutes?: number;
+    },
   ) {
     this.claimant = `${options.actor}#${randomUUID().slice(0, 8)}`;
     activities.subscribe(({ aggregateId }, { state }) => {
@@ -111,8 +125,9 @@ export class OutgoingSender {
       started.push(
         this.send(email)
           .catch((error: unknown) => {
-            // The broker away: not sent, or sent and not recorded yet — a later attempt looks in Sent Items first.
-            if (isCommandBusError(error)) {
+            // The broker or the database away: not sent, or sent and not recorded yet — no outcome to record (an
+            // outage must not use up the email's attempts); a later attempt looks in Sent Items first.
+            if (isDependencyFault(error)) {
               this.notBefore.set(id, this.options.now() + 5_000);
               this.logger.warn(`send ${id}: deferred, ${error.message}`);
             } else this.logger.error(`send ${id}: ${error instanceof Error ? error.message : String(error)}`);
@@ -144,6 +159,7 @@ export class OutgoingSender {
     try {
       conn = await this.connect(snapshot.mailbox, 'outgoing');
     } catch (error) {
+      if (isDependencyFault(error)) throw error;
       this.stats.failed += 1;
       await this.record(email, attempt, failure(error));
       return;
@@ -187,6 +203,8 @@ export class OutgoingSender {
         this.logger.warn(`send ${email.activityId}: claim lapsing, stopped; will claim again`);
         return;
       }
+      // The connection slots (P-11) live in the database: its outage is not Exchange's answer.
+      if (isDependencyFault(error)) throw error;
       this.stats.failed += 1;
       outcome = failure(error);
     }
@@ -251,6 +269,9 @@ export class OutgoingSender {
       issuedAt: new Date(this.options.now()).toISOString(),
       attempt,
       outcome,
+      ...(this.options.retryDelayMinutes !== undefined
+        ? { policy: { ...SEND_RETRY_POLICY, retryDelayMinutes: this.options.retryDelayMinutes } }
+        : {}),
     });
   }
 }

@@ -25,7 +25,8 @@ import {
   testIncoming,
   testOutgoing,
 } from '@ssync/exchange';
-import { CommandResult, KafkaCommandGateway, isCommandBusError } from '@ssync/messaging';
+import { isDependencyFault } from '@ssync/common';
+import { CommandResult, KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError, OpenSecret, connectionSpec } from './connection-spec';
 import { stableId } from './ids';
@@ -50,6 +51,8 @@ export interface SyncRuntimeOptions {
    * come back, the poll is dropped, and this much is added to the minimum interval the claim records (P-10).
    */
   pollClaimSlackMs: number;
+  /** S-3/S-6: minutes between retries of a send that failed transiently (default: the domain's policy). */
+  sendRetryDelayMinutes?: number;
   now?: () => number;
 }
 
@@ -96,7 +99,7 @@ export class SyncRuntime {
     polls: 0,
     messagesTracked: 0,
     messagesDuplicate: 0,
-    /** Polls put off because the command bus was away (issue #11). */
+    /** Polls put off because the broker or the database was away (issue #11). */
     pollsDeferred: 0,
     messagesFailed: 0,
     pollErrors: 0,
@@ -129,6 +132,9 @@ export class SyncRuntime {
         actor: this.options.actor,
         concurrency: this.options.concurrency,
         now: this.now,
+        ...(this.options.sendRetryDelayMinutes !== undefined
+          ? { retryDelayMinutes: this.options.sendRetryDelayMinutes }
+          : {}),
       },
     );
   }
@@ -177,7 +183,7 @@ export class SyncRuntime {
       this.inFlight.add(id);
       const job = work()
         .catch((error: unknown) => {
-          if (isCommandBusError(error)) {
+          if (isDependencyFault(error)) {
             this.retryAt.set(id, this.now() + BUS_RETRY_MS);
             this.logger.warn(`mailbox ${id}: deferred, ${error.message}`);
           } else
@@ -244,6 +250,8 @@ export class SyncRuntime {
         await checks[area](conn);
         results[area] = { outcome: 'Success' };
       } catch (error) {
+        // The broker or the database away is no answer from Exchange: the test runs again once they are back.
+        if (isDependencyFault(error)) throw error;
         results[area] = this.testFailure(error);
       }
     }
@@ -371,9 +379,10 @@ export class SyncRuntime {
         this.retryAt.set(mailbox.mailboxId, this.now() + 1000);
         return;
       }
-      if (isCommandBusError(error)) {
-        // The broker is away, not Exchange: nothing to record against the mailbox (an outage must not disable it).
-        // The poll is not done; it runs again from the recorded cursor, its commands with the same ids.
+      if (isDependencyFault(error)) {
+        // The broker or the database (connection slots, P-11) is away, not Exchange: nothing to record against the
+        // mailbox (an outage must not disable it). The poll is not done; it runs again from the recorded cursor,
+        // its commands with the same ids.
         this.stats.pollsDeferred += 1;
         this.retryAt.set(mailbox.mailboxId, this.now() + BUS_RETRY_MS);
         this.logger.warn(`poll of ${mailbox.mailboxId} deferred: ${error.message}`);

@@ -1,4 +1,5 @@
 import { ConfigError, CoreConfig, loadCoreConfig } from '@ssync/common';
+import { SEND_RETRY_POLICY } from '@ssync/domain';
 
 export interface WorkerConfig extends CoreConfig {
   worker: {
@@ -13,6 +14,8 @@ export interface WorkerConfig extends CoreConfig {
     commandTimeoutMs: number;
     /** P-10 across owners: how long a poll claim may take to come back and still be used (see SyncRuntime). */
     pollClaimSlackMs: number;
+    /** S-3/S-6: minutes between retries of a send that failed transiently (default 5, as M-6's test retries). */
+    sendRetryDelayMinutes: number;
   };
 }
 
@@ -61,6 +64,13 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
       serviceIdentity,
       commandTimeoutMs: int(env, 'SSYNC_COMMAND_TIMEOUT_MS', 30000, 100, 600000),
       pollClaimSlackMs: int(env, 'SSYNC_POLL_CLAIM_SLACK_MS', 1000, 50, 60000),
+      sendRetryDelayMinutes: int(
+        env,
+        'SSYNC_SEND_RETRY_DELAY_MINUTES',
+        SEND_RETRY_POLICY.retryDelayMinutes,
+        1,
+        24 * 60,
+      ),
     },
   };
 }

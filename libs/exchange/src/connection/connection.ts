@@ -147,8 +147,10 @@ export class ExchangeConnection {
     // NTLM costs two round trips per call; the lease must outlive both plus some slack.
     const ttl = this.timeoutMs * 2 + 5_000;
     let guardFailure: { error: unknown } | null = null;
+    let slotHeld = false;
     try {
       return await withLimit(this.limiter, this.limit.key, this.limit.max, ttl, async () => {
+        slotHeld = true;
         if (this.mayStart) {
           let go: boolean;
           try {
@@ -167,6 +169,9 @@ export class ExchangeConnection {
     } catch (e) {
       // Not Exchange's answer: nothing was sent.
       if (guardFailure) throw (guardFailure as { error: unknown }).error;
+      // No slot to be had (the slot store, a database, is away; or the wait ran out): not Exchange's answer either,
+      // so the caller sees the error as it is — a database fault is waited out, not recorded against the mailbox.
+      if (!slotHeld) throw e;
       const err = normalizeExchangeError(e, { operation });
       this.onFailure(err);
       throw err;
