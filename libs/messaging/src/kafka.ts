@@ -14,6 +14,54 @@ const IGNORED = [
   /^Limiting retries for the idempotent producer/,
 ];
 
+/** Broker states kafkajs retries by itself (issue #11): a warning naming the state, not an ERROR per retry. */
+const TRANSIENT_STATES: { state: string; re: RegExp }[] = [
+  {
+    state: 'broker unreachable',
+    re: /Connection error|ECONNREFUSED|ECONNRESET|Failed to connect to seed broker|KafkaJSConnectionError|Connection timeout|socket hang up|Closed connection|KafkaJSNumberOfRetriesExceeded/,
+  },
+  {
+    state: 'leader election',
+    re: /not the leader for that topic-partition|no leader for this topic-partition|LEADER_NOT_AVAILABLE/,
+  },
+  {
+    state: 'group coordinator moving',
+    re: /coordinator is not available|not the correct coordinator|group is rebalancing|COORDINATOR_(NOT_AVAILABLE|LOAD_IN_PROGRESS)/,
+  },
+];
+
+/**
+ * What reaches the log of a kafkajs line: a transient state is one warning per state and window (with how many
+ * like it were held back), everything else as it came.
+ */
+export class KafkaLogQuieter {
+  private readonly last = new Map<string, { at: number; held: number }>();
+
+  constructor(
+    private readonly windowMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  decide(
+    level: 'error' | 'warn' | 'debug',
+    text: string,
+  ): { level: 'error' | 'warn' | 'debug'; text: string } | null {
+    const transient = TRANSIENT_STATES.find((t) => t.re.test(text));
+    if (!transient) return { level, text };
+    const now = this.now();
+    const seen = this.last.get(transient.state);
+    if (seen && now - seen.at < this.windowMs) {
+      seen.held += 1;
+      return null;
+    }
+    this.last.set(transient.state, { at: now, held: 0 });
+    const held = seen?.held ? `; ${seen.held} more like it held back` : '';
+    return { level: 'warn', text: `${transient.state} (the client retries${held}): ${text}` };
+  }
+}
+
+const quieter = new KafkaLogQuieter();
+
 /** kafkajs logs through Nest's logger, at warn and above unless asked otherwise. */
 function logCreator() {
   return ({ level, log }: LogEntry) => {
@@ -26,13 +74,14 @@ function logCreator() {
     if (IGNORED.some((re) => re.test(message))) return;
     const text = `${message} ${JSON.stringify({ broker, groupId, error })}`;
     // Retried by the client; an ERROR line per retry would drown real errors.
-    if (/concurrent operation on the same transaction/.test(text)) toNest.debug(text);
-    // A partition whose leader is not known yet (topics created a moment ago, a leader moving): retried by the
-    // client and by the callers that read offsets at start.
-    else if (/not the leader for that topic-partition/.test(text)) toNest.warn(text);
-    else if (level === logLevel.ERROR) toNest.error(text);
-    else if (level === logLevel.WARN) toNest.warn(text);
-    else toNest.debug(text);
+    if (/concurrent operation on the same transaction/.test(text)) return toNest.debug(text);
+    const line = quieter.decide(
+      level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug',
+      text,
+    );
+    if (line?.level === 'error') toNest.error(line.text);
+    else if (line?.level === 'warn') toNest.warn(line.text);
+    else if (line) toNest.debug(line.text);
   };
 }
 

@@ -1,0 +1,30 @@
+import { KafkaLogQuieter } from './kafka';
+
+describe('KafkaLogQuieter (issue #11: quiet logs while the broker is away)', () => {
+  it('logs a transient broker state once per window as a warning naming it, with how many were held back', () => {
+    let now = 0;
+    const q = new KafkaLogQuieter(30_000, () => now);
+    const refused = 'Connection error: connect ECONNREFUSED 127.0.0.1:9092 {"broker":"127.0.0.1:9092"}';
+    const first = q.decide('error', refused);
+    expect(first).toMatchObject({ level: 'warn' });
+    expect(first!.text).toMatch(/^broker unreachable \(the client retries\): Connection error/);
+    for (let i = 0; i < 100; i += 1) expect(q.decide('error', refused)).toBeNull();
+    // Another state is its own line.
+    expect(q.decide('warn', 'This server is not the leader for that topic-partition')).toMatchObject({
+      level: 'warn',
+    });
+    now += 30_000;
+    expect(
+      q.decide('error', 'Failed to connect to seed broker, trying another broker from the list')!.text,
+    ).toMatch(/100 more like it held back/);
+  });
+
+  it('passes anything else through as it came', () => {
+    const q = new KafkaLogQuieter();
+    expect(q.decide('error', 'Crash: KafkaJSProtocolError: Invalid transactional state')).toEqual({
+      level: 'error',
+      text: 'Crash: KafkaJSProtocolError: Invalid transactional state',
+    });
+    expect(q.decide('warn', 'something else')).toEqual({ level: 'warn', text: 'something else' });
+  });
+});
