@@ -1,10 +1,5 @@
 import { Kafka } from 'kafkajs';
-import {
-  CommandBusUnavailableError,
-  CommandTimeoutError,
-  KafkaCommandGateway,
-  isCommandBusError,
-} from './command-gateway';
+import { CommandBusUnavailableError, CommandTimeoutError, KafkaCommandGateway } from './command-gateway';
 
 /** A kafkajs stand-in whose producer takes `publishMs` and then fails (or succeeds), and whose results never come. */
 function stubKafka(publishMs: number, fail: boolean): Kafka {
@@ -58,7 +53,6 @@ describe('KafkaCommandGateway with the broker away (issue #11)', () => {
     const error = await g.send({ ...request, commandId: 'c-1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CommandBusUnavailableError);
     expect(error).toMatchObject({ commandId: 'c-1' });
-    expect(isCommandBusError(error)).toBe(true);
     await new Promise((r) => setTimeout(r, 50));
     expect(unhandled).toEqual([]);
     await g.stop();

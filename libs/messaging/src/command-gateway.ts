@@ -30,11 +30,6 @@ export class CommandBusUnavailableError extends Error {
   }
 }
 
-/** A command-bus fault (broker away, outcome late): a dependency fault to wait out, not a bug. */
-export function isCommandBusError(error: unknown): error is CommandTimeoutError | CommandBusUnavailableError {
-  return error instanceof CommandTimeoutError || error instanceof CommandBusUnavailableError;
-}
-
 export interface SendCommand<C> {
   aggregateType: AggregateType;
   aggregateId: string;
