@@ -49,8 +49,11 @@ export class ActivityOwner {
       kafka,
       aggregateTopics(prefix, 'activity').events,
       `${prefix}.activity.state.${config.instanceId}`,
-      // Without the bodies nobody reads again; a tracked message as a 12-byte entry (issue #9, docs/adr/0012).
+      // Without the bodies nobody reads again; a tracked message as a 12-byte entry (issue #9, docs/adr/0012),
+      // kept only for the partitions this worker owns (docs/adr/0013): the sender needs the pending ones of all.
       { ...activityDecider, retain: retainedActivityState, settled: settledActivity },
+      undefined,
+      { settledOwnedOnly: true },
     );
     this.processor = new CommandProcessor(kafka, this.activities, activityAggregate, {
       topicPrefix: prefix,
@@ -69,7 +72,11 @@ export class ActivityOwner {
   }
 
   isReady(): boolean {
-    return this.processor.isReady() && this.activities.caughtUpToStart();
+    return (
+      this.processor.isReady() &&
+      this.activities.caughtUpToStart() &&
+      this.activities.loadingPartitions().length === 0
+    );
   }
 
   assignedPartitions(): number[] {

@@ -17,7 +17,16 @@ function health(o: { joined?: boolean; mailboxLag?: number; gaps?: StoreProblem[
     isReady: () => o.joined ?? true,
     assignedPartitions: () => [0, 1],
   } as unknown as MailboxOwner;
-  const activities = { activities: store(0), isReady: () => true } as unknown as ActivityOwner;
+  const activities = {
+    activities: {
+      ...store(0),
+      ownedPartitions: () => [2],
+      loadingPartitions: () => [],
+      settledSize: () => ({ aggregates: 5, bytes: 60 }),
+    },
+    isReady: () => true,
+    assignedPartitions: () => [2],
+  } as unknown as ActivityOwner;
   const gateway = { isReady: () => true } as unknown as KafkaCommandGateway;
   return new WorkerHealth(mailboxes, activities, gateway, () =>
     o.mongo === false ? Promise.reject(new Error('down')) : Promise.resolve({ ok: 1 }),
@@ -28,7 +37,12 @@ describe('sync worker readiness', () => {
   it('is ready with its processors joined, its stores caught up to start, no gap and MongoDB answering', async () => {
     expect(await health().readiness()).toMatchObject({
       ready: true,
-      details: { mailboxPartitions: [0, 1], problems: { gaps: 0 } },
+      details: {
+        mailboxPartitions: [0, 1],
+        activityPartitions: [2],
+        settledActivities: { partitions: [2], loading: [], aggregates: 5, bytes: 60 },
+        problems: { gaps: 0 },
+      },
     });
   });
 

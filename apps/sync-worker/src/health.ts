@@ -35,6 +35,13 @@ export class WorkerHealth {
       stores.reasons,
       {
         mailboxPartitions: this.mailboxes.assignedPartitions(),
+        activityPartitions: this.activities.assignedPartitions(),
+        // Held only for the activity partitions owned (docs/adr/0013).
+        settledActivities: {
+          partitions: this.activities.activities.ownedPartitions(),
+          loading: this.activities.activities.loadingPartitions(),
+          ...this.activities.activities.settledSize(),
+        },
         stores: stores.stores,
         problems: { undecodable: stores.undecodable, gaps: stores.gaps, recent: stores.recentProblems },
       },

@@ -212,3 +212,60 @@ describe('AggregateStore with settled aggregates (docs/adr/0012)', () => {
     expect(s.get('a2')).toMatchObject({ version: 1, state: { seen: ['kind 3'] } });
   });
 });
+
+describe('AggregateStore keeping settled entries of owned partitions only (docs/adr/0013)', () => {
+  const settling = {
+    ...evolve,
+    settled: {
+      kindOf: (s: Counter) => (s.n === 2 ? 0 : null),
+      state: (): Counter => ({ n: 2, seen: ['settled'] }),
+    },
+  };
+  const store = () =>
+    new AggregateStore<Counter>({} as Kafka, 'topic', 'group', settling, undefined, {
+      settledOwnedOnly: true,
+    });
+  const of = (id: string, sequence: number): EventEnvelope => ({ ...envelope(sequence), aggregateId: id });
+
+  it('forgets an aggregate that settles in a partition it does not own: no entry, no state, no gap', () => {
+    const s = store();
+    s.trackChanges();
+    s.apply(of('a1', 1), 3);
+    expect(s.size()).toBe(1);
+    s.apply(of('a1', 2), 3);
+    expect(s.size()).toBe(0);
+    expect(s.settledSize()).toEqual({ aggregates: 0, bytes: 0 });
+    expect(s.partitionOf('a1')).toBeUndefined();
+    // Its owner keeps it; a later event here is not a gap, and is not kept either.
+    s.apply(of('a1', 3), 3);
+    expect(s.size()).toBe(0);
+    expect(s.partitionOf('a1')).toBeUndefined();
+    expect(s.problems().gaps).toBe(0);
+    expect(s.takeSnapshots(3)).toBeNull();
+  });
+
+  it('still reports a gap of an aggregate it holds whole', () => {
+    const s = store();
+    s.apply(of('a1', 1), 3);
+    s.apply(of('a1', 3), 3);
+    expect(s.problems().gaps).toBe(1);
+  });
+
+  it('keeps the unsettled aggregates of every partition whole (a sender needs the pending ones)', () => {
+    const s = store();
+    s.apply(of('a1', 1), 0);
+    s.apply(of('a2', 1), 5);
+    expect(s.size()).toBe(2);
+    expect(s.get('a2')).toMatchObject({ version: 1, state: { n: 1 } });
+    expect(s.ownedPartitions()).toEqual([]);
+  });
+
+  it('without the option owning is nothing to load, and every partition keeps its entries', async () => {
+    const s = new AggregateStore<Counter>({} as Kafka, 'topic', 'group', settling);
+    await s.own(1);
+    s.apply(of('a1', 1), 3);
+    s.apply(of('a1', 2), 3);
+    expect(s.settledSize().aggregates).toBe(1);
+    expect(s.ownedPartitions()).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { Consumer, Kafka } from 'kafkajs';
+import { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { ledgerAdd } from './command-ledger';
 import { decodeSnapshot } from './snapshot-codec';
 import {
@@ -91,6 +92,31 @@ export interface AggregateStoreOptions<S> {
   settledChunkEntries?: number;
   /** How often whole aggregates are checked for having settled with time (default 60 s; 0: never). */
   settleEveryMs?: number;
+  /**
+   * Keep settled entries only of the partitions {@link AggregateStore.own}ed (a partition owner's store, docs/adr/0013):
+   * elsewhere a settled aggregate is forgotten, and owning a partition loads its entries from the snapshot topic.
+   */
+  settledOwnedOnly?: boolean;
+}
+
+/** At most `size` tasks at once, in the order they came. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    }
+  }
 }
 
 /** The key of a partition's checkpoint in a snapshot topic (aggregate ids never start with `~`). */
@@ -158,6 +184,11 @@ export class AggregateStore<S> {
   private readonly settledWritten = new Map<number, number>();
   /** Unsettled aggregates with a whole snapshot record: settling one tombstones that record. */
   private readonly individual = new Set<string>();
+  /** With `settledOwnedOnly`: the partitions owned (loading their entries, or loaded); others keep none. */
+  private readonly ownership = new Map<number, 'loading' | 'owned'>();
+  private readonly loads = new Map<number, Promise<void>>();
+  /** A few partitions load at once: each is a consumer group of its own. */
+  private readonly loadSlots = new Slots(4);
   private readonly tombstones = new Map<number, Set<string>>();
   /** What the last start restored: snapshots read, and the checkpoint offsets the events were read from. */
   private restoredInfo = { snapshots: 0, checkpoints: new Map<number, bigint>(), seconds: 0 };
@@ -221,6 +252,10 @@ export class AggregateStore<S> {
     return table;
   }
 
+  private holdsSettled(partition: number): boolean {
+    return !this.options.settledOwnedOnly || this.ownership.has(partition);
+  }
+
   /** Keeps a settled aggregate as its entry, not its state; false when it is not settled. */
   private settle(
     aggregateId: string,
@@ -233,7 +268,8 @@ export class AggregateStore<S> {
     const kind = settled.kindOf(snapshot.state, now);
     const code = kind === null ? null : settledCode(kind, snapshot.version);
     if (code === null) return false;
-    this.settledTable(partition).add(settledDigest(aggregateId), code);
+    // Another process owns it: its entry is that owner's to keep (and in the snapshot topic for the next one).
+    if (this.holdsSettled(partition)) this.settledTable(partition).add(settledDigest(aggregateId), code);
     this.partitions.set(aggregateId, partition);
     this.dropWhole(aggregateId);
     this.dirty.get(partition)?.delete(aggregateId);
@@ -294,6 +330,15 @@ export class AggregateStore<S> {
 
   /** Applies an event if it is the next one of its aggregate; older ones are ignored, gaps are reported. */
   apply(envelope: EventEnvelope, partition?: number, offset?: string): void {
+    const at = partition ?? this.partitions.get(envelope.aggregateId);
+    // A later event of an aggregate that settled in a partition another process owns: it was forgotten here.
+    if (
+      envelope.sequence > 1 &&
+      at !== undefined &&
+      !this.holdsSettled(at) &&
+      !this.aggregates.has(envelope.aggregateId)
+    )
+      return;
     if (partition !== undefined) this.partitions.set(envelope.aggregateId, partition);
     const current = this.get(envelope.aggregateId);
     if (envelope.sequence <= current.version) return;
@@ -331,7 +376,6 @@ export class AggregateStore<S> {
         ? { createdAt: current.createdAt ?? envelope.occurredAt, updatedAt: envelope.occurredAt }
         : {}),
     };
-    const at = partition ?? this.partitions.get(envelope.aggregateId);
     if (this.settle(envelope.aggregateId, next, at)) {
       this.onApplied?.(envelope, next);
       for (const listener of this.listeners) listener(envelope, next);
@@ -417,6 +461,12 @@ export class AggregateStore<S> {
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
         const operational = batch.topic !== this.topic;
+        // A partition being owned is read by its loader first: events after it stay in order behind it.
+        while (!operational && this.ownership.get(batch.partition) === 'loading') {
+          const load = this.loads.get(batch.partition);
+          await Promise.race([load?.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+          await heartbeat();
+        }
         for (const message of batch.messages) {
           const envelope = decodeEvent(message.value);
           if (!envelope) {
@@ -474,30 +524,8 @@ export class AggregateStore<S> {
         autoCommit: false,
         eachBatch: async ({ batch, heartbeat }) => {
           for (const message of batch.messages) {
-            if (message.value === null) {
-              // A whole snapshot's tombstone: the aggregate settled (docs/adr/0012); a chunk holds it.
-              const key = message.key?.toString('utf8') ?? '';
-              if (!key.startsWith('~') && this.aggregates.delete(key)) {
-                this.partitions.delete(key);
-                this.individual.delete(key);
-              }
-              continue;
-            }
-            let record: SnapshotRecord<S>;
-            try {
-              record = decodeSnapshot<SnapshotRecord<S>>(message.value.toString('utf8'));
-            } catch {
-              // A cache entry that cannot be read costs only time: its events are read instead, from 0.
-              this.logger.warn(
-                `unreadable snapshot at ${topic}[${batch.partition}]@${message.offset}: ignored`,
-              );
-              checkpoints.delete(batch.partition);
-              continue;
-            }
-            if (record.kind === 'checkpoint') checkpoints.set(record.partition, BigInt(record.eventsOffset));
-            else if (record.kind === 'settled')
-              this.settledTable(record.partition).addEncoded(Buffer.from(record.entries, 'base64'));
-            else if (record.kind === 'aggregate' && this.restoreOne(record)) snapshots += 1;
+            const restored = this.restoreRecord(topic, batch.partition, message, checkpoints);
+            if (restored) snapshots += 1;
           }
           await heartbeat();
         },
@@ -513,16 +541,194 @@ export class AggregateStore<S> {
     } finally {
       await consumer.disconnect().catch(() => undefined);
     }
-    // A whole snapshot written before its aggregate settled (not yet compacted away) yields to the entry.
-    if (this.fn.settled)
-      for (const [id, held] of [...this.aggregates])
-        if ((this.settledVersion(id) ?? 0) >= held.version) this.dropWhole(id);
+    this.dropWholeSettled();
     this.restoredInfo = { snapshots, checkpoints, seconds: (Date.now() - started) / 1000 };
     const settledCount = this.settledSize().aggregates;
     this.logger.log(
       `restored ${snapshots} snapshot(s)${settledCount > 0 ? ` and ${settledCount} settled` : ''} in ${this.restoredInfo.seconds.toFixed(1)} s; events from ${[...checkpoints].map(([p, o]) => `${p}@${o}`).join(' ') || 'the beginning'}`,
     );
     return checkpoints;
+  }
+
+  /**
+   * One record of the snapshot topic read at start or when owning a partition: tombstone, checkpoint, settled chunk
+   * or whole snapshot. True when it restored an aggregate.
+   */
+  private restoreRecord(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    checkpoints: Map<number, bigint>,
+  ): boolean {
+    if (message.value === null) {
+      // A whole snapshot's tombstone: the aggregate settled (docs/adr/0012); a chunk holds it.
+      const key = message.key?.toString('utf8') ?? '';
+      if (!key.startsWith('~') && this.aggregates.delete(key)) {
+        this.partitions.delete(key);
+        this.individual.delete(key);
+      }
+      return false;
+    }
+    let record: SnapshotRecord<S>;
+    try {
+      record = decodeSnapshot<SnapshotRecord<S>>(message.value.toString('utf8'));
+    } catch {
+      // A cache entry that cannot be read costs only time: its events are read instead, from 0.
+      this.logger.warn(`unreadable snapshot at ${topic}[${partition}]@${message.offset}: ignored`);
+      checkpoints.delete(partition);
+      return false;
+    }
+    if (record.kind === 'checkpoint') checkpoints.set(record.partition, BigInt(record.eventsOffset));
+    else if (record.kind === 'settled') {
+      if (this.holdsSettled(record.partition))
+        this.settledTable(record.partition).addEncoded(Buffer.from(record.entries, 'base64'));
+    } else if (record.kind === 'aggregate') return this.restoreOne(record);
+    return false;
+  }
+
+  /** A whole snapshot written before its aggregate settled (not yet compacted away) yields to the entry. */
+  private dropWholeSettled(partition?: number): void {
+    if (!this.fn.settled) return;
+    for (const [id, held] of [...this.aggregates])
+      if (
+        (partition === undefined || this.partitions.get(id) === partition) &&
+        (this.settledVersion(id) ?? 0) >= held.version
+      )
+        this.dropWhole(id);
+  }
+
+  /**
+   * Owns `partition` (with `settledOwnedOnly`; otherwise nothing to do): loads its settled entries and the whole
+   * snapshots from the snapshot topic, then its events after the checkpoint, so that deciding on it sees every
+   * aggregate the previous owner saw. The follower waits for it. Resolves when loaded (again: the same promise).
+   */
+  own(partition: number): Promise<void> {
+    if (!this.options.settledOwnedOnly || !this.fn.settled) return Promise.resolve();
+    const existing = this.loads.get(partition);
+    if (existing) return existing;
+    this.ownership.set(partition, 'loading');
+    const load = this.loadSlots
+      .run(() => this.load(partition))
+      .then(
+        () => {
+          if (this.loads.get(partition) === load) this.ownership.set(partition, 'owned');
+        },
+        (error: unknown) => {
+          if (this.loads.get(partition) === load) this.disown(partition);
+          throw error;
+        },
+      );
+    this.loads.set(partition, load);
+    return load;
+  }
+
+  /** No longer owns `partition`: its settled entries are its new owner's to keep. */
+  disown(partition: number): void {
+    if (!this.ownership.has(partition)) return;
+    this.ownership.delete(partition);
+    this.loads.delete(partition);
+    this.settledTables.delete(partition);
+    this.settledWritten.delete(partition);
+  }
+
+  /** Owned partitions whose entries are still loading: their owner cannot decide yet (readiness says so). */
+  loadingPartitions(): number[] {
+    return [...this.ownership].filter(([, s]) => s === 'loading').map(([p]) => p);
+  }
+
+  /** The partitions whose settled entries this store holds (with `settledOwnedOnly`). */
+  ownedPartitions(): number[] {
+    return [...this.ownership.keys()].sort((a, b) => a - b);
+  }
+
+  private async load(partition: number): Promise<void> {
+    const started = Date.now();
+    const checkpoints = new Map<number, bigint>();
+    let snapshots = 0;
+    const topic = this.snapshotTopicName;
+    if (topic)
+      await this.readPartition(topic, partition, 0n, (message) => {
+        if (this.restoreRecord(topic, partition, message, checkpoints)) snapshots += 1;
+      });
+    this.dropWholeSettled(partition);
+    let events = 0;
+    await this.readPartition(this.topic, partition, checkpoints.get(partition) ?? 0n, (message) => {
+      const envelope = decodeEvent(message.value);
+      if (!envelope) return this.undecodable(this.topic, partition, message.offset);
+      this.apply(envelope, partition, message.offset);
+      events += 1;
+    });
+    // Owned no more while it loaded: what it read of the entries is not this process's to keep.
+    if (!this.ownership.has(partition)) this.settledTables.delete(partition);
+    this.logger.log(
+      `owns partition ${partition}: ${this.settledTables.get(partition)?.size ?? 0} settled, ${snapshots} snapshot(s) and ${events} event(s) read in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }
+
+  /**
+   * Reads one partition of `topic` from `from` to its end as it is now, with a consumer of its own (kafkajs has no
+   * assign(): a fresh group subscribes, pauses the other partitions and seeks this one).
+   */
+  private async readPartition(
+    topic: string,
+    partition: number,
+    from: bigint,
+    each: (message: KafkaMessage) => void,
+  ): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let offsets: { partition: number; high: string; low: string }[];
+    try {
+      if (!(await admin.listTopics()).includes(topic)) return;
+      offsets = await admin.fetchTopicOffsets(topic);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    const mine = offsets.find((o) => o.partition === partition);
+    if (!mine) return;
+    const high = BigInt(mine.high);
+    const start = from > BigInt(mine.low) ? from : BigInt(mine.low);
+    if (start >= high) return;
+    const consumer = this.kafka.consumer({
+      groupId: `${this.groupId}.own.${partition}.${randomUUID().slice(0, 8)}`,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 8 * 1024 * 1024,
+      retry: { retries: 10 },
+    });
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    let sought = false;
+    /** A batch fetched before the seek may come after it: nothing is read twice. */
+    let next = start;
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, heartbeat }) => {
+          if (batch.partition !== partition || !sought) return;
+          for (const message of batch.messages) {
+            const offset = BigInt(message.offset);
+            if (offset < next) continue;
+            if (offset >= high) break;
+            next = offset + 1n;
+            each(message);
+          }
+          if (BigInt(batch.lastOffset()) >= high - 1n) done();
+          await heartbeat();
+        },
+      });
+      consumer.pause([{ topic, partitions: offsets.map((o) => o.partition).filter((p) => p !== partition) }]);
+      consumer.seek({ topic, partition, offset: String(start) });
+      sought = true;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 120_000)));
+      const timedOut = await Promise.race([finished.then(() => false), late]);
+      clearTimeout(timer);
+      if (timedOut) throw new Error(`${topic}[${partition}] not read to ${high} within 120 s`);
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
   }
 
   /** Takes a snapshot in unless the store has that version already. */
@@ -570,6 +776,9 @@ export class AggregateStore<S> {
    * read from the partition. Null when there is nothing to write or no position to name yet.
    */
   takeSnapshots(partition: number): SnapshotBatch<S> | null {
+    // Chunks from a table still loading would overwrite the previous owner's with fewer entries.
+    if (this.options.settledOwnedOnly && this.fn.settled && this.ownership.get(partition) !== 'owned')
+      return null;
     const dirty = this.dirty.get(partition) ?? new Set<string>();
     const dead = this.tombstones.get(partition) ?? new Set<string>();
     const position = this.positions.get(`${this.topic}:${partition}`);

@@ -139,6 +139,12 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     for (const p of this.owners.keys()) {
       if (!next.has(p)) this.dropOwner(p);
     }
+    for (const p of this.assigned) if (!next.has(p)) this.store.disown(p);
+    // What a partition's owner needs beyond what every reader keeps is loaded now, before its first command.
+    for (const p of next)
+      this.store
+        .own(p)
+        .catch((error: unknown) => this.logger.warn(`cannot load partition ${p} yet: ${String(error)}`));
     this.assigned = [...next].sort((a, b) => a - b);
     this.joined = true;
     this.logger.log(`owns partitions [${this.assigned.join(', ')}] of ${this.topics.commands}`);
@@ -181,6 +187,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     // and its unfinished transaction is aborted, so the partition's end is final for what we read next.
     const fence = await producer.transaction();
     await fence.abort();
+    await this.store.own(partition);
     const offsets = await this.admin!.fetchTopicOffsets(this.topics.events);
     const mine = offsets.find((o) => o.partition === partition);
     if (mine) await this.store.waitUntilCaughtUp(partition, BigInt(mine.low), BigInt(mine.high));

@@ -283,5 +283,79 @@ describe('aggregate snapshots', () => {
       expect(last.size()).toBe(11);
       await last.stop();
     });
+
+    it('an owner keeps the entries of the partitions it owns and loads them when it gets one (docs/adr/0013)', async () => {
+      const activityTopic = aggregateTopics(ns.prefix, 'activity').events;
+      const activityDefinition: AggregateDefinition<C, E, S> = {
+        ...definition,
+        ...settling,
+        aggregateType: 'activity',
+      };
+      const ownedOnly = { ...storeOptions, settledOwnedOnly: true };
+      const addActivity = (id: string, note: string) =>
+        gateway.sendCommand('activity', id, {
+          type: 'Add',
+          commandId: randomUUID(),
+          actor: 'test',
+          issuedAt: new Date().toISOString(),
+          note,
+        });
+      const worker = (name: string) => {
+        const store = new AggregateStore<S>(
+          kafka,
+          activityTopic,
+          `${ns.prefix}.${name}`,
+          settling,
+          undefined,
+          ownedOnly,
+        );
+        const processor = new CommandProcessor(kafka, store, activityDefinition, {
+          ...options,
+          instanceId: name,
+        });
+        return { store, processor };
+      };
+      const zs = Array.from({ length: 60 }, (_, i) => `z${i}`);
+      const us = Array.from({ length: 10 }, (_, i) => `u${i}`);
+      const vs = Array.from({ length: 8 }, (_, i) => `v${i}`);
+      const a = worker('oa');
+      await a.store.start();
+      await a.processor.start();
+      for (const note of ['one', 'two']) await Promise.all(zs.map((id) => addActivity(id, note)));
+      await Promise.all(vs.map((id) => addActivity(id, 'one')));
+      await a.processor.writeSnapshots(); // chunks of the z's, whole v's
+      // Settled after the checkpoint: a new owner finds them in the events it reads after it, not in chunks.
+      for (const note of ['one', 'two']) await Promise.all(us.map((id) => addActivity(id, note)));
+      expect(a.store.ownedPartitions()).toEqual([0, 1, 2, 3]);
+      expect(a.store.settledSize().aggregates).toBe(70);
+
+      const b = worker('ob');
+      await b.store.start();
+      // It follows every partition, but keeps no entry of a partition it does not own.
+      await caughtUp(b.store);
+      expect(b.store.settledSize().aggregates).toBe(0);
+      expect(b.store.size()).toBe(vs.length);
+      await b.processor.start();
+      const split = () =>
+        a.processor.assignedPartitions().length > 0 &&
+        b.processor.assignedPartitions().length > 0 &&
+        a.processor.assignedPartitions().length + b.processor.assignedPartitions().length === 4;
+      await eventually(() => Promise.resolve(split()), 60_000, 'the partitions split between two owners');
+      await Promise.all(b.processor.assignedPartitions().map((p) => b.store.own(p)));
+      expect(b.store.ownedPartitions()).toEqual(b.processor.assignedPartitions());
+      expect(a.store.ownedPartitions()).toEqual(a.processor.assignedPartitions());
+      const held = [a.store.settledSize().aggregates, b.store.settledSize().aggregates];
+      expect(held[0]! + held[1]!).toBe(70);
+      expect(held[0]).toBeGreaterThan(0);
+      expect(held[1]).toBeGreaterThan(0);
+      // Whoever owns one now decides on its entry: the next event of every settled aggregate is its third.
+      const thirds = await Promise.all([...zs, ...us].map((id) => addActivity(id, 'three')));
+      for (const r of thirds) expect(r).toMatchObject({ accepted: true, version: 3 });
+      const seconds = await Promise.all(vs.map((id) => addActivity(id, 'two')));
+      for (const r of seconds) expect(r).toMatchObject({ accepted: true, version: 2 });
+      expect(a.store.problems().gaps + b.store.problems().gaps).toBe(0);
+      await Promise.all([a.processor.stop(), b.processor.stop()]);
+      await Promise.all([a.store.stop(), b.store.stop()]);
+    });
   });
 });
