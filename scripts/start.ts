@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { seedDemo, startMailFlow } from './lib/demo';
 import { loadInfra, repoRoot, withDatabase } from './lib/infra';
-import { RestartPolicy, readinessChange } from './lib/supervise';
+import { RestartPolicy, errorLines, readinessChange } from './lib/supervise';
 
 interface Role {
   name: string;
@@ -66,8 +66,7 @@ function spawnRole(role: Role, env: NodeJS.ProcessEnv, logDir: string): void {
   proc.stdout.pipe(out);
   proc.stderr.pipe(out);
   proc.stderr.on('data', (chunk: Buffer) => {
-    const text = chunk.toString();
-    if (/ERROR|Error:/.test(text)) process.stderr.write(`[${role.name}] ${text}`);
+    for (const line of errorLines(chunk.toString())) process.stderr.write(`[${role.name}] ${line}\n`);
   });
   proc.on('exit', (code, signal) => {
     if (stopping) return;

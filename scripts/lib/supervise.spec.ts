@@ -1,4 +1,4 @@
-import { RestartPolicy, readinessChange } from './supervise';
+import { RestartPolicy, errorLines, readinessChange } from './supervise';
 
 describe('npm start supervision (issue #11)', () => {
   it('restarts at once, then backs off doubling up to the cap; a long run starts the count again', () => {
@@ -17,5 +17,29 @@ describe('npm start supervision (issue #11)', () => {
     expect(readinessChange('api', false, { ready: false, reasons: ['kafka: not ready'] })).toBeNull();
     expect(readinessChange('api', false, { ready: true, reasons: [] })).toBe('api ready again');
     expect(readinessChange('api', true, { ready: false, reasons: [] })).toBe('api not ready: no answer');
+  });
+});
+
+describe('errorLines (what npm start echoes of a role)', () => {
+  it('shows JSON error lines as context and message, and nothing of the other levels', () => {
+    const text = [
+      JSON.stringify({ level: 'warn', context: 'Kafka', msg: 'broker away' }),
+      JSON.stringify({
+        level: 'error',
+        context: 'OutgoingSender',
+        msg: 'send a1: boom',
+        stack: 'Error: boom\n  at x',
+      }),
+      JSON.stringify({ level: 'fatal', msg: 'bye' }),
+      '',
+    ].join('\n');
+    expect(errorLines(text)).toEqual(['OutgoingSender: send a1: boom', 'bye']);
+  });
+
+  it('keeps pretty (LOG_FORMAT=pretty) error lines as they are', () => {
+    expect(errorLines('[Nest] 1  - ERROR [X] failed\nplain line\nTypeError: y\n')).toEqual([
+      '[Nest] 1  - ERROR [X] failed',
+      'TypeError: y',
+    ]);
   });
 });

@@ -33,3 +33,24 @@ export function readinessChange(
   if (now.ready) return was === null ? null : `${role} ready again`;
   return `${role} not ready: ${now.reasons.join('; ') || 'no answer'}`;
 }
+
+/** The errors among a role's stderr lines, readable: a JSON log line (LOG_FORMAT=json) as its context and message. */
+export function errorLines(text: string): string[] {
+  const lines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let entry: { level?: unknown; context?: unknown; msg?: unknown } | null = null;
+    if (line.startsWith('{')) {
+      try {
+        entry = JSON.parse(line) as { level?: unknown; context?: unknown; msg?: unknown };
+      } catch {
+        entry = null;
+      }
+    }
+    if (entry) {
+      if (entry.level === 'error' || entry.level === 'fatal')
+        lines.push(`${typeof entry.context === 'string' ? `${entry.context}: ` : ''}${String(entry.msg)}`);
+    } else if (/ERROR|Error:/.test(line)) lines.push(line);
+  }
+  return lines;
+}

@@ -81,10 +81,13 @@ describe('email server profiles through Kafka and MongoDB', () => {
       .expect(200);
     expect(read.body).toEqual(created.body);
 
+    // The caller's correlation id is echoed, and its command's event carries it (a bad one is replaced).
     const updated = await http()
       .patch(`/api/v1/email-server-profiles/${id}`)
+      .set('X-Correlation-Id', 'change-4711')
       .send({ maxConcurrentConnections: 25, description: 'on-prem' })
       .expect(200);
+    expect(updated.headers['x-correlation-id']).toBe('change-4711');
     expect(updated.body).toMatchObject({
       version: 2,
       maxConcurrentConnections: 25,
@@ -92,11 +95,13 @@ describe('email server profiles through Kafka and MongoDB', () => {
       name: valid.name,
     });
 
-    await http()
+    const refused = await http()
       .patch(`/api/v1/email-server-profiles/${id}`)
+      .set('X-Correlation-Id', 'not a token/with spaces')
       .set('If-Match', '"1"')
       .send({ maxConcurrentConnections: 30 })
       .expect(409);
+    expect(refused.headers['x-correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
 
     const deactivated = await http()
       .post(`/api/v1/email-server-profiles/${id}/deactivate`)
@@ -125,6 +130,7 @@ describe('email server profiles through Kafka and MongoDB', () => {
       [3, 'ProfileDeactivated'],
       [4, 'ProfileActivated'],
     ]);
+    expect(audit.body.events[1]).toMatchObject({ type: 'ProfileUpdated', correlationId: 'change-4711' });
     expect(audit.body.events[0]).toMatchObject({
       actor: 'dev-admin',
       aggregateType: 'profile',

@@ -1,14 +1,13 @@
-import { INestApplication, Logger, LogLevel } from '@nestjs/common';
+import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
-import { ApiConfig, loadApiConfig } from '@ssync/common';
+import { ApiConfig, installLogger, loadApiConfig } from '@ssync/common';
 import { AppModule } from './app.module';
 import { installJsonBodyParser } from './http/body-parser';
+import { correlationMiddleware } from './http/request-context';
 import { apiValidationPipe } from './http/validation';
-
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Builds and starts the API; used by main.ts and by tests that run it in-process. */
 export async function bootstrapApi(
@@ -22,10 +21,11 @@ export async function bootstrapApi(
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, env), {
     bodyParser: false,
     httpsOptions,
-    logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+    logger: installLogger('api', env),
   });
   if (config.http.trustProxy) app.set('trust proxy', true);
   app.disable('x-powered-by');
+  app.use(correlationMiddleware);
   installJsonBodyParser(app);
   app.useGlobalPipes(apiValidationPipe());
   app.enableShutdownHooks();

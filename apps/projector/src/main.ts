@@ -5,12 +5,12 @@ import { Connection } from 'mongoose';
 import { KafkaProbe } from '@ssync/messaging';
 import {
   ConfigError,
+  installLogger,
   installProcessGuards,
   CoreConfig,
   Readiness,
   answersWithin,
   loadHealthConfig,
-  nestLogLevels,
   startConfiguredHealthServer,
 } from '@ssync/common';
 import { projectorConsumerHealth, projectorReadiness } from './health';
@@ -23,6 +23,7 @@ import { rebuildReadModels } from './rebuild';
  * `main.js rebuild`  — replay the log into a new read-model version, switch to it, print both checksums
  */
 async function main(): Promise<void> {
+  const logger = installLogger('projector');
   const command = process.argv[2] ?? 'run';
   if (command !== 'run' && command !== 'rebuild') {
     throw new ConfigError('argv', `: unknown command "${command}" (use "run" or "rebuild")`);
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
       : null;
   if (health) new Logger('Projector').log(`health on port ${health.port} (/health/live, /health/ready)`);
   const app = await NestFactory.createApplicationContext(ProjectorModule, {
-    logger: nestLogLevels(process.env),
+    logger,
   });
   app.enableShutdownHooks();
   if (command === 'rebuild') {

@@ -2,15 +2,16 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   ConfigError,
+  installLogger,
   installProcessGuards,
   loadHealthConfig,
   startConfiguredHealthServer,
-  nestLogLevels,
 } from '@ssync/common';
 import { WorkerHealth } from './health';
 import { SyncWorkerModule } from './sync-worker.module';
 
 async function main(): Promise<void> {
+  const logger = installLogger('sync-worker');
   // Up before the modules, so liveness answers (and readiness says "starting") while they start.
   let health: WorkerHealth | null = null;
   const server = await startConfiguredHealthServer(loadHealthConfig(process.env), () =>
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   );
   if (server) new Logger('SyncWorker').log(`health on port ${server.port} (/health/live, /health/ready)`);
   const app = await NestFactory.createApplicationContext(SyncWorkerModule.register(), {
-    logger: nestLogLevels(process.env),
+    logger,
   });
   app.enableShutdownHooks();
   health = app.get(WorkerHealth);

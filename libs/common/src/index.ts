@@ -3,3 +3,4 @@ export * from './json';
 export * from './health-server';
 export * from './readiness';
 export * from './process-guards';
+export * from './logging';

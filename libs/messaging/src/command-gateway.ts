@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Consumer, Kafka, Partitioners, Producer } from 'kafkajs';
+import { currentLogFields } from '@ssync/common';
 import { AggregateType, CommandEnvelope, CommandResult } from './envelope';
 import { aggregateTopics, resultsTopic } from './topics';
 
@@ -135,7 +136,8 @@ export class KafkaCommandGateway {
         orgId: this.options.orgId,
         actor: request.actor,
         issuedAt: request.issuedAt ?? new Date().toISOString(),
-        correlationId: request.correlationId ?? commandId,
+        // The work that sends it (an HTTP request, a poll) names the correlation, else the command does.
+        correlationId: request.correlationId ?? currentLogFields().correlationId ?? commandId,
         replyTo: this.options.instanceId,
         ...(request.expectedVersion !== undefined ? { expectedVersion: request.expectedVersion } : {}),
         command: request.command,

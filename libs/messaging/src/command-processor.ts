@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { withLogContext } from '@ssync/common';
 import {
   AggregateSnapshot,
   AggregateStore,
@@ -313,15 +314,23 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       return null;
     }
     const id = envelope.aggregateId;
-    const decision = decideCommand(
-      this.definition,
-      touched.get(id) ?? this.store.get(id),
-      envelope,
-      this.options.orgId,
-      (error) =>
-        this.logger.error(
-          `decide failed for ${envelope.type} on ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-        ),
+    const fields = {
+      correlationId: envelope.correlationId,
+      commandId: envelope.commandId,
+      aggregateType: this.definition.aggregateType,
+      aggregateId: id,
+    };
+    const decision = withLogContext(fields, () =>
+      decideCommand(
+        this.definition,
+        touched.get(id) ?? this.store.get(id),
+        envelope,
+        this.options.orgId,
+        (error) =>
+          this.logger.error(
+            `decide failed for ${envelope.type} on ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          ),
+      ),
     );
     touched.set(id, decision.snapshot);
     return decision;

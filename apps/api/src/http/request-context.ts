@@ -1,4 +1,6 @@
-import { Request } from 'express';
+import { randomUUID } from 'node:crypto';
+import { NextFunction, Request, Response } from 'express';
+import { withLogContext } from '@ssync/common';
 import { ValidationFailed } from './errors';
 
 /** The acting user: the authenticated principal, else the anonymous caller (until issue #3's auth is on). */
@@ -22,4 +24,18 @@ export function versionHeader(field: string, raw: string | undefined): number | 
   if (!m?.[1])
     throw new ValidationFailed([{ field, rule: 'version', message: 'must be a version number such as "3"' }]);
   return Number(m[1]);
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Every request runs with a correlation id: the caller's `X-Correlation-Id` when it is a plain token, else a new
+ * one. It is echoed in the response, written on each log line of the request, and carried by the commands the
+ * request sends (and so by their events, in the audit trail).
+ */
+export function correlationMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const given = req.header('x-correlation-id');
+  const correlationId = given !== undefined && CORRELATION_ID.test(given) ? given : randomUUID();
+  res.setHeader('X-Correlation-Id', correlationId);
+  withLogContext({ correlationId }, next);
 }

@@ -15,7 +15,7 @@ import {
   normalizeExchangeError,
   sendMail,
 } from '@ssync/exchange';
-import { isDependencyFault } from '@ssync/common';
+import { isDependencyFault, withLogContext } from '@ssync/common';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError } from './connection-spec';
@@ -122,17 +122,23 @@ export class OutgoingSender {
       )
         continue;
       this.inFlight.add(id);
+      const fields = {
+        aggregateType: 'activity',
+        aggregateId: id,
+        mailboxId: email.mailboxId,
+        correlationId: id,
+      };
       started.push(
-        this.send(email)
-          .catch((error: unknown) => {
+        withLogContext(fields, () =>
+          this.send(email).catch((error: unknown) => {
             // The broker or the database away: not sent, or sent and not recorded yet — no outcome to record (an
             // outage must not use up the email's attempts); a later attempt looks in Sent Items first.
             if (isDependencyFault(error)) {
               this.notBefore.set(id, this.options.now() + 5_000);
               this.logger.warn(`send ${id}: deferred, ${error.message}`);
             } else this.logger.error(`send ${id}: ${error instanceof Error ? error.message : String(error)}`);
-          })
-          .finally(() => this.inFlight.delete(id)),
+          }),
+        ).finally(() => this.inFlight.delete(id)),
       );
     }
     return started;

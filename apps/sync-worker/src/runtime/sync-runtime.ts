@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import {
   ActivityCommand,
@@ -25,7 +26,7 @@ import {
   testIncoming,
   testOutgoing,
 } from '@ssync/exchange';
-import { isDependencyFault } from '@ssync/common';
+import { isDependencyFault, withLogContext } from '@ssync/common';
 import { CommandResult, KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError, OpenSecret, connectionSpec } from './connection-spec';
@@ -181,18 +182,25 @@ export class SyncRuntime {
       }
       if (!work) continue;
       this.inFlight.add(id);
-      const job = work()
-        .catch((error: unknown) => {
+      const run = work;
+      // Its log lines and commands carry the mailbox and one correlation id (a test's id, or one per poll).
+      const fields = {
+        aggregateType: 'mailbox',
+        aggregateId: id,
+        correlationId: mailbox.testPending && mailbox.testId ? mailbox.testId : randomUUID(),
+      };
+      const job = withLogContext(fields, () =>
+        run().catch((error: unknown) => {
           if (isDependencyFault(error)) {
             this.retryAt.set(id, this.now() + BUS_RETRY_MS);
             this.logger.warn(`mailbox ${id}: deferred, ${error.message}`);
           } else
             this.logger.error(`mailbox ${id}: ${error instanceof Error ? error.message : String(error)}`);
-        })
-        .finally(() => {
-          this.inFlight.delete(id);
-          this.running.delete(job);
-        });
+        }),
+      ).finally(() => {
+        this.inFlight.delete(id);
+        this.running.delete(job);
+      });
       this.running.add(job);
     }
   }
