@@ -880,6 +880,81 @@ interface Start {
   rss: number | null;
   peak: number | null;
   note: string;
+  /** What the readiness answer said (a worker: the settled entries it holds, docs/adr/0013). */
+  details?: { settledActivities?: { partitions: number[]; loading: number[]; aggregates: number } };
+}
+
+/** The worker environment of this bench: measured for its start, it should not poll the overdue mailboxes. */
+function workerEnv(common: Record<string, string>, port: number): Record<string, string> {
+  return {
+    ...common,
+    HEALTH_PORT: String(port),
+    SSYNC_INSTANCE_ID: `bench-history-w-${randomBytes(3).toString('hex')}`,
+    SSYNC_WORKER_TICK_MS: '60000',
+    SSYNC_WORKER_CONCURRENCY: '1',
+    SSYNC_EWS_TIMEOUT_MS: '1000',
+  };
+}
+
+interface PairStart {
+  ok: boolean;
+  seconds: number;
+  note: string;
+  workers: { rss: number | null; partitions: number[]; entries: number }[];
+}
+
+/**
+ * Two workers started together: spawn → both ready with the activity partitions split between them and loaded;
+ * the settled entries each holds (docs/adr/0013) and its RSS.
+ */
+async function pairStart(
+  common: Record<string, string>,
+  timeoutS: number,
+  logFile: (name: string) => string,
+): Promise<PairStart> {
+  const ports = [await freePort(), await freePort()];
+  const t0 = performance.now();
+  const procs = ports.map((port, i) =>
+    startAppLogged('apps/sync-worker/src/main.js', workerEnv(common, port), logFile(`worker-pair-${i + 1}`)),
+  );
+  try {
+    for (;;) {
+      const seconds = (performance.now() - t0) / 1000;
+      if (seconds > timeoutS)
+        return { ok: false, seconds, note: `not split and ready in ${timeoutS} s`, workers: [] };
+      const held = await Promise.all(
+        ports.map(async (port) => {
+          try {
+            const res = await fetch(`http://127.0.0.1:${port}/health/ready`, {
+              signal: AbortSignal.timeout(5000),
+            });
+            const body = (await res.json()) as { details?: Start['details'] };
+            const s = body.details?.settledActivities;
+            return res.ok && s && s.loading.length === 0 ? s : null;
+          } catch {
+            return null;
+          }
+        }),
+      );
+      const split =
+        held.every((h) => h !== null && h.partitions.length > 0) &&
+        held.reduce((n, h) => n + (h?.partitions.length ?? 0), 0) === PARTITIONS;
+      if (split)
+        return {
+          ok: true,
+          seconds: (performance.now() - t0) / 1000,
+          note: '',
+          workers: held.map((h, i) => ({
+            rss: memoryMiB(procs[i]!.pid)?.rss ?? null,
+            partitions: h!.partitions,
+            entries: h!.aggregates,
+          })),
+        };
+      await sleep(250);
+    }
+  } finally {
+    await Promise.all(procs.map((p) => stopProcess(p)));
+  }
 }
 
 /** Spawn → first 200 of the readiness URL; RSS right after; then a graceful stop (the app leaves its groups). */
@@ -907,12 +982,19 @@ async function coldStart(
         const body = await res.text();
         if (res.ok) {
           const mem = memoryMiB(proc.pid);
+          let details: Start['details'];
+          try {
+            details = (JSON.parse(body) as { details?: Start['details'] }).details;
+          } catch {
+            details = undefined;
+          }
           return {
             ok: true,
             seconds: (performance.now() - t0) / 1000,
             rss: mem?.rss ?? null,
             peak: mem?.peak ?? null,
             note: '',
+            details,
           };
         }
         last = body.slice(0, 300);
@@ -1047,7 +1129,9 @@ async function rebuild(
       note: `not finished in ${REBUILD_TIMEOUT_S} s: events = records its group committed`,
     };
   try {
-    const report = JSON.parse(stdout.slice(stdout.indexOf('{'), stdout.lastIndexOf('}') + 1)) as {
+    const report = JSON.parse(
+      stdout.slice(stdout.indexOf('{\n  "fromVersion"'), stdout.lastIndexOf('}') + 1),
+    ) as {
       events: number;
       seconds: number;
       match: boolean;
@@ -1080,6 +1164,7 @@ interface PointResult {
   records: Map<string, number>;
   api: Start;
   worker: Start;
+  pair: PairStart;
   projectorFirst: Start;
   projector: Start | null;
   written: Map<string, number>;
@@ -1133,21 +1218,18 @@ async function point(size: number, days: number, secrets: SecretBox, logDir: str
     const workerPort = await freePort();
     const worker = await coldStart(
       'apps/sync-worker/src/main.js',
-      {
-        ...common,
-        HEALTH_PORT: String(workerPort),
-        SSYNC_INSTANCE_ID: `bench-history-w-${randomBytes(3).toString('hex')}`,
-        // Measured for its start: it should not poll the history's overdue mailboxes meanwhile.
-        SSYNC_WORKER_TICK_MS: '60000',
-        SSYNC_WORKER_CONCURRENCY: '1',
-        SSYNC_EWS_TIMEOUT_MS: '1000',
-      },
+      workerEnv(common, workerPort),
       `http://127.0.0.1:${workerPort}/health/ready`,
       READY_TIMEOUT_S,
       log('worker'),
     );
     note(
-      `worker: ${worker.ok ? `ready in ${worker.seconds.toFixed(1)} s, RSS ${fmt(worker.rss, 0)} MiB` : worker.note}`,
+      `worker: ${worker.ok ? `ready in ${worker.seconds.toFixed(1)} s, RSS ${fmt(worker.rss, 0)} MiB, ${worker.details?.settledActivities?.aggregates ?? '?'} settled entries` : worker.note}`,
+    );
+    note('two workers started together');
+    const pair = await pairStart(common, READY_TIMEOUT_S, log);
+    note(
+      `two workers: ${pair.ok ? `split and ready in ${pair.seconds.toFixed(1)} s; ${pair.workers.map((w) => `${w.partitions.length} partitions, ${w.entries} settled entries, RSS ${fmt(w.rss, 0)} MiB`).join('; ')}` : pair.note}`,
     );
     const projectorPort = await freePort();
     const projectorEnv = { ...common, HEALTH_PORT: String(projectorPort) };
@@ -1203,6 +1285,7 @@ async function point(size: number, days: number, secrets: SecretBox, logDir: str
       records,
       api,
       worker,
+      pair,
       projectorFirst,
       projector,
       written,
@@ -1265,6 +1348,17 @@ function report(results: PointResult[]): void {
     out(
       `${String(r.days).padStart(4)} | ${start(r.api, 5)} | ${mem(r.api, 7)} | ${start(r.worker, 8)} | ${mem(r.worker, 10)} | ${start(r.projectorFirst, 42)} | ${start(r.projector, 19)} | ${mem(r.projector, 13)}`,
     );
+  out(
+    '\nsettled activity entries held (docs/adr/0013): one worker alone, then two started together (spawn → both ready, the activity partitions split and loaded):',
+  );
+  out('days | one worker: entries | two workers: s | partitions | entries | RSS MiB');
+  for (const r of results) {
+    const one = r.worker.details?.settledActivities?.aggregates;
+    const two = r.pair.ok
+      ? `${fmt(r.pair.seconds).padStart(15)} | ${r.pair.workers.map((w) => w.partitions.length).join(' + ')} | ${r.pair.workers.map((w) => w.entries).join(' + ')} | ${r.pair.workers.map((w) => fmt(w.rss, 0)).join(' / ')}`
+      : r.pair.note;
+    out(`${String(r.days).padStart(4)} | ${String(one ?? 'n/a').padStart(19)} | ${two}`);
+  }
   for (const r of results) {
     const problems = [
       ['api', r.api],
