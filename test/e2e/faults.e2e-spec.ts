@@ -436,6 +436,36 @@ describe('faults: a broker or database outage degrades service, never kills it (
         outgoing: true,
       });
     }
+
+    // --- The alerts say what happened. The administrators': each outage the worker rode through, with the work it
+    // put off. The mailbox owners': Exchange's transient failures, as warnings (no mailbox was disabled, above). ---
+    type ServiceAlert = {
+      dependency: string;
+      message: string;
+      deferred: { polls: number; tests: number; sends: number };
+    };
+    const serviceAlerts = await eventually(
+      async () => {
+        const items = ((await call('GET', '/api/v1/service-alerts')).body?.items ?? []) as ServiceAlert[];
+        return ['kafka', 'mongodb'].every((d) => items.some((a) => a.dependency === d)) ? items : null;
+      },
+      120_000,
+      "the administrators' alerts name both outages",
+    );
+    log(`administrators' alerts:\n${serviceAlerts.map((a) => a.message).join('\n')}`);
+    for (const dependency of ['kafka', 'mongodb'])
+      expect(
+        serviceAlerts
+          .filter((a) => a.dependency === dependency)
+          .some((a) => a.deferred.polls + a.deferred.tests + a.deferred.sends > 0),
+      ).toBe(true);
+    const warnings: string[] = [];
+    for (let i = 1; i <= MAILBOXES; i++) {
+      const wall = (await call('GET', `/api/v1/users/owner-${i}/alerts?level=Warning`)).body?.items ?? [];
+      for (const a of wall as { message: string }[]) warnings.push(a.message);
+    }
+    log(`mailbox owners' warnings: ${warnings.length}; e.g. ${warnings[0] ?? 'none'}`);
+    expect(warnings.some((m) => /transient error and will be retried/.test(m))).toBe(true);
     expect(alive()).toEqual([]);
   }, 900_000);
 });

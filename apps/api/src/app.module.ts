@@ -7,7 +7,7 @@ import { EmailActivitiesController, MailboxLedgerController } from './activities
 import { ACTIVITY_COMMAND_HANDLERS } from './activities/activity.commands';
 import { ACTIVITY_QUERY_HANDLERS } from './activities/activity.queries';
 import { AlertOwnerService } from './alerts/alert-owner.service';
-import { ALERT_HANDLERS, AlertsController } from './alerts/alerts';
+import { ALERT_HANDLERS, AlertsController, ServiceAlertsController } from './alerts/alerts';
 import { AuditController } from './audit/audit.controller';
 import { ApiReadiness } from './health/api-readiness.service';
 import { CaughtUpInterceptor } from './health/caught-up.interceptor';
@@ -38,6 +38,7 @@ import { ProfilesController } from './profiles/profiles.controller';
     EmailActivitiesController,
     MailboxLedgerController,
     AlertsController,
+    ServiceAlertsController,
   ],
   providers: [
     AggregateOwnerService,

@@ -123,6 +123,7 @@ const LEASES = Symbol('LEASES');
           maxPagesPerPoll: config.worker.maxPagesPerPoll,
           ...(config.worker.autodiscoverUrl ? { autodiscoverUrl: config.worker.autodiscoverUrl } : {}),
           actor: `sync-worker:${config.instanceId}`,
+          instanceId: config.instanceId,
           pollClaimSlackMs: config.worker.pollClaimSlackMs,
           sendRetryDelayMinutes: config.worker.sendRetryDelayMinutes,
         }),

@@ -15,3 +15,4 @@ export * from './activities/activity.projection';
 export * from './alerts/alert.schema';
 export * from './alerts/alert.projection';
 export * from './alerts/alert-wall';
+export * from './alerts/service-alert';

@@ -16,6 +16,7 @@ import {
   alertSubjectSchema,
   profileFailureSchema,
 } from './alerts/alert.schema';
+import { ServiceAlertDocument, serviceAlertSchema } from './alerts/service-alert';
 import { AuditDocument, auditSchema } from './audit/audit.schema';
 import { JobDocument, JobResultDocument, jobResultSchema, jobSchema } from './jobs/job.schema';
 import { MailboxDocument, mailboxSchema } from './mailboxes/mailbox.schema';
@@ -39,6 +40,7 @@ export const READ_MODEL_BASES = [
   'alert_subjects',
   'alert_profile_failures',
   'alert_dismissals',
+  'service_alerts',
 ] as const;
 
 export interface VersionedModels {
@@ -55,6 +57,7 @@ export interface VersionedModels {
   alertSubjects: Model<AlertSubjectDocument>;
   profileFailures: Model<ProfileFailureDocument>;
   alertDismissals: Model<AlertDismissalDocument>;
+  serviceAlerts: Model<ServiceAlertDocument>;
 }
 
 /** Every model of a version, in the order their indexes are built. */
@@ -73,6 +76,7 @@ export function modelsOf(m: VersionedModels): Model<any>[] {
     m.alertSubjects,
     m.profileFailures,
     m.alertDismissals,
+    m.serviceAlerts,
   ];
 }
 
@@ -157,6 +161,11 @@ export class ReadModels {
           `AlertDismissal_v${version}`,
           alertDismissalSchema,
           collectionName('alert_dismissals', version),
+        ),
+        serviceAlerts: this.connection.model<ServiceAlertDocument>(
+          `ServiceAlert_v${version}`,
+          serviceAlertSchema,
+          collectionName('service_alerts', version),
         ),
       };
       this.cache.set(version, models);

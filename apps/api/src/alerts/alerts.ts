@@ -13,8 +13,15 @@ import { Request } from 'express';
 import { createHash } from 'node:crypto';
 import { ALERT_LEVELS, AlertCommand, AlertLevel, AlertState } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
-import { ActiveVersion, AlertView, ReadModels, readAlertWall } from '@ssync/read-models';
-import { Privilege } from '@ssync/security';
+import {
+  ActiveVersion,
+  AlertView,
+  ReadModels,
+  ServiceAlertView,
+  readAlertWall,
+  readServiceAlerts,
+} from '@ssync/read-models';
+import { Privilege, RequirePrivileges } from '@ssync/security';
 import { ValidationFailed, acceptedOrThrow } from '../http/errors';
 import { requireSelfOrPrivilege } from '../http/privileges';
 import { actorOf, checkId } from '../http/request-context';
@@ -151,6 +158,41 @@ export class AlertsController {
   }
 }
 
+/** The newest administrators' alerts a read returns. */
+const SERVICE_ALERTS_SHOWN = 200;
+
+export class GetServiceAlerts {}
+
+@QueryHandler(GetServiceAlerts)
+export class GetServiceAlertsHandler implements IQueryHandler<GetServiceAlerts, ServiceAlertView[]> {
+  constructor(
+    private readonly readModels: ReadModels,
+    private readonly active: ActiveVersion,
+  ) {}
+
+  async execute(): Promise<ServiceAlertView[]> {
+    return readServiceAlerts(this.readModels.at(await this.active.get()), SERVICE_ALERTS_SHOWN);
+  }
+}
+
+@ApiTags('alerts')
+@Controller('api/v1/service-alerts')
+export class ServiceAlertsController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get()
+  @RequirePrivileges(Privilege.EmailSettingsAdmin)
+  @ApiOperation({
+    summary:
+      "The administrators' alerts (issue #11): each time a sync worker could not reach Kafka or the database, for how long, and the work it put off; newest first (at most 200)",
+  })
+  async list(): Promise<{ items: ServiceAlertView[] }> {
+    return {
+      items: await this.queries.execute<GetServiceAlerts, ServiceAlertView[]>(new GetServiceAlerts()),
+    };
+  }
+}
+
 /** User ids are the owner ids mailboxes and profiles carry. */
 function checkUserId(userId: string): string {
   if (!/^[A-Za-z0-9_.@:-]{1,128}$/.test(userId))
@@ -160,4 +202,4 @@ function checkUserId(userId: string): string {
   return userId;
 }
 
-export const ALERT_HANDLERS = [GetAlertWallHandler, DismissAlertHandler];
+export const ALERT_HANDLERS = [GetAlertWallHandler, DismissAlertHandler, GetServiceAlertsHandler];

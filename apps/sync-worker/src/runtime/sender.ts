@@ -20,6 +20,7 @@ import { KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError } from './connection-spec';
 import { stableId } from './ids';
+import { InterruptionTracker } from './interruptions';
 
 /** Where the sender finds queued emails: the activity aggregates this worker follows. */
 export interface ActivitySource {
@@ -85,6 +86,8 @@ export class OutgoingSender {
       actor: string;
       concurrency: number;
       now: () => number;
+      /** Told of sends put off for a dependency, and of sends done (the administrators' alerts, issue #11). */
+      interruptions?: Pick<InterruptionTracker, 'deferred' | 'resumed'>;
       /** Minutes between retries of a transient failure (default: the domain's policy). */
       retryDelayMinutes?: number;
     },
@@ -135,6 +138,7 @@ export class OutgoingSender {
             // outage must not use up the email's attempts); a later attempt looks in Sent Items first.
             if (isDependencyFault(error)) {
               this.notBefore.set(id, this.options.now() + 5_000);
+              this.options.interruptions?.deferred(error, 'sends');
               this.logger.warn(`send ${id}: deferred, ${error.message}`);
             } else this.logger.error(`send ${id}: ${error instanceof Error ? error.message : String(error)}`);
           }),
@@ -215,6 +219,7 @@ export class OutgoingSender {
       outcome = failure(error);
     }
     await this.record(email, attempt, outcome);
+    this.options.interruptions?.resumed();
   }
 
   /**

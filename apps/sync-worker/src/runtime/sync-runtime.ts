@@ -6,8 +6,10 @@ import {
   Mailbox,
   MailboxArea,
   MailboxCommand,
+  OrganizationCommand,
   ProfileState,
   organizationEmailSettingsOf,
+  serviceStreamId,
   incomingEmailActivityId,
   nextPollAt,
   shouldPoll,
@@ -31,6 +33,7 @@ import { CommandResult, KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError, OpenSecret, connectionSpec } from './connection-spec';
 import { stableId } from './ids';
+import { DeferredWork, InterruptionTracker } from './interruptions';
 import { ActivitySource, OutgoingSender } from './sender';
 import { minPollIntervalMs, nextPollDelayMs, pollFailureDelayMs } from './schedule';
 
@@ -47,6 +50,8 @@ export interface SyncRuntimeOptions {
   maxPagesPerPoll: number;
   autodiscoverUrl?: string;
   actor: string;
+  /** This process, as the administrators' alerts name it (default: the actor). */
+  instanceId?: string;
   /**
    * A poll is claimed (StartPoll) just before its first Exchange request; if the claim takes longer than this to
    * come back, the poll is dropped, and this much is added to the minimum interval the claim records (P-10).
@@ -95,6 +100,8 @@ export class SyncRuntime {
   private readonly running = new Set<Promise<void>>();
   private readonly now: () => number;
   private sender: OutgoingSender | null = null;
+  /** Dependencies this worker could not reach, and the work it put off: recorded once they answer again. */
+  readonly interruptions: InterruptionTracker;
   readonly stats = {
     testsRun: 0,
     polls: 0,
@@ -116,6 +123,11 @@ export class SyncRuntime {
     private readonly options: SyncRuntimeOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.interruptions = new InterruptionTracker(
+      'sync-worker',
+      options.instanceId ?? options.actor,
+      this.now,
+    );
   }
 
   start(): void {
@@ -133,6 +145,7 @@ export class SyncRuntime {
         actor: this.options.actor,
         concurrency: this.options.concurrency,
         now: this.now,
+        interruptions: this.interruptions,
         ...(this.options.sendRetryDelayMinutes !== undefined
           ? { retryDelayMinutes: this.options.sendRetryDelayMinutes }
           : {}),
@@ -152,6 +165,7 @@ export class SyncRuntime {
 
   private tick(): void {
     if (this.stopping || !this.owner.isReady()) return;
+    this.recordInterruptions();
     for (const job of this.sender?.due() ?? []) {
       this.running.add(job);
       void job.finally(() => this.running.delete(job));
@@ -168,12 +182,14 @@ export class SyncRuntime {
       if (this.inFlight.has(id) || snapshot.state.status !== 'Active' || !this.owner.owns(id)) continue;
       const mailbox = snapshot.state.mailbox;
       let work: (() => Promise<void>) | null = null;
+      let kind: DeferredWork = 'polls';
       if (
         mailbox.testPending &&
         (mailbox.nextTestAttemptAt === null || Date.parse(mailbox.nextTestAttemptAt) <= now) &&
         (this.retryAt.get(id) ?? 0) <= now
       ) {
         work = () => this.runTest({ mailbox, version: snapshot.version });
+        kind = 'tests';
       } else if (shouldPoll(mailbox, approvalRequired(mailbox))) {
         const due = nextPollAt(syncOf(mailbox));
         const retry = this.retryAt.get(id);
@@ -193,6 +209,7 @@ export class SyncRuntime {
         run().catch((error: unknown) => {
           if (isDependencyFault(error)) {
             this.retryAt.set(id, this.now() + BUS_RETRY_MS);
+            this.interruptions.deferred(error, kind);
             this.logger.warn(`mailbox ${id}: deferred, ${error.message}`);
           } else
             this.logger.error(`mailbox ${id}: ${error instanceof Error ? error.message : String(error)}`);
@@ -202,6 +219,45 @@ export class SyncRuntime {
         this.running.delete(job);
       });
       this.running.add(job);
+    }
+  }
+
+  /**
+   * Each closed window of {@link InterruptionTracker} becomes one event of the organization's service stream, for the
+   * administrators' alerts. Its command id comes from the worker, the dependency and the start: sent again after a
+   * failure, it is not recorded twice.
+   */
+  private recordInterruptions(): void {
+    for (const interruption of this.interruptions.take()) {
+      const command: OrganizationCommand = {
+        type: 'RecordServiceInterruption',
+        commandId: stableId(
+          'interruption',
+          interruption.instanceId,
+          interruption.dependency,
+          interruption.from,
+        ),
+        actor: this.options.actor,
+        issuedAt: new Date(this.now()).toISOString(),
+        organizationId: this.options.orgId,
+        ...interruption,
+      };
+      const job = this.gateway
+        .sendCommand('organization', serviceStreamId(this.options.orgId), command)
+        .then((result) => {
+          if (!result.accepted)
+            this.logger.error(`interruption not recorded: ${JSON.stringify(result.error)}`);
+          else
+            this.logger.log(
+              `recorded: ${interruption.dependency} away ${interruption.from} → ${interruption.to}, deferred ${JSON.stringify(interruption.deferred)}`,
+            );
+        })
+        .catch((error: unknown) => {
+          if (isDependencyFault(error)) this.interruptions.retry(interruption);
+          else this.logger.error(`interruption not recorded: ${String(error)}`);
+        });
+      this.running.add(job);
+      void job.finally(() => this.running.delete(job));
     }
   }
 
@@ -264,6 +320,7 @@ export class SyncRuntime {
       }
     }
     this.stats.testsRun += 1;
+    this.interruptions.resumed();
     const issuedAt = new Date(this.now()).toISOString();
     const result = await this.send('mailbox', mailbox.mailboxId, {
       type: 'RecordTestResult',
@@ -333,7 +390,9 @@ export class SyncRuntime {
             : conn;
         const res = await syncInbox(pageConn, state, this.options.pageSize);
         if (reachedAt === null) {
+          // Claimed (the broker) with a connection slot (the database): both answer again.
           this.stats.polls += 1;
+          this.interruptions.resumed();
           this.retryAt.delete(mailbox.mailboxId);
           reachedAt = this.now();
         }
@@ -392,6 +451,7 @@ export class SyncRuntime {
         // mailbox (an outage must not disable it). The poll is not done; it runs again from the recorded cursor,
         // its commands with the same ids.
         this.stats.pollsDeferred += 1;
+        this.interruptions.deferred(error, 'polls');
         this.retryAt.set(mailbox.mailboxId, this.now() + BUS_RETRY_MS);
         this.logger.warn(`poll of ${mailbox.mailboxId} deferred: ${error.message}`);
         return;
@@ -423,12 +483,16 @@ export class SyncRuntime {
       poll,
       minIntervalMs: minPollIntervalMs(intervalMinutes) + slack,
     }).catch((error: unknown) => {
+      // The broker away: a poll put off (its claim may have come back late first; this is the answer).
+      if (isDependencyFault(error)) this.interruptions.deferred(error, 'polls');
       this.logger.warn(
         `poll claim for ${mailboxId} not sent: ${error instanceof Error ? error.message : String(error)}`,
       );
       return null;
     });
     const result = await Promise.race([sent, late]).finally(() => clearTimeout(timer));
+    // The broker answered, even if the database (connection slots) is still away.
+    if (result) this.interruptions.answered('kafka');
     if (!result?.accepted || result.events.length === 0) return false;
     return this.now() - issuedAt <= slack;
   }

@@ -176,3 +176,47 @@ describe('organization email settings decider (O-1…O-3)', () => {
       .thenThrows('conflict');
   });
 });
+
+describe('service interruptions (issue #11: the alerts say what happened)', () => {
+  const interruption = {
+    dependency: 'kafka' as const,
+    role: 'sync-worker',
+    instanceId: 'w-1',
+    from: '2026-02-01T09:00:00.000Z',
+    to: '2026-02-01T09:00:41.000Z',
+    deferred: { polls: 12, tests: 0, sends: 3 },
+  };
+  const record = (over: Record<string, unknown> = {}): OrganizationCommand => ({
+    ...meta,
+    type: 'RecordServiceInterruption',
+    organizationId,
+    ...interruption,
+    ...over,
+  });
+  const recorded: OrganizationEvent = {
+    type: 'ServiceInterruptionRecorded',
+    data: { organizationId, ...interruption },
+  };
+
+  it('records one, and the settings stay as they were (set or not)', () => {
+    spec.given([first]).when(record()).then([recorded]);
+    const state = spec.given([first, recorded]).when(record()).then([recorded]);
+    expect(organizationEmailSettingsOf(state).defaultServerProfileId).toBe('p-1');
+    expect(spec.given([]).when(record()).then([recorded])).toEqual({ status: 'Unset' });
+  });
+
+  it('refuses what is not an interruption, naming the field and the rule', () => {
+    spec
+      .given([])
+      .when(record({ dependency: 'redis' }))
+      .thenThrows('validation', [{ field: 'dependency', rule: 'enum' }]);
+    spec
+      .given([])
+      .when(record({ to: '2026-02-01T08:00:00.000Z' }))
+      .thenThrows('validation', [{ field: 'to', rule: 'notBefore' }]);
+    spec
+      .given([])
+      .when(record({ deferred: { polls: -1, tests: 0, sends: 0 }, role: '' }))
+      .thenThrows('validation', [{ field: 'deferred.polls' }, { field: 'role' }]);
+  });
+});

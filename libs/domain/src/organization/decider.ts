@@ -10,6 +10,8 @@ import {
   OUTGOING_EMAIL_DELIVERY_METHODS,
   OrganizationEmailSettings,
   OrganizationEmailSettingsPatch,
+  SERVICE_DEPENDENCIES,
+  ServiceInterruption,
 } from './types';
 
 /**
@@ -59,6 +61,22 @@ function inputViolations(changes: unknown): Violation[] {
   return Object.keys(changes)
     .filter((k) => !known.has(k))
     .map((k) => ({ field: k, rule: 'unknownField', message: 'is not an organization email setting' }));
+}
+
+function interruptionViolations(i: ServiceInterruption): Violation[] {
+  const v: Violation[] = [
+    ...rules.oneOf('dependency', i.dependency, SERVICE_DEPENDENCIES),
+    ...rules.requiredString('role', i.role, 1, 64),
+    ...rules.requiredString('instanceId', i.instanceId, 1, 200),
+    ...rules.isoInstant('from', i.from),
+    ...rules.isoInstant('to', i.to),
+  ];
+  if (v.length === 0 && Date.parse(i.to) < Date.parse(i.from))
+    v.push({ field: 'to', rule: 'notBefore', message: 'must not be before from' });
+  const deferred = (i.deferred ?? {}) as Partial<ServiceInterruption['deferred']>;
+  for (const k of ['polls', 'tests', 'sends'] as const)
+    v.push(...rules.integerInRange(`deferred.${k}`, deferred[k], 0, 1_000_000_000));
+  return v;
 }
 
 export function decideOrganization(
@@ -126,8 +144,34 @@ export function decideOrganization(
             },
           ];
     }
+    case 'RecordServiceInterruption': {
+      const {
+        type: _type,
+        commandId: _c,
+        actor: _a,
+        issuedAt: _i,
+        organizationId,
+        ...interruption
+      } = command;
+      assertValid(interruptionViolations(interruption));
+      const { dependency, role, instanceId, from, to, deferred } = interruption;
+      return [
+        {
+          type: 'ServiceInterruptionRecorded',
+          data: {
+            organizationId,
+            dependency,
+            role,
+            instanceId,
+            from,
+            to,
+            deferred: { polls: deferred.polls, tests: deferred.tests, sends: deferred.sends },
+          },
+        },
+      ];
+    }
     default:
-      return assertNever(command.type, 'organization command');
+      return assertNever(command, 'organization command');
   }
 }
 
@@ -139,8 +183,11 @@ export function evolveOrganization(state: OrganizationState, event: Organization
         organizationId: event.data.organizationId,
         settings: { ...organizationEmailSettingsOf(state), ...event.data.changes },
       };
+    case 'ServiceInterruptionRecorded':
+      // History for the administrators' alerts; the settings do not change.
+      return state;
     default:
-      return assertNever(event.type, 'organization event');
+      return assertNever(event, 'organization event');
   }
 }
 

@@ -52,3 +52,26 @@ export const ORGANIZATION_EMAIL_FIELDS = [
   'processEmailsOnlyForApprovedUsers',
   'processEmailsOnlyForApprovedQueues',
 ] as const satisfies readonly (keyof OrganizationEmailSettings)[];
+
+export const SERVICE_DEPENDENCIES = ['kafka', 'mongodb'] as const;
+export type ServiceDependency = (typeof SERVICE_DEPENDENCIES)[number];
+
+/** A time a process could not reach a dependency and put its work off until it could again. */
+export interface ServiceInterruption {
+  dependency: ServiceDependency;
+  /** The role and instance that saw it (each worker records its own). */
+  role: string;
+  instanceId: string;
+  /** The first work put off, and the first work done again after it. */
+  from: string;
+  to: string;
+  deferred: { polls: number; tests: number; sends: number };
+}
+
+/**
+ * Interruptions go to a stream of their own next to the organization's settings, so that recording one does not
+ * move the settings' version (their If-Match).
+ */
+export function serviceStreamId(organizationId: string): string {
+  return `${organizationId}.service`;
+}

@@ -18,6 +18,7 @@ import { MailboxView, mailboxStateFromView, mailboxViewFromState } from '../mail
 import { VersionedModels } from '../read-models';
 import { applyActivities } from '../activities/activity.projection';
 import { applyAlertDismissals, applyMailboxAlerts } from '../alerts/alert.projection';
+import { applyServiceInterruption } from '../alerts/service-alert';
 import { insertMissing, isDuplicateKey } from './mongo-errors';
 import { redactSecrets } from './redact';
 
@@ -546,6 +547,7 @@ export async function project(
         break;
       case 'organization':
         await timed('organization', () => applyOrganization(models, e));
+        await timed('serviceAlerts', () => applyServiceInterruption(models, e));
         break;
       case 'job':
         await timed('jobs', () => applyJob(models, e));
