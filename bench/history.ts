@@ -880,7 +880,7 @@ interface Start {
   rss: number | null;
   peak: number | null;
   note: string;
-  /** What the readiness answer said (a worker: the settled entries it holds, docs/adr/0013). */
+  /** What the readiness answer said beside `status` (a worker: the settled entries it holds, docs/adr/0013). */
   details?: { settledActivities?: { partitions: number[]; loading: number[]; aggregates: number } };
 }
 
@@ -928,8 +928,7 @@ async function pairStart(
             const res = await fetch(`http://127.0.0.1:${port}/health/ready`, {
               signal: AbortSignal.timeout(5000),
             });
-            const body = (await res.json()) as { details?: Start['details'] };
-            const s = body.details?.settledActivities;
+            const s = ((await res.json()) as Start['details'])?.settledActivities;
             return res.ok && s && s.loading.length === 0 ? s : null;
           } catch {
             return null;
@@ -984,7 +983,7 @@ async function coldStart(
           const mem = memoryMiB(proc.pid);
           let details: Start['details'];
           try {
-            details = (JSON.parse(body) as { details?: Start['details'] }).details;
+            details = JSON.parse(body) as Start['details'];
           } catch {
             details = undefined;
           }
