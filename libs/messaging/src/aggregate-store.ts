@@ -697,16 +697,15 @@ export class AggregateStore<S> {
     });
     let done: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => (done = resolve));
-    let sought = false;
-    /** A batch fetched before the seek may come after it: nothing is read twice. */
+    /** Nothing is read twice (a batch fetched before the seek could come after it). */
     let next = start;
     await consumer.connect();
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
+      const running = consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch, heartbeat }) => {
-          if (batch.partition !== partition || !sought) return;
+          if (batch.partition !== partition) return;
           for (const message of batch.messages) {
             const offset = BigInt(message.offset);
             if (offset < next) continue;
@@ -718,9 +717,10 @@ export class AggregateStore<S> {
           await heartbeat();
         },
       });
+      // Before the group is joined (run creates it at once): the first fetch asks for this partition alone.
       consumer.pause([{ topic, partitions: offsets.map((o) => o.partition).filter((p) => p !== partition) }]);
       consumer.seek({ topic, partition, offset: String(start) });
-      sought = true;
+      await running;
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 120_000)));
       const timedOut = await Promise.race([finished.then(() => false), late]);
