@@ -221,7 +221,8 @@ async function main(): Promise<void> {
     const job = await call('POST', '/api/v1/mailboxes/test-and-enable', { mailboxIds: ids });
     if (job.status !== 202) throw new Error(`test-and-enable ${job.status} ${JSON.stringify(job.body)}`);
     const t0 = Date.now();
-    // The job asks; the workers test. Enabled: Success with outgoing email on (every page of the list).
+    // The job asks; the workers test. Enabled: Success with outgoing email on, and polled once: without Process
+    // Email From, tracking starts at a mailbox's first poll, so mail delivered before it is not for ssync.
     const enabledNow = async (): Promise<string[]> => {
       const found: string[] = [];
       let cursor: string | null = null;
@@ -230,8 +231,12 @@ async function main(): Promise<void> {
           'GET',
           `/api/v1/mailboxes?mailboxStatus=Success&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
         );
-        for (const m of (page.body.items ?? []) as { id: string; enabledForOutgoingEmail: boolean }[])
-          if (m.enabledForOutgoingEmail) found.push(m.id);
+        for (const m of (page.body.items ?? []) as {
+          id: string;
+          enabledForOutgoingEmail: boolean;
+          lastSyncAt: string | null;
+        }[])
+          if (m.enabledForOutgoingEmail && m.lastSyncAt !== null) found.push(m.id);
         cursor = (page.body.nextCursor as string | null | undefined) ?? null;
       } while (cursor);
       return found;
