@@ -293,7 +293,14 @@ export class AggregateStore<S> {
     const partition = this.partitions.get(aggregateId);
     this.aggregates.delete(aggregateId);
     this.partitions.delete(aggregateId);
-    if (this.individual.delete(aggregateId) && this.tracksChanges && partition !== undefined) {
+    // Only an owner writes tombstones; a non-owner keeping them would hold one per settled email forever (the
+    // next owner finds the whole record when it loads the partition, and tombstones it then).
+    if (
+      this.individual.delete(aggregateId) &&
+      this.tracksChanges &&
+      partition !== undefined &&
+      this.holdsSettled(partition)
+    ) {
       let set = this.tombstones.get(partition);
       if (!set) this.tombstones.set(partition, (set = new Set()));
       set.add(aggregateId);
@@ -629,6 +636,7 @@ export class AggregateStore<S> {
     this.loads.delete(partition);
     this.settledTables.delete(partition);
     this.settledWritten.delete(partition);
+    this.tombstones.delete(partition);
   }
 
   /** Owned partitions whose entries are still loading: their owner cannot decide yet (readiness says so). */
