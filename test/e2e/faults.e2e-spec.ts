@@ -340,6 +340,7 @@ describe('faults: a broker or database outage degrades service, never kills it (
       await sleep(2000);
     }
     log(`reads during the database outage: ${JSON.stringify([...reads])}`);
+    if (reads.has(500)) log(`api output (tail):\n${apps[0]?.output.slice(-4000)}`);
     expect(reads.get(500) ?? 0).toBe(0);
     expect(reads.get(503) ?? 0).toBeGreaterThan(0);
     expect(retryAfter).not.toBeNull();

@@ -4,3 +4,4 @@ export * from './health-server';
 export * from './readiness';
 export * from './process-guards';
 export * from './logging';
+export * from './database-faults';

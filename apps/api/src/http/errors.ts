@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
+import { isDatabaseUnavailable } from '@ssync/common';
 import {
   CommandBusUnavailableError,
   CommandFailure,
@@ -89,19 +90,6 @@ export function acceptedOrThrow<S>(result: CommandResult<S>): CommandResult<S> {
 
 /** Seconds a client is told to wait while a dependency (the broker, the database) is away. */
 export const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
-
-/**
- * Whether an error says the database cannot be reached now (the driver's and mongoose's connection faults), as
- * opposed to a refused or malformed operation.
- */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  // Mongoose holds operations while disconnected and gives up after bufferTimeoutMS with a plain MongooseError.
-  if (error.name === 'MongooseError' && /buffering timed out/.test(error.message)) return true;
-  return /^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed|PoolCleared)Error$/.test(
-    error.name,
-  );
-}
 
 /**
  * The last word on every error: HTTP errors keep their status and body; a command the broker did not take is a 503
