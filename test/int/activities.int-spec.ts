@@ -558,7 +558,8 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     );
     expect(info).toMatchObject({
       userId: 'u-ada',
-      message: 'Mailbox "Ada Lovelace" <ada@contoso.com> was tested and enabled.',
+      message:
+        'Mailbox "Ada Lovelace" <ada@contoso.com> was tested and enabled for incoming email and outgoing email. Appointments, contacts and tasks: not synchronized by this version, not enabled.',
       mailboxId,
       profileId,
       count: 1,

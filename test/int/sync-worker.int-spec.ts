@@ -1,9 +1,11 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
+import { metricsText } from '@ssync/common';
 import { syncOf } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { startSimulator } from '../../apps/exchange-simulator/src/index';
 import { ActivityOwner } from '../../apps/sync-worker/src/activity-owner';
+import { SyncRuntime } from '../../apps/sync-worker/src/runtime/sync-runtime';
 import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
 import { InProcessStack, startInProcessStack } from '../support/stack';
 
@@ -144,11 +146,26 @@ describe('sync worker: Test & Enable against Exchange', () => {
     expect(alice).toMatchObject({
       incomingEmailStatus: 'Success',
       outgoingEmailStatus: 'Success',
-      actStatus: 'Success',
+      // Appointments, contacts and tasks are not synchronized by this version: not run, not enabled, and no
+      // Exchange call was made for them.
+      actStatus: 'NotRun',
+      actStatusReason: expect.stringMatching(/not synchronized by this version/),
       enabledForIncomingEmail: true,
       enabledForOutgoingEmail: true,
-      enabledForAct: true,
+      enabledForAct: false,
     });
+    expect(sim.admin.requestLog({ mailbox: 'alice@contoso.test', operation: 'GetFolder' }).length).toBe(1);
+    // What Prometheus scrapes says the same (issue #12), from the API's port without a token.
+    const scrape = await http().get('/metrics').expect(200);
+    expect(scrape.headers['content-type']).toMatch(/^text\/plain/);
+    const scraped = scrape.text;
+    expect(scraped).toMatch(/ssync_test_results_total\{area="incomingEmail",outcome="Success",[^}]*\} [1-9]/);
+    expect(scraped).toMatch(/ssync_test_results_total\{area="incomingEmail",outcome="Failure",[^}]*\} [1-9]/);
+    expect(scraped).toMatch(/ssync_ews_calls_total\{operation="testIncoming",outcome="ok",[^}]*\} [1-9]/);
+    expect(scraped).toMatch(
+      /ssync_ews_calls_total\{operation="testIncoming",outcome="permissions",[^}]*\} [1-9]/,
+    );
+    expect(scraped).toMatch(/ssync_connection_slot_wait_seconds_count\{[^}]*\} [1-9]/);
 
     // No impersonation right on dave's mailbox: permanent, disabled at once.
     const dave = await mailboxWhen(ids.dave!, (m) => m.mailboxStatus === 'Failure', 'dave failed');
@@ -243,7 +260,10 @@ describe('sync worker: Test & Enable against Exchange', () => {
     expect((await incoming()).map((a) => a.subject).sort()).toEqual([...subjects].sort());
     const trackedIds = (await incoming()).map((a) => a.id);
     for (const id of trackedIds)
-      expect(activities.get(id)).toMatchObject({ version: 1, state: { kind: 'Tracked', lastOutcome: 'Tracked' } });
+      expect(activities.get(id)).toMatchObject({
+        version: 1,
+        state: { kind: 'Tracked', lastOutcome: 'Tracked' },
+      });
     expect([...activities.entries()].filter(([id]) => trackedIds.includes(id))).toEqual([]);
     expect(activities.settledSize().aggregates).toBeGreaterThanOrEqual(trackedIds.length);
 
@@ -286,6 +306,13 @@ describe('sync worker: Test & Enable against Exchange', () => {
       .filter((i) => i.f.Subject === 'Proposal & next steps');
     expect(inAlice).toHaveLength(1);
     expect(inSent).toHaveLength(1);
+    const scraped = (await metricsText()).body;
+    expect(scraped).toMatch(/ssync_poll_starts_total\{[^}]*\} [1-9]/);
+    expect(scraped).toMatch(/ssync_poll_lateness_seconds_count\{[^}]*\} [1-9]/);
+    expect(scraped).toMatch(/ssync_arrival_to_tracked_seconds_count\{[^}]*\} [1-9]/);
+    expect(scraped).toMatch(/ssync_ews_calls_total\{operation="syncInbox",outcome="ok",[^}]*\} [1-9]/);
+    expect(scraped).toMatch(/ssync_consumer_lag\{group="[^"]+",topic="[^"]+\.mailbox\.events"/);
+    expect(scraped).toMatch(/ssync_store_caught_up\{store="[^"]+",[^}]*\} 1/);
   });
 
   it('a wrong profile password fails Test & Enable permanently with a credentials reason', async () => {
@@ -477,6 +504,106 @@ describe('sync worker: Test & Enable against Exchange', () => {
     );
     expect(recovered).toMatchObject({ enabledForIncomingEmail: true, mailboxStatus: 'Success' });
   });
+
+  it('after an Exchange outage, mailboxes deep in their back-off are polled again within a probe interval, not on their schedule (issue #11)', async () => {
+    const who = ['kim', 'leo'];
+    for (const w of who) {
+      sim.admin.createAccount({ userName: w, password: 'Passw0rd!', domain: 'CONTOSO' });
+      sim.admin.createMailbox({ smtpAddress: `${w}@contoso.test`, displayName: w, ownerUserName: w });
+    }
+    sim.admin.grantImpersonation({ userName: 'svc-ssync', mailboxes: who.map((w) => `${w}@contoso.test`) });
+    const profile = await http()
+      .post('/api/v1/email-server-profiles')
+      .set('Authorization', auth)
+      .send({
+        name: 'Outage',
+        incomingServerLocation: sim.ewsUrl,
+        outgoingServerLocation: sim.ewsUrl,
+        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
+        userName: 'CONTOSO\\svc-ssync',
+        password: 'Svc-Passw0rd!',
+        minimumPollingIntervalMinutes: 0,
+      })
+      .expect(201);
+    const ids: string[] = [];
+    for (const w of who) {
+      const mbx = await http()
+        .post('/api/v1/mailboxes')
+        .set('Authorization', auth)
+        .send({
+          kind: 'User',
+          name: w,
+          emailAddress: `${w}@contoso.test`,
+          ownerId: `u-${w}`,
+          serverProfileId: profile.body.id,
+          ...SSS,
+          outgoingEmailDeliveryMethod: 'None',
+          actDeliveryMethod: 'None',
+        })
+        .expect(201);
+      ids.push(mbx.body.id as string);
+    }
+    await job('approve-email', ids);
+    await job('test-and-enable', ids);
+    for (const id of ids) await mailboxWhen(id, (m) => m.lastSyncAt !== null, 'first poll');
+
+    // Exchange answers 503 to both mailboxes' polls until each has failed five times in a row: the next poll the
+    // back-off schedules is 80 s or more away (5 s doubling).
+    for (const w of who)
+      sim.admin.addFault({ kind: 'http503', mailbox: `${w}@contoso.test`, operation: 'SyncFolderItems' });
+    const syncState = (id: string) => {
+      const state = stack.mailboxOwner.mailboxes.get(id).state;
+      return state.status === 'Active' ? syncOf(state.mailbox) : null;
+    };
+    const scheduled = new Map<string, number>();
+    for (const id of ids)
+      await eventually(
+        () => {
+          const sync = syncState(id);
+          if (!sync || sync.consecutiveFailures < 5 || sync.nextSyncDueAt === null)
+            return Promise.resolve(false);
+          scheduled.set(id, Date.parse(sync.nextSyncDueAt));
+          return Promise.resolve(true);
+        },
+        180_000,
+        'five failed polls in a row',
+      );
+    // While it fails, a probe goes out ahead of the schedule (30 s after the last try); it meets the fault and is
+    // not recorded: still five failures, the same schedule.
+    const runtime = stack.worker!.get(SyncRuntime);
+    const probesBefore = runtime.stats.earlyPollsFailed;
+    await eventually(
+      () => Promise.resolve(runtime.stats.earlyPollsFailed > probesBefore),
+      60_000,
+      'a probe during the outage',
+    );
+    for (const id of ids)
+      expect(syncState(id)).toMatchObject({
+        consecutiveFailures: 5,
+        nextSyncDueAt: new Date(scheduled.get(id)!).toISOString(),
+      });
+    sim.admin.clearFaults();
+    const backAt = Date.now();
+    // Otherwise the test proves nothing: each schedule still lies well ahead.
+    for (const due of scheduled.values()) expect(due).toBeGreaterThan(backAt + 30_000);
+    for (const w of who)
+      sim.admin.deliver({
+        to: [`${w}@contoso.test`],
+        from: 'x@fabrikam.test',
+        subject: `back ${w}`,
+        body: 'hi',
+      });
+    for (const id of ids) {
+      const polled = await mailboxWhen(
+        id,
+        (m) => m.lastSyncError === null && Date.parse(m.lastSyncAt as string) > backAt,
+        'a poll after the outage',
+      );
+      // One mailbox was the probe, the other pulled forward once it answered: both before their schedules.
+      expect(Date.parse(polled.lastSyncAt as string)).toBeLessThan(scheduled.get(id)!);
+      expect(polled).toMatchObject({ enabledForIncomingEmail: true });
+    }
+  }, 400_000);
 
   it('an idle mailbox leaves no audit trail: polls move only its operational state (docs/adr/0010)', async () => {
     sim.admin.createAccount({ userName: 'hana', password: 'Passw0rd!', domain: 'CONTOSO' });

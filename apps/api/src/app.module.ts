@@ -12,6 +12,7 @@ import { AuditController } from './audit/audit.controller';
 import { ApiReadiness } from './health/api-readiness.service';
 import { CaughtUpInterceptor } from './health/caught-up.interceptor';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './health/metrics.controller';
 import { ApiExceptionFilter } from './http/errors';
 import { AggregateOwnerService } from './infrastructure/aggregate-owner.service';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
@@ -35,6 +36,7 @@ import { ProfilesController } from './profiles/profiles.controller';
     JobsController,
     AuditController,
     HealthController,
+    MetricsController,
     EmailActivitiesController,
     MailboxLedgerController,
     AlertsController,

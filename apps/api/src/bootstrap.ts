@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
-import { ApiConfig, installLogger, loadApiConfig } from '@ssync/common';
+import { ApiConfig, installLogger, installMetrics, loadApiConfig } from '@ssync/common';
 import { AppModule } from './app.module';
 import { installJsonBodyParser } from './http/body-parser';
 import { correlationMiddleware } from './http/request-context';
@@ -18,6 +18,7 @@ export async function bootstrapApi(
     config.http.tlsCertFile && config.http.tlsKeyFile
       ? { cert: readFileSync(config.http.tlsCertFile), key: readFileSync(config.http.tlsKeyFile) }
       : undefined;
+  installMetrics('api');
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, env), {
     bodyParser: false,
     httpsOptions,

@@ -6,6 +6,7 @@ import { KafkaProbe } from '@ssync/messaging';
 import {
   ConfigError,
   installLogger,
+  installMetrics,
   installProcessGuards,
   CoreConfig,
   Readiness,
@@ -24,6 +25,7 @@ import { rebuildReadModels } from './rebuild';
  */
 async function main(): Promise<void> {
   const logger = installLogger('projector');
+  installMetrics('projector');
   const command = process.argv[2] ?? 'run';
   if (command !== 'run' && command !== 'rebuild') {
     throw new ConfigError('argv', `: unknown command "${command}" (use "run" or "rebuild")`);

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import {
   ConfigError,
   installLogger,
+  installMetrics,
   installProcessGuards,
   loadHealthConfig,
   startConfiguredHealthServer,
@@ -12,6 +13,7 @@ import { SyncWorkerModule } from './sync-worker.module';
 
 async function main(): Promise<void> {
   const logger = installLogger('sync-worker');
+  installMetrics('sync-worker');
   // Up before the modules, so liveness answers (and readiness says "starting") while they start.
   let health: WorkerHealth | null = null;
   const server = await startConfiguredHealthServer(loadHealthConfig(process.env), () =>

@@ -1,4 +1,5 @@
-import { answersWithin, healthAnswer } from './health-server';
+import { answersWithin, healthAnswer, startHealthServer } from './health-server';
+import { ewsCalls, installMetrics } from './metrics';
 import { roleReadiness } from './readiness';
 
 describe('health answers', () => {
@@ -60,5 +61,28 @@ describe('answersWithin', () => {
     expect(await answersWithin(1000, () => Promise.resolve({ ok: 1 }))).toBe(true);
     expect(await answersWithin(1000, () => Promise.reject(new Error('down')))).toBe(false);
     expect(await answersWithin(10, () => new Promise(() => undefined))).toBe(false);
+  });
+});
+
+describe('the health listener serves Prometheus metrics (issue #12)', () => {
+  it('GET /metrics answers the text format with the role on every series', async () => {
+    installMetrics('test-role');
+    ewsCalls.inc({ operation: 'syncInbox', outcome: 'ok' });
+    const server = await startHealthServer({ host: '127.0.0.1', port: 0 }, () => ({
+      ready: true,
+      reasons: [],
+    }));
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await res.text();
+      expect(text).toMatch(/ssync_ews_calls_total\{operation="syncInbox",outcome="ok",role="test-role"\} 1/);
+      expect(text).toContain('ssync_process_resident_memory_bytes');
+      expect(text).toContain('# TYPE ssync_poll_lateness_seconds histogram');
+      expect((await fetch(`http://127.0.0.1:${server.port}/health/live`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ConfigError, HealthConfig } from './config';
+import { metricsText } from './metrics';
 import { Readiness } from './readiness';
 
 export interface HealthAnswer {
@@ -50,14 +51,27 @@ export interface HealthServer {
 }
 
 /**
- * `GET /health/live` and `GET /health/ready` on their own small listener, for roles that serve no HTTP otherwise.
- * Started before the role's modules, so liveness answers while it is still starting.
+ * `GET /health/live`, `GET /health/ready` and the Prometheus `GET /metrics` on their own small listener, for roles
+ * that serve no HTTP otherwise. Started before the role's modules, so liveness answers while it is still starting.
  */
 export async function startHealthServer(
   config: { host: string; port: number },
   readiness: () => Readiness | Promise<Readiness>,
 ): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
+    if ((req.url ?? '/').split('?')[0] === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      void metricsText().then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end(`metrics failed: ${error instanceof Error ? error.message : String(error)}`);
+        },
+      );
+      return;
+    }
     void healthAnswer(req.method, req.url, readiness).then((answer) => {
       const text = JSON.stringify(answer.body);
       res.writeHead(answer.status, {

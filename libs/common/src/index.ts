@@ -5,3 +5,4 @@ export * from './readiness';
 export * from './process-guards';
 export * from './logging';
 export * from './database-faults';
+export * from './metrics';

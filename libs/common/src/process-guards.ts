@@ -20,7 +20,7 @@ export function installProcessGuards(
   const logger = new Logger(role);
   const onRejection = (reason: unknown) => {
     if (isDependencyFault(reason)) {
-      logger.warn(`a dependency is away: ${(reason).name}: ${(reason).message}`);
+      logger.warn(`a dependency is away: ${reason.name}: ${reason.message}`);
       return;
     }
     logger.error(

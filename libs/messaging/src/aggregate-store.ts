@@ -12,6 +12,8 @@ import {
   settledVersionOf,
 } from './settled';
 import { EventEnvelope, decodeEvent } from './envelope';
+import { trackConsumerLag } from './consumer-metrics';
+import { reportCatchUp } from '@ssync/common';
 
 /** One aggregate's state as its owner knows it. */
 export interface AggregateSnapshot<S> {
@@ -203,6 +205,7 @@ export class AggregateStore<S> {
     private readonly options: AggregateStoreOptions<S> = {},
   ) {
     this.logger = new Logger(`AggregateStore ${topic}`);
+    reportCatchUp(groupId, () => this.caughtUpToStart());
     if (fn.operational && !options.operationalTopic)
       throw new Error(`${topic}: an aggregate with operational state needs its operational topic`);
     this.snapshotTopicName =
@@ -214,6 +217,8 @@ export class AggregateStore<S> {
   }
 
   private readonly listeners: ((envelope: EventEnvelope, snapshot: AggregateSnapshot<S>) => void)[] = [];
+  private readonly operationalListeners: ((aggregateId: string, snapshot: AggregateSnapshot<S>) => void)[] =
+    [];
 
   get(aggregateId: string): AggregateSnapshot<S> {
     const held = this.aggregates.get(aggregateId);
@@ -428,11 +433,17 @@ export class AggregateStore<S> {
     };
     this.aggregates.set(id, next);
     this.options.onOperational?.(id, next);
+    for (const listener of this.operationalListeners) listener(id, next);
   }
 
   /** Also tells `listener` of every event applied from now on (e.g. to keep an index of aggregates due for work). */
   subscribe(listener: (envelope: EventEnvelope, snapshot: AggregateSnapshot<S>) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Also tells `listener` of every operational record applied from now on (after the state moved). */
+  subscribeOperational(listener: (aggregateId: string, snapshot: AggregateSnapshot<S>) => void): void {
+    this.operationalListeners.push(listener);
   }
 
   private topics(): string[] {
@@ -456,6 +467,7 @@ export class AggregateStore<S> {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
+    trackConsumerLag(consumer, this.groupId);
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       this.advance(`${payload.topic}:${payload.partition}`, BigInt(payload.lastOffset));
     });

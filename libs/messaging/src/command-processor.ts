@@ -12,6 +12,7 @@ import { settledChunkKey } from './settled';
 import { encodeSnapshot } from './snapshot-codec';
 import { AggregateType, CommandEnvelope, CommandFailure, CommandResult, EventEnvelope } from './envelope';
 import { aggregateTopics, operationalTopic, resultsTopic } from './topics';
+import { trackConsumerLag } from './consumer-metrics';
 
 /** The pure part of an aggregate, as the processor needs it. */
 export interface AggregateDefinition<C, E extends { type: string; data: unknown }, S> {
@@ -112,6 +113,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       retry: { retries: 20 },
     });
     this.consumer = consumer;
+    trackConsumerLag(consumer, this.groupId);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = payload.memberAssignment[this.topics.commands] ?? [];
       this.onAssignment(mine);

@@ -8,6 +8,8 @@ import {
   undecodableReason,
 } from './dead-letter';
 import { EventEnvelope, decodeEvent } from './envelope';
+import { trackConsumerLag } from './consumer-metrics';
+import { reportCatchUp } from '@ssync/common';
 
 export interface EventConsumerOptions {
   groupId: string;
@@ -99,6 +101,7 @@ export class EventConsumer {
     private readonly options: EventConsumerOptions,
   ) {
     this.logger = new Logger(`EventConsumer ${options.groupId}`);
+    reportCatchUp(options.groupId, () => this.caughtUpToStart());
     const topic =
       options.deadLetterTopic ?? deadLetterTopic(topicPrefixOf(options.topics[0] ?? options.groupId));
     this.deadLetters = new DeadLetterWriter(kafka, topic, options.groupId);
@@ -226,6 +229,7 @@ export class EventConsumer {
         : {}),
     });
     this.consumer = consumer;
+    trackConsumerLag(consumer, this.options.groupId);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joined = true;
       this.assigned = new Set(

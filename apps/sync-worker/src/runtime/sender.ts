@@ -280,6 +280,7 @@ export class OutgoingSender {
       issuedAt: new Date(this.options.now()).toISOString(),
       attempt,
       outcome,
+      claimant: this.claimant,
       ...(this.options.retryDelayMinutes !== undefined
         ? { policy: { ...SEND_RETRY_POLICY, retryDelayMinutes: this.options.retryDelayMinutes } }
         : {}),

@@ -24,17 +24,26 @@ import {
   moveToUndeliverable,
   normalizeExchangeError,
   syncInbox,
-  testAct,
   testIncoming,
   testOutgoing,
 } from '@ssync/exchange';
-import { isDependencyFault, withLogContext } from '@ssync/common';
+import {
+  arrivalToTracked,
+  isDependencyFault,
+  pollLateness,
+  pollStarts,
+  reportOwnedMailboxes,
+  testResults,
+  withLogContext,
+} from '@ssync/common';
 import { CommandResult, KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxOwner } from '../mailbox-owner';
 import { ConnectionSetupError, OpenSecret, connectionSpec } from './connection-spec';
 import { stableId } from './ids';
 import { DeferredWork, InterruptionTracker } from './interruptions';
 import { ActivitySource, OutgoingSender } from './sender';
+import { DueQueue } from './due-queue';
+import { DEFAULT_RECOVERY, RecoveryOptions, ServerRecovery } from './recovery';
 import { minPollIntervalMs, nextPollDelayMs, pollFailureDelayMs } from './schedule';
 
 export interface SyncRuntimeOptions {
@@ -59,6 +68,8 @@ export interface SyncRuntimeOptions {
   pollClaimSlackMs: number;
   /** S-3/S-6: minutes between retries of a send that failed transiently (default: the domain's policy). */
   sendRetryDelayMinutes?: number;
+  /** Early polls while a server fails and once it answers again (default: DEFAULT_RECOVERY). */
+  recovery?: RecoveryOptions;
   now?: () => number;
 }
 
@@ -100,6 +111,13 @@ export class SyncRuntime {
   private readonly running = new Set<Promise<void>>();
   private readonly now: () => number;
   private sender: OutgoingSender | null = null;
+  private readonly recovery: ServerRecovery;
+  /** The owned mailboxes by when they next have work; looked at again on any change to them. */
+  private readonly queue = new DueQueue();
+  /** The partitions the queue was filled for. */
+  private partitions = '';
+  /** A profile or the organization changed: every mailbox's work may have. */
+  private lookAtAll = false;
   /** Dependencies this worker could not reach, and the work it put off: recorded once they answer again. */
   readonly interruptions: InterruptionTracker;
   readonly stats = {
@@ -113,6 +131,8 @@ export class SyncRuntime {
     pollErrors: 0,
     /** Polls not started: the claim was refused (another owner polled it recently) or came back too late. */
     pollsNotClaimed: 0,
+    /** Polls ahead of schedule (a failing server probed, or answering again) that met the fault: not recorded. */
+    earlyPollsFailed: 0,
   };
 
   constructor(
@@ -123,11 +143,37 @@ export class SyncRuntime {
     private readonly options: SyncRuntimeOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.recovery = new ServerRecovery(options.recovery ?? DEFAULT_RECOVERY);
     this.interruptions = new InterruptionTracker(
       'sync-worker',
       options.instanceId ?? options.actor,
       this.now,
     );
+    // Any change to a mailbox (an event, an operational record such as a poll's outcome) may change its work.
+    owner.mailboxes.subscribe((envelope) => this.queue.schedule(envelope.aggregateId, this.now()));
+    owner.mailboxes.subscribeOperational((id) => this.queue.schedule(id, this.now()));
+    owner.profiles.subscribe(() => (this.lookAtAll = true));
+    owner.organizations.subscribe(() => (this.lookAtAll = true));
+    reportOwnedMailboxes(() => this.mailboxCounts());
+  }
+
+  /** This worker's mailboxes by state, for `ssync_owned_mailboxes` (asked at each scrape, not each tick). */
+  mailboxCounts(): Record<string, number> {
+    const counts = { syncing: 0, failing: 0, testing: 0, failed: 0, idle: 0 };
+    const org = organizationEmailSettingsOf(this.owner.organizations.get(this.options.orgId).state);
+    for (const [id, { state }] of this.owner.mailboxes.entries()) {
+      if (state.status !== 'Active' || !this.owner.owns(id)) continue;
+      const m = state.mailbox;
+      const approval =
+        m.kind === 'User' ? org.processEmailsOnlyForApprovedUsers : org.processEmailsOnlyForApprovedQueues;
+      if (m.testPending) counts.testing += 1;
+      else if (shouldPoll(m, approval)) {
+        if (syncOf(m).consecutiveFailures > 0) counts.failing += 1;
+        else counts.syncing += 1;
+      } else if (m.mailboxStatus === 'Failure' || syncOf(m).lastSyncError !== null) counts.failed += 1;
+      else counts.idle += 1;
+    }
+    return counts;
   }
 
   start(): void {
@@ -177,28 +223,36 @@ export class SyncRuntime {
       mailbox.kind === 'User'
         ? org.processEmailsOnlyForApprovedUsers
         : org.processEmailsOnlyForApprovedQueues;
-    for (const [id, snapshot] of this.owner.mailboxes.entries()) {
-      if (this.inFlight.size >= this.options.concurrency) return;
-      if (this.inFlight.has(id) || snapshot.state.status !== 'Active' || !this.owner.owns(id)) continue;
-      const mailbox = snapshot.state.mailbox;
-      let work: (() => Promise<void>) | null = null;
-      let kind: DeferredWork = 'polls';
-      if (
-        mailbox.testPending &&
-        (mailbox.nextTestAttemptAt === null || Date.parse(mailbox.nextTestAttemptAt) <= now) &&
-        (this.retryAt.get(id) ?? 0) <= now
-      ) {
-        work = () => this.runTest({ mailbox, version: snapshot.version });
-        kind = 'tests';
-      } else if (shouldPoll(mailbox, approvalRequired(mailbox))) {
-        const due = nextPollAt(syncOf(mailbox));
-        const retry = this.retryAt.get(id);
-        if ((due === null || due <= now) && (retry === undefined || retry <= now))
-          work = () => this.poll({ mailbox, version: snapshot.version });
+    // Which mailboxes are this worker's, and the rules every one of them follows, change rarely: then each is looked
+    // at again. Otherwise a tick looks only at the mailboxes due, in order (issue #12).
+    const partitions = this.owner.assignedPartitions().join(',');
+    if (partitions !== this.partitions || this.lookAtAll) {
+      this.partitions = partitions;
+      this.lookAtAll = false;
+      for (const [id] of this.owner.mailboxes.entries()) this.queue.schedule(id, now);
+    }
+    for (let id = this.queue.pop(now); id !== null; id = this.queue.pop(now)) {
+      if (this.inFlight.size >= this.options.concurrency) {
+        this.queue.schedule(id, now);
+        return;
       }
-      if (!work) continue;
+      // A mailbox being worked on is looked at again when its work ends; one not owned, when it is.
+      if (this.inFlight.has(id) || !this.owner.owns(id)) continue;
+      const snapshot = this.owner.mailboxes.get(id);
+      if (snapshot.state.status !== 'Active') continue;
+      const mailbox = snapshot.state.mailbox;
+      const next = this.nextWork(mailbox, approvalRequired(mailbox), now);
+      if (next === null) continue;
+      if (next.at > now) {
+        this.queue.schedule(id, next.at);
+        continue;
+      }
       this.inFlight.add(id);
-      const run = work;
+      const kind: DeferredWork = next.kind;
+      const run =
+        kind === 'tests'
+          ? () => this.runTest({ mailbox, version: snapshot.version })
+          : () => this.poll({ mailbox, version: snapshot.version }, next.early);
       // Its log lines and commands carry the mailbox and one correlation id (a test's id, or one per poll).
       const fields = {
         aggregateType: 'mailbox',
@@ -217,9 +271,36 @@ export class SyncRuntime {
       ).finally(() => {
         this.inFlight.delete(id);
         this.running.delete(job);
+        this.queue.schedule(id, this.now());
       });
       this.running.add(job);
     }
+  }
+
+  /**
+   * A mailbox's next piece of work and when it is due, or null when it has none until its state changes: a
+   * requested test once its attempt is due, else a poll once the schedule (P-10, B-5) or a recovering server
+   * ({@link ServerRecovery}) says so — never before a local retry time.
+   */
+  private nextWork(
+    mailbox: Mailbox,
+    approvalRequired: boolean,
+    now: number,
+  ): { kind: DeferredWork; at: number; early: boolean } | null {
+    const retry = this.retryAt.get(mailbox.mailboxId) ?? 0;
+    if (mailbox.testPending) {
+      const attemptAt = mailbox.nextTestAttemptAt === null ? 0 : Date.parse(mailbox.nextTestAttemptAt);
+      return { kind: 'tests', at: Math.max(attemptAt, retry), early: false };
+    }
+    if (!shouldPoll(mailbox, approvalRequired)) return null;
+    const sync = syncOf(mailbox);
+    const scheduled = nextPollAt(sync) ?? 0;
+    const floor = sync.nextPollNotBefore === null ? 0 : Date.parse(sync.nextPollNotBefore);
+    const early = this.recovery.earlyAt(mailbox.serverProfileId ?? '', mailbox.mailboxId);
+    const earlyAt = early === null ? Infinity : Math.max(early, floor);
+    return earlyAt < scheduled && scheduled > now
+      ? { kind: 'polls', at: Math.max(earlyAt, retry), early: true }
+      : { kind: 'polls', at: Math.max(scheduled, retry), early: false };
   }
 
   /**
@@ -303,15 +384,17 @@ export class SyncRuntime {
     if (!testId) return;
     const areas = mailbox.testAreas;
     const results: Partial<Record<MailboxArea, AreaTestResult>> = {};
-    const checks: Record<MailboxArea, (c: ExchangeConnection) => Promise<void>> = {
+    const checks: Partial<Record<MailboxArea, (c: ExchangeConnection) => Promise<void>>> = {
       incomingEmail: testIncoming,
       outgoingEmail: testOutgoing,
-      act: testAct,
     };
     for (const area of areas) {
+      // ACT (S-4) is not synchronized by this version: its area is reported not run by the mailbox itself.
+      const check = checks[area];
+      if (!check) continue;
       try {
         const conn = await this.connect(mailbox, area === 'outgoingEmail' ? 'outgoing' : 'incoming');
-        await checks[area](conn);
+        await check(conn);
         results[area] = { outcome: 'Success' };
       } catch (error) {
         // The broker or the database away is no answer from Exchange: the test runs again once they are back.
@@ -320,6 +403,7 @@ export class SyncRuntime {
       }
     }
     this.stats.testsRun += 1;
+    for (const [area, result] of Object.entries(results)) testResults.inc({ area, outcome: result.outcome });
     this.interruptions.resumed();
     const issuedAt = new Date(this.now()).toISOString();
     const result = await this.send('mailbox', mailbox.mailboxId, {
@@ -354,12 +438,13 @@ export class SyncRuntime {
    * is a duplicate, not a second activity); only then is the new cursor recorded. A stale poll (another owner got
    * there first) is ignored by the mailbox aggregate.
    */
-  private async poll({ mailbox }: ActiveMailbox): Promise<void> {
+  private async poll({ mailbox }: ActiveMailbox, early = false): Promise<void> {
     const profile = this.profileOf(mailbox);
     if (!profile) return;
     const interval = profile.state.settings.minimumPollingIntervalMinutes;
     let sync = syncOf(mailbox);
     const started = this.now();
+    this.recovery.started(profile.id, mailbox.mailboxId, started);
     // Without Process Email From, tracking starts with the first poll — at the whole second, because Exchange keeps
     // DateTimeReceived to the second and mail arriving during that poll must not fall before the cut-off.
     const trackFrom =
@@ -392,9 +477,18 @@ export class SyncRuntime {
         if (reachedAt === null) {
           // Claimed (the broker) with a connection slot (the database): both answer again.
           this.stats.polls += 1;
+          pollStarts.inc();
+          // Lateness against the schedule; a poll brought forward has none.
+          if (!early) pollLateness.observe(Math.max(0, this.now() - (nextPollAt(sync) ?? started)) / 1000);
           this.interruptions.resumed();
           this.retryAt.delete(mailbox.mailboxId);
           reachedAt = this.now();
+          const moved = this.recovery.reached(profile.id, mailbox.mailboxId, reachedAt);
+          for (const [id, at] of moved) this.queue.schedule(id, at);
+          if (moved.length > 0)
+            this.logger.log(
+              `profile ${profile.id} answers again: ${moved.length} failing mailbox(es) polled early`,
+            );
         }
         // Each message is its own activity aggregate, so a page's messages are tracked side by side: their
         // commands share the activity partitions' transactions instead of waiting for each other's round trip.
@@ -456,8 +550,7 @@ export class SyncRuntime {
         this.logger.warn(`poll of ${mailbox.mailboxId} deferred: ${error.message}`);
         return;
       }
-      this.stats.pollErrors += 1;
-      await this.recordPollFailure(mailbox, sync.polls, interval, error);
+      await this.recordPollFailure(mailbox, profile.id, sync.polls, interval, error, early);
     }
   }
 
@@ -499,15 +592,18 @@ export class SyncRuntime {
 
   private async recordPollFailure(
     mailbox: Mailbox,
+    server: string,
     poll: number,
     interval: number,
     error: unknown,
+    early: boolean,
   ): Promise<void> {
     const issuedAt = new Date(this.now()).toISOString();
     let outcome: Extract<MailboxCommand, { type: 'RecordSyncOutcome' }>['outcome'];
     // Failures in a row back off (doubling from the interval, up to the idle bound), so the transient failures that
     // would disable a mailbox (S-6) span a real outage, not a minute of it.
     let delay = pollFailureDelayMs(interval, syncOf(mailbox).consecutiveFailures);
+    let retryAfterMs = 0;
     if (error instanceof ConnectionSetupError) {
       outcome = { kind: 'Failed', errorClass: 'Permanent', reason: error.message };
     } else {
@@ -522,7 +618,18 @@ export class SyncRuntime {
         };
       // Exchange said how long to back off (ErrorServerBusy): honour it (S-5).
       if (e.retryAfterMs !== undefined) delay = Math.max(delay, e.retryAfterMs);
+      retryAfterMs = e.retryAfterMs ?? 0;
     }
+    if (outcome.kind === 'Failed' && outcome.errorClass !== 'Permanent') {
+      this.recovery.failed(server, mailbox.mailboxId, this.now(), retryAfterMs);
+      if (early) {
+        // A probe, or a poll pulled forward by a recovery, that met the fault again: not the mailbox's failure.
+        this.stats.earlyPollsFailed += 1;
+        this.logger.debug(`early poll of ${mailbox.mailboxId} failed: ${outcome.reason}`);
+        return;
+      }
+    } else this.recovery.forget(mailbox.mailboxId);
+    this.stats.pollErrors += 1;
     this.logger.warn(`poll of ${mailbox.mailboxId} failed: ${outcome.reason}`);
     await this.send('mailbox', mailbox.mailboxId, {
       type: 'RecordSyncOutcome',
@@ -582,7 +689,10 @@ export class SyncRuntime {
     });
     if (result.accepted) {
       if (result.events.length === 0) this.stats.messagesDuplicate += 1;
-      else this.stats.messagesTracked += 1;
+      else {
+        this.stats.messagesTracked += 1;
+        arrivalToTracked.observe(Math.max(0, this.now() - Date.parse(received)) / 1000);
+      }
       return 'tracked';
     }
     this.stats.messagesFailed += 1;

@@ -64,6 +64,11 @@ export type ActivityCommand =
       type: 'RecordSendOutcome';
       attempt: number;
       outcome: SendOutcome;
+      /**
+       * Who made the attempt (its `ClaimSend` claimant). When that is the live claim's holder, its send has ended
+       * with this outcome, so the claim does not hold the next attempt back. Absent: as if another worker's.
+       */
+      claimant?: string;
       /** Defaults to SEND_RETRY_POLICY. */
       policy?: SendRetryPolicy;
     });

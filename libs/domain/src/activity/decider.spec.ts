@@ -623,6 +623,22 @@ describe('activity decider (S-1…S-3, B-1)', () => {
           .thenEvents((events) => expect(events).toEqual([permanentFailure(1)]));
       });
 
+      it("the claim holder's own failure: its send has ended, so the usual retry delay applies (issue #11)", () => {
+        spec
+          .given([queued, claimed(1, 'worker-b', '2026-03-01T10:08:00.000Z')])
+          .when({ ...sendOutcome(1, transient), claimant: 'worker-b' } as ActivityCommand)
+          .then([failedEvent(1, '2026-03-01T10:05:00.000Z')]);
+        // Another worker's outcome still waits for worker-b's claim.
+        spec
+          .given([queued, claimed(1, 'worker-b', '2026-03-01T10:08:00.000Z')])
+          .when({ ...sendOutcome(1, transient), claimant: 'worker-a' } as ActivityCommand)
+          .then([failedEvent(1, '2026-03-01T10:08:00.000Z')]);
+        spec
+          .given([queued, claimed(1, 'worker-b', '2026-03-01T10:08:00.000Z')])
+          .when({ ...sendOutcome(1, transient), claimant: '' } as ActivityCommand)
+          .thenThrows('validation', [{ field: 'claimant', rule: 'minLength' }]);
+      });
+
       it('an email queued before claims existed evolves with no claim, and can be claimed', () => {
         const state = activityDecider.evolve(activityDecider.initialState(), queued);
         expect(outgoing(state).claim).toBeNull();

@@ -296,6 +296,7 @@ function decideSendOutcome(c: Cmd<'RecordSendOutcome'>, state: ActivityState): A
       { field: 'attempt', rule: 'sequence', message: `the next attempt is ${e.attempts + 1}` },
     ]);
   v.push(...sendOutcomeViolations(c.outcome));
+  if (c.claimant !== undefined) v.push(...rules.requiredString('claimant', c.claimant, 1, 200));
   v.push(...rules.integerInRange('policy.maxTransientRetries', policy.maxTransientRetries, 0, 1000));
   v.push(...rules.integerInRange('policy.retryDelayMinutes', policy.retryDelayMinutes, 0, 7 * 24 * 60));
   assertValid(v);
@@ -318,13 +319,15 @@ function decideSendOutcome(c: Cmd<'RecordSendOutcome'>, state: ActivityState): A
   const retriesLeft = c.attempt - 1 < policy.maxTransientRetries;
   const retry = outcome.transient && retriesLeft;
   // An outcome can arrive from a worker whose claim lapsed while another worker holds a live claim on the same
-  // attempt and may still be sending: the next attempt is not due before that claim lapses.
+  // attempt and may still be sending: the next attempt is not due before that claim lapses. The holder's own outcome
+  // says its send has ended: its claim holds nothing back.
   const claim = liveClaim(e, c.issuedAt);
   const retryAt = retry ? addMinutes(c.issuedAt, policy.retryDelayMinutes) : null;
   const nextAttemptAt =
     retryAt !== null &&
     claim !== null &&
     claim.attempt === c.attempt &&
+    claim.claimant !== c.claimant &&
     Date.parse(claim.claimUntil) > Date.parse(retryAt)
       ? claim.claimUntil
       : retryAt;

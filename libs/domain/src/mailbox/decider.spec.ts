@@ -3,7 +3,15 @@ import { DeciderSpecification } from '../shared/decider-spec';
 import { MailboxCommand, MailboxProfileFacts } from './commands';
 import { MailboxState, mailboxDecider } from './decider';
 import { AreaOutcome, MailboxEvent } from './events';
-import { MAILBOX_AREAS, Mailbox, MailboxSettings, PREFLIGHT_FAILURES, TEST_RETRY_POLICY } from './types';
+import {
+  ACT_NOT_SYNCHRONIZED,
+  MAILBOX_AREAS,
+  Mailbox,
+  MailboxArea,
+  MailboxSettings,
+  PREFLIGHT_FAILURES,
+  TEST_RETRY_POLICY,
+} from './types';
 
 const spec = DeciderSpecification.for(mailboxDecider);
 const mailboxId = 'mbx-1';
@@ -49,11 +57,20 @@ const approved: MailboxEvent = {
   data: { mailboxId, emailAddress: 'ada@contoso.test' },
 };
 const ready = [provisioned, configured, approved];
-const requested = (testId = 'c-1', areas = [...MAILBOX_AREAS]): MailboxEvent => ({
+const requested = (
+  testId = 'c-1',
+  areas: MailboxArea[] = ['incomingEmail', 'outgoingEmail'],
+): MailboxEvent => ({
   type: 'TestRequested',
   data: { mailboxId, testId, requestedAt: at, areas },
 });
 const ok: AreaOutcome = { status: 'Success', reason: null, errorClass: null, enabled: true };
+const actNotRun: AreaOutcome = {
+  status: 'NotRun',
+  reason: ACT_NOT_SYNCHRONIZED,
+  errorClass: null,
+  enabled: false,
+};
 const permanent = (reason: string): AreaOutcome => ({
   status: 'Failure',
   reason,
@@ -474,6 +491,44 @@ describe('mailbox decider (M-1…M-8)', () => {
         .then([requested('c-1', ['incomingEmail', 'outgoingEmail'])]);
     });
 
+    it('a mailbox with only ACT on server-side sync: the test completes at once, ACT not run, nothing enabled', () => {
+      const state = spec
+        .given([
+          ...ready,
+          {
+            type: 'MailboxUpdated',
+            data: {
+              mailboxId,
+              changes: { incomingEmailDeliveryMethod: 'None', outgoingEmailDeliveryMethod: 'None' },
+              resetAreas: ['incomingEmail', 'outgoingEmail'],
+            },
+          },
+        ])
+        .when(requestTest())
+        .then([
+          requested('c-1', []),
+          {
+            type: 'MailboxTestCompleted',
+            data: {
+              mailboxId,
+              testId: 'c-1',
+              attempt: 0,
+              completedAt: at,
+              areas: { act: actNotRun },
+              mailboxStatus: 'NotRun',
+              mailboxStatusReason: null,
+              retry: null,
+              retriesExhausted: false,
+            },
+          },
+        ]);
+      expect(mailboxOf(state)).toMatchObject({
+        testPending: false,
+        enabledForAct: false,
+        actStatus: 'NotRun',
+      });
+    });
+
     it('refuses a mailbox with nothing to test, and is idempotent per request', () => {
       spec
         .given([provisioned])
@@ -495,9 +550,9 @@ describe('mailbox decider (M-1…M-8)', () => {
           attempt: 0,
           completedAt: at,
           areas: {
+            act: actNotRun,
             incomingEmail: permanent(reason),
             outgoingEmail: permanent(reason),
-            act: permanent(reason),
           },
           mailboxStatus: 'Failure',
           mailboxStatusReason: reason,
@@ -547,14 +602,13 @@ describe('mailbox decider (M-1…M-8)', () => {
   describe('RecordTestResult (M-6, S-6)', () => {
     const pending = [...ready, requested()];
 
-    it('success enables every tested area', () => {
+    it('success enables every tested area; ACT, not synchronized by this version, is reported not run', () => {
       const state = spec
         .given(pending)
         .when(
           result({
             incomingEmail: { outcome: 'Success' },
             outgoingEmail: { outcome: 'Success' },
-            act: { outcome: 'Success' },
           }),
         )
         .then([
@@ -565,7 +619,7 @@ describe('mailbox decider (M-1…M-8)', () => {
               testId: 'c-1',
               attempt: 0,
               completedAt: '2026-02-01T09:01:00.000Z',
-              areas: { incomingEmail: ok, outgoingEmail: ok, act: ok },
+              areas: { act: actNotRun, incomingEmail: ok, outgoingEmail: ok },
               mailboxStatus: 'Success',
               mailboxStatusReason: null,
               retry: null,
@@ -576,10 +630,37 @@ describe('mailbox decider (M-1…M-8)', () => {
       expect(mailboxOf(state)).toMatchObject({
         enabledForIncomingEmail: true,
         enabledForOutgoingEmail: true,
-        enabledForAct: true,
+        enabledForAct: false,
+        actStatus: 'NotRun',
+        actStatusReason: ACT_NOT_SYNCHRONIZED,
         mailboxStatus: 'Success',
         testPending: false,
       });
+    });
+
+    it('a test an earlier version requested with ACT: ACT is reported not run, whatever its worker found', () => {
+      const state = spec
+        .given([...ready, requested('c-1', [...MAILBOX_AREAS])])
+        .when(
+          result({
+            incomingEmail: { outcome: 'Success' },
+            outgoingEmail: { outcome: 'Success' },
+            act: { outcome: 'Success' },
+          }),
+        )
+        .thenEvents(([event]) =>
+          expect(event).toMatchObject({ data: { areas: { act: actNotRun }, mailboxStatus: 'Success' } }),
+        );
+      expect(mailboxOf(state)).toMatchObject({
+        enabledForAct: false,
+        actStatus: 'NotRun',
+        testPending: false,
+      });
+      // Its new worker reports no ACT result at all.
+      spec
+        .given([...ready, requested('c-1', [...MAILBOX_AREAS])])
+        .when(result({ incomingEmail: { outcome: 'Success' }, outgoingEmail: { outcome: 'Success' } }))
+        .thenEvents(([event]) => expect(event).toMatchObject({ data: { areas: { act: actNotRun } } }));
     });
 
     it('a permanent failure disables that area at once; the overall status fails with its reason', () => {
@@ -658,7 +739,7 @@ describe('mailbox decider (M-1…M-8)', () => {
         testPending: false,
         enabledForIncomingEmail: false,
         incomingEmailStatus: 'Failure',
-        enabledForAct: true,
+        enabledForAct: false,
       });
     });
 

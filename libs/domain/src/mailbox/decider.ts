@@ -23,6 +23,8 @@ import {
   MailboxTestState,
   MailboxTestStatus,
   PREFLIGHT_FAILURES,
+  SYNCHRONIZED_AREAS,
+  ACT_NOT_SYNCHRONIZED,
   TEST_RETRY_POLICY,
   TestRetryPolicy,
 } from './types';
@@ -243,8 +245,8 @@ function decideTest(
   approvalRequired: boolean,
   profile: MailboxProfileFacts | undefined,
 ): MailboxEvent[] {
-  const areas = MAILBOX_AREAS.filter((a) => m[AREA_FIELDS[a].method] === 'ServerSideSync');
-  if (areas.length === 0) {
+  const wanted = MAILBOX_AREAS.filter((a) => m[AREA_FIELDS[a].method] === 'ServerSideSync');
+  if (wanted.length === 0) {
     throw DomainError.validation([
       {
         field: 'deliveryMethods',
@@ -254,13 +256,21 @@ function decideTest(
     ]);
   }
   if (m.testPending && m.testId === testId) return []; // the same request again
+  const areas = wanted.filter((a) => SYNCHRONIZED_AREAS.includes(a));
   const requested: MailboxEvent = {
     type: 'TestRequested',
     data: { mailboxId: m.mailboxId, testId, requestedAt: at, areas },
   };
   const reason = preflightFailure(m, approvalRequired, profile);
-  if (reason === null) return [requested];
-  const outcome: AreaOutcome = { status: 'Failure', reason, errorClass: 'Permanent', enabled: false };
+  // Nothing to reach Exchange for: a preflight failure, or only areas this version does not synchronize.
+  if (reason === null && areas.length > 0) return [requested];
+  const outcomes: Partial<Record<MailboxArea, AreaOutcome>> = notSynchronized(m);
+  if (reason !== null)
+    for (const a of areas)
+      outcomes[a] = { status: 'Failure', reason, errorClass: 'Permanent', enabled: false };
+  const after: MailboxTestState = { ...m };
+  applyOutcomes(after, outcomes);
+  const overall = reason === null ? overallStatus(after) : { status: 'Failure' as const, reason };
   return [
     requested,
     {
@@ -270,14 +280,22 @@ function decideTest(
         testId,
         attempt: 0,
         completedAt: at,
-        areas: Object.fromEntries(areas.map((a) => [a, outcome])),
-        mailboxStatus: 'Failure',
-        mailboxStatusReason: reason,
+        areas: outcomes,
+        mailboxStatus: overall.status,
+        mailboxStatusReason: overall.reason,
         retry: null,
         retriesExhausted: false,
       },
     },
   ];
+}
+
+/** The mailbox's areas set to server-side sync that this version does not synchronize: reported not run. */
+function notSynchronized(m: MailboxSettings): Partial<Record<MailboxArea, AreaOutcome>> {
+  const outcomes: Partial<Record<MailboxArea, AreaOutcome>> = {};
+  if (m.actDeliveryMethod === 'ServerSideSync')
+    outcomes.act = { status: 'NotRun', reason: ACT_NOT_SYNCHRONIZED, errorClass: null, enabled: false };
+  return outcomes;
 }
 
 function preflightFailure(
@@ -308,7 +326,8 @@ function resultViolations(
   if (v.length > 0) return v;
   const given = results as Record<string, unknown>;
   for (const k of Object.keys(given)) {
-    if (!(tested as readonly string[]).includes(k)) {
+    // A worker of an earlier version may still report the ACT area of a test it began: not counted (below).
+    if (!(tested as readonly string[]).includes(k) && k !== 'act') {
       v.push({
         field: `results.${k}`,
         rule: 'notTested',
@@ -317,6 +336,7 @@ function resultViolations(
     }
   }
   for (const area of tested) {
+    if (!SYNCHRONIZED_AREAS.includes(area)) continue;
     const field = `results.${area}`;
     const r = given[area] as AreaTestResult | undefined;
     if (r === undefined || r === null || typeof r !== 'object') {
@@ -348,10 +368,12 @@ function decideTestResult(
   const policy = command.policy ?? TEST_RETRY_POLICY;
   assertValid(resultViolations(m.testAreas, command.results, policy));
   const retriesLeft = m.testAttempt < policy.maxTransientRetries;
-  const areas: Partial<Record<MailboxArea, AreaOutcome>> = {};
+  const areas: Partial<Record<MailboxArea, AreaOutcome>> = notSynchronized(m);
   const retryAreas: MailboxArea[] = [];
   let exhausted = false;
   for (const area of m.testAreas) {
+    // A test requested by an earlier version may include ACT: reported not run, whatever the worker found.
+    if (!SYNCHRONIZED_AREAS.includes(area)) continue;
     const r = command.results[area] as AreaTestResult;
     if (r.outcome === 'Success') {
       areas[area] = { status: 'Success', reason: null, errorClass: null, enabled: true };

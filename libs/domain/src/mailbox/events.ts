@@ -12,7 +12,8 @@ import {
 
 /** The outcome of one area in a test attempt, as it now stands on the mailbox. */
 export interface AreaOutcome {
-  status: Exclude<MailboxTestStatus, 'NotRun'>;
+  /** NotRun: an area this version does not synchronize (ACT_NOT_SYNCHRONIZED), never an Exchange answer. */
+  status: MailboxTestStatus;
   reason: string | null;
   errorClass: ErrorClass | null;
   enabled: boolean;

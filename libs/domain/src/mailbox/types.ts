@@ -145,6 +145,16 @@ export const AREA_FIELDS = {
   }
 >;
 
+/**
+ * The areas this version synchronizes, so the only ones Test & Enable tests and enables. Appointments, contacts and
+ * tasks (S-4) are not synchronized yet: a test reports that area not run, with {@link ACT_NOT_SYNCHRONIZED}, and the
+ * mailbox status follows the areas that are.
+ */
+export const SYNCHRONIZED_AREAS: readonly MailboxArea[] = ['incomingEmail', 'outgoingEmail'];
+
+export const ACT_NOT_SYNCHRONIZED =
+  'NotSynchronized: appointments, contacts and tasks are not synchronized by this version of ssync (S-4), so this area is neither tested nor enabled';
+
 export interface TestRetryPolicy {
   /** Transient failures retried this many times before they count as permanent. */
   maxTransientRetries: number;

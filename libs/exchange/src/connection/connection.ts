@@ -14,6 +14,7 @@ import {
   WebCredentials,
   WellKnownFolderName,
 } from 'ews-javascript-api';
+import { connectionSlotWaitSeconds, ewsCallSeconds, ewsCalls } from '@ssync/common';
 import { AutodiscoverCache } from '../autodiscover/autodiscover-cache';
 import { ExchangeError } from '../errors/exchange-error';
 import { normalizeExchangeError } from '../errors/normalize';
@@ -65,14 +66,21 @@ function rediscovers(err: ExchangeError): boolean {
 /** Run one client call: normalize whatever it rejects with, using what the transport saw for this very call. */
 async function observed<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   const { record, result } = observeCall(fn);
+  const stop = ewsCallSeconds.startTimer({ operation });
   try {
-    return await result;
+    const value = await result;
+    ewsCalls.inc({ operation, outcome: 'ok' });
+    return value;
   } catch (e) {
-    throw normalizeExchangeError(e, {
+    const error = normalizeExchangeError(e, {
       operation,
       ...(record.httpStatus !== undefined ? { httpStatus: record.httpStatus } : {}),
       ...(record.headers ? { headers: record.headers } : {}),
     });
+    ewsCalls.inc({ operation, outcome: error.code });
+    throw error;
+  } finally {
+    stop();
   }
 }
 
@@ -148,9 +156,11 @@ export class ExchangeConnection {
     const ttl = this.timeoutMs * 2 + 5_000;
     let guardFailure: { error: unknown } | null = null;
     let slotHeld = false;
+    const waiting = connectionSlotWaitSeconds.startTimer();
     try {
       return await withLimit(this.limiter, this.limit.key, this.limit.max, ttl, async () => {
         slotHeld = true;
+        waiting();
         if (this.mayStart) {
           let go: boolean;
           try {

@@ -26,13 +26,13 @@ export async function testIncoming(conn: ExchangeConnection): Promise<void> {
 }
 
 /**
- * M-6 outgoing, without mailing anyone: bind Sent Items (where SendAndSaveCopy files the copy), create a draft
- * from the mailbox in Drafts (CreateItem of a message as the mailbox: the same write path and rights a send
- * uses short of submission) and hard-delete it. What this cannot prove without really sending: a transport-level
- * refusal (ErrorSendAsDenied for a delegate, submission quotas) — those surface on the first real send.
+ * M-6 outgoing, without mailing anyone, in the two calls that prove it: create a draft from the mailbox in Drafts
+ * (CreateItem of a message as the mailbox: the same write path and rights a send uses short of submission) and
+ * hard-delete it. Sent Items, where SendAndSaveCopy files the copy, is a folder every mailbox has: binding it proved
+ * nothing the draft does not. What this cannot prove without really sending: a transport-level refusal
+ * (ErrorSendAsDenied for a delegate, submission quotas) — those surface on the first real send.
  */
 export async function testOutgoing(conn: ExchangeConnection): Promise<void> {
-  await conn.run('testOutgoing', (svc) => Folder.Bind(svc, conn.folder(WellKnownFolderName.SentItems)));
   const draft = await conn.run('testOutgoing', async (svc) => {
     const m = new EmailMessage(svc);
     m.Subject = xmlEscape('ssync outgoing test (deleted immediately)');

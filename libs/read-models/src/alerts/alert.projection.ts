@@ -11,6 +11,8 @@ const AREA_NAMES: Record<MailboxArea, string> = {
   act: 'appointments, contacts and tasks',
 };
 
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 /** Same inputs, same id: a rebuild gives the same documents. */
 export function alertId(parts: readonly (string | null)[]): string {
   return `a-${createHash('sha256')
@@ -50,17 +52,32 @@ export function testAlerts(
   s: Subject,
   d: Extract<MailboxEvent, { type: 'MailboxTestCompleted' }>['data'],
 ): { level: AlertLevel; message: string; toProfileOwner: boolean; failed: boolean } | null {
+  const outcomes = Object.entries(d.areas) as [MailboxArea, NonNullable<(typeof d.areas)[MailboxArea]>][];
+  const names = (status: string) =>
+    outcomes.filter(([, o]) => o.status === status).map(([area]) => AREA_NAMES[area]);
+  // Said with the result, so that nobody reads "enabled" as "everything is synchronized".
+  const notRun = names('NotRun');
+  const notRunNote =
+    notRun.length > 0
+      ? ` ${capitalize(notRun.join(' and '))}: not synchronized by this version, not enabled.`
+      : '';
   if (d.mailboxStatus === 'Success')
     return {
       level: 'Information',
-      message: `Mailbox ${label(s)} was tested and enabled.`,
+      message: `Mailbox ${label(s)} was tested and enabled for ${names('Success').join(' and ')}.${notRunNote}`,
       toProfileOwner: false,
       failed: false,
     };
-  const failed = (
-    Object.entries(d.areas) as [MailboxArea, NonNullable<(typeof d.areas)[MailboxArea]>][]
-  ).filter(([, o]) => o.status === 'Failure');
-  if (failed.length === 0 && d.mailboxStatus !== 'Failure') return null;
+  const failed = outcomes.filter(([, o]) => o.status === 'Failure');
+  if (failed.length === 0 && d.mailboxStatus !== 'Failure')
+    return notRun.length > 0
+      ? {
+          level: 'Information',
+          message: `Test & Enable of mailbox ${label(s)} enabled nothing.${notRunNote}`,
+          toProfileOwner: false,
+          failed: false,
+        }
+      : null;
   const details =
     failed.length > 0
       ? failed.map(([area, o]) => `${AREA_NAMES[area]}: ${o.reason ?? 'failed'}`).join('; ')

@@ -39,12 +39,29 @@ const completed = (extra: Partial<Completed>): Completed => ({
 });
 
 describe('alerts from mailbox events (A-1, M-6)', () => {
-  it('success: information for the mailbox owner only', () => {
+  it('success: information for the mailbox owner only, naming what was enabled and what was not run', () => {
     expect(testAlerts(subject, completed({}))).toEqual({
       level: 'Information',
-      message: 'Mailbox "Ada Lovelace" <ada@contoso.com> was tested and enabled.',
+      message:
+        'Mailbox "Ada Lovelace" <ada@contoso.com> was tested and enabled for incoming email and outgoing email.',
       toProfileOwner: false,
       failed: false,
+    });
+    const actNotRun: AreaOutcome = {
+      status: 'NotRun',
+      reason: 'NotSynchronized',
+      errorClass: null,
+      enabled: false,
+    };
+    expect(testAlerts(subject, completed({ areas: { incomingEmail: ok, act: actNotRun } }))?.message).toBe(
+      'Mailbox "Ada Lovelace" <ada@contoso.com> was tested and enabled for incoming email. Appointments, contacts and tasks: not synchronized by this version, not enabled.',
+    );
+    expect(
+      testAlerts(subject, completed({ areas: { act: actNotRun }, mailboxStatus: 'NotRun' })),
+    ).toMatchObject({
+      level: 'Information',
+      message:
+        'Test & Enable of mailbox "Ada Lovelace" <ada@contoso.com> enabled nothing. Appointments, contacts and tasks: not synchronized by this version, not enabled.',
     });
   });
 
