@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { benchEnv, freePort, load, percentile, startApp, waitHttp } from './lib';
+import { benchEnv, freePort, load, percentile, startApp, stopProcess, waitHttp } from './lib';
 
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
 const PER_LEVEL = Number(process.env.BENCH_REQUESTS ?? 400);
@@ -92,6 +92,8 @@ async function main(): Promise<void> {
       'ratio = HTTP creates/s ÷ raw kafkajs produce/s at the same concurrency (each create is a command produce, a transaction with events + result + offsets, and a result read)\n',
     );
     await producer.disconnect();
+    // The API first: its consumers would log every deleted partition as an error.
+    await stopProcess(api);
     await admin
       .deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(`${env.prefix}.`)) })
       .catch(() => undefined);
