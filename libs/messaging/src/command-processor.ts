@@ -119,7 +119,10 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       this.onAssignment(mine);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.logger.error(`consumer crashed (restart: ${String(payload.restart)}): ${String(payload.error)}`);
+      // kafkajs restarts it itself (the broker away, a rebalance): a warning; one it gives up on is an error.
+      const line = `consumer crashed (restart: ${String(payload.restart)}): ${String(payload.error)}`;
+      if (payload.restart) this.logger.warn(line);
+      else this.logger.error(line);
       this.dropAllOwners();
     });
     await consumer.connect();

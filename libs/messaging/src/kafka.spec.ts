@@ -19,6 +19,21 @@ describe('KafkaLogQuieter (issue #11: quiet logs while the broker is away)', () 
     ).toMatch(/100 more like it held back/);
   });
 
+  it("kafkajs' consumer restarts and a new topic not hosted yet are transient states too", () => {
+    const q = new KafkaLogQuieter();
+    expect(q.decide('error', 'Restarting the consumer in 20446ms {"groupId":"g"}')).toMatchObject({
+      level: 'warn',
+      text: expect.stringMatching(/^consumer restarting \(the client retries\)/),
+    });
+    expect(q.decide('error', 'Restarting the consumer in 100ms {"groupId":"h"}')).toBeNull();
+    expect(
+      q.decide(
+        'error',
+        'Response Metadata(key: 3, version: 6) {"error":"This server does not host this topic-partition"}',
+      ),
+    ).toMatchObject({ level: 'warn', text: expect.stringMatching(/^topic not hosted yet/) });
+  });
+
   it('passes anything else through as it came', () => {
     const q = new KafkaLogQuieter();
     expect(q.decide('error', 'Crash: KafkaJSProtocolError: Invalid transactional state')).toEqual({

@@ -25,6 +25,16 @@ const TRANSIENT_STATES: { state: string; re: RegExp }[] = [
     re: /not the leader for that topic-partition|no leader for this topic-partition|LEADER_NOT_AVAILABLE/,
   },
   {
+    // A new topic's partitions until the broker loads them (topic creation at start).
+    state: 'topic not hosted yet',
+    re: /does not host this topic-partition|UNKNOWN_TOPIC_OR_PARTITION/,
+  },
+  {
+    // kafkajs' own recovery of a consumer that crashed on one of the states above.
+    state: 'consumer restarting',
+    re: /^Restarting the consumer in \d+ms/,
+  },
+  {
     state: 'group coordinator moving',
     re: /coordinator is not available|not the correct coordinator|group is rebalancing|COORDINATOR_(NOT_AVAILABLE|LOAD_IN_PROGRESS)/,
   },
