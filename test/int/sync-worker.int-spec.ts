@@ -87,6 +87,53 @@ describe('sync worker: Test & Enable against Exchange', () => {
     );
   }
 
+  /**
+   * Users with impersonated mailboxes on a new profile of their own (minimum interval 0), incoming email only,
+   * approved, tested and polled once. Returns the mailbox ids in the order given.
+   */
+  async function pollingMailboxes(profileName: string, who: string[]): Promise<string[]> {
+    for (const w of who) {
+      sim.admin.createAccount({ userName: w, password: 'Passw0rd!', domain: 'CONTOSO' });
+      sim.admin.createMailbox({ smtpAddress: `${w}@contoso.test`, displayName: w, ownerUserName: w });
+    }
+    sim.admin.grantImpersonation({ userName: 'svc-ssync', mailboxes: who.map((w) => `${w}@contoso.test`) });
+    const profile = await http()
+      .post('/api/v1/email-server-profiles')
+      .set('Authorization', auth)
+      .send({
+        name: profileName,
+        incomingServerLocation: sim.ewsUrl,
+        outgoingServerLocation: sim.ewsUrl,
+        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
+        userName: 'CONTOSO\\svc-ssync',
+        password: 'Svc-Passw0rd!',
+        minimumPollingIntervalMinutes: 0,
+      })
+      .expect(201);
+    const ids: string[] = [];
+    for (const w of who) {
+      const mbx = await http()
+        .post('/api/v1/mailboxes')
+        .set('Authorization', auth)
+        .send({
+          kind: 'User',
+          name: w,
+          emailAddress: `${w}@contoso.test`,
+          ownerId: `u-${w}`,
+          serverProfileId: profile.body.id,
+          ...SSS,
+          outgoingEmailDeliveryMethod: 'None',
+          actDeliveryMethod: 'None',
+        })
+        .expect(201);
+      ids.push(mbx.body.id as string);
+    }
+    await job('approve-email', ids);
+    await job('test-and-enable', ids);
+    for (const id of ids) await mailboxWhen(id, (m) => m.lastSyncAt !== null, 'first poll');
+    return ids;
+  }
+
   it('follows the seed page: profile with impersonation, defaults, approve, Test & Enable → Success, or the right failure', async () => {
     const profile = await http()
       .post('/api/v1/email-server-profiles')
@@ -434,40 +481,7 @@ describe('sync worker: Test & Enable against Exchange', () => {
   });
 
   it('retries a throttled mailbox with a warning and never disables it for that (S-5, S-6)', async () => {
-    sim.admin.createAccount({ userName: 'gina', password: 'Passw0rd!', domain: 'CONTOSO' });
-    sim.admin.createMailbox({ smtpAddress: 'gina@contoso.test', displayName: 'gina', ownerUserName: 'gina' });
-    sim.admin.grantImpersonation({ userName: 'svc-ssync', mailboxes: ['gina@contoso.test'] });
-    const profile = await http()
-      .post('/api/v1/email-server-profiles')
-      .set('Authorization', auth)
-      .send({
-        name: 'Throttled',
-        incomingServerLocation: sim.ewsUrl,
-        outgoingServerLocation: sim.ewsUrl,
-        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
-        userName: 'CONTOSO\\svc-ssync',
-        password: 'Svc-Passw0rd!',
-        minimumPollingIntervalMinutes: 0,
-      })
-      .expect(201);
-    const mbx = await http()
-      .post('/api/v1/mailboxes')
-      .set('Authorization', auth)
-      .send({
-        kind: 'User',
-        name: 'gina',
-        emailAddress: 'gina@contoso.test',
-        ownerId: 'u-gina',
-        serverProfileId: profile.body.id,
-        ...SSS,
-        outgoingEmailDeliveryMethod: 'None',
-        actDeliveryMethod: 'None',
-      })
-      .expect(201);
-    const id = mbx.body.id as string;
-    await job('approve-email', [id]);
-    await job('test-and-enable', [id]);
-    await mailboxWhen(id, (m) => m.lastSyncAt !== null, 'first poll');
+    const [id] = (await pollingMailboxes('Throttled', ['gina'])) as [string];
 
     // Exchange answers ErrorServerBusy to the next three polls.
     sim.admin.addFault({
@@ -507,45 +521,7 @@ describe('sync worker: Test & Enable against Exchange', () => {
 
   it('after an Exchange outage, mailboxes deep in their back-off are polled again within a probe interval, not on their schedule (issue #11)', async () => {
     const who = ['kim', 'leo'];
-    for (const w of who) {
-      sim.admin.createAccount({ userName: w, password: 'Passw0rd!', domain: 'CONTOSO' });
-      sim.admin.createMailbox({ smtpAddress: `${w}@contoso.test`, displayName: w, ownerUserName: w });
-    }
-    sim.admin.grantImpersonation({ userName: 'svc-ssync', mailboxes: who.map((w) => `${w}@contoso.test`) });
-    const profile = await http()
-      .post('/api/v1/email-server-profiles')
-      .set('Authorization', auth)
-      .send({
-        name: 'Outage',
-        incomingServerLocation: sim.ewsUrl,
-        outgoingServerLocation: sim.ewsUrl,
-        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
-        userName: 'CONTOSO\\svc-ssync',
-        password: 'Svc-Passw0rd!',
-        minimumPollingIntervalMinutes: 0,
-      })
-      .expect(201);
-    const ids: string[] = [];
-    for (const w of who) {
-      const mbx = await http()
-        .post('/api/v1/mailboxes')
-        .set('Authorization', auth)
-        .send({
-          kind: 'User',
-          name: w,
-          emailAddress: `${w}@contoso.test`,
-          ownerId: `u-${w}`,
-          serverProfileId: profile.body.id,
-          ...SSS,
-          outgoingEmailDeliveryMethod: 'None',
-          actDeliveryMethod: 'None',
-        })
-        .expect(201);
-      ids.push(mbx.body.id as string);
-    }
-    await job('approve-email', ids);
-    await job('test-and-enable', ids);
-    for (const id of ids) await mailboxWhen(id, (m) => m.lastSyncAt !== null, 'first poll');
+    const ids = await pollingMailboxes('Outage', who);
 
     // Exchange answers 503 to both mailboxes' polls until each has failed five times in a row: the next poll the
     // back-off schedules is 80 s or more away (5 s doubling).
@@ -606,39 +582,7 @@ describe('sync worker: Test & Enable against Exchange', () => {
   }, 400_000);
 
   it('an idle mailbox leaves no audit trail: polls move only its operational state (docs/adr/0010)', async () => {
-    sim.admin.createAccount({ userName: 'hana', password: 'Passw0rd!', domain: 'CONTOSO' });
-    sim.admin.createMailbox({ smtpAddress: 'hana@contoso.test', displayName: 'hana', ownerUserName: 'hana' });
-    sim.admin.grantImpersonation({ userName: 'svc-ssync', mailboxes: ['hana@contoso.test'] });
-    const profile = await http()
-      .post('/api/v1/email-server-profiles')
-      .set('Authorization', auth)
-      .send({
-        name: 'Quiet',
-        incomingServerLocation: sim.ewsUrl,
-        outgoingServerLocation: sim.ewsUrl,
-        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
-        userName: 'CONTOSO\\svc-ssync',
-        password: 'Svc-Passw0rd!',
-        minimumPollingIntervalMinutes: 0,
-      })
-      .expect(201);
-    const mbx = await http()
-      .post('/api/v1/mailboxes')
-      .set('Authorization', auth)
-      .send({
-        kind: 'User',
-        name: 'hana',
-        emailAddress: 'hana@contoso.test',
-        ownerId: 'u-hana',
-        serverProfileId: profile.body.id,
-        ...SSS,
-        outgoingEmailDeliveryMethod: 'None',
-        actDeliveryMethod: 'None',
-      })
-      .expect(201);
-    const id = mbx.body.id as string;
-    await job('approve-email', [id]);
-    await job('test-and-enable', [id]);
+    const [id] = (await pollingMailboxes('Quiet', ['hana'])) as [string];
     const first = await mailboxWhen(id, (m) => m.lastSyncAt !== null, 'first poll');
     const audited = async () =>
       ((await http().get(`/api/v1/audit/mailboxes/${id}`).set('Authorization', auth)).body.events as {
