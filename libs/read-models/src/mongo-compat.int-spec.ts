@@ -16,9 +16,11 @@ import {
   OrganizationEvent,
   ProfileEvent,
   ProfileSettings,
+  MailboxSyncState,
   SealedSecret,
+  emptySync,
 } from '@ssync/domain';
-import { AggregateType, EventEnvelope } from '@ssync/messaging';
+import { AggregateType, EventEnvelope, OPERATIONAL_RECORD_TYPE } from '@ssync/messaging';
 import { dropDatabase, testNamespace } from '@ssync/testing/env';
 import {
   GetEmailActivity,
@@ -676,6 +678,81 @@ describe('projector: mailboxes (projection/projector.ts applyMailboxes)', () => 
     const stale = await rejection(replace('rp-00', 2));
     expect(stale).toMatchObject({ code: 11000 });
     expect((await read(['rp-00']))[0]).toEqual({ _id: 'rp-00', version: 3, name: 'v3' });
+  });
+});
+
+// A quiet poll's operational record (docs/adr/0010, addendum) moves only the projector's copy; what an administrator
+// acts on, and a heartbeat, are written ($set by _id).
+describe('projector: operational records (projection/projector.ts applyMailboxOperational)', () => {
+  let models: VersionedModels;
+  const stored = async (id: string): Promise<MailboxDocument> =>
+    (await models.mailboxes.collection.findOne({ _id: id as never })) as unknown as MailboxDocument;
+  const record = (id: string, sequence: number, sync: Partial<MailboxSyncState>): EventEnvelope => ({
+    ...envelope('mailbox', id, sequence, { type: 'MailboxProvisioned', data: {} } as never),
+    eventId: `op:${id}:${String(sync.polls)}`,
+    type: OPERATIONAL_RECORD_TYPE,
+    payload: { ...emptySync(), trackFrom: minute(0), ...sync },
+  });
+  const quiet = (id: string, poll: number, at: string) =>
+    record(id, 1, { polls: poll, lastSyncAt: at, nextSyncDueAt: at, syncState: `cursor-${poll}` });
+
+  beforeAll(async () => {
+    models = await freshModels();
+    await project(models, [envelope('mailbox', 'hb-1', 1, provisioned('hb-1'))]);
+  });
+
+  it('the first outcome is written; a quiet one after it is not, yet the projector evolves from it', async () => {
+    await project(models, [quiet('hb-1', 1, minute(10))]);
+    expect(await stored('hb-1')).toMatchObject({ lastSyncAt: minute(10), sync: { polls: 1 } });
+    await project(models, [quiet('hb-1', 2, minute(11))]);
+    expect(await stored('hb-1')).toMatchObject({ lastSyncAt: minute(10), sync: { polls: 1 } });
+    // An event writes the whole document, the unwritten record's fields with it.
+    await project(models, [envelope('mailbox', 'hb-1', 2, mailboxUpdated('hb-1', { name: 'Heartbeat' }))]);
+    expect(await stored('hb-1')).toMatchObject({
+      name: 'Heartbeat',
+      version: 2,
+      lastSyncAt: minute(11),
+      sync: { polls: 2, syncState: 'cursor-2' },
+    });
+  });
+
+  it('a failure, a recovery and mail processed are written at once; quiet polls again after a heartbeat', async () => {
+    const at = (n: number, sync: Partial<MailboxSyncState> = {}) =>
+      record('hb-1', 2, {
+        polls: n,
+        lastSyncAt: minute(10 + n),
+        nextSyncDueAt: minute(11 + n),
+        syncState: `cursor-${n}`,
+        ...sync,
+      });
+    await project(models, [at(3, { lastSyncError: 'timeout', consecutiveFailures: 1 })]);
+    expect(await stored('hb-1')).toMatchObject({
+      lastSyncError: 'timeout',
+      sync: { consecutiveFailures: 1 },
+    });
+    await project(models, [at(4)]);
+    expect(await stored('hb-1')).toMatchObject({ lastSyncError: null, lastSyncAt: minute(14) });
+    await project(models, [at(5, { itemsProcessedLastSync: 2 })]);
+    expect(await stored('hb-1')).toMatchObject({ itemsProcessedLastSync: 2, lastSyncAt: minute(15) });
+    await project(models, [at(6)]);
+    expect(await stored('hb-1')).toMatchObject({ itemsProcessedLastSync: 0, lastSyncAt: minute(16) });
+    // Quiet for nine minutes, then the heartbeat.
+    for (let n = 7; n <= 15; n += 1) await project(models, [at(n)]);
+    expect(await stored('hb-1')).toMatchObject({ lastSyncAt: minute(16) });
+    await project(models, [at(16)]);
+    expect(await stored('hb-1')).toMatchObject({ lastSyncAt: minute(26), sync: { polls: 16 } });
+  });
+
+  it('checksums leave the heartbeat out: a replay that wrote every record agrees with the quiet one', async () => {
+    const replayed = await freshModels();
+    await project(replayed, [
+      envelope('mailbox', 'hb-1', 1, provisioned('hb-1')),
+      envelope('mailbox', 'hb-1', 2, mailboxUpdated('hb-1', { name: 'Heartbeat' })),
+    ]);
+    await project(replayed, [{ ...quiet('hb-1', 17, minute(27)), sequence: 2 }]);
+    await project(models, [{ ...quiet('hb-1', 17, minute(27)), sequence: 2 }]);
+    expect((await stored('hb-1')).lastSyncAt).toBe(minute(26));
+    expect(await readModels.checksum(lastVersion)).toEqual(await readModels.checksum(lastVersion - 1));
   });
 });
 

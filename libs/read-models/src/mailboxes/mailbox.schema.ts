@@ -95,3 +95,31 @@ for (const key of Object.values(MAILBOX_SORT_KEYS)) {
 }
 for (const field of MAILBOX_FILTER_FIELDS)
   mailboxSchema.index({ [field]: 1, status: 1, nameLower: 1, _id: 1 });
+
+/** The sync fields every poll moves (docs/adr/0010, addendum): the stored ones may be up to a heartbeat old. */
+const POLL_HEARTBEAT_FIELDS = ['lastSyncAt', 'nextSyncDueAt', 'opVersion', 'sliceVersion'] as const;
+const POLL_HEARTBEAT_SYNC_FIELDS = [
+  'syncState',
+  'lastSyncAt',
+  'nextSyncDueAt',
+  'polls',
+  'lastPollStartedAt',
+  'lastPollStartedBy',
+  'nextPollNotBefore',
+] as const;
+
+/**
+ * A mailbox document without what every poll moves: what a quiet poll leaves unwritten, and what checksums
+ * compare (two versions built at different moments agree on everything else).
+ */
+export function withoutPollHeartbeat<T extends Record<string, unknown>>(doc: T): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...doc };
+  for (const k of POLL_HEARTBEAT_FIELDS) delete out[k];
+  const sync = doc.sync;
+  if (sync !== null && typeof sync === 'object') {
+    const kept: Record<string, unknown> = { ...(sync as Record<string, unknown>) };
+    for (const k of POLL_HEARTBEAT_SYNC_FIELDS) delete kept[k];
+    out.sync = kept;
+  }
+  return out;
+}

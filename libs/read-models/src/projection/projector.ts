@@ -13,7 +13,7 @@ import {
   syncOf,
 } from '@ssync/domain';
 import { AuditDocument } from '../audit/audit.schema';
-import { MailboxDocument } from '../mailboxes/mailbox.schema';
+import { MailboxDocument, withoutPollHeartbeat } from '../mailboxes/mailbox.schema';
 import { MailboxView, mailboxStateFromView, mailboxViewFromState } from '../mailboxes/mailbox-view';
 import { VersionedModels } from '../read-models';
 import { applyActivities } from '../activities/activity.projection';
@@ -126,8 +126,50 @@ async function applyOrganization(models: VersionedModels, e: EventEnvelope): Pro
  */
 const mailboxCaches = new WeakMap<VersionedModels, Map<string, MailboxDocument>>();
 
+/**
+ * The mailbox documents whose latest operational record was quiet ({@link quietOperational}) and not written: the
+ * projector evolves them from here; MongoDB holds the last one written. Dropped with the cache.
+ */
+const unwrittenMailboxes = new WeakMap<VersionedModels, Map<string, MailboxDocument>>();
+
 export function forgetMailboxCache(models: VersionedModels): void {
   mailboxCaches.delete(models);
+  unwrittenMailboxes.delete(models);
+}
+
+function unwrittenOf(models: VersionedModels): Map<string, MailboxDocument> {
+  let unwritten = unwrittenMailboxes.get(models);
+  if (!unwritten) unwrittenMailboxes.set(models, (unwritten = new Map<string, MailboxDocument>()));
+  return unwritten;
+}
+
+/** A mailbox as the projector knows it: its latest document, written or not. */
+function latestMailbox(models: VersionedModels, id: string): MailboxDocument | undefined {
+  return unwrittenMailboxes.get(models)?.get(id) ?? mailboxCaches.get(models)?.get(id);
+}
+
+/**
+ * How stale the stored time fields of a mailbox that polls quietly may get (docs/adr/0010, addendum). The API
+ * answers mailbox reads from its own copy of the operational state, live; the MongoDB view is for operators,
+ * rebuilds and checksums.
+ */
+export const MAILBOX_VIEW_HEARTBEAT_MS = 10 * 60_000;
+
+/**
+ * Whether `next` differs from `stored` only in what every poll moves — when it ran, when the next is due, the
+ * claim, the cursor, the poll count — and the stored time is less than a heartbeat old. Such a record is not
+ * written: a quiet poll costs the database nothing. A failure, a recovery, mail processed or the heartbeat is.
+ */
+export function quietOperational(stored: MailboxDocument, next: MailboxDocument): boolean {
+  if (stored.lastSyncAt === null || next.lastSyncAt === null || !stored.sync || !next.sync) return false;
+  if (Date.parse(next.lastSyncAt) - Date.parse(stored.lastSyncAt) >= MAILBOX_VIEW_HEARTBEAT_MS) return false;
+  return canonicalQuietless(stored) === canonicalQuietless(next);
+}
+
+function canonicalQuietless(doc: MailboxDocument): string {
+  const kept: Record<string, unknown> = {};
+  for (const k of OPERATIONAL_FIELDS) kept[k] = doc[k];
+  return JSON.stringify(withoutPollHeartbeat(kept));
 }
 
 /**
@@ -270,7 +312,7 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
   const progress = new Map<string, MailboxProgress>();
   await loadMailboxes(models, ids);
   for (const id of ids) {
-    const doc = cache.get(id);
+    const doc = latestMailbox(models, id);
     if (doc) progress.set(id, progressOf(doc));
   }
   const changed = new Set<string>();
@@ -369,8 +411,9 @@ async function applyMailboxOperational(models: VersionedModels, records: EventEn
   const pending = pendingOf(models);
   await loadMailboxes(models, [...latest.keys()]);
   const writes: MailboxDocument[] = [];
+  const unwritten = unwrittenOf(models);
   for (const [id, record] of latest) {
-    const doc = cache.get(id);
+    const doc = latestMailbox(models, id);
     const current = doc ? progressOf(doc) : null;
     if (!current || current.version < record.sequence) {
       // Its events are not projected yet: applied when they are.
@@ -380,7 +423,10 @@ async function applyMailboxOperational(models: VersionedModels, records: EventEn
     pending.delete(id);
     const next = withOperational(current, record);
     const written = next && documentOf(id, next);
-    if (written) writes.push(written);
+    if (!written) continue;
+    const stored = cache.get(id);
+    if (stored && quietOperational(stored, written)) unwritten.set(id, written);
+    else writes.push(written);
   }
   for (let i = 0; i < writes.length; i += MAILBOX_WRITES_IN_FLIGHT)
     await Promise.all(
@@ -389,6 +435,7 @@ async function applyMailboxOperational(models: VersionedModels, records: EventEn
         for (const k of OPERATIONAL_FIELDS) set[k] = doc[k];
         await models.mailboxes.collection.updateOne({ _id: doc._id as never }, { $set: set });
         cache.set(doc._id, doc);
+        unwritten.delete(doc._id);
       }),
     );
 }
@@ -405,9 +452,11 @@ async function replaceMailbox(
       { upsert: true },
     );
     cache.set(doc._id, doc);
+    unwrittenMailboxes.get(models)?.delete(doc._id);
   } catch (error) {
     // A newer version is stored (another writer's, or a replay's): read it back next time.
     cache.delete(doc._id);
+    unwrittenMailboxes.get(models)?.delete(doc._id);
     if (!isDuplicateKey(error)) throw error;
   }
 }
