@@ -20,8 +20,10 @@ import {
 import {
   AggregateDefinition,
   AggregateStore,
+  CommandEnvelope,
   CommandFailure,
   CommandProcessor,
+  CommandResult,
   aggregateTopics,
   operationalTopic,
 } from '@ssync/messaging';
@@ -154,6 +156,16 @@ export class MailboxOwner {
 
   assignedPartitions(): number[] {
     return this.processor.assignedPartitions();
+  }
+
+  /**
+   * A mailbox command decided here when this worker writes the mailbox's partition (a poll's claim and outcome:
+   * no trip through the commands and results topics); null when another process must decide it.
+   */
+  decideHere(envelope: CommandEnvelope<unknown>): Promise<CommandResult | null> {
+    const partition = this.mailboxes.partitionOf(envelope.aggregateId);
+    if (partition === undefined) return Promise.resolve(null);
+    return this.processor.decideHere(partition, envelope as CommandEnvelope<MailboxCommand>);
   }
 
   /** Whether this worker owns the mailbox's partition now (only the owner tests, polls and sends for it). */

@@ -50,14 +50,16 @@ const LEASES = Symbol('LEASES');
     },
     {
       provide: KafkaCommandGateway,
-      inject: [KAFKA, CONFIG],
-      useFactory: async (kafka: Kafka, config: WorkerConfig) => {
+      inject: [KAFKA, CONFIG, MailboxOwner],
+      useFactory: async (kafka: Kafka, config: WorkerConfig, owner: MailboxOwner) => {
         const gateway = new KafkaCommandGateway(kafka, {
           topicPrefix: config.kafka.topicPrefix,
           orgId: config.orgId,
           instanceId: config.instanceId,
           timeoutMs: config.worker.commandTimeoutMs,
         });
+        // A poll's claim and outcome go to this worker's own mailbox partitions (docs/adr/0014).
+        gateway.decideHereWith('mailbox', (envelope) => owner.decideHere(envelope));
         await gateway.start();
         return gateway;
       },

@@ -102,6 +102,19 @@ describe('AggregateStore with an operational slice', () => {
     expect(s.get('a1')).toMatchObject({ version: 1, state: { n: 1, cursor: 'c2' }, opVersion: 1 });
   });
 
+  it('orders records of one version by offset: what the owner committed is not undone when it reads it back', () => {
+    const s = store();
+    s.apply(event(1, 'Created'));
+    // The owner applies its commits at once (claim at 10, outcome at 11), then its reader reaches them.
+    s.applyOperational(record(1, 'claimed'), 0, 10n);
+    s.applyOperational(record(1, 'synced'), 0, 11n);
+    s.applyOperational(record(1, 'claimed'), 0, 10n);
+    expect(s.get('a1').state.cursor).toBe('synced');
+    s.applyOperational(record(1, 'synced'), 0, 11n);
+    s.applyOperational(record(1, 'next claim'), 0, 12n);
+    expect(s.get('a1').state.cursor).toBe('next claim');
+  });
+
   it('keeps a newer record over an older audited event that touched the slice, read after it', () => {
     const s = store();
     s.apply(event(1, 'Created'));

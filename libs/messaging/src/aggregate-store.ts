@@ -168,6 +168,8 @@ export class AggregateStore<S> {
   private readonly positions = new Map<string, bigint>();
   /** Operational records of aggregates whose events have not arrived yet (a reader's topics lag differently). */
   private readonly pendingOps = new Map<string, EventEnvelope>();
+  /** The offset of the latest operational record applied, per aggregate. */
+  private readonly opOffsets = new Map<string, bigint>();
   private readonly waiters = new Set<{ key: string; target: bigint; resolve: () => void }>();
   /** The end of every partition when the store started: ready once it has read up to there. */
   private startTargets: Map<string, bigint> | null = null;
@@ -409,10 +411,17 @@ export class AggregateStore<S> {
    * Applies an aggregate's latest operational record (a record of its operational topic, or one its owner just
    * committed): its slice replaces the one held, unless an audited event after it changed the slice.
    */
-  applyOperational(record: EventEnvelope, partition?: number): void {
+  applyOperational(record: EventEnvelope, partition?: number, offset?: bigint): void {
     const op = this.fn.operational;
     if (!op) return;
     const id = record.aggregateId;
+    // Records of one aggregate share a sequence until its next audited event: their offsets order them. The owner
+    // applies what it commits at once, and then reads it (and older records) from the topic again.
+    if (offset !== undefined) {
+      const seen = this.opOffsets.get(id);
+      if (seen !== undefined && offset <= seen) return;
+      this.opOffsets.set(id, offset);
+    }
     if (partition !== undefined) this.partitions.set(id, partition);
     const current = this.get(id);
     if (record.sequence < (current.sliceVersion ?? 0)) {
@@ -494,7 +503,7 @@ export class AggregateStore<S> {
             this.undecodable(batch.topic, batch.partition, message.offset);
             continue;
           }
-          if (operational) this.applyOperational(envelope, batch.partition);
+          if (operational) this.applyOperational(envelope, batch.partition, BigInt(message.offset));
           else this.apply(envelope, batch.partition, message.offset);
         }
         await heartbeat();

@@ -59,6 +59,10 @@ export class KafkaCommandGateway {
   private ready = false;
   private readonly outbox: { envelope: CommandEnvelope<unknown>; done: (error?: Error) => void }[] = [];
   private flushing = false;
+  private readonly deciders = new Map<
+    AggregateType,
+    (envelope: CommandEnvelope<unknown>) => Promise<CommandResult | null>
+  >();
 
   constructor(
     private readonly kafka: Kafka,
@@ -114,9 +118,45 @@ export class KafkaCommandGateway {
     this.ready = true;
   }
 
+  /**
+   * Commands of `aggregateType` are offered to `decide` first: a process that owns the aggregate's partition
+   * decides them itself (CommandProcessor.decideHere) and resolves null when it does not, and then they go
+   * through the commands topic as usual.
+   */
+  decideHereWith(
+    aggregateType: AggregateType,
+    decide: (envelope: CommandEnvelope<unknown>) => Promise<CommandResult | null>,
+  ): void {
+    this.deciders.set(aggregateType, decide);
+  }
+
   async send<C, S = unknown>(request: SendCommand<C>): Promise<CommandResult<S>> {
-    const [outcome] = await this.sendBatch<C, S>([request]);
+    const here = this.deciders.get(request.aggregateType);
+    const sent = here ? { ...request, commandId: request.commandId ?? randomUUID() } : request;
+    if (here) {
+      const result = await here(this.envelopeOf(sent));
+      if (result) return result as CommandResult<S>;
+    }
+    const [outcome] = await this.sendBatch<C, S>([sent]);
     return outcome!;
+  }
+
+  private envelopeOf<C>(request: SendCommand<C>): CommandEnvelope<C> {
+    const commandId = request.commandId ?? randomUUID();
+    return {
+      commandId,
+      type: request.type,
+      aggregateType: request.aggregateType,
+      aggregateId: request.aggregateId,
+      orgId: this.options.orgId,
+      actor: request.actor,
+      issuedAt: request.issuedAt ?? new Date().toISOString(),
+      // The work that sends it (an HTTP request, a poll) names the correlation, else the command does.
+      correlationId: request.correlationId ?? currentLogFields().correlationId ?? commandId,
+      replyTo: this.options.instanceId,
+      ...(request.expectedVersion !== undefined ? { expectedVersion: request.expectedVersion } : {}),
+      command: request.command,
+    };
   }
 
   /**
@@ -126,23 +166,7 @@ export class KafkaCommandGateway {
   async sendBatch<C, S = unknown>(requests: SendCommand<C>[]): Promise<Promise<CommandResult<S>>[]> {
     if (!this.producer || !this.ready)
       throw new CommandBusUnavailableError(requests[0]?.commandId ?? '?', 'the command bus is not started');
-    const envelopes: CommandEnvelope<C>[] = requests.map((request) => {
-      const commandId = request.commandId ?? randomUUID();
-      return {
-        commandId,
-        type: request.type,
-        aggregateType: request.aggregateType,
-        aggregateId: request.aggregateId,
-        orgId: this.options.orgId,
-        actor: request.actor,
-        issuedAt: request.issuedAt ?? new Date().toISOString(),
-        // The work that sends it (an HTTP request, a poll) names the correlation, else the command does.
-        correlationId: request.correlationId ?? currentLogFields().correlationId ?? commandId,
-        replyTo: this.options.instanceId,
-        ...(request.expectedVersion !== undefined ? { expectedVersion: request.expectedVersion } : {}),
-        command: request.command,
-      };
-    });
+    const envelopes = requests.map((request) => this.envelopeOf(request));
     const outcomes = envelopes.map(
       (envelope) =>
         new Promise<CommandResult>((resolve, reject) => {

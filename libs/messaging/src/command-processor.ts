@@ -65,6 +65,15 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
   private joined = false;
   /** Commands and snapshot writes of one partition share its transactional producer: one at a time. */
   private readonly locks = new Map<number, Promise<void>>();
+  /** Commands of this process waiting for their partition's next transaction (see {@link decideHere}). */
+  private readonly local = new Map<
+    number,
+    {
+      envelope: CommandEnvelope<C>;
+      resolve: (result: CommandResult<S> | null) => void;
+      reject: (error: unknown) => void;
+    }[]
+  >();
   private snapshotTimer: NodeJS.Timeout | null = null;
   private snapshotting: Promise<void> = Promise.resolve();
 
@@ -228,34 +237,90 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     for (let i = 0; i < batch.messages.length; i += max) {
       if (!isRunning() || isStale()) return;
       const chunk = batch.messages.slice(i, i + max);
-      await this.locked(partition, () => this.decideAndCommit(owner, partition, chunk));
-      resolveOffset(chunk[chunk.length - 1]!.offset);
+      const envelopes = chunk
+        .map((message) => this.parse(message))
+        .filter((e): e is CommandEnvelope<C> => e !== null);
+      const lastOffset = chunk[chunk.length - 1]!.offset;
+      await this.locked(partition, () => this.decideAndCommit(owner, partition, envelopes, { lastOffset }));
+      resolveOffset(lastOffset);
       await heartbeat();
     }
   }
 
+  /**
+   * Decides a command in this process, which owns the aggregate's partition and has written to it already: the
+   * same decision, transaction and fencing as a command read from the commands topic, without the trip through
+   * the commands and results topics (two produce requests, two fetches, a result every caller reads). Commands
+   * that arrive while the partition's previous transaction runs share the next one. Resolves null when this
+   * process is not the partition's writer now: the caller sends the command through the topic, where the owner
+   * decides it. A fenced or failed transaction rejects (nothing was decided).
+   */
+  decideHere(partition: number, envelope: CommandEnvelope<C>): Promise<CommandResult<S> | null> {
+    // Only a writer this process already is: becoming one here could fence the real owner mid-rebalance.
+    if (!this.owns(partition) || !this.owners.has(partition)) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      let queue = this.local.get(partition);
+      if (!queue) {
+        this.local.set(partition, (queue = []));
+        void this.locked(partition, () => this.decideLocal(partition));
+      }
+      queue.push({ envelope, resolve, reject });
+    });
+  }
+
+  private async decideLocal(partition: number): Promise<void> {
+    const queue = this.local.get(partition) ?? [];
+    this.local.delete(partition);
+    const owner = this.owns(partition) ? this.owners.get(partition) : undefined;
+    let producer: PartitionOwner;
+    try {
+      if (!owner) throw new Error('not the writer');
+      producer = await owner;
+    } catch {
+      for (const item of queue) item.resolve(null);
+      return;
+    }
+    try {
+      const results = await this.decideAndCommit(
+        producer,
+        partition,
+        queue.map((item) => item.envelope),
+        null,
+      );
+      const byId = new Map(results.map((r) => [r.commandId, r]));
+      for (const item of queue) item.resolve(byId.get(item.envelope.commandId) ?? null);
+    } catch (error) {
+      for (const item of queue) item.reject(error);
+    }
+  }
+
+  /**
+   * Decides `envelopes` in order and commits their events, operational records and — for commands read from the
+   * topic (`consumed`) — their results and the consumed offset, in one transaction.
+   */
   private async decideAndCommit(
     owner: PartitionOwner,
     partition: number,
-    messages: KafkaMessage[],
-  ): Promise<void> {
+    envelopes: CommandEnvelope<C>[],
+    consumed: { lastOffset: string } | null,
+  ): Promise<CommandResult<S>[]> {
     const touched = new Map<string, AggregateSnapshot<S>>();
     const events: EventEnvelope[] = [];
     const results: CommandResult<S>[] = [];
     /** The latest operational record per aggregate of this batch (compaction keeps only the last anyway). */
     const operational = new Map<string, EventEnvelope>();
-    for (const message of messages) {
-      const outcome = this.decideOne(message, touched);
-      if (outcome) {
-        events.push(...outcome.events);
-        results.push(outcome.result);
-        if (outcome.operational) operational.set(outcome.operational.aggregateId, outcome.operational);
-      }
+    for (const envelope of envelopes) {
+      const outcome = this.decideOne(envelope, touched);
+      events.push(...outcome.events);
+      results.push(outcome.result);
+      if (outcome.operational) operational.set(outcome.operational.aggregateId, outcome.operational);
     }
-    const lastOffset = messages[messages.length - 1]!.offset;
     this.logger.debug(
-      `p${partition} offsets ${messages[0]!.offset}..${lastOffset}: ${events.length} event(s) ${events.map((e) => `${e.aggregateId.slice(0, 8)}#${e.sequence}<${e.causationId.slice(0, 8)}`).join(' ')}`,
+      `p${partition} ${consumed ? `to offset ${consumed.lastOffset}` : 'here'}: ${events.length} event(s) ${events.map((e) => `${e.aggregateId.slice(0, 8)}#${e.sequence}<${e.causationId.slice(0, 8)}`).join(' ')}`,
     );
+    if (events.length === 0 && operational.size === 0 && !consumed) return results;
+    /** The offset of the first operational record written: the store orders a partition's records by it. */
+    let opBase: bigint | undefined;
     const txn = await owner.producer.transaction();
     try {
       if (events.length > 0) {
@@ -270,7 +335,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
         });
       }
       if (operational.size > 0 && this.topics.operational) {
-        await txn.send({
+        const [written] = await txn.send({
           topic: this.topics.operational,
           messages: [...operational.values()].map((r) => ({
             key: r.aggregateId,
@@ -278,22 +343,25 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
             value: JSON.stringify(r),
           })),
         });
+        const base = written?.baseOffset ?? written?.offset;
+        if (base !== undefined) opBase = BigInt(base);
       }
-      if (results.length > 0) {
+      if (consumed && results.length > 0) {
         await txn.send({
           topic: this.topics.results,
           messages: results.map((r) => ({ key: r.replyTo, value: JSON.stringify(r) })),
         });
       }
-      await txn.sendOffsets({
-        consumerGroupId: this.groupId,
-        topics: [
-          {
-            topic: this.topics.commands,
-            partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }],
-          },
-        ],
-      });
+      if (consumed)
+        await txn.sendOffsets({
+          consumerGroupId: this.groupId,
+          topics: [
+            {
+              topic: this.topics.commands,
+              partitions: [{ partition, offset: (BigInt(consumed.lastOffset) + 1n).toString() }],
+            },
+          ],
+        });
       await txn.commit();
     } catch (error) {
       await txn.abort().catch(() => undefined);
@@ -302,22 +370,28 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       throw error;
     }
     for (const e of events) this.store.apply(e, partition);
-    for (const r of operational.values()) this.store.applyOperational(r, partition);
+    [...operational.values()].forEach((r, i) =>
+      this.store.applyOperational(r, partition, opBase === undefined ? undefined : opBase + BigInt(i)),
+    );
+    return results;
   }
 
-  private decideOne(
-    message: KafkaMessage,
-    touched: Map<string, AggregateSnapshot<S>>,
-  ): CommandDecision<S> | null {
-    let envelope: CommandEnvelope<C>;
+  private parse(message: KafkaMessage): CommandEnvelope<C> | null {
     try {
-      envelope = JSON.parse(message.value?.toString('utf8') ?? 'null') as CommandEnvelope<C>;
+      const envelope = JSON.parse(message.value?.toString('utf8') ?? 'null') as CommandEnvelope<C>;
       if (!envelope || typeof envelope.aggregateId !== 'string' || typeof envelope.commandId !== 'string')
         throw new Error('not a command envelope');
+      return envelope;
     } catch (error) {
       this.logger.error(`skipping a malformed command at offset ${message.offset}: ${String(error)}`);
       return null;
     }
+  }
+
+  private decideOne(
+    envelope: CommandEnvelope<C>,
+    touched: Map<string, AggregateSnapshot<S>>,
+  ): CommandDecision<S> {
     const id = envelope.aggregateId;
     const fields = {
       correlationId: envelope.correlationId,
