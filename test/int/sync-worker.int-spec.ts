@@ -227,6 +227,21 @@ describe('sync worker: Test & Enable against Exchange', () => {
     const erin = await mailboxWhen(ids.erin!, (m) => m.mailboxStatus === 'Failure', 'erin failed');
     expect(erin.mailboxStatusReason ?? erin.incomingEmailStatusReason).toMatch(/NotApproved/);
 
+    // The job tells how the tests it requested went, not only that it requested them (issue #12).
+    const tests = await eventually(
+      async () => {
+        const res = await http().get(`/api/v1/jobs/${profileJob.body.jobId}`).set('Authorization', auth);
+        const t = res.body?.tests as Record<string, number> | undefined;
+        return t && t.waiting === 0 && t.retrying === 0 ? t : null;
+      },
+      60000,
+      'every test of the job has a result',
+    );
+    expect(tests.requested).toBeGreaterThanOrEqual(4);
+    expect(tests.completed + tests.superseded).toBe(tests.requested);
+    expect(tests.succeeded).toBeGreaterThanOrEqual(1);
+    expect(tests.failed).toBeGreaterThanOrEqual(2);
+
     // The simulator saw the service account impersonating, never more at once than the profile allows (P-11).
     const metrics = (await (await fetch(`${sim.adminUrl}/metrics`)).json()) as {
       concurrency?: { accounts?: Record<string, { highWater?: number }> };

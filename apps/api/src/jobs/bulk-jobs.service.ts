@@ -16,6 +16,7 @@ import { ValidationFailed, ViolationBody, acceptedOrThrow } from '../http/errors
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 import { MailboxService } from '../mailboxes/mailbox.service';
+import { TestProgress, requestsTests, testProgress } from './test-progress';
 
 export interface JobView {
   id: string;
@@ -28,6 +29,8 @@ export interface JobView {
   completedAt: string | null;
   requestedBy: string;
   results: { mailboxId: string; outcome: BulkItemResult['outcome']; reason?: string }[];
+  /** A job that requests tests: how they went so far (null otherwise). */
+  tests: TestProgress | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -210,6 +213,9 @@ export class BulkJobsService {
             const r = j.results.get(id);
             return r ? [r] : [];
           }),
+          tests: requestsTests(j)
+            ? testProgress(j.jobId, j.results.values(), (id) => this.directory.peek(id))
+            : null,
         };
       }
       if (Date.now() > deadline)

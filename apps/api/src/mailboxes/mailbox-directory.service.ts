@@ -78,6 +78,11 @@ export class MailboxDirectory implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /** The view as this process holds it now. */
+  peek(id: string): MailboxView | null {
+    return this.index.get(id);
+  }
+
   /** The ids that name no mailbox, after waiting (≤ 5 s) for ones provisioned a moment ago. */
   async unknown(ids: string[]): Promise<string[]> {
     const deadline = Date.now() + 5000;
