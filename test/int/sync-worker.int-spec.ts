@@ -4,6 +4,7 @@ import { metricsText } from '@ssync/common';
 import { syncOf } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { startSimulator } from '../../apps/exchange-simulator/src/index';
+import type { TestProgress } from '../../apps/api/src/jobs/test-progress';
 import { ActivityOwner } from '../../apps/sync-worker/src/activity-owner';
 import { SyncRuntime } from '../../apps/sync-worker/src/runtime/sync-runtime';
 import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
@@ -231,7 +232,7 @@ describe('sync worker: Test & Enable against Exchange', () => {
     const tests = await eventually(
       async () => {
         const res = await http().get(`/api/v1/jobs/${profileJob.body.jobId}`).set('Authorization', auth);
-        const t = res.body?.tests as Record<string, number> | undefined;
+        const t = res.body?.tests as TestProgress | undefined;
         return t && t.waiting === 0 && t.retrying === 0 ? t : null;
       },
       60000,

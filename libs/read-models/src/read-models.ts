@@ -80,10 +80,15 @@ export function modelsOf(m: VersionedModels): Model<any>[] {
   ];
 }
 
-/** How the apps connect mongoose to the read models' database. */
-export function readModelConnectionOptions(mongo: { maxPoolSize: number }): ConnectOptions {
+/**
+ * How the apps connect mongoose to the read models' database. `waitMs` bounds how long an operation waits for the
+ * server: the API, which answers people, gives up sooner (503) than the projector, which just retries.
+ */
+export function readModelConnectionOptions(mongo: { maxPoolSize: number }, waitMs = 10000): ConnectOptions {
   return {
-    serverSelectionTimeoutMS: 10000,
+    serverSelectionTimeoutMS: waitMs,
+    // Operations go to the driver, which waits for a server at most `waitMs`, instead of queueing in mongoose.
+    bufferCommands: false,
     maxPoolSize: mongo.maxPoolSize,
     // Indexes are built by ReadModels.ensureIndexes alone: FerretDB v1 may build an index twice when mongoose
     // builds it at the same time (docs/adr/0009).

@@ -7,6 +7,8 @@ import { ActiveVersion, ReadModels, readModelConnectionOptions } from '@ssync/re
 import { API_CONFIG, KAFKA, MONGO_CONNECTION } from './tokens';
 
 /** Kafka, MongoDB and configuration for the API process; started once, drained on shutdown. */
+const API_DATABASE_WAIT_MS = 3000;
+
 @Global()
 @Module({
   providers: [
@@ -19,7 +21,10 @@ import { API_CONFIG, KAFKA, MONGO_CONNECTION } from './tokens';
       provide: MONGO_CONNECTION,
       inject: [API_CONFIG],
       useFactory: async (config: ApiConfig): Promise<Connection> =>
-        mongoose.createConnection(config.mongo.uri, readModelConnectionOptions(config.mongo)).asPromise(),
+        // A read while the database is away answers 503 within 3 s (issue #11), not after 10.
+        mongoose
+          .createConnection(config.mongo.uri, readModelConnectionOptions(config.mongo, API_DATABASE_WAIT_MS))
+          .asPromise(),
     },
     {
       provide: ReadModels,
