@@ -160,3 +160,125 @@ export async function stopProcess(proc: ChildProcess, graceMs = 30000): Promise<
   await exited;
   clearTimeout(timer);
 }
+
+/** One sample of the Prometheus text exposition format. */
+export interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+function promValue(text: string | undefined): number {
+  if (text === '+Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  return Number(text);
+}
+
+/** Samples of a Prometheus text answer (counters, gauges, histogram series); comments and types are skipped. */
+export function parsePrometheus(text: string): PromSample[] {
+  const samples: PromSample[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    let i = 0;
+    while (i < line.length && line[i] !== '{' && line[i] !== ' ' && line[i] !== '\t') i++;
+    const name = line.slice(0, i);
+    const labels: Record<string, string> = {};
+    if (line[i] === '{') {
+      i++;
+      for (;;) {
+        while (line[i] === ' ' || line[i] === ',') i++;
+        if (line[i] === '}') {
+          i++;
+          break;
+        }
+        const eq = line.indexOf('=', i);
+        if (eq < 0 || line[eq + 1] !== '"') throw new Error(`metrics: malformed labels in ${line}`);
+        const key = line.slice(i, eq).trim();
+        let value = '';
+        for (i = eq + 2; i < line.length && line[i] !== '"'; i++) {
+          if (line[i] === '\\') {
+            i++;
+            value += line[i] === 'n' ? '\n' : (line[i] ?? '');
+          } else value += line[i];
+        }
+        if (i >= line.length) throw new Error(`metrics: unterminated label value in ${line}`);
+        i++;
+        labels[key] = value;
+      }
+    }
+    samples.push({ name, labels, value: promValue(line.slice(i).trim().split(/\s+/)[0]) });
+  }
+  return samples;
+}
+
+/** GET a /metrics answer; null when the process does not answer (not up yet, or gone). */
+export async function scrapeMetrics(url: string, timeoutMs = 5000): Promise<PromSample[] | null> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return null;
+    return parsePrometheus(await res.text());
+  } catch {
+    return null;
+  }
+}
+
+const seriesKey = (s: PromSample) =>
+  `${s.name}${JSON.stringify(Object.entries(s.labels).sort(([a], [b]) => a.localeCompare(b)))}`;
+
+/**
+ * Counter and histogram increase of one process between two scrapes: a series missing before counts from zero
+ * (as does a process that was not up), and one that went down restarted from zero.
+ */
+export function promDelta(before: PromSample[] | null, after: PromSample[] | null): PromSample[] {
+  if (!after) return [];
+  const prev = new Map((before ?? []).map((s) => [seriesKey(s), s.value]));
+  return after.map((s) => {
+    const p = prev.get(seriesKey(s)) ?? 0;
+    return { ...s, value: s.value >= p ? s.value - p : s.value };
+  });
+}
+
+/** Sum of a metric's samples, grouped by the values of `by` (joined with "/"; "" when `by` is empty). */
+export function promSumBy(samples: PromSample[], name: string, by: string[] = []): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const s of samples) {
+    if (s.name !== name) continue;
+    const key = by.map((l) => s.labels[l] ?? '').join('/');
+    sums.set(key, (sums.get(key) ?? 0) + s.value);
+  }
+  return sums;
+}
+
+export const promSum = (samples: PromSample[], name: string): number => promSumBy(samples, name).get('') ?? 0;
+
+/** A histogram's cumulative buckets (summed over every other label), ascending, the last one +Inf. */
+export function promHistogram(samples: PromSample[], name: string): { le: number; count: number }[] {
+  const byLe = promSumBy(samples, `${name}_bucket`, ['le']);
+  return [...byLe].map(([le, count]) => ({ le: promValue(le), count })).sort((a, b) => a.le - b.le);
+}
+
+/**
+ * The q-quantile of cumulative buckets, interpolated linearly inside its bucket (from 0 in the first), as
+ * Prometheus' histogram_quantile; in the +Inf bucket the value is the highest finite bound, with `inf` set.
+ * Null without observations.
+ */
+export function histogramQuantile(
+  buckets: { le: number; count: number }[],
+  q: number,
+): { value: number; inf: boolean } | null {
+  const total = buckets.at(-1)?.count ?? 0;
+  if (total <= 0) return null;
+  const rank = q * total;
+  let lower = 0;
+  let lowerCount = 0;
+  for (const b of buckets) {
+    if (b.count >= rank && b.count > lowerCount) {
+      if (b.le === Infinity) return { value: lower, inf: true };
+      return { value: lower + ((b.le - lower) * (rank - lowerCount)) / (b.count - lowerCount), inf: false };
+    }
+    lower = b.le;
+    lowerCount = b.count;
+  }
+  return { value: lower, inf: true };
+}

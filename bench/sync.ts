@@ -1,15 +1,29 @@
 /**
- * `npm run bench:sync`: polling and tracking throughput of the sync workers against the Exchange simulator, for
- * BENCH_MAILBOXES (1000,10000) mailboxes behind one impersonating service account, with mail arriving at a steady
- * rate (BENCH_RATE messages/s). For each size: provision through the API (bounded concurrency: there is no bulk
- * provisioning endpoint), Test & Enable, wait for the first polls, then measure a window of BENCH_WINDOW_S seconds
- * with one sync worker process, start a second one, let the group rebalance, and measure the same window again.
+ * `npm run bench:sync`: the real case of issue #12. N mailboxes behind one impersonating service account (Basic
+ * auth) against the in-process Exchange simulator, enabled by one bulk Test & Enable and polled at the profile's
+ * minimum interval while mail arrives, first by one sync worker, then by two.
  *
- * Prints per run: SyncFolderItems calls/s and poll starts/s (the simulator's request log), arrival-to-tracked
- * latency p50/p99 (delivery time → the IncomingEmailTracked record's Kafka timestamp), how late polls start against
- * their schedule (the `nextSyncDueAt` of each operational record of the mailbox → the next SyncFolderItems of that mailbox in the
- * request log; a due poll that had not started by the end of the window counts with its lateness so far), and the
- * ratio two workers / one worker.
+ * First, once, before any app starts: the EWS client floor (bench/ews-floor.ts: ews-javascript-api
+ * SyncFolderItems against a do-nothing stub, 16 in flight, 3 s), the CPU per call a poll cannot go below. Then for
+ * each size:
+ * - provisioning through the API, then one bulk Test & Enable: every 2 s, the mailboxes polled at least once (the
+ *   simulator's request log) and the job's progress (GET /api/v1/jobs/:id), until all are polled or the timeout;
+ * - window 1 with one sync worker, then window 2, at once, with the second worker started at its start (so the
+ *   window contains the join and the rebalance), BENCH_WINDOW_S each; BENCH_RATE messages/s arrive from the end of
+ *   Test & Enable to the end of window 2, each in a mailbox already polled once (mail older than a mailbox's first
+ *   poll is not tracked, by rule); then a grace period for the last ones to be tracked.
+ *
+ * Per window it prints the workers' own figures (their Prometheus /metrics on HEALTH_PORT, scraped at both ends
+ * and differenced, summed over workers: poll starts, poll lateness, arrival → tracked, EWS calls, connection-slot
+ * wait) next to the independent ones (the simulator's request log; delivery times against the IncomingEmailTracked
+ * records in Kafka), CPU by component from /proc, and an acceptance block. That block is a measurement: the bench
+ * exits 0 whatever it finds, non-zero only on errors.
+ *
+ * Knobs (env): BENCH_MAILBOXES (10000; a comma list runs each size in turn), BENCH_INTERVAL_MINUTES (1, the
+ * profile's minimumPollingIntervalMinutes; 0 means the worker's floor of 5 s), BENCH_WINDOW_S (max(120, 2 ×
+ * interval)), BENCH_RATE (20 messages/s), BENCH_FIRST_POLL_TIMEOUT_S (240), BENCH_MAX_CONNECTIONS (64, the
+ * profile's connection limit), BENCH_GRACE_S (interval + 30 s), BENCH_IDLE_BACKOFF_FACTOR (1: the workers poll every
+ * mailbox at the interval, the most load; the product's default, 8, lets idle mailboxes back off, SSYNC_IDLE_BACKOFF_FACTOR).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -18,39 +32,80 @@ import path from 'node:path';
 import { ChildProcess } from 'node:child_process';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { startSimulator } from '../apps/exchange-simulator/src/index';
-import { benchEnv, databaseLabel, freePort, load, percentile, startApp, waitHttp } from './lib';
+import { minPollIntervalMs } from '../apps/sync-worker/src/runtime/schedule';
+import { EwsFloor, measureEwsFloor } from './ews-floor';
+import {
+  PromSample,
+  benchEnv,
+  databaseLabel,
+  freePort,
+  histogramQuantile,
+  load,
+  percentile,
+  promDelta,
+  promHistogram,
+  promSum,
+  promSumBy,
+  scrapeMetrics,
+  startApp,
+  stopProcess,
+  waitHttp,
+} from './lib';
 
-const SIZES = (process.env.BENCH_MAILBOXES ?? '1000,10000').split(',').map(Number);
-const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 40);
-const RATE = Number(process.env.BENCH_RATE ?? 20);
-const REBALANCE_S = Number(process.env.BENCH_REBALANCE_S ?? 20);
-const FIRST_POLL_TIMEOUT_S = Number(process.env.BENCH_FIRST_POLL_TIMEOUT_S ?? 240);
-const MAX_CONNECTIONS = Number(process.env.BENCH_MAX_CONNECTIONS ?? 64);
-
-const out = (line: string) => process.stdout.write(`${line}\n`);
+const out = (line = '') => process.stdout.write(`${line}\n`);
 const note = (line: string) =>
   process.stderr.write(`[bench:sync ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface RunResult {
-  size: number;
-  workers: number;
-  /** Mailboxes enabled and polled at least once when the window began (mail goes to these). */
-  enabled: number;
+/** Test & Enable's target: every mailbox enabled and polled this long after the bulk request. */
+const ENABLE_TARGET_S = 120;
+
+interface Knobs {
+  sizes: number[];
+  intervalMinutes: number;
+  /** The poll interval in force: the profile's minimum, never below the worker's floor. */
+  intervalS: number;
   windowS: number;
-  sfiPerS: number;
-  pollStartsPerS: number;
-  delivered: number;
-  trackedInWindow: number;
-  latencyP50: number;
-  latencyP99: number;
-  duePolls: number;
-  lateP50: number;
-  lateP99: number;
-  notStarted: number;
-  /** CPU seconds per second of the window, by component (where a pid is known), and the workers' CPU per poll. */
-  cpu: Record<string, number>;
-  workerCpuMsPerPoll: number;
+  rate: number;
+  firstPollTimeoutS: number;
+  maxConnections: number;
+  graceS: number;
+  /** SSYNC_IDLE_BACKOFF_FACTOR of the workers. */
+  idleBackoffFactor: number;
+}
+
+function readKnobs(): Knobs {
+  const num = (name: string, fallback: number): number => {
+    const raw = process.env[name]?.trim();
+    if (!raw) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${raw}: expected a number ≥ 0`);
+    return n;
+  };
+  const sizes = (process.env.BENCH_MAILBOXES?.trim() || '10000').split(',').map((s) => Number(s.trim()));
+  // One bulk request takes at most 10,000 mailboxes (MAX_BULK_MAILBOXES).
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 10_000))
+    throw new Error(`BENCH_MAILBOXES=${process.env.BENCH_MAILBOXES}: integers from 1 to 10000`);
+  const intervalMinutes = num('BENCH_INTERVAL_MINUTES', 1);
+  if (!Number.isInteger(intervalMinutes) || intervalMinutes > 1440)
+    throw new Error(`BENCH_INTERVAL_MINUTES=${intervalMinutes}: an integer from 0 to 1440`);
+  const intervalS = minPollIntervalMs(intervalMinutes) / 1000;
+  const maxConnections = num('BENCH_MAX_CONNECTIONS', 64);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1 || maxConnections > 300)
+    throw new Error(`BENCH_MAX_CONNECTIONS=${maxConnections}: an integer from 1 to 300`);
+  const knobs = {
+    sizes,
+    intervalMinutes,
+    intervalS,
+    windowS: num('BENCH_WINDOW_S', Math.max(120, 2 * intervalS)),
+    rate: num('BENCH_RATE', 20),
+    firstPollTimeoutS: num('BENCH_FIRST_POLL_TIMEOUT_S', 240),
+    maxConnections,
+    graceS: num('BENCH_GRACE_S', Math.max(30, intervalS + 30)),
+    idleBackoffFactor: num('BENCH_IDLE_BACKOFF_FACTOR', 1),
+  };
+  if (knobs.windowS <= 0) throw new Error('BENCH_WINDOW_S must be > 0');
+  return knobs;
 }
 
 /** utime + stime (s) and parent pid of one process, from /proc (Linux); null when unknown. */
@@ -92,15 +147,27 @@ function infraPid(name: 'kafka' | 'ferretdb' | 'postgres'): number | undefined {
   }
 }
 
-/** Components whose CPU is sampled: name → pids. The simulator runs in this process. */
+const COMPONENTS = [
+  'api',
+  'projector',
+  'workers',
+  'kafka',
+  'ferretdb',
+  'postgres',
+  'simulator+bench',
+] as const;
+/** Everything but the workers and the simulator (which stands in for Exchange) and the bench itself. */
+const OVERHEAD = ['api', 'projector', 'kafka', 'ferretdb', 'postgres'] as const;
+
+/** CPU seconds used so far by component; the simulator runs in this process. Pids are asked at each sample. */
 type CpuProbe = () => Record<string, number>;
-function cpuProbe(procs: { name: string; pid: number | undefined }[]): CpuProbe {
+function cpuProbe(procs: () => { name: string; pid: number | undefined }[]): CpuProbe {
   return () => {
     const sample: Record<string, number> = {};
     const self = process.cpuUsage();
     sample['simulator+bench'] = (self.user + self.system) / 1e6;
     const all = [
-      ...procs,
+      ...procs(),
       { name: 'kafka', pid: infraPid('kafka') },
       { name: 'ferretdb', pid: infraPid('ferretdb') },
       { name: 'postgres', pid: infraPid('postgres') },
@@ -137,15 +204,152 @@ async function follow(
   return consumer;
 }
 
-async function benchSize(size: number): Promise<RunResult[]> {
+type Quantile = { value: number; inf: boolean } | null;
+
+/** The tests a job requested, as GET /api/v1/jobs/:id reports them (from the mailbox read model). */
+interface JobTests {
+  requested: number;
+  completed: number;
+  succeeded: number;
+  failed: number;
+  retrying: number;
+  waiting: number;
+  superseded: number;
+}
+
+interface JobSample {
+  at: number;
+  status: string;
+  total: number;
+  done: number;
+  refused: number;
+  completedAt: string | null;
+  tests: JobTests | null;
+}
+
+/** The job's commands are done and each test it requested has a result. */
+const jobFinished = (s: JobSample) =>
+  s.status !== 'Running' && (s.tests === null || s.tests.waiting + s.tests.retrying === 0);
+
+function jobLine(s: JobSample | undefined): string {
+  if (!s) return 'no answer';
+  const t = s.tests;
+  return (
+    `${s.status}, ${s.done}/${s.total} done, ${s.refused} refused` +
+    (t
+      ? `; tests ${t.completed}/${t.requested} completed (${t.succeeded} succeeded, ${t.failed} failed, ` +
+        `${t.retrying} retrying, ${t.waiting} waiting${t.superseded ? `, ${t.superseded} superseded` : ''})`
+      : '')
+  );
+}
+
+interface WindowRun {
+  window: 1 | 2;
+  workers: number;
+  start: number;
+  end: number;
+  /** Per worker (its /metrics), null where it did not answer. */
+  metricsBefore: (PromSample[] | null)[];
+  metricsAfter: (PromSample[] | null)[];
+  cpuBefore: Record<string, number>;
+  cpuAfter: Record<string, number>;
+  sfiBefore: number;
+  sfiAfter: number;
+}
+
+/** What the workers' metrics say about a window (increase over it, summed over the workers). */
+interface WorkerFigures {
+  answered: number;
+  pollStarts: number;
+  lateness: { p50: Quantile; p99: Quantile; n: number };
+  arrival: { p50: Quantile; p99: Quantile; n: number };
+  slotWait: { p99: Quantile; n: number };
+  ewsCalls: Map<string, number>;
+  cpuS: number;
+}
+
+function workerFigures(w: WindowRun): WorkerFigures {
+  const d = w.metricsAfter.flatMap((after, i) => promDelta(w.metricsBefore[i] ?? null, after));
+  const hist = (name: string) => {
+    const buckets = promHistogram(d, name);
+    return {
+      p50: histogramQuantile(buckets, 0.5),
+      p99: histogramQuantile(buckets, 0.99),
+      n: buckets.at(-1)?.count ?? 0,
+    };
+  };
+  const slot = hist('ssync_connection_slot_wait_seconds');
+  return {
+    answered: w.metricsAfter.filter(Boolean).length,
+    pollStarts: promSum(d, 'ssync_poll_starts_total'),
+    lateness: hist('ssync_poll_lateness_seconds'),
+    arrival: hist('ssync_arrival_to_tracked_seconds'),
+    slotWait: { p99: slot.p99, n: slot.n },
+    ewsCalls: promSumBy(d, 'ssync_ews_calls_total', ['operation', 'outcome']),
+    cpuS: promSum(d, 'ssync_process_cpu_seconds_total'),
+  };
+}
+
+/** What the simulator's request log and the tracked records in Kafka say about a window. */
+interface SimFigures {
+  sfiPerS: number;
+  pollStarts: number;
+  duePolls: number;
+  lateP50: number;
+  lateP99: number;
+  notStarted: number;
+  delivered: number;
+  tracked: number;
+  latencyP50: number;
+  latencyP99: number;
+}
+
+interface SizeResult {
+  size: number;
+  mailboxes: number;
+  enabledWithin: number;
+  allPolledAfterS: number | null;
+  phaseEndS: number;
+  windows: {
+    run: WindowRun;
+    secs: number;
+    metrics: WorkerFigures;
+    sim: SimFigures;
+    cpu: Record<string, number>;
+  }[];
+}
+
+const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+const fmtQ = (q: Quantile, unit = 's', d = 2) =>
+  q === null ? '-' : q.inf ? `> ${q.value} ${unit} (+Inf bucket)` : `${q.value.toFixed(d)} ${unit}`;
+const fmtMs = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : '-');
+const pct = (part: number, total: number) => (total > 0 ? `${((100 * part) / total).toFixed(1)} %` : '-');
+
+/** A Markdown table with padded columns; the first row is the header. */
+function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const line = (r: string[]) => `| ${widths.map((w, c) => (r[c] ?? '').padEnd(w)).join(' | ')} |`;
+  out(line(rows[0]!));
+  out(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows.slice(1)) out(line(r));
+}
+
+async function benchSize(k: Knobs, size: number, floor: EwsFloor): Promise<SizeResult> {
   const env = await benchEnv('sync');
-  const port = await freePort();
+  const [port, projectorPort, ...workerPorts] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const metricsUrls = workerPorts.map((p) => `http://127.0.0.1:${p}/metrics`);
   const token = `bench-${randomBytes(12).toString('hex')}`;
   const common = {
     ...env.env,
     SSYNC_DEV_TOKEN: token,
     SSYNC_PARTITIONS: '12',
     ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS: '1',
+    SSYNC_IDLE_BACKOFF_FACTOR: String(k.idleBackoffFactor),
   };
   const sim = await startSimulator({ port: 0, maxConcurrency: 0, requestLogSize: 600_000 });
   sim.admin.createAccount({ userName: 'svc-bench', password: 'Svc-Passw0rd!', domain: 'CONTOSO' });
@@ -158,11 +362,21 @@ async function benchSize(size: number): Promise<RunResult[]> {
   sim.admin.grantImpersonation({ userName: 'svc-bench', mailboxes: 'all' });
   note(`size ${size}: simulator ready with ${g.mailboxes} mailboxes in ${g.ms} ms`);
 
-  const procs: ChildProcess[] = [
-    startApp('apps/api/src/main.js', { ...common, PORT: String(port) }),
-    startApp('apps/projector/src/main.js', common),
-    startApp('apps/sync-worker/src/main.js', { ...common, SSYNC_INSTANCE_ID: 'bench-w1' }),
-  ];
+  // The API serves /metrics on PORT; the others on HEALTH_PORT.
+  const worker = (n: number) =>
+    startApp('apps/sync-worker/src/main.js', {
+      ...common,
+      SSYNC_INSTANCE_ID: `bench-w${n}`,
+      HEALTH_PORT: String(workerPorts[n - 1]),
+    });
+  const api = startApp('apps/api/src/main.js', { ...common, PORT: String(port) });
+  const projector = startApp('apps/projector/src/main.js', { ...common, HEALTH_PORT: String(projectorPort) });
+  const workers: ChildProcess[] = [worker(1)];
+  const probe = cpuProbe(() => [
+    { name: 'api', pid: api.pid },
+    { name: 'projector', pid: projector.pid },
+    ...workers.map((p) => ({ name: 'workers', pid: p.pid })),
+  ]);
   const base = `http://127.0.0.1:${port}`;
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
@@ -179,6 +393,10 @@ async function benchSize(size: number): Promise<RunResult[]> {
     logLevel: logLevel.NOTHING,
   });
   const consumers: Consumer[] = [];
+  let delivering = false;
+  let deliverer: Promise<void> = Promise.resolve();
+  let sampling = false;
+  let sampler: Promise<void> = Promise.resolve();
   try {
     await waitHttp(`${base}/health/ready`);
     const profile = await call('POST', '/api/v1/email-server-profiles', {
@@ -190,8 +408,8 @@ async function benchSize(size: number): Promise<RunResult[]> {
       password: 'Svc-Passw0rd!',
       incomingAuthenticationProtocol: 'Basic',
       outgoingAuthenticationProtocol: 'Basic',
-      minimumPollingIntervalMinutes: 0,
-      maxConcurrentConnections: MAX_CONNECTIONS,
+      minimumPollingIntervalMinutes: k.intervalMinutes,
+      maxConcurrentConnections: k.maxConnections,
     });
     if (profile.status !== 201) throw new Error(`profile ${profile.status} ${JSON.stringify(profile.body)}`);
     const settings = await call('PUT', '/api/v1/organization/email-settings', {
@@ -223,14 +441,11 @@ async function benchSize(size: number): Promise<RunResult[]> {
       ids[i] = res.body.id as string;
       smtpOf.set(res.body.id as string, smtp);
     });
-    note(
-      `provisioned ${size} mailboxes in ${provisioned.seconds.toFixed(1)} s (${(size / provisioned.seconds).toFixed(0)}/s, errors ${provisioned.errors})`,
-    );
     const valid = ids.filter(Boolean);
-    const t0 = Date.now();
-    const started = await call('POST', '/api/v1/mailboxes/test-and-enable', { mailboxIds: valid });
-    if (started.status !== 202)
-      throw new Error(`test-and-enable ${started.status} ${JSON.stringify(started.body)}`);
+    const all = new Set(valid.map((id) => smtpOf.get(id)!));
+    out(
+      `provisioned ${valid.length}/${size} mailboxes in ${provisioned.seconds.toFixed(1)} s (${(size / provisioned.seconds).toFixed(0)}/s, errors ${provisioned.errors})`,
+    );
 
     // Followers: tracked messages (latency) and recorded schedules (lateness), committed records only.
     const tracked = new Map<string, number>(); // `${smtp}|${imid}` → record timestamp
@@ -253,54 +468,440 @@ async function benchSize(size: number): Promise<RunResult[]> {
       }),
     );
 
-    // Wait until (nearly) every mailbox has been polled once.
-    const polledSet = () =>
-      new Set(sim.admin.requestLog({ operation: 'SyncFolderItems' }).map((e) => e.mailbox ?? ''));
-    const polledOnce = () => polledSet().size;
-    const deadline = Date.now() + FIRST_POLL_TIMEOUT_S * 1000;
-    let polled = 0;
-    while (Date.now() < deadline) {
-      polled = polledOnce();
-      if (polled >= valid.length) break;
+    // Mailboxes polled at least once (their first SyncFolderItems), read from the request log incrementally.
+    const firstPoll = new Map<string, number>();
+    const polledList: string[] = [];
+    let logSeen = 0;
+    const refreshPolled = () => {
+      for (const e of sim.admin.requestLog({ operation: 'SyncFolderItems', since: logSeen })) {
+        if (e.mailbox && all.has(e.mailbox) && !firstPoll.has(e.mailbox)) {
+          firstPoll.set(e.mailbox, e.time);
+          polledList.push(e.mailbox);
+        }
+        logSeen = Math.max(logSeen, e.time);
+      }
+    };
+
+    // Phase "Test & Enable".
+    const t0 = Date.now();
+    const started = await call('POST', '/api/v1/mailboxes/test-and-enable', { mailboxIds: valid });
+    if (started.status !== 202)
+      throw new Error(`test-and-enable ${started.status} ${JSON.stringify(started.body)}`);
+    const jobId = started.body.jobId as string;
+    const jobSamples: JobSample[] = [];
+    let phaseEnded = false;
+    sampling = true;
+    // Until the job and its tests are done; past the phase only up to the 120 s mark, to spare the windows' API.
+    sampler = (async () => {
+      while (sampling && !(phaseEnded && Date.now() >= t0 + ENABLE_TARGET_S * 1000)) {
+        try {
+          const r = await call('GET', `/api/v1/jobs/${jobId}`);
+          if (r.status === 200) {
+            const b = r.body;
+            const sample: JobSample = {
+              at: Date.now(),
+              status: String(b.status),
+              total: Number(b.total),
+              done: Number(b.done),
+              refused: Number(b.refused),
+              completedAt: (b.completedAt as string | null) ?? null,
+              tests: b.tests && typeof b.tests === 'object' ? (b.tests as JobTests) : null,
+            };
+            jobSamples.push(sample);
+            if (jobFinished(sample)) return;
+          }
+        } catch {
+          // the API is busy: the next sample
+        }
+        await sleep(2000);
+      }
+    })();
+    const lastJob = () => jobSamples.at(-1);
+    let lastNote = 0;
+    for (;;) {
+      refreshPolled();
+      if (firstPoll.size >= all.size || Date.now() >= t0 + k.firstPollTimeoutS * 1000) break;
+      if (Date.now() - lastNote >= 10_000) {
+        lastNote = Date.now();
+        const j = lastJob();
+        note(
+          `Test & Enable ${((Date.now() - t0) / 1000).toFixed(0)} s: ${firstPoll.size}/${all.size} polled; job ${jobLine(j)}`,
+        );
+      }
       await sleep(2000);
     }
-    note(
-      `Test & Enable + first poll: ${polled}/${valid.length} mailboxes polled after ${((Date.now() - t0) / 1000).toFixed(0)} s${polled < valid.length ? ' (timeout: measuring anyway)' : ''}`,
+    const phaseEnd = Date.now();
+    phaseEnded = true;
+    const enabledWithin = [...firstPoll.values()].filter((t) => t <= t0 + ENABLE_TARGET_S * 1000).length;
+    const allPolledAfterS = firstPoll.size >= all.size ? (Math.max(...firstPoll.values()) - t0) / 1000 : null;
+    const testsCounted = promSumBy((await scrapeMetrics(metricsUrls[0]!)) ?? [], 'ssync_test_results_total', [
+      'area',
+      'outcome',
+    ]);
+
+    // Mail from here to the end of window 2, only into mailboxes polled at least once.
+    const deliveries: { key: string; at: number; window: 1 | 2 }[] = [];
+    let currentWindow: 1 | 2 = 1;
+    const delivery: { error: Error | null } = { error: null };
+    delivering = true;
+    deliverer = (async () => {
+      const start = Date.now();
+      let n = 0;
+      let refreshed = start;
+      try {
+        while (delivering) {
+          if (Date.now() - refreshed >= 1000) {
+            refreshPolled();
+            refreshed = Date.now();
+          }
+          const due = Math.floor(((Date.now() - start) / 1000) * k.rate);
+          for (; n < due; n++) {
+            if (polledList.length === 0) continue;
+            const smtp = polledList[(n * 7919) % polledList.length]!;
+            const [item] = sim.admin.deliver({
+              from: `sender${n % 17}@fabrikam.test`,
+              to: [smtp],
+              subject: `bench ${n}`,
+              body: `<p>bench message ${n}</p>`,
+            });
+            deliveries.push({
+              key: `${smtp}|${item!.f.InternetMessageId as string}`,
+              at: Date.now(),
+              window: currentWindow,
+            });
+          }
+          await sleep(50);
+        }
+      } catch (error) {
+        delivery.error = error instanceof Error ? error : new Error('delivery failed', { cause: error });
+      }
+    })();
+
+    const sfiCount = () =>
+      (sim.admin.metrics() as { requests: { byOperation: Record<string, number> } }).requests.byOperation
+        .SyncFolderItems ?? 0;
+    const scrapeAll = () => Promise.all(metricsUrls.map((u) => scrapeMetrics(u)));
+    const runs: WindowRun[] = [];
+    for (const window of [1, 2] as const) {
+      const metricsBefore = await scrapeAll();
+      const cpuBefore = probe();
+      const sfiBefore = sfiCount();
+      const start = Date.now();
+      currentWindow = window;
+      if (window === 2) {
+        workers.push(worker(2));
+        note('window 2: second worker started (it joins and the group rebalances inside the window)');
+      } else note(`window 1: one worker, ${k.windowS} s`);
+      await sleep(k.windowS * 1000);
+      const end = Date.now();
+      const metricsAfter = await scrapeAll();
+      runs.push({
+        window,
+        workers: workers.length,
+        start,
+        end,
+        metricsBefore,
+        metricsAfter,
+        cpuBefore,
+        cpuAfter: probe(),
+        sfiBefore,
+        sfiAfter: sfiCount(),
+      });
+    }
+    delivering = false;
+    await deliverer;
+    if (delivery.error) throw delivery.error;
+    const graceEnd = Date.now() + k.graceS * 1000;
+    while (Date.now() < graceEnd && deliveries.some((d) => !tracked.has(d.key))) await sleep(500);
+    const graceEnded = Date.now();
+    sampling = false;
+    await sampler;
+
+    // Poll starts (calls > 1 s after the previous one of the same mailbox: later pages belong to the same poll).
+    const log = sim.admin.requestLog({ operation: 'SyncFolderItems', since: runs[0]!.start - 120_000 });
+    const starts = new Map<string, number[]>();
+    const lastCall = new Map<string, number>();
+    for (const e of log) {
+      if (!e.mailbox) continue;
+      const prev = lastCall.get(e.mailbox);
+      lastCall.set(e.mailbox, e.time);
+      if (prev !== undefined && e.time - prev <= 1000) continue;
+      let list = starts.get(e.mailbox);
+      if (!list) starts.set(e.mailbox, (list = []));
+      list.push(e.time);
+    }
+    const simFigures = (w: WindowRun): SimFigures => {
+      const secs = (w.end - w.start) / 1000;
+      let pollStarts = 0;
+      let notStarted = 0;
+      const lateness: number[] = [];
+      for (const smtp of all) {
+        const s = starts.get(smtp) ?? [];
+        pollStarts += s.filter((t) => t >= w.start && t < w.end).length;
+        for (const due of dueTimes.get(smtp) ?? []) {
+          if (due < w.start || due >= w.end) continue;
+          const next = s.find((t) => t >= due - 50);
+          if (next !== undefined && next < w.end) lateness.push(next - due);
+          else {
+            // not started by the window's end: its lateness so far
+            notStarted += 1;
+            lateness.push(w.end - due);
+          }
+        }
+      }
+      lateness.sort((a, b) => a - b);
+      const mine = deliveries.filter((d) => d.window === w.window);
+      const latencies = mine
+        .filter((d) => tracked.has(d.key))
+        .map((d) => tracked.get(d.key)! - d.at)
+        .sort((a, b) => a - b);
+      return {
+        sfiPerS: (w.sfiAfter - w.sfiBefore) / secs,
+        pollStarts,
+        duePolls: lateness.length,
+        lateP50: percentile(lateness, 50),
+        lateP99: percentile(lateness, 99),
+        notStarted,
+        delivered: mine.length,
+        tracked: latencies.length,
+        latencyP50: percentile(latencies, 50),
+        latencyP99: percentile(latencies, 99),
+      };
+    };
+    const result: SizeResult = {
+      size,
+      mailboxes: all.size,
+      enabledWithin,
+      allPolledAfterS,
+      phaseEndS: (phaseEnd - t0) / 1000,
+      windows: runs.map((run) => ({
+        run,
+        secs: (run.end - run.start) / 1000,
+        metrics: workerFigures(run),
+        sim: simFigures(run),
+        cpu: Object.fromEntries(COMPONENTS.map((c) => [c, (run.cpuAfter[c] ?? 0) - (run.cpuBefore[c] ?? 0)])),
+      })),
+    };
+
+    // Report.
+    const target = t0 + ENABLE_TARGET_S * 1000;
+    const commandsDone = jobSamples.find((s) => s.status !== 'Running');
+    const finished = jobSamples.find(jobFinished);
+    // A job finished before the mark shows its final progress at it.
+    const at120 = finished && finished.at <= target ? finished : jobSamples.find((s) => s.at >= target);
+    const after = (at: number) => `${((at - t0) / 1000).toFixed(1)} s after the request`;
+    out(`\nTest & Enable (one bulk request for ${all.size} mailboxes, job ${jobId}):`);
+    out(
+      `  enabled and polled within ${ENABLE_TARGET_S} s of the request: ${enabledWithin}/${all.size}` +
+        (phaseEnd < t0 + ENABLE_TARGET_S * 1000 && allPolledAfterS === null
+          ? ` (the phase ended at ${result.phaseEndS.toFixed(0)} s)`
+          : ''),
+    );
+    out(
+      allPolledAfterS !== null
+        ? `  all ${all.size} enabled and polled after ${allPolledAfterS.toFixed(1)} s`
+        : `  not all by timeout (${k.firstPollTimeoutS} s): ${firstPoll.size}/${all.size} polled`,
+    );
+    out(`  job at ${ENABLE_TARGET_S} s: ${at120 ? jobLine(at120) : 'not sampled (the bench ended before)'}`);
+    if (commandsDone)
+      out(
+        `  job's commands done ${after(Date.parse(commandsDone.completedAt ?? '') || commandsDone.at)} (its completedAt)`,
+      );
+    out(
+      finished
+        ? `  job at completion (tests included, sampled every 2 s): ${jobLine(finished)}, ${after(finished.at)}`
+        : `  job not completed when sampling stopped (${after(lastJob()?.at ?? t0)}): ${jobLine(lastJob())}`,
+    );
+    out(
+      `  test results the workers counted (ssync_test_results_total): ${
+        [...testsCounted].map(([key, n]) => `${key} ${n}`).join(', ') || 'none'
+      }`,
     );
 
-    const results: RunResult[] = [];
-    for (const workers of [1, 2]) {
-      if (workers === 2) {
-        procs.push(startApp('apps/sync-worker/src/main.js', { ...common, SSYNC_INSTANCE_ID: 'bench-w2' }));
-        note(`second worker started; ${REBALANCE_S} s for it to join and the group to rebalance`);
-        await sleep(REBALANCE_S * 1000);
-      }
-      // Mail goes only to mailboxes that are enabled and polled (where it can be tracked); lateness is over all.
-      const enabled = polledSet();
-      const all = valid.map((id) => smtpOf.get(id)!);
-      const probe = cpuProbe([
-        { name: 'api', pid: procs[0]!.pid },
-        { name: 'projector', pid: procs[1]!.pid },
-        ...procs.slice(2).map((p) => ({ name: 'workers', pid: p.pid })),
-      ]);
-      results.push(
-        await measure(
-          size,
-          workers,
-          sim,
-          all.filter((m) => enabled.has(m)),
-          all,
-          tracked,
-          dueTimes,
-          probe,
+    const [w1, w2] = result.windows;
+    const cols = (f: (w: SizeResult['windows'][number]) => string) => [f(w1!), f(w2!)];
+    const head = (title: string) => [
+      title,
+      `window 1: 1 worker, ${fmt(w1!.secs)} s`,
+      `window 2: 2 workers (the 2nd joins at its start), ${fmt(w2!.secs)} s`,
+    ];
+    out("\nfrom the workers' metrics (increase over the window, summed over the workers):");
+    const ewsKeys = [
+      ...new Set(
+        result.windows.flatMap((w) => [...w.metrics.ewsCalls].filter(([, n]) => n > 0).map(([key]) => key)),
+      ),
+    ].sort();
+    printTable([
+      head(''),
+      ['workers answering /metrics at the end', ...cols((w) => String(w.metrics.answered))],
+      [
+        'poll starts/s (ssync_poll_starts_total)',
+        ...cols((w) => `${fmt(w.metrics.pollStarts / w.secs, 1)} (${w.metrics.pollStarts})`),
+      ],
+      [
+        'poll lateness p50 / p99 (polls)',
+        ...cols(
+          (w) =>
+            `${fmtQ(w.metrics.lateness.p50)} / ${fmtQ(w.metrics.lateness.p99)} (${w.metrics.lateness.n})`,
         ),
+      ],
+      [
+        'arrival → tracked p50 / p99 (messages)',
+        ...cols(
+          (w) => `${fmtQ(w.metrics.arrival.p50)} / ${fmtQ(w.metrics.arrival.p99)} (${w.metrics.arrival.n})`,
+        ),
+      ],
+      [
+        'connection-slot wait p99 (calls)',
+        ...cols((w) => `${fmtQ(w.metrics.slotWait.p99, 's', 3)} (${w.metrics.slotWait.n})`),
+      ],
+      ...ewsKeys.map((key) => [
+        `EWS calls/s ${key}`,
+        ...cols((w) => {
+          const n = w.metrics.ewsCalls.get(key) ?? 0;
+          return `${fmt(n / w.secs, 1)} (${n})`;
+        }),
+      ]),
+      [
+        "workers' CPU, cores (ssync_process_cpu_seconds_total)",
+        ...cols((w) => fmt(w.metrics.cpuS / w.secs, 2)),
+      ],
+    ]);
+
+    out('\nfrom the simulator and Kafka (independent check):');
+    printTable([
+      head(''),
+      ['SyncFolderItems calls/s', ...cols((w) => fmt(w.sim.sfiPerS, 1))],
+      [
+        'poll starts/s (request log)',
+        ...cols((w) => `${fmt(w.sim.pollStarts / w.secs, 1)} (${w.sim.pollStarts})`),
+      ],
+      [
+        'poll lateness p50 / p99 (polls due; not started by the end)',
+        ...cols(
+          (w) => `${fmtMs(w.sim.lateP50)} / ${fmtMs(w.sim.lateP99)} (${w.sim.duePolls}; ${w.sim.notStarted})`,
+        ),
+      ],
+      [
+        'arrival → tracked p50 / p99 (messages delivered in the window)',
+        ...cols((w) => `${fmtMs(w.sim.latencyP50)} / ${fmtMs(w.sim.latencyP99)} (${w.sim.tracked})`),
+      ],
+      [
+        `delivered / tracked / untracked after the grace period`,
+        ...cols((w) => `${w.sim.delivered} / ${w.sim.tracked} / ${w.sim.delivered - w.sim.tracked}`),
+      ],
+      ["workers' CPU, cores (/proc)", ...cols((w) => fmt(w.cpu.workers! / w.secs, 2))],
+    ]);
+    const lost = deliveries.filter((d) => !tracked.has(d.key));
+    if (lost.length > 0) {
+      // Polled after the delivery yet untracked points at the workers; not polled since, at the schedule.
+      const mailboxOf = (d: { key: string }) => d.key.split('|')[0]!;
+      const waiting = lost.filter((d) => !(starts.get(mailboxOf(d)) ?? []).some((t) => t > d.at));
+      const dueLater = waiting
+        .map((d) => Math.max(...(dueTimes.get(mailboxOf(d)) ?? [])) - graceEnded)
+        .filter((ms) => ms > 0);
+      out(
+        `untracked after the grace period: ${lost.length} (window 1: ${lost.filter((d) => d.window === 1).length}, window 2: ${lost.filter((d) => d.window === 2).length}); ` +
+          `${lost.length - waiting.length} in mailboxes polled after the delivery, ${waiting.length} in mailboxes not polled since` +
+          (waiting.length > 0
+            ? `, ${dueLater.length} of which are due (recorded nextSyncDueAt) only after the grace period ended` +
+              (dueLater.length > 0 ? `, by up to ${fmtMs(Math.max(...dueLater))}` : '')
+            : ''),
       );
     }
-    return results;
+
+    out(
+      `\nCPU by component (/proc: cores busy and share of the total; the machine has ${cpus().length} cores):`,
+    );
+    const total = (w: SizeResult['windows'][number]) => COMPONENTS.reduce((a, c) => a + (w.cpu[c] ?? 0), 0);
+    const overhead = (w: SizeResult['windows'][number]) => OVERHEAD.reduce((a, c) => a + (w.cpu[c] ?? 0), 0);
+    const share = (w: SizeResult['windows'][number], s: number) =>
+      `${fmt(s / w.secs, 2)} (${pct(s, total(w))})`;
+    printTable([
+      head('component'),
+      ...COMPONENTS.map((c) => [c, ...cols((w) => share(w, w.cpu[c] ?? 0))]),
+      ['total', ...cols((w) => share(w, total(w)))],
+      [
+        'not workers, not simulator+bench: Kafka, FerretDB + PostgreSQL, projector, API',
+        ...cols((w) => share(w, overhead(w))),
+      ],
+      [
+        `CPU per poll start, all components (EWS client floor ${fmt(floor.cpuMsPerCall, 2)} ms)`,
+        ...cols((w) => {
+          const ms = (total(w) * 1000) / w.metrics.pollStarts;
+          return `${fmt(ms, 2)} ms (×${fmt(ms / floor.cpuMsPerCall, 1)} the floor)`;
+        }),
+      ],
+    ]);
+    out(
+      `two workers / one worker: poll starts/s ×${fmt(w2!.metrics.pollStarts / w2!.secs / (w1!.metrics.pollStarts / w1!.secs), 2)}`,
+    );
+
+    // Acceptance (issue #12).
+    const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+    const below = (q: Quantile, limit: number, strict: boolean) =>
+      q !== null && !q.inf && (strict ? q.value < limit : q.value <= limit);
+    const rateTarget = all.size / k.intervalS;
+    const pollRate2 = w2!.metrics.pollStarts / w2!.secs;
+    const arrivalTarget = k.intervalS + 5;
+    const untracked = result.windows.map((w) => w.sim.delivered - w.sim.tracked);
+    const overheadShare = total(w2!) > 0 ? overhead(w2!) / total(w2!) : NaN;
+    const perPoll = (total(w2!) * 1000) / w2!.metrics.pollStarts;
+    out(
+      `\nacceptance (${all.size} mailboxes, interval ${k.intervalS} s; figures from the workers' metrics):`,
+    );
+    printTable([
+      ['criterion', 'measured', 'target', ''],
+      [
+        `all enabled and polled within ${ENABLE_TARGET_S} s of the bulk request`,
+        `${enabledWithin}/${all.size}${allPolledAfterS !== null ? ` (all after ${allPolledAfterS.toFixed(1)} s)` : ' (not all by timeout)'}`,
+        `${all.size}/${all.size}`,
+        verdict(enabledWithin === all.size),
+      ],
+      [
+        'poll starts/s, two workers',
+        fmt(pollRate2, 1),
+        `≥ ${fmt(rateTarget, 1)} (N / interval)`,
+        verdict(pollRate2 >= rateTarget),
+      ],
+      [
+        'poll lateness p99, two workers',
+        fmtQ(w2!.metrics.lateness.p99),
+        '< 10 s',
+        verdict(below(w2!.metrics.lateness.p99, 10, true)),
+      ],
+      [
+        'arrival → tracked p99, two workers',
+        `${fmtQ(w2!.metrics.arrival.p99)} (one worker: ${fmtQ(w1!.metrics.arrival.p99)})`,
+        `≤ ${arrivalTarget} s (interval + 5 s)`,
+        verdict(below(w2!.metrics.arrival.p99, arrivalTarget, false)),
+      ],
+      [
+        'every delivered message tracked, both windows',
+        result.windows.map((w) => `window ${w.run.window}: ${w.sim.tracked}/${w.sim.delivered}`).join(', '),
+        'all, after the grace period',
+        verdict(untracked.every((u) => u === 0) && result.windows.every((w) => w.sim.delivered > 0)),
+      ],
+      [
+        'CPU share of Kafka, database, projector, API, two workers',
+        Number.isFinite(overheadShare) ? `${(100 * overheadShare).toFixed(1)} %` : '-',
+        '≤ 35 % of the total',
+        verdict(overheadShare <= 0.35),
+      ],
+      [
+        'CPU per poll, all components, two workers / EWS client floor',
+        `${fmt(perPoll, 2)} ms / ${fmt(floor.cpuMsPerCall, 2)} ms = ×${fmt(perPoll / floor.cpuMsPerCall, 1)}`,
+        '(the ratio)',
+        'INFO',
+      ],
+    ]);
+    return result;
   } finally {
+    delivering = false;
+    sampling = false;
+    await Promise.all([deliverer, sampler].map((p) => p.catch(() => undefined)));
     await Promise.all(consumers.map((c) => c.disconnect().catch(() => undefined)));
-    for (const p of procs) p.kill('SIGTERM');
-    await sleep(3000);
+    await Promise.all([api, projector, ...workers].map((p) => stopProcess(p, 10_000)));
     await sim.close();
     const admin = kafka.admin();
     await admin.connect().catch(() => undefined);
@@ -311,154 +912,29 @@ async function benchSize(size: number): Promise<RunResult[]> {
   }
 }
 
-async function measure(
-  size: number,
-  workers: number,
-  sim: Awaited<ReturnType<typeof startSimulator>>,
-  mailboxes: string[],
-  allMailboxes: string[],
-  tracked: Map<string, number>,
-  dueTimes: Map<string, Set<number>>,
-  probe: CpuProbe,
-): Promise<RunResult> {
-  const cpuBefore = probe();
-  const before =
-    (sim.admin.metrics() as { requests: { byOperation: Record<string, number> } }).requests.byOperation
-      .SyncFolderItems ?? 0;
-  const start = Date.now();
-  const deliveries = new Map<string, number>();
-  let n = 0;
-  // Steady arrivals: RATE messages per second, spread over the mailboxes.
-  while (Date.now() < start + WINDOW_S * 1000) {
-    const due = Math.floor(((Date.now() - start) / 1000) * RATE);
-    for (; n < due; n++) {
-      const smtp = mailboxes[(n * 7919) % mailboxes.length]!;
-      const [item] = sim.admin.deliver({
-        from: `sender${n % 17}@fabrikam.test`,
-        to: [smtp],
-        subject: `bench ${workers}w ${n}`,
-        body: `<p>bench message ${n}</p>`,
-      });
-      deliveries.set(`${smtp}|${item!.f.InternetMessageId as string}`, Date.now());
-    }
-    await sleep(50);
-  }
-  const end = Date.now();
-  const cpuAfter = probe();
-  const after =
-    (sim.admin.metrics() as { requests: { byOperation: Record<string, number> } }).requests.byOperation
-      .SyncFolderItems ?? 0;
-  // Let the last arrivals be tracked (latency is measured for the window's messages, however long they take).
-  const grace = Date.now() + 60_000;
-  while (Date.now() < grace && [...deliveries.keys()].some((k) => !tracked.has(k))) await sleep(500);
-  const latencies = [...deliveries]
-    .map(([k, at]) => (tracked.has(k) ? tracked.get(k)! - at : null))
-    .filter((x): x is number => x !== null)
-    .sort((a, b) => a - b);
-  const untracked = deliveries.size - latencies.length;
-
-  // Poll starts in the window (calls > 1 s after the previous one of the same mailbox), and their lateness.
-  const log = sim.admin.requestLog({ operation: 'SyncFolderItems', since: start - 120_000 });
-  const starts = new Map<string, number[]>();
-  const lastCall = new Map<string, number>();
-  for (const e of log) {
-    if (!e.mailbox) continue;
-    const prev = lastCall.get(e.mailbox);
-    lastCall.set(e.mailbox, e.time);
-    if (prev !== undefined && e.time - prev <= 1000) continue;
-    let list = starts.get(e.mailbox);
-    if (!list) starts.set(e.mailbox, (list = []));
-    list.push(e.time);
-  }
-  let pollStarts = 0;
-  const lateness: number[] = [];
-  let notStarted = 0;
-  for (const smtp of allMailboxes) {
-    const s = starts.get(smtp) ?? [];
-    pollStarts += s.filter((t) => t >= start && t < end).length;
-    for (const due of dueTimes.get(smtp) ?? []) {
-      if (due < start || due >= end) continue;
-      const next = s.find((t) => t >= due - 50);
-      if (next !== undefined && next < end) lateness.push(next - due);
-      else {
-        notStarted += 1;
-        lateness.push(end - due);
-      }
-    }
-  }
-  lateness.sort((a, b) => a - b);
-  const secs = (end - start) / 1000;
-  const r: RunResult = {
-    size,
-    workers,
-    enabled: mailboxes.length,
-    windowS: secs,
-    sfiPerS: (after - before) / secs,
-    pollStartsPerS: pollStarts / secs,
-    delivered: deliveries.size,
-    trackedInWindow: latencies.length,
-    latencyP50: percentile(latencies, 50),
-    latencyP99: percentile(latencies, 99),
-    duePolls: lateness.length,
-    lateP50: percentile(lateness, 50),
-    lateP99: percentile(lateness, 99),
-    notStarted,
-    cpu: Object.fromEntries(
-      Object.keys(cpuAfter).map((k) => [k, (cpuAfter[k]! - (cpuBefore[k] ?? 0)) / secs]),
-    ),
-    workerCpuMsPerPoll:
-      pollStarts > 0 ? ((cpuAfter.workers! - (cpuBefore.workers ?? 0)) * 1000) / pollStarts : NaN,
-  };
-  note(
-    `size ${size}, ${workers} worker(s): ${r.sfiPerS.toFixed(1)} SyncFolderItems/s, ${r.pollStartsPerS.toFixed(1)} poll starts/s; ` +
-      `${r.trackedInWindow}/${r.delivered} tracked (untracked after grace ${untracked}); latency p50 ${r.latencyP50} ms p99 ${r.latencyP99} ms; ` +
-      `${r.duePolls} polls due, late p50 ${r.lateP50} ms p99 ${r.lateP99} ms, ${notStarted} not started by the window's end`,
-  );
-  return r;
-}
-
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const all: RunResult[] = [];
-  for (const size of SIZES) all.push(...(await benchSize(size)));
-  const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  const k = readKnobs();
   out(
-    `\nbench:sync — ${RATE} messages/s arriving, ${WINDOW_S} s windows, minimum polling interval 0 (worker floor 5 s), Basic auth, one impersonating service account (limit ${MAX_CONNECTIONS}); ${databaseLabel()}`,
+    `bench:sync — knobs: BENCH_MAILBOXES=${k.sizes.join(',')} BENCH_INTERVAL_MINUTES=${k.intervalMinutes} ` +
+      `(polls every ${k.intervalS} s${k.intervalMinutes === 0 ? ', the worker floor' : ''}) BENCH_WINDOW_S=${k.windowS} ` +
+      `BENCH_RATE=${k.rate} BENCH_FIRST_POLL_TIMEOUT_S=${k.firstPollTimeoutS} BENCH_MAX_CONNECTIONS=${k.maxConnections} ` +
+      `BENCH_GRACE_S=${k.graceS} BENCH_IDLE_BACKOFF_FACTOR=${k.idleBackoffFactor}`,
   );
   out(
-    'mailboxes | enabled | workers | SyncFolderItems/s | poll starts/s | arrival→tracked p50 ms | p99 ms | tracked/delivered | polls due | late p50 ms | late p99 ms | not started',
+    `Basic auth, one impersonating service account; ${databaseLabel()}; ${cpus().length} cores; node ${process.version}`,
   );
-  for (const r of all)
-    out(
-      `${String(r.size).padStart(9)} | ${String(r.enabled).padStart(7)} | ${String(r.workers).padStart(7)} | ${fmt(r.sfiPerS, 1).padStart(17)} | ${fmt(r.pollStartsPerS, 1).padStart(13)} | ${fmt(r.latencyP50).padStart(22)} | ${fmt(r.latencyP99).padStart(6)} | ${`${r.trackedInWindow}/${r.delivered}`.padStart(17)} | ${String(r.duePolls).padStart(9)} | ${fmt(r.lateP50).padStart(11)} | ${fmt(r.lateP99).padStart(11)} | ${r.notStarted}`,
-    );
+  note('EWS client floor: SyncFolderItems against a do-nothing stub, before any app starts');
+  const floor = await measureEwsFloor({ seconds: 3, concurrency: 16 });
   out(
-    '\nCPU during each window (cores busy, i.e. CPU seconds per second; the machine has ' +
-      `${cpus().length}), and the sync workers' CPU per poll start:`,
+    `EWS client floor (ews-javascript-api SyncFolderItems, no changes, against a do-nothing stub in this process, ${floor.concurrency} in flight, ${floor.seconds.toFixed(1)} s): ` +
+      `${fmt(floor.callsPerS)} calls/s, ${fmt(floor.cpuMsPerCall, 2)} ms CPU per call (client + stub), ${floor.errors} errors`,
   );
-  for (const r of all)
-    out(
-      `${String(r.size).padStart(9)} mailboxes, ${r.workers} worker(s): ` +
-        Object.entries(r.cpu)
-          .map(([k, v]) => `${k} ${fmt(v, 2)}`)
-          .join(', ') +
-        `; database (ferretdb + postgres) ${fmt((r.cpu.ferretdb ?? 0) + (r.cpu.postgres ?? 0), 2)}` +
-        `; total ${fmt(
-          Object.values(r.cpu).reduce((a, b) => a + b, 0),
-          2,
-        )}; workers ${fmt(r.workerCpuMsPerPoll, 1)} ms per poll`,
-    );
-  out('\nratio two workers / one worker:');
-  for (const size of SIZES) {
-    const one = all.find((r) => r.size === size && r.workers === 1);
-    const two = all.find((r) => r.size === size && r.workers === 2);
-    if (!one || !two) continue;
-    out(
-      `${String(size).padStart(9)} mailboxes: SyncFolderItems/s ×${fmt(two.sfiPerS / one.sfiPerS, 2)}, poll starts/s ×${fmt(two.pollStartsPerS / one.pollStartsPerS, 2)}, ` +
-        `latency p50 ×${fmt(two.latencyP50 / one.latencyP50, 2)} p99 ×${fmt(two.latencyP99 / one.latencyP99, 2)}, lateness p50 ×${fmt(two.lateP50 / one.lateP50, 2)} p99 ×${fmt(two.lateP99 / one.lateP99, 2)}`,
-    );
+  for (const size of k.sizes) {
+    out(`\n== ${size} mailboxes ==`);
+    await benchSize(k, size, floor);
   }
-  out(`total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  out(`\ntotal ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 main().then(

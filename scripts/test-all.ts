@@ -1,11 +1,13 @@
 /**
  * `npm test`: every tier, in order — lint, unit, integration (real Kafka + MongoDB-compatible server + Exchange
- * simulator), end to end (whole processes over HTTP) — then one closing line `N passed, N failed`.
+ * simulator), end to end (whole processes over HTTP), every benchmark at tiny sizes — then one closing line
+ * `N passed, N failed`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { SMOKE_RUNS } from './bench-smoke';
 import { repoRoot } from './lib/infra';
 
 interface JestJson {
@@ -76,6 +78,15 @@ for (const [name, extra] of [
   ['e2e', ['--runInBand']],
 ] as const) {
   if (only.length === 0 || only.includes(name)) tier(name, [...extra]);
+}
+if (only.length === 0 || only.includes('bench')) {
+  // Every benchmark once at tiny sizes: each that runs to the end counts as a passed test.
+  const status = run('bench smoke', [path.join(root, 'dist', 'scripts', 'bench-smoke.js')]);
+  if (status === 0) passed += SMOKE_RUNS.length;
+  else {
+    failed += 1;
+    ok = false;
+  }
 }
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
 process.exit(ok && failed === 0 ? 0 : 1);

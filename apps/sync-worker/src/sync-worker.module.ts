@@ -128,6 +128,7 @@ const LEASES = Symbol('LEASES');
           instanceId: config.instanceId,
           pollClaimSlackMs: config.worker.pollClaimSlackMs,
           sendRetryDelayMinutes: config.worker.sendRetryDelayMinutes,
+          idleBackoffFactor: config.worker.idleBackoffFactor,
         }),
     },
   ],

@@ -39,4 +39,10 @@ describe('poll schedule', () => {
     );
     expect(tenFailures).toBeGreaterThan(40 * 60_000);
   });
+  it('with an idle back-off factor of 1, an idle mailbox is polled at the interval, and failures still back off', () => {
+    const every = { ...DEFAULT_POLL_SCHEDULE, maxIdleFactor: 1 };
+    expect(nextPollDelayMs(1, 60_000, false, every, noJitter)).toBe(60_000);
+    expect(nextPollDelayMs(1, 60_000, false, DEFAULT_POLL_SCHEDULE, noJitter)).toBe(120_000);
+    expect(pollFailureDelayMs(1, 2, every, noJitter)).toBe(240_000);
+  });
 });

@@ -44,7 +44,13 @@ import { DeferredWork, InterruptionTracker } from './interruptions';
 import { ActivitySource, OutgoingSender } from './sender';
 import { DueQueue } from './due-queue';
 import { DEFAULT_RECOVERY, RecoveryOptions, ServerRecovery } from './recovery';
-import { minPollIntervalMs, nextPollDelayMs, pollFailureDelayMs } from './schedule';
+import {
+  DEFAULT_POLL_SCHEDULE,
+  PollSchedule,
+  minPollIntervalMs,
+  nextPollDelayMs,
+  pollFailureDelayMs,
+} from './schedule';
 
 export interface SyncRuntimeOptions {
   orgId: string;
@@ -70,6 +76,8 @@ export interface SyncRuntimeOptions {
   sendRetryDelayMinutes?: number;
   /** Early polls while a server fails and once it answers again (default: DEFAULT_RECOVERY). */
   recovery?: RecoveryOptions;
+  /** P-10: how far an idle mailbox's polls back off, in intervals (default: DEFAULT_POLL_SCHEDULE's). */
+  idleBackoffFactor?: number;
   now?: () => number;
 }
 
@@ -113,6 +121,7 @@ export class SyncRuntime {
   private readonly now: () => number;
   private sender: OutgoingSender | null = null;
   private readonly recovery: ServerRecovery;
+  private readonly schedule: PollSchedule;
   /** The owned mailboxes by when they next have work; looked at again on any change to them. */
   private readonly queue = new DueQueue();
   /** The partitions the queue was filled for. */
@@ -145,6 +154,10 @@ export class SyncRuntime {
   ) {
     this.now = options.now ?? Date.now;
     this.recovery = new ServerRecovery(options.recovery ?? DEFAULT_RECOVERY);
+    this.schedule = {
+      ...DEFAULT_POLL_SCHEDULE,
+      maxIdleFactor: options.idleBackoffFactor ?? DEFAULT_POLL_SCHEDULE.maxIdleFactor,
+    };
     this.interruptions = new InterruptionTracker(
       'sync-worker',
       options.instanceId ?? options.actor,
@@ -530,6 +543,7 @@ export class SyncRuntime {
           interval,
           this.lastDelay.get(mailbox.mailboxId) ?? null,
           hadMail || processed > 0,
+          this.schedule,
         );
         const recorded = await this.send('mailbox', mailbox.mailboxId, {
           type: 'RecordSyncOutcome',

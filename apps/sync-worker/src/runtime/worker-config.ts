@@ -1,5 +1,6 @@
 import { ConfigError, CoreConfig, loadCoreConfig } from '@ssync/common';
 import { SEND_RETRY_POLICY } from '@ssync/domain';
+import { DEFAULT_POLL_SCHEDULE } from './schedule';
 
 export interface WorkerConfig extends CoreConfig {
   worker: {
@@ -16,6 +17,8 @@ export interface WorkerConfig extends CoreConfig {
     pollClaimSlackMs: number;
     /** S-3/S-6: minutes between retries of a send that failed transiently (default 5, as M-6's test retries). */
     sendRetryDelayMinutes: number;
+    /** P-10: an idle mailbox's polls back off up to this many times the interval (1: every mailbox at it). */
+    idleBackoffFactor: number;
   };
 }
 
@@ -71,6 +74,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
         1,
         24 * 60,
       ),
+      idleBackoffFactor: int(env, 'SSYNC_IDLE_BACKOFF_FACTOR', DEFAULT_POLL_SCHEDULE.maxIdleFactor, 1, 64),
     },
   };
 }

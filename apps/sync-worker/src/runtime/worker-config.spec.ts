@@ -1,0 +1,19 @@
+import { ConfigError } from '@ssync/common';
+import { loadWorkerConfig } from './worker-config';
+
+describe('sync worker configuration', () => {
+  const base = { KAFKA_BROKERS: '127.0.0.1:9092', MONGODB_URI: 'mongodb://127.0.0.1:27017/ssync' };
+
+  it('backs idle mailboxes off up to 8 intervals by default; 1 polls every mailbox at its interval', () => {
+    expect(loadWorkerConfig(base).worker.idleBackoffFactor).toBe(8);
+    expect(loadWorkerConfig({ ...base, SSYNC_IDLE_BACKOFF_FACTOR: '1' }).worker.idleBackoffFactor).toBe(1);
+  });
+
+  it('names the variable and the rule when the value is not an integer from 1 to 64', () => {
+    for (const bad of ['0', '65', '2.5', 'often'])
+      expect(() => loadWorkerConfig({ ...base, SSYNC_IDLE_BACKOFF_FACTOR: bad })).toThrow(
+        expect.objectContaining({ message: expect.stringMatching(/SSYNC_IDLE_BACKOFF_FACTOR/) }) as Error,
+      );
+    expect(() => loadWorkerConfig({ ...base, SSYNC_IDLE_BACKOFF_FACTOR: '0' })).toThrow(ConfigError);
+  });
+});
