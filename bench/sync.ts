@@ -336,6 +336,8 @@ function printTable(rows: string[][]): void {
 
 async function benchSize(k: Knobs, size: number, floor: EwsFloor): Promise<SizeResult> {
   const env = await benchEnv('sync');
+  // Once the infrastructure is up: what serves MongoDB in this run.
+  out(`database: ${databaseLabel()}`);
   const [port, projectorPort, ...workerPorts] = await Promise.all([
     freePort(),
     freePort(),
@@ -922,7 +924,7 @@ async function main(): Promise<void> {
       `BENCH_GRACE_S=${k.graceS} BENCH_IDLE_BACKOFF_FACTOR=${k.idleBackoffFactor}`,
   );
   out(
-    `Basic auth, one impersonating service account; ${databaseLabel()}; ${cpus().length} cores; node ${process.version}`,
+    `Basic auth, one impersonating service account; ${cpus().length} cores; node ${process.version}`,
   );
   note('EWS client floor: SyncFolderItems against a do-nothing stub, before any app starts');
   const floor = await measureEwsFloor({ seconds: 3, concurrency: 16 });

@@ -91,7 +91,7 @@ export class MailboxOwner {
   readonly organizations: AggregateStore<OrganizationState>;
   private readonly processor: CommandProcessor<MailboxCommand, MailboxEvent, MailboxState>;
 
-  constructor(kafka: Kafka, config: CoreConfig) {
+  constructor(kafka: Kafka, config: CoreConfig, options: { lingerMs?: number } = {}) {
     const prefix = config.kafka.topicPrefix;
     const group = (what: string) => `${prefix}.${what}.state.${config.instanceId}`;
     this.mailboxes = new AggregateStore(
@@ -135,6 +135,7 @@ export class MailboxOwner {
       topicPrefix: prefix,
       orgId: config.orgId,
       instanceId: config.instanceId,
+      ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
     });
   }
 

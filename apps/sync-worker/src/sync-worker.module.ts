@@ -41,7 +41,8 @@ const LEASES = Symbol('LEASES');
     {
       provide: MailboxOwner,
       inject: [KAFKA, CONFIG],
-      useFactory: (kafka: Kafka, config: WorkerConfig) => new MailboxOwner(kafka, config),
+      useFactory: (kafka: Kafka, config: WorkerConfig) =>
+        new MailboxOwner(kafka, config, { lingerMs: config.worker.commandLingerMs }),
     },
     {
       provide: ActivityOwner,

@@ -19,6 +19,8 @@ export interface WorkerConfig extends CoreConfig {
     sendRetryDelayMinutes: number;
     /** P-10: an idle mailbox's polls back off up to this many times the interval (1: every mailbox at it). */
     idleBackoffFactor: number;
+    /** How long a poll's claim or outcome waits to share its partition's transaction with others (ADR 0014). */
+    commandLingerMs: number;
   };
 }
 
@@ -59,7 +61,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     ...core,
     worker: {
       tickMs: int(env, 'SSYNC_WORKER_TICK_MS', 250, 10, 60000),
-      concurrency: int(env, 'SSYNC_WORKER_CONCURRENCY', 32, 1, 1000),
+      concurrency: int(env, 'SSYNC_WORKER_CONCURRENCY', 64, 1, 1000),
       requestTimeoutMs: int(env, 'SSYNC_EWS_TIMEOUT_MS', 30000, 1000, 600000),
       pageSize: int(env, 'SSYNC_SYNC_PAGE_SIZE', 100, 1, 512),
       maxPagesPerPoll: int(env, 'SSYNC_SYNC_MAX_PAGES', 10, 1, 1000),
@@ -75,6 +77,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
         24 * 60,
       ),
       idleBackoffFactor: int(env, 'SSYNC_IDLE_BACKOFF_FACTOR', DEFAULT_POLL_SCHEDULE.maxIdleFactor, 1, 64),
+      commandLingerMs: int(env, 'SSYNC_COMMAND_LINGER_MS', 25, 0, 1000),
     },
   };
 }
