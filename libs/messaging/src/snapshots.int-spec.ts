@@ -176,6 +176,12 @@ describe('aggregate snapshots', () => {
       await processor.writeSnapshots(); // 40 whole snapshots
       await Promise.all(xs.map((id) => addJob(id, 'two'))); // all settle
       await Promise.all(ws.map((id) => addJob(id, 'one')));
+      // A caller's result can arrive a moment before the owner has applied its own commit to its store.
+      await eventually(
+        () => Promise.resolve(store.settledSize().aggregates === 40 && store.size() === 10),
+        10000,
+        'the owner applied its commits',
+      );
       expect(store.settledSize().aggregates).toBe(40);
       expect(store.size()).toBe(10);
       await processor.writeSnapshots(); // tombstones, chunks, 10 whole snapshots
