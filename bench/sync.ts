@@ -32,6 +32,7 @@ import path from 'node:path';
 import { ChildProcess } from 'node:child_process';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { startSimulator } from '../apps/exchange-simulator/src/index';
+import type { TestProgress } from '../apps/api/src/jobs/test-progress';
 import { minPollIntervalMs } from '../apps/sync-worker/src/runtime/schedule';
 import { EwsFloor, measureEwsFloor } from './ews-floor';
 import {
@@ -206,16 +207,8 @@ async function follow(
 
 type Quantile = { value: number; inf: boolean } | null;
 
-/** The tests a job requested, as GET /api/v1/jobs/:id reports them (from the mailbox read model). */
-interface JobTests {
-  requested: number;
-  completed: number;
-  succeeded: number;
-  failed: number;
-  retrying: number;
-  waiting: number;
-  superseded: number;
-}
+/** The tests a job requested, as GET /api/v1/jobs/:id reports them. */
+type JobTests = TestProgress;
 
 interface JobSample {
   at: number;
@@ -923,9 +916,7 @@ async function main(): Promise<void> {
       `BENCH_RATE=${k.rate} BENCH_FIRST_POLL_TIMEOUT_S=${k.firstPollTimeoutS} BENCH_MAX_CONNECTIONS=${k.maxConnections} ` +
       `BENCH_GRACE_S=${k.graceS} BENCH_IDLE_BACKOFF_FACTOR=${k.idleBackoffFactor}`,
   );
-  out(
-    `Basic auth, one impersonating service account; ${cpus().length} cores; node ${process.version}`,
-  );
+  out(`Basic auth, one impersonating service account; ${cpus().length} cores; node ${process.version}`);
   note('EWS client floor: SyncFolderItems against a do-nothing stub, before any app starts');
   const floor = await measureEwsFloor({ seconds: 3, concurrency: 16 });
   out(
