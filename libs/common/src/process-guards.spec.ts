@@ -17,6 +17,22 @@ describe('process guards (issue #11)', () => {
       expect(isDependencyFault(reason)).toBe(false);
   });
 
+  it('a refused write or a record the broker never takes is not an outage', () => {
+    const duplicateKey = Object.assign(named('MongoServerError'), { code: 11000 });
+    const steppedDown = Object.assign(named('MongoServerError'), { code: 189 });
+    const tooLarge = Object.assign(named('KafkaJSProtocolError'), { type: 'MESSAGE_TOO_LARGE' });
+    const fenced = Object.assign(named('KafkaJSProtocolError'), { type: 'INVALID_PRODUCER_EPOCH' });
+    expect(isDependencyFault(duplicateKey)).toBe(false);
+    expect(isDependencyFault(named('MongooseValidationError'))).toBe(false);
+    expect(isDependencyFault(tooLarge)).toBe(false);
+    expect(isDependencyFault(Object.assign(named('KafkaJSNonRetriableError'), { cause: tooLarge }))).toBe(
+      false,
+    );
+    expect(isDependencyFault(steppedDown)).toBe(true);
+    // A fenced writer is a broker fault: the work is deferred and goes to the new writer.
+    expect(isDependencyFault(fenced)).toBe(true);
+  });
+
   it('a dependency fault nobody handled keeps the process; a bug ends it', async () => {
     const exits: number[] = [];
     const uninstall = installProcessGuards('test', (code) => exits.push(code));

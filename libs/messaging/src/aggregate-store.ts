@@ -982,6 +982,15 @@ export class AggregateStore<S> {
     });
   }
 
+  /**
+   * Resolves once every event of `partition` written before the call has been read: a reader that resumes work
+   * after the broker was away (a bulk job) sees what was recorded meanwhile instead of doing it again.
+   */
+  async catchUpNow(partition: number, timeoutMs = 60000): Promise<void> {
+    const end = (await this.endsNow([this.topic])).get(`${this.topic}:${partition}`);
+    if (end !== undefined) await this.waitUntilCaughtUp(partition, 0n, end, timeoutMs);
+  }
+
   /** True once it has read every record its topics held when it started (readiness: never a half-restored state). */
   caughtUpToStart(): boolean {
     if (!this.startTargets) return false;

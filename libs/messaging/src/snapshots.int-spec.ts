@@ -120,6 +120,33 @@ describe('aggregate snapshots', () => {
     await restored.stop();
   });
 
+  it('a follower catches up on demand with what its partition held when asked (a resumed bulk job)', async () => {
+    const writer = new AggregateStore<S>(kafka, topic, `${ns.prefix}.s7`, counter);
+    const processor = new CommandProcessor(kafka, writer, definition, options);
+    const follower = new AggregateStore<S>(kafka, topic, `${ns.prefix}.s8`, counter);
+    await writer.start();
+    await processor.start();
+    await follower.start();
+    try {
+      await add('agg-follow', 'f');
+      await eventually(
+        () => Promise.resolve(follower.get('agg-follow').version === 1),
+        30_000,
+        'the follower reads',
+      );
+      for (let round = 0; round < 3; round += 1) {
+        const result = await add('agg-follow', `f${round}`);
+        expect(result.accepted).toBe(true);
+        await follower.catchUpNow(follower.partitionOf('agg-follow')!);
+        expect(follower.get('agg-follow').version).toBe(result.version);
+      }
+    } finally {
+      await processor.stop();
+      await follower.stop();
+      await writer.stop();
+    }
+  });
+
   it('a reader without the snapshot topic replays the whole log to the same state', async () => {
     const full = new AggregateStore<S>(kafka, topic, `${ns.prefix}.s4`, counter, undefined, {
       snapshotTopic: null,

@@ -59,6 +59,9 @@ export class JobRunnerService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async run(jobId: string): Promise<void> {
+    // Outcomes recorded while the broker was away, or by the job's previous runner, are not done again.
+    const partition = this.owners.jobStore.partitionOf(jobId);
+    if (partition !== undefined) await this.owners.jobStore.catchUpNow(partition);
     const job = this.current(jobId);
     if (!job || job.status !== 'Running') return;
     const pending = job.mailboxIds.filter((id) => !job.results.has(id));
