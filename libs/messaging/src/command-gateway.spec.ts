@@ -48,12 +48,47 @@ describe('KafkaCommandGateway with the broker away (issue #11)', () => {
     return g;
   }
 
-  it('a publish that fails after the outcome timer fired is a CommandBusUnavailableError, and nothing is left unhandled', async () => {
-    const g = await gateway(150, true, 20);
+  it('a publish that fails in time is a CommandBusUnavailableError naming the command', async () => {
+    const g = await gateway(10, true, 200);
     const error = await g.send({ ...request, commandId: 'c-1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CommandBusUnavailableError);
     expect(error).toMatchObject({ commandId: 'c-1' });
-    await new Promise((r) => setTimeout(r, 50));
+    expect(unhandled).toEqual([]);
+    await g.stop();
+  });
+
+  it('a publish still retrying at the deadline answers the caller then (outcome unknown); its late failure is handled', async () => {
+    const g = await gateway(150, true, 20);
+    const error = await g.send({ ...request, commandId: 'c-1b' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandTimeoutError);
+    expect(error).toMatchObject({ commandId: 'c-1b' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(unhandled).toEqual([]);
+    await g.stop();
+  });
+
+  it('commands queued behind a stuck publish are not published once their callers stopped waiting', async () => {
+    const published: number[] = [];
+    const kafka = stubKafka(80, false);
+    const producer = kafka.producer();
+    const sendBatch = producer.sendBatch.bind(producer);
+    producer.sendBatch = ((batch: { topicMessages: { messages: unknown[] }[] }) => {
+      published.push(batch.topicMessages.reduce((n, t) => n + t.messages.length, 0));
+      return sendBatch(batch as never);
+    }) as never;
+    const g = new KafkaCommandGateway({ ...kafka, producer: () => producer } as Kafka, {
+      topicPrefix: 'p',
+      orgId: 'o',
+      instanceId: 'i',
+      timeoutMs: 20,
+    });
+    await g.start();
+    const first = g.send({ ...request, commandId: 'c-6' }).catch((e: unknown) => e);
+    const behind = g.send({ ...request, commandId: 'c-7' }).catch((e: unknown) => e);
+    expect(await first).toBeInstanceOf(CommandTimeoutError);
+    expect(await behind).toBeInstanceOf(CommandTimeoutError);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(published).toEqual([1]);
     expect(unhandled).toEqual([]);
     await g.stop();
   });

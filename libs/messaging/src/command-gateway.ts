@@ -181,8 +181,16 @@ export class KafkaCommandGateway {
     // outcome: that rejection is the caller's to handle once it awaits, never an unhandled one that ends the
     // process (issue #11).
     for (const outcome of outcomes) outcome.catch(() => undefined);
+    // The producer retries a publish while the broker is away, longer than a caller can wait: past the deadline
+    // the caller gets the timeouts (outcome unknown: the publish may still succeed), never a request left hanging.
+    let deadline: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      deadline = setTimeout(() => resolve('late'), this.options.timeoutMs);
+    });
+    const published = this.publish(envelopes);
+    published.catch(() => undefined);
     try {
-      await this.publish(envelopes);
+      if ((await Promise.race([published, late])) === 'late') return outcomes as Promise<CommandResult<S>>[];
     } catch (error) {
       for (const e of envelopes) {
         const waiter = this.pending.get(e.commandId);
@@ -193,6 +201,8 @@ export class KafkaCommandGateway {
         envelopes[0]?.commandId ?? '?',
         error instanceof Error ? error.message : String(error),
       );
+    } finally {
+      clearTimeout(deadline);
     }
     return outcomes as Promise<CommandResult<S>>[];
   }
@@ -226,7 +236,14 @@ export class KafkaCommandGateway {
     this.flushing = true;
     try {
       while (this.outbox.length > 0) {
-        const items = this.outbox.splice(0, 500);
+        // A command whose caller was already told "no outcome in time" is not published after all: the caller
+        // retries it with the same id, and a broker that was away does not get a backlog of abandoned commands.
+        const taken = this.outbox.splice(0, 500);
+        const items: typeof taken = [];
+        for (const item of taken)
+          if (this.pending.has(item.envelope.commandId)) items.push(item);
+          else item.done(new Error('its caller stopped waiting before it could be published'));
+        if (items.length === 0) continue;
         const byTopic = new Map<string, CommandEnvelope<unknown>[]>();
         for (const { envelope: e } of items) {
           const topic = aggregateTopics(this.options.topicPrefix, e.aggregateType).commands;
