@@ -428,6 +428,8 @@ describe('faults: a broker or database outage degrades service, never kills it (
       'every queue request answered',
     );
     expect(queueErrors).toEqual([]);
+    // Every request was answered (503/504 with Retry-After while the broker was away), none left hanging.
+    expect(statuses.get(0) ?? 0).toBe(0);
     log(
       `delivered ${delivered.size}, queued ${outgoing.length}; queue answers ${JSON.stringify([...statuses])}`,
     );
