@@ -61,8 +61,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** BENCH_NODE_ARGS: options for every app's node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a run. */
+function nodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 export function startApp(entry: string, env: Record<string, string>): ChildProcess {
-  const proc = spawn(process.execPath, [path.join(repoRoot(), 'dist', entry)], {
+  const proc = spawn(process.execPath, [...nodeArgs(), path.join(repoRoot(), 'dist', entry)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -129,10 +134,14 @@ export function startAppLogged(
   options: { args?: string[]; pipeStdout?: boolean } = {},
 ): ChildProcess {
   const fd = openSync(logFile, 'a');
-  const proc = spawn(process.execPath, [path.join(repoRoot(), 'dist', entry), ...(options.args ?? [])], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', options.pipeStdout ? 'pipe' : fd, fd],
-  });
+  const proc = spawn(
+    process.execPath,
+    [...nodeArgs(), path.join(repoRoot(), 'dist', entry), ...(options.args ?? [])],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', options.pipeStdout ? 'pipe' : fd, fd],
+    },
+  );
   closeSync(fd);
   if (options.pipeStdout) proc.stdout?.on('data', (chunk: Buffer) => appendFileSync(logFile, chunk));
   return proc;
