@@ -53,7 +53,7 @@ export class ActivityOwner {
       // kept only for the partitions this worker owns (docs/adr/0013): the sender needs the pending ones of all.
       { ...activityDecider, retain: retainedActivityState, settled: settledActivity },
       undefined,
-      { settledOwnedOnly: true },
+      { settledOwnedOnly: true, batchedFollow: true },
     );
     this.processor = new CommandProcessor(kafka, this.activities, activityAggregate, {
       topicPrefix: prefix,

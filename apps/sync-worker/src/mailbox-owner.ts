@@ -101,7 +101,7 @@ export class MailboxOwner {
       { ...mailboxDecider, operational: mailboxOperational },
       undefined,
       // Stamps ride along in the snapshots this owner writes, for the API's directory (docs/adr/0011).
-      { operationalTopic: operationalTopic(prefix, 'mailbox'), stamps: true },
+      { operationalTopic: operationalTopic(prefix, 'mailbox'), stamps: true, batchedFollow: true },
     );
     this.profiles = new AggregateStore(
       kafka,

@@ -82,7 +82,8 @@ export class KafkaCommandGateway {
     await this.producer.connect();
     const consumer = this.kafka.consumer({
       groupId: `${this.options.topicPrefix}.results.${this.options.instanceId}`,
-      maxWaitTimeInMs: 20,
+      // A fetch returns as soon as a result arrives (minBytes 1): the wait only bounds fetches while idle.
+      maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
     const firstFetch = new Promise<void>((resolve) => {

@@ -122,7 +122,8 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     await this.admin.connect();
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
-      maxWaitTimeInMs: 50,
+      // A fetch returns as soon as a command arrives (minBytes 1): the wait only bounds fetches while idle.
+      maxWaitTimeInMs: 500,
       sessionTimeout: 30000,
       heartbeatInterval: 3000,
       retry: { retries: 20 },

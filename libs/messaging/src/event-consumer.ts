@@ -8,6 +8,7 @@ import {
   undecodableReason,
 } from './dead-letter';
 import { EventEnvelope, decodeEvent } from './envelope';
+import { FOLLOWER_FETCH } from './aggregate-store';
 import { trackConsumerLag } from './consumer-metrics';
 import { reportCatchUp } from '@ssync/common';
 
@@ -217,7 +218,7 @@ export class EventConsumer {
     if (!this.startTargets) await this.readStartTargets();
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
-      maxWaitTimeInMs: 100,
+      ...FOLLOWER_FETCH,
       retry: { retries: 20 },
       // A slow store (FerretDB scans) can hold a batch for a while; heartbeats continue meanwhile (below).
       sessionTimeout: 60000,
