@@ -5,6 +5,13 @@ describe('poll schedule', () => {
   it('never polls sooner than the minimum interval, even with jitter', () => {
     for (let i = 0; i < 100; i += 1) expect(nextPollDelayMs(2, null, true)).toBeGreaterThanOrEqual(120_000);
   });
+  it('spreads mailboxes after their first poll, then keeps the jitter small', () => {
+    const top = () => 0.999999;
+    expect(nextPollDelayMs(1, null, true, DEFAULT_POLL_SCHEDULE, top, true)).toBe(90_000);
+    expect(nextPollDelayMs(1, null, true, DEFAULT_POLL_SCHEDULE, noJitter, true)).toBe(60_000);
+    expect(nextPollDelayMs(1, 60_000, true, DEFAULT_POLL_SCHEDULE, top)).toBe(60_600);
+    expect(pollFailureDelayMs(1, 0, DEFAULT_POLL_SCHEDULE, top)).toBe(66_000);
+  });
   it('keeps a busy mailbox at the minimum interval', () => {
     expect(nextPollDelayMs(1, 480_000, true, DEFAULT_POLL_SCHEDULE, noJitter)).toBe(60_000);
   });

@@ -1,7 +1,9 @@
 /**
  * When the next poll of a mailbox is due (P-10, B-5): never sooner than the profile's minimum interval; a mailbox
- * that had mail is polled again at that interval, an idle one backs off (doubling, bounded), and every delay gets a
- * little jitter upwards so thousands of mailboxes do not poll in lockstep.
+ * that had mail is polled again at that interval, an idle one backs off (doubling, bounded). Mailboxes enabled
+ * together (a bulk Test & Enable) are spread once, after their first poll, over part of an interval; after that a
+ * delay gets only a little jitter, because every bit of it lengthens each mailbox's period (issue #12: 10% of jitter
+ * cost 5% of the polls an interval can hold).
  */
 export interface PollSchedule {
   /** Floor when a profile allows 0 minutes (as often as possible): a mailbox is still not hammered. */
@@ -12,13 +14,19 @@ export interface PollSchedule {
   maxIdleMs: number;
   /** Up to this fraction of the delay is added at random. */
   jitter: number;
+  /** After a mailbox's first poll, up to this fraction of the delay is added at random instead. */
+  firstSpread: number;
+  /** Up to this fraction is added to the delay after a failed poll: mailboxes failing together retry apart. */
+  failureJitter: number;
 }
 
 export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
   floorMs: 5000,
   maxIdleFactor: 8,
   maxIdleMs: 15 * 60_000,
-  jitter: 0.1,
+  jitter: 0.01,
+  firstSpread: 0.5,
+  failureJitter: 0.1,
 };
 
 /** The least time between two polls of a mailbox: the profile's minimum interval, never below the floor (P-10). */
@@ -35,8 +43,10 @@ export function nextPollDelayMs(
   hadMail: boolean,
   schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
   random: () => number = Math.random,
+  firstPoll = false,
 ): number {
   const base = minPollIntervalMs(minimumPollingIntervalMinutes, schedule);
+  if (firstPoll) return Math.round(base * (1 + schedule.firstSpread * random()));
   let delay = base;
   if (!hadMail && previousDelayMs !== null) {
     delay = Math.min(
@@ -59,5 +69,5 @@ export function pollFailureDelayMs(
 ): number {
   const base = minPollIntervalMs(minimumPollingIntervalMinutes, schedule);
   const delay = Math.min(base * 2 ** Math.min(failuresInARow, 30), Math.max(base, schedule.maxIdleMs));
-  return Math.round(delay * (1 + schedule.jitter * random()));
+  return Math.round(delay * (1 + schedule.failureJitter * random()));
 }

@@ -493,18 +493,21 @@ export class SyncRuntime {
       // waiting for a P-11 connection slot can take seconds, and counting them would put the next poll closer to
       // this one than the minimum interval.
       let reachedAt: number | null = null;
+      // When the claimed first request went out: the next poll is due an interval after it, and P-10's floor is
+      // narrowed to it (the claim's own floor allowed for the claim's slack).
+      let requestedAt: number | null = null;
       for (let page = 0; page < this.options.maxPagesPerPoll; page += 1) {
         // A mailbox that moved to another worker mid-poll is that worker's now; it resumes from the recorded cursor.
         if (page > 0 && !this.owner.owns(mailbox.mailboxId)) return;
         // The first request of a poll goes out only once the poll is claimed (P-10 across owners); the claim is
         // made with the connection slot held, right before the request.
-        let claimed = false;
         const pageConn =
           page === 0
-            ? conn.guarded(
-                async () =>
-                  claimed || (claimed = await this.claimPoll(mailbox.mailboxId, sync.polls, interval)),
-              )
+            ? conn.guarded(async () => {
+                if (requestedAt === null)
+                  requestedAt = await this.claimPoll(mailbox.mailboxId, sync.polls, interval);
+                return requestedAt !== null;
+              })
             : conn;
         const res = await syncInbox(pageConn, state, this.options.pageSize);
         if (reachedAt === null) {
@@ -544,7 +547,10 @@ export class SyncRuntime {
           this.lastDelay.get(mailbox.mailboxId) ?? null,
           hadMail || processed > 0,
           this.schedule,
+          Math.random,
+          sync.polls === 0,
         );
+        const from = page === 0 && requestedAt !== null ? requestedAt : reachedAt;
         const recorded = await this.send('mailbox', mailbox.mailboxId, {
           type: 'RecordSyncOutcome',
           mailboxId: mailbox.mailboxId,
@@ -559,7 +565,10 @@ export class SyncRuntime {
             itemsFailed: failed,
             trackFrom,
           },
-          nextSyncDueAt: new Date(reachedAt + delay).toISOString(),
+          nextSyncDueAt: new Date(from + delay).toISOString(),
+          ...(page === 0 && requestedAt !== null
+            ? { requestedAt: new Date(requestedAt).toISOString(), minIntervalMs: minPollIntervalMs(interval) }
+            : {}),
         });
         if (!recorded.accepted || recorded.events.length === 0) return; // someone else moved the cursor on
         this.lastDelay.set(mailbox.mailboxId, delay);
@@ -594,7 +603,7 @@ export class SyncRuntime {
    * worker made it. A claim that took longer than the slack to come back is not used — the request would then
    * reach Exchange later than the floor it set assumes.
    */
-  private async claimPoll(mailboxId: string, poll: number, intervalMinutes: number): Promise<boolean> {
+  private async claimPoll(mailboxId: string, poll: number, intervalMinutes: number): Promise<number | null> {
     const issuedAt = this.now();
     const slack = this.options.pollClaimSlackMs;
     // The connection slot is held meanwhile, so wait no longer than the claim could still be used; a claim that
@@ -620,8 +629,9 @@ export class SyncRuntime {
     const result = await Promise.race([sent, late]).finally(() => clearTimeout(timer));
     // The broker answered, even if the database (connection slots) is still away.
     if (result) this.interruptions.answered('kafka');
-    if (!result?.accepted || result.events.length === 0) return false;
-    return this.now() - issuedAt <= slack;
+    if (!result?.accepted || result.events.length === 0) return null;
+    const now = this.now();
+    return now - issuedAt <= slack ? now : null;
   }
 
   private async recordPollFailure(

@@ -233,6 +233,50 @@ describe('mailbox poll starts (P-10 across owners)', () => {
     });
   });
 
+  describe('the floor narrowed to when the request went out', () => {
+    // A claim that allowed 1 s of slack: its floor is the claim plus the interval plus the slack.
+    const claimed: MailboxEvent = {
+      type: 'MailboxPollStarted',
+      data: {
+        mailboxId,
+        poll: 0,
+        startedAt: at,
+        startedBy: 'worker-a',
+        nextPollNotBefore: '2026-03-01T10:01:01.000Z',
+      },
+    };
+    const outcome = (requestedAt: string): MailboxCommand => ({
+      type: 'RecordSyncOutcome',
+      mailboxId,
+      commandId: `outcome-${requestedAt}`,
+      actor: 'worker-a',
+      issuedAt: '2026-03-01T10:00:00.400Z',
+      poll: 0,
+      outcome: { kind: 'Synced', syncState: 's1', itemsProcessed: 0, itemsFailed: 0, trackFrom: at },
+      nextSyncDueAt: '2026-03-01T10:01:00.050Z',
+      requestedAt,
+      minIntervalMs: 60_000,
+    });
+    const floorAfter = (command: MailboxCommand) => {
+      const state = replay([
+        provisioned,
+        claimed,
+        ...mailboxDecider.decide(command, replay([provisioned, claimed])),
+      ]);
+      if (state.status === 'None') throw new Error('no mailbox');
+      return syncOf(state.mailbox).nextPollNotBefore;
+    };
+
+    it('is the request plus the interval when the claim covers the request', () => {
+      expect(floorAfter(outcome('2026-03-01T10:00:00.050Z'))).toBe('2026-03-01T10:01:00.050Z');
+    });
+
+    it('keeps the claim floor for a request before the claim or past its slack (not the claimed poll)', () => {
+      expect(floorAfter(outcome('2026-03-01T09:59:59.999Z'))).toBe('2026-03-01T10:01:01.000Z');
+      expect(floorAfter(outcome('2026-03-01T10:00:01.000Z'))).toBe('2026-03-01T10:01:01.000Z');
+    });
+  });
+
   it('nextPollAt is the later of the schedule and the floor', () => {
     const state = replay([provisioned, started(0, at), synced(1)]);
     if (state.status === 'None') throw new Error('no mailbox');

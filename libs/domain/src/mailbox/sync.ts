@@ -95,6 +95,8 @@ export type MailboxSyncEvent =
         nextSyncDueAt: string;
         itemsProcessed: number;
         itemsFailed: number;
+        /** The claim's floor narrowed to the request's real start plus the interval (absent: unchanged). */
+        nextPollNotBefore?: string;
       };
     }
   | {
@@ -137,6 +139,13 @@ export type MailboxSyncCommand =
       poll: number;
       outcome: SyncOutcome;
       nextSyncDueAt: string;
+      /**
+       * When the claimed poll's first request went out, and the minimum interval (P-10): the floor becomes that
+       * instant plus the interval, no longer the claim's conservative one (its time plus the slack it allowed).
+       * Ignored unless it lies inside the claim's window.
+       */
+      requestedAt?: string;
+      minIntervalMs?: number;
     }
   /**
    * A worker claims a poll just before its first Exchange request (P-10, S-7). Accepted (one MailboxPollStarted)
@@ -191,7 +200,8 @@ export function decideSyncOutcome(
   const poll = sync.polls + 1;
   const { outcome } = command;
   switch (outcome.kind) {
-    case 'Synced':
+    case 'Synced': {
+      const floor = narrowedFloor(sync, command);
       return [
         {
           type: 'MailboxSynced',
@@ -204,9 +214,11 @@ export function decideSyncOutcome(
             nextSyncDueAt: command.nextSyncDueAt,
             itemsProcessed: outcome.itemsProcessed,
             itemsFailed: outcome.itemsFailed,
+            ...(floor === null ? {} : { nextPollNotBefore: floor }),
           },
         },
       ];
+    }
     case 'CursorInvalid':
       return [
         {
@@ -242,6 +254,26 @@ export function decideSyncOutcome(
   }
 }
 
+/**
+ * The floor P-10 needs once the poll's first request is known to have gone out at `requestedAt`: that instant plus
+ * the interval. Only ever lower than the claim's floor (which allowed for the claim's slack), and only for a
+ * request the claim covers: sent at or after the claim, and before the claim's floor less the interval.
+ */
+function narrowedFloor(
+  sync: MailboxSyncState,
+  command: Extract<MailboxSyncCommand, { type: 'RecordSyncOutcome' }>,
+): string | null {
+  if (command.requestedAt === undefined || command.minIntervalMs === undefined) return null;
+  if (sync.lastPollStartedAt === null || sync.nextPollNotBefore === null) return null;
+  const requested = Date.parse(command.requestedAt);
+  const claimed = Date.parse(sync.lastPollStartedAt);
+  const floor = Date.parse(sync.nextPollNotBefore);
+  const interval = command.minIntervalMs;
+  if (!Number.isFinite(requested) || !Number.isFinite(interval) || interval < 0) return null;
+  if (requested < claimed || requested + interval >= floor) return null;
+  return new Date(requested + interval).toISOString();
+}
+
 /** Applies a sync event to a mailbox in place (the caller copies it). */
 export function evolveSync(mailbox: Mailbox, event: MailboxSyncEvent): void {
   const sync = { ...syncOf(mailbox) };
@@ -262,6 +294,7 @@ export function evolveSync(mailbox: Mailbox, event: MailboxSyncEvent): void {
       sync.itemsProcessedLastSync = event.data.itemsProcessed;
       sync.itemsFailedLastSync = event.data.itemsFailed;
       sync.consecutiveFailures = 0;
+      if (event.data.nextPollNotBefore !== undefined) sync.nextPollNotBefore = event.data.nextPollNotBefore;
       break;
     case 'MailboxSyncReset':
       sync.syncState = null;
