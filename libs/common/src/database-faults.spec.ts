@@ -46,6 +46,18 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(named('FetchError', 'x', { cause: reset }))).toBe(false);
   });
 
+  it('a bare socket error thrown from inside the driver: yes (a write after the server closed the socket)', () => {
+    const ended = named('Error', 'This socket has been ended by the other party', { code: 'EPIPE' });
+    ended.stack =
+      'Error: This socket has been ended by the other party\n    at Socket.writeAfterFIN [as write] (node:net:566:14)\n' +
+      '    at Connection.writeCommand (/app/node_modules/mongodb/lib/cmap/connection.js:392:25)';
+    expect(isDatabaseUnavailable(ended)).toBe(true);
+    const elsewhere = named('Error', 'This socket has been ended by the other party', { code: 'EPIPE' });
+    elsewhere.stack =
+      'Error: This socket has been ended by the other party\n    at Socket.writeAfterFIN (node:net:566:14)';
+    expect(isDatabaseUnavailable(elsewhere)).toBe(false);
+  });
+
   it('a wrapped fault is found through cause and reason', () => {
     const inner = new MongoNetworkError('closed');
     expect(isDatabaseUnavailable(named('MongooseError', 'x', { cause: inner }))).toBe(true);

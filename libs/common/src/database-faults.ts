@@ -36,6 +36,9 @@ const SOCKET_CODES = new Set([
   'ENETUNREACH',
 ]);
 
+/** A stack frame inside the MongoDB driver. */
+const DRIVER_FRAME = /node_modules[\\/]mongodb[\\/]/;
+
 /**
  * Whether an error says the database cannot be reached now, as opposed to a refused or malformed operation. Looks
  * through wrappers (`cause`, mongoose's `reason`) because mongoose and the driver wrap a socket fault differently on
@@ -43,7 +46,10 @@ const SOCKET_CODES = new Set([
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const seen = new Set<unknown>();
-  const fromDriver = error instanceof Error && /^Mongo/.test(error.name);
+  // The driver wraps most socket faults; a write to a socket the server already closed comes out bare (EPIPE,
+  // "This socket has been ended by the other party"), known only by the driver in its stack.
+  const fromDriver =
+    error instanceof Error && (/^Mongo/.test(error.name) || DRIVER_FRAME.test(error.stack ?? ''));
   for (let e: unknown = error; e instanceof Error && !seen.has(e);) {
     seen.add(e);
     if (UNREACHABLE.test(e.name)) return true;
