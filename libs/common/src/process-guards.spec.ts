@@ -29,6 +29,11 @@ describe('process guards (issue #11)', () => {
       false,
     );
     expect(isDependencyFault(steppedDown)).toBe(true);
+    // The driver's bare socket error (a write after the server closed it) is the database away too.
+    const ended = Object.assign(named('Error'), { code: 'EPIPE' });
+    ended.stack =
+      'Error: x\n    at Connection.writeCommand (/app/node_modules/mongodb/lib/cmap/connection.js:392:25)';
+    expect(isDependencyFault(ended)).toBe(true);
     // A fenced writer is a broker fault: the work is deferred and goes to the new writer.
     expect(isDependencyFault(fenced)).toBe(true);
   });

@@ -21,7 +21,7 @@ const PERMANENT_BROKER_ANSWERS = new Set([
  */
 export function isDependencyFault(error: unknown): error is Error {
   if (!(error instanceof Error)) return false;
-  if (/^Mongo/.test(error.name)) return isDatabaseUnavailable(error);
+  if (isDatabaseUnavailable(error)) return true;
   if (!BROKER_FAULT.test(error.name)) return false;
   // kafkajs wraps a refused request in KafkaJSNonRetriableError with the protocol error as its cause.
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {

@@ -14,6 +14,7 @@ import {
 import { EventEnvelope, decodeEvent } from './envelope';
 import { trackConsumerLag } from './consumer-metrics';
 import { reportCatchUp } from '@ssync/common';
+import { FOLLOWER_FETCH } from './kafka';
 
 /** One aggregate's state as its owner knows it. */
 export interface AggregateSnapshot<S> {
@@ -155,14 +156,6 @@ export interface SnapshotBatch<S> {
   /** How many settled entries the chunks cover, once written ({@link AggregateStore.snapshotsWritten}). */
   settledUpTo: number | null;
 }
-
-/**
- * How a reader that can wait follows its topics: a fetch waits for 1 MiB or 100 ms, not for the first record.
- * Under load every transaction commit (one per few polls) would otherwise end each reader's fetch at once, and those
- * fetches cost the broker and the readers more CPU than the records do (issue #12). Such a reader sees a write at
- * most 100 ms later.
- */
-export const FOLLOWER_FETCH = { minBytes: 1024 * 1024, maxWaitTimeInMs: 100 } as const;
 
 const PROBLEMS_KEPT = 20;
 

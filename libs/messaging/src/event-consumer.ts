@@ -8,7 +8,7 @@ import {
   undecodableReason,
 } from './dead-letter';
 import { EventEnvelope, decodeEvent } from './envelope';
-import { FOLLOWER_FETCH } from './aggregate-store';
+import { FOLLOWER_FETCH } from './kafka';
 import { trackConsumerLag } from './consumer-metrics';
 import { reportCatchUp } from '@ssync/common';
 

@@ -1,10 +1,11 @@
+import { isDatabaseUnavailable } from '@ssync/common';
 import { ServiceDependency, ServiceInterruption } from '@ssync/domain';
 
 export type DeferredWork = keyof ServiceInterruption['deferred'];
 
 /** Which dependency a dependency fault ({@link isDependencyFault}) names: the database's, or else the broker's. */
 export function dependencyOf(error: Error): ServiceDependency {
-  return /^Mongo/.test(error.name) ? 'mongodb' : 'kafka';
+  return isDatabaseUnavailable(error) ? 'mongodb' : 'kafka';
 }
 
 /**
