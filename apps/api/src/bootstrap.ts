@@ -1,11 +1,12 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { ApiConfig, installLogger, installMetrics, loadApiConfig } from '@ssync/common';
 import { AppModule } from './app.module';
 import { installJsonBodyParser } from './http/body-parser';
+import { openApiDocument } from './http/openapi';
 import { correlationMiddleware } from './http/request-context';
 import { apiValidationPipe } from './http/validation';
 
@@ -30,17 +31,7 @@ export async function bootstrapApi(
   installJsonBodyParser(app);
   app.useGlobalPipes(apiValidationPipe());
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('ssync API')
-      .setDescription(
-        'Server-side synchronization between a CRM organization and Exchange Server (on-premises)',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const document = openApiDocument(app);
   app
     .getHttpAdapter()
     .getInstance()

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { Privilege, RequirePrivileges } from '@ssync/security';
-import { ValidationFailed } from '../http/errors';
-import { actorOf, checkId, versionHeader } from '../http/request-context';
+import { ApiErrors, IdempotencyKeyHeader, MinVersionHeader } from '../http/openapi';
+import { actorOf, checkId, idempotencyKeyHeader, versionHeader } from '../http/request-context';
 import { LatencyQuery, LedgerQuery, ListActivitiesQuery, QueueEmailDto } from './activity.dto';
 import { QueueEmail, QueueEmailOutcome } from './activity.commands';
 import {
@@ -17,6 +17,7 @@ import {
 import { EmailActivityView, LedgerEntryView } from './activity.view';
 
 @ApiTags('email-activities')
+@ApiErrors(401, 403, 503)
 @Controller('api/v1/email-activities')
 export class EmailActivitiesController {
   constructor(
@@ -27,6 +28,8 @@ export class EmailActivitiesController {
   @Get()
   @RequirePrivileges(Privilege.MailboxRead)
   @ApiOperation({ summary: 'Email activities (incoming tracked, outgoing queued/sent), newest first' })
+  @ApiOkResponse({ description: 'A page of email activities' })
+  @ApiErrors(400)
   list(
     @Query() query: ListActivitiesQuery,
   ): Promise<{ items: EmailActivityView[]; nextCursor: string | null }> {
@@ -35,31 +38,30 @@ export class EmailActivitiesController {
   }
 
   @Post()
+  @HttpCode(202)
   @RequirePrivileges(Privilege.MailboxWrite)
   @ApiOperation({
     summary: 'Queue an outgoing email (S-3): 202, PendingSend; the worker owning the mailbox sends it once',
   })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
+  @ApiAcceptedResponse({
     description:
-      'Retries with the same key queue one email. A retry within 24 hours of the first request answers with the email; after that, once it is sent or failed, it is a 409 conflict',
+      'The email, queued; a retry with the same Idempotency-Key answers with it as it is now (Idempotent-Replayed: true)',
   })
+  @ApiErrors(400, 404, 409, 413, 415, 422, 504)
   async queue(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
     @Body() body: QueueEmailDto,
-    @Headers('idempotency-key') key?: string,
+    @IdempotencyKeyHeader(
+      'Retries with the same key queue one email. A retry within 24 hours of the first request answers with the email; after that, once it is sent or failed, it is a 409 conflict',
+    )
+    key?: string,
   ): Promise<EmailActivityView> {
-    if (key !== undefined && (key.length < 1 || key.length > 200))
-      throw new ValidationFailed([
-        { field: 'Idempotency-Key', rule: 'length', message: 'must have 1–200 characters' },
-      ]);
+    const idempotencyKey = idempotencyKeyHeader(key);
     checkId('mailboxId', body.mailboxId);
     const outcome = await this.commands.execute<QueueEmail, QueueEmailOutcome>(
-      new QueueEmail(actorOf(req), body, key),
+      new QueueEmail(actorOf(req), body, idempotencyKey),
     );
-    res.status(202);
     res.setHeader('Location', `/api/v1/email-activities/${outcome.view.id}`);
     res.setHeader('ETag', `"${outcome.view.version}"`);
     if (outcome.duplicate) res.setHeader('Idempotent-Replayed', 'true');
@@ -68,11 +70,13 @@ export class EmailActivitiesController {
 
   @Get(':id')
   @RequirePrivileges(Privilege.MailboxRead)
-  @ApiHeader({ name: 'X-Min-Version', required: false, description: 'Wait (≤5 s) for this version' })
+  @ApiOperation({ summary: 'An email activity' })
+  @ApiOkResponse({ description: 'The email activity; ETag is its version' })
+  @ApiErrors(400, 404)
   async get(
     @Param('id') id: string,
     @Res({ passthrough: true }) res: Response,
-    @Headers('x-min-version') minVersion?: string,
+    @MinVersionHeader() minVersion?: string,
   ): Promise<EmailActivityView> {
     const view = await this.queries.execute<GetEmailActivity, EmailActivityView>(
       new GetEmailActivity(checkId('id', id), versionHeader('X-Min-Version', minVersion)),
@@ -83,6 +87,7 @@ export class EmailActivitiesController {
 }
 
 @ApiTags('mailboxes')
+@ApiErrors(401, 403, 503)
 @Controller('api/v1/mailboxes')
 export class MailboxLedgerController {
   constructor(private readonly queries: QueryBus) {}
@@ -92,6 +97,8 @@ export class MailboxLedgerController {
   @ApiOperation({
     summary: 'Tracking ledger (B-1): every message seen in the mailbox with its outcome and reason',
   })
+  @ApiOkResponse({ description: 'A page of ledger entries, latest sighting first' })
+  @ApiErrors(400, 404)
   ledger(
     @Param('id') id: string,
     @Query() query: LedgerQuery,
@@ -104,6 +111,8 @@ export class MailboxLedgerController {
   @ApiOperation({
     summary: 'Arrival-to-tracked latency of incoming email (B-5): p50/p95/max over the last hours',
   })
+  @ApiOkResponse({ description: 'The latencies over the window' })
+  @ApiErrors(400, 404)
   latency(@Param('id') id: string, @Query() query: LatencyQuery): Promise<TrackingLatencyView> {
     return this.queries.execute(new GetTrackingLatency(checkId('id', id), query.hours ?? 24));
   }

@@ -7,7 +7,7 @@ import {
   QueryBus,
   QueryHandler,
 } from '@nestjs/cqrs';
-import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { Request } from 'express';
 import { createHash } from 'node:crypto';
@@ -23,6 +23,7 @@ import {
 } from '@ssync/read-models';
 import { Privilege, RequirePrivileges } from '@ssync/security';
 import { ValidationFailed, acceptedOrThrow } from '../http/errors';
+import { ApiErrors } from '../http/openapi';
 import { requireSelfOrPrivilege } from '../http/privileges';
 import { actorOf, checkId } from '../http/request-context';
 
@@ -107,6 +108,7 @@ export class DismissAlertHandler implements ICommandHandler<DismissAlert, AlertV
 }
 
 @ApiTags('alerts')
+@ApiErrors(401, 403, 503)
 @Controller('api/v1/users/:userId/alerts')
 export class AlertsController {
   constructor(
@@ -119,6 +121,8 @@ export class AlertsController {
     summary:
       "A user's alerts wall (A-1): Error / Warning / Information for their mailboxes and profiles, newest first",
   })
+  @ApiOkResponse({ description: 'The alerts' })
+  @ApiErrors(400)
   async list(
     @Req() req: Request,
     @Param('userId') userId: string,
@@ -143,6 +147,8 @@ export class AlertsController {
   @Post(':alertId/dismiss')
   @HttpCode(200)
   @ApiOperation({ summary: 'Dismiss an alert; a later repeat of it shows again' })
+  @ApiOkResponse({ description: 'The alert, dismissed (already dismissed: nothing changed)' })
+  @ApiErrors(400, 404, 504)
   dismiss(
     @Req() req: Request,
     @Param('userId') userId: string,
@@ -176,6 +182,7 @@ export class GetServiceAlertsHandler implements IQueryHandler<GetServiceAlerts, 
 }
 
 @ApiTags('alerts')
+@ApiErrors(401, 403, 503)
 @Controller('api/v1/service-alerts')
 export class ServiceAlertsController {
   constructor(private readonly queries: QueryBus) {}

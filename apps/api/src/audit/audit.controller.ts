@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param, Query, Req } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Request } from 'express';
 import { MailboxEvent, MailboxState, mailboxDecider } from '@ssync/domain';
 import {
@@ -11,6 +11,7 @@ import {
 } from '@ssync/read-models';
 import { Privilege, RequirePrivileges } from '@ssync/security';
 import { ValidationFailed } from '../http/errors';
+import { ApiErrors } from '../http/openapi';
 import { requireAnyPrivilege } from '../http/privileges';
 import { checkId } from '../http/request-context';
 
@@ -34,6 +35,7 @@ export function mailboxAsOf(
 }
 
 @ApiTags('audit')
+@ApiErrors(401, 403, 503)
 @Controller('api/v1/audit')
 export class AuditController {
   constructor(
@@ -52,6 +54,8 @@ export class AuditController {
 
   @Get('email-server-profiles/:id')
   @ApiOperation({ summary: "A profile's events in order (SPEC A-2); secrets redacted" })
+  @ApiOkResponse({ description: 'The events, oldest first' })
+  @ApiErrors(400, 404)
   async profile(
     @Req() req: Request,
     @Param('id') id: string,
@@ -74,6 +78,8 @@ export class AuditController {
       "A mailbox's events in order (A-2), or with ?asOf its state at that time (A-3); secrets redacted",
   })
   @ApiQuery({ name: 'asOf', required: false, description: 'ISO 8601 date-time, e.g. 2026-01-31T10:00:00Z' })
+  @ApiOkResponse({ description: 'The events, oldest first; with asOf, the state and version at that time' })
+  @ApiErrors(400, 404)
   async mailbox(
     @Param('id') id: string,
     @Query('asOf') asOf?: string,

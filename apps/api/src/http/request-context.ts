@@ -26,6 +26,21 @@ export function versionHeader(field: string, raw: string | undefined): number | 
   return Number(m[1]);
 }
 
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 200;
+
+/** An `Idempotency-Key`, when given, has 1–200 characters. */
+export function idempotencyKeyHeader(raw: string | undefined): string | undefined {
+  if (raw !== undefined && (raw.length < 1 || raw.length > IDEMPOTENCY_KEY_MAX_LENGTH))
+    throw new ValidationFailed([
+      {
+        field: 'Idempotency-Key',
+        rule: 'length',
+        message: `must have 1–${IDEMPOTENCY_KEY_MAX_LENGTH} characters`,
+      },
+    ]);
+  return raw;
+}
+
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**

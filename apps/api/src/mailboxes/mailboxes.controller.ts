@@ -2,7 +2,6 @@ import {
   Body,
   Controller,
   Get,
-  Headers,
   HttpCode,
   Inject,
   Param,
@@ -12,15 +11,23 @@ import {
   Query,
   Req,
   Res,
+  applyDecorators,
 } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { ApiConfig } from '@ssync/common';
 import { MailboxView } from '@ssync/read-models';
 import { Privilege, RequirePrivileges } from '@ssync/security';
 import { ValidationFailed } from '../http/errors';
+import {
+  ApiCreatedOnce,
+  ApiErrors,
+  IdempotencyKeyHeader,
+  IfMatchHeader,
+  MinVersionHeader,
+} from '../http/openapi';
 import { requirePrivileges } from '../http/privileges';
-import { actorOf, checkId, versionHeader } from '../http/request-context';
+import { actorOf, checkId, idempotencyKeyHeader, versionHeader } from '../http/request-context';
 import { API_CONFIG } from '../infrastructure/tokens';
 import { ApplyDefaultSettingsDto, BulkEditDto, BulkMailboxesDto } from '../jobs/bulk.dto';
 import { BulkJobsService } from '../jobs/bulk-jobs.service';
@@ -39,7 +46,15 @@ function requireAdminFor(req: Request, body: object): void {
   if (given.length > 0) requirePrivileges(req, Privilege.EmailSettingsAdmin);
 }
 
+/** M-3…M-6: the whole request is checked before the job starts; ids that name no mailbox are a 422. */
+const ApiBulkJob = () =>
+  applyDecorators(
+    ApiAcceptedResponse({ description: 'The job started: follow GET /api/v1/jobs/{jobId}' }),
+    ApiErrors(400, 413, 415, 422, 504),
+  );
+
 @ApiTags('mailboxes')
+@ApiErrors(401, 403, 503)
 @Controller('api/v1/mailboxes')
 export class MailboxesController {
   constructor(
@@ -57,19 +72,16 @@ export class MailboxesController {
   @Post()
   @RequirePrivileges(Privilege.MailboxWrite)
   @ApiOperation({ summary: 'Provision a user or queue mailbox (M-1)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiCreatedOnce('mailbox')
+  @ApiErrors(400, 413, 415, 504)
   async provision(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
     @Body() body: ProvisionMailboxDto,
-    @Headers('idempotency-key') key?: string,
+    @IdempotencyKeyHeader('Retries with the same key provision one mailbox') key?: string,
   ): Promise<MailboxView> {
     requireAdminFor(req, body);
-    if (key !== undefined && (key.length < 1 || key.length > 200))
-      throw new ValidationFailed([
-        { field: 'Idempotency-Key', rule: 'length', message: 'must have 1–200 characters' },
-      ]);
-    const outcome = await this.mailboxes.provision(actorOf(req), { ...body }, key);
+    const outcome = await this.mailboxes.provision(actorOf(req), { ...body }, idempotencyKeyHeader(key));
     res.status(outcome.duplicate ? 200 : 201);
     res.setHeader('Location', `/api/v1/mailboxes/${outcome.view.id}`);
     return this.respond(res, outcome);
@@ -78,6 +90,8 @@ export class MailboxesController {
   @Get()
   @RequirePrivileges(Privilege.MailboxRead)
   @ApiOperation({ summary: 'Active Mailboxes (M-2): filter, sort, cursor paging' })
+  @ApiOkResponse({ description: 'A page of mailboxes' })
+  @ApiErrors(400)
   list(@Query() query: ListMailboxesQuery): { items: MailboxView[]; nextCursor: string | null } {
     return this.mailboxes.list(query);
   }
@@ -88,6 +102,7 @@ export class MailboxesController {
   @ApiOperation({
     summary: 'Apply Default Email Settings (M-3), then Test & Enable unless testAndEnable=false',
   })
+  @ApiBulkJob()
   async applyDefaults(
     @Req() req: Request,
     @Body() body: ApplyDefaultSettingsDto,
@@ -101,6 +116,7 @@ export class MailboxesController {
   @HttpCode(202)
   @RequirePrivileges(Privilege.MailboxWrite, Privilege.EmailSettingsAdmin)
   @ApiOperation({ summary: 'Edit — Change Multiple Records (M-4): profile and delivery methods' })
+  @ApiBulkJob()
   async bulkEdit(@Req() req: Request, @Body() body: BulkEditDto): Promise<{ jobId: string }> {
     return { jobId: await this.bulk.bulkEdit(actorOf(req), body.mailboxIds, { ...body.changes }) };
   }
@@ -109,6 +125,7 @@ export class MailboxesController {
   @HttpCode(202)
   @RequirePrivileges(Privilege.ApproveEmail)
   @ApiOperation({ summary: 'Approve Email (M-5)' })
+  @ApiBulkJob()
   async approve(@Req() req: Request, @Body() body: BulkMailboxesDto): Promise<{ jobId: string }> {
     return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'ApproveEmail') };
   }
@@ -117,6 +134,7 @@ export class MailboxesController {
   @HttpCode(202)
   @RequirePrivileges(Privilege.ApproveEmail)
   @ApiOperation({ summary: 'Reject Email' })
+  @ApiBulkJob()
   async reject(@Req() req: Request, @Body() body: BulkMailboxesDto): Promise<{ jobId: string }> {
     return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'RejectEmail') };
   }
@@ -127,17 +145,20 @@ export class MailboxesController {
   @ApiOperation({
     summary: 'Test & Enable Mailboxes (M-6): records the request; the sync worker runs the test',
   })
+  @ApiBulkJob()
   async testAndEnable(@Req() req: Request, @Body() body: BulkMailboxesDto): Promise<{ jobId: string }> {
     return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'TestAndEnable') };
   }
 
   @Get(':id')
   @RequirePrivileges(Privilege.MailboxRead)
-  @ApiHeader({ name: 'X-Min-Version', required: false, description: 'Wait (≤5 s) for this version' })
+  @ApiOperation({ summary: 'A mailbox' })
+  @ApiOkResponse({ description: 'The mailbox; ETag is its version' })
+  @ApiErrors(400, 404)
   async get(
     @Param('id') id: string,
     @Res({ passthrough: true }) res: Response,
-    @Headers('x-min-version') minVersion?: string,
+    @MinVersionHeader() minVersion?: string,
   ): Promise<MailboxView> {
     const view = await this.mailboxes.get(checkId('id', id), versionHeader('X-Min-Version', minVersion));
     res.setHeader('ETag', `"${view.version}"`);
@@ -147,13 +168,14 @@ export class MailboxesController {
   @Patch(':id')
   @RequirePrivileges(Privilege.MailboxWrite)
   @ApiOperation({ summary: 'Change some fields of a mailbox' })
-  @ApiHeader({ name: 'If-Match', required: false })
+  @ApiOkResponse({ description: 'The mailbox as changed; ETag is its version' })
+  @ApiErrors(400, 404, 409, 413, 415, 504)
   async update(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
     @Param('id') id: string,
     @Body() body: UpdateMailboxDto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatchHeader('mailbox') ifMatch?: string,
   ): Promise<MailboxView> {
     requireAdminFor(req, body);
     const outcome = await this.mailboxes.update(
@@ -168,6 +190,8 @@ export class MailboxesController {
   @Put(':id/credentials')
   @RequirePrivileges(Privilege.MailboxWrite)
   @ApiOperation({ summary: 'Mailbox credentials (profiles using credentials specified by a user or queue)' })
+  @ApiOkResponse({ description: 'The mailbox (never the password); ETag is its version' })
+  @ApiErrors(400, 404, 409, 413, 415, 504)
   async credentials(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
@@ -190,6 +214,9 @@ export class MailboxesController {
   @Post(':id/deactivate')
   @HttpCode(200)
   @RequirePrivileges(Privilege.MailboxWrite)
+  @ApiOperation({ summary: 'Deactivate a mailbox' })
+  @ApiOkResponse({ description: 'The mailbox, deactivated (already inactive: nothing changed)' })
+  @ApiErrors(400, 404, 504)
   async deactivate(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,

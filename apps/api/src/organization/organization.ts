@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Headers, Inject, Injectable, Put, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Inject, Injectable, Put, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +21,7 @@ import { KafkaCommandGateway } from '@ssync/messaging';
 import { ActiveVersion, OrganizationSettingsDocument, ReadModels } from '@ssync/read-models';
 import { Privilege, RequirePrivileges } from '@ssync/security';
 import { CommandRefused } from '../http/errors';
+import { ApiErrors, MinVersionHeader } from '../http/openapi';
 import { requireAnyPrivilege } from '../http/privileges';
 import { actorOf, versionHeader } from '../http/request-context';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
@@ -125,17 +126,19 @@ export class OrganizationSettingsService {
 }
 
 @ApiTags('organization')
+@ApiErrors(401, 403, 503)
 @Controller('api/v1/organization/email-settings')
 export class OrganizationSettingsController {
   constructor(private readonly settings: OrganizationSettingsService) {}
 
   @Get()
   @ApiOperation({ summary: 'Organization email configuration settings (O-1…O-3)' })
-  @ApiHeader({ name: 'X-Min-Version', required: false })
+  @ApiOkResponse({ description: 'The settings; version 0 until someone saves them. ETag is the version' })
+  @ApiErrors(400)
   async get(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-    @Headers('x-min-version') minVersion?: string,
+    @MinVersionHeader() minVersion?: string,
   ): Promise<OrganizationSettingsView> {
     // Whoever reads mailboxes sees the defaults they get; whoever sets them may read them.
     requireAnyPrivilege(req, Privilege.MailboxRead, Privilege.EmailSettingsAdmin);
@@ -147,6 +150,8 @@ export class OrganizationSettingsController {
   @Put()
   @RequirePrivileges(Privilege.EmailSettingsAdmin)
   @ApiOperation({ summary: 'Set the default profile, delivery methods and approval boxes' })
+  @ApiOkResponse({ description: 'The settings as saved; ETag is their version' })
+  @ApiErrors(400, 413, 415, 504)
   async put(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,

@@ -1,26 +1,20 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Inject,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { ApiConfig } from '@ssync/common';
 import { ProfileView } from '@ssync/read-models';
 import { Privilege, RequirePrivileges } from '@ssync/security';
 import { ValidationFailed } from '../http/errors';
+import {
+  ApiCreatedOnce,
+  ApiErrors,
+  IdempotencyKeyHeader,
+  IfMatchHeader,
+  MinVersionHeader,
+} from '../http/openapi';
 import { requireAnyPrivilege } from '../http/privileges';
-import { actorOf, checkId, versionHeader } from '../http/request-context';
+import { actorOf, checkId, idempotencyKeyHeader, versionHeader } from '../http/request-context';
 import { API_CONFIG } from '../infrastructure/tokens';
 import { BulkJobsService } from '../jobs/bulk-jobs.service';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
@@ -37,6 +31,7 @@ import { GetProfile, ListProfiles } from './profile.queries';
 const CREDENTIAL_FIELDS = ['userName', 'password', 'outgoingUserName', 'outgoingPassword'] as const;
 
 @ApiTags('email-server-profiles')
+@ApiErrors(401, 403, 503)
 @Controller('api/v1/email-server-profiles')
 export class ProfilesController {
   constructor(
@@ -53,6 +48,8 @@ export class ProfilesController {
   @ApiOperation({
     summary: 'Test & Enable every active mailbox of the profile (P-13): an asynchronous job with progress',
   })
+  @ApiAcceptedResponse({ description: 'One job per 10,000 mailboxes: follow GET /api/v1/jobs/{jobId}' })
+  @ApiErrors(400, 504)
   async testAndEnable(
     @Req() req: Request,
     @Param('id') id: string,
@@ -100,24 +97,17 @@ export class ProfilesController {
   @Post()
   @RequirePrivileges(Privilege.ProfileAdmin)
   @ApiOperation({ summary: 'Create an Exchange email server profile' })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'Retries with the same key create one profile',
-  })
+  @ApiCreatedOnce('profile')
+  @ApiErrors(400, 413, 415, 504)
   async create(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
     @Body() body: CreateProfileDto,
-    @Headers('idempotency-key') key?: string,
+    @IdempotencyKeyHeader('Retries with the same key create one profile') key?: string,
   ): Promise<ProfileView> {
     this.checkChannel(req, body);
-    if (key !== undefined && (key.length < 1 || key.length > 200))
-      throw new ValidationFailed([
-        { field: 'Idempotency-Key', rule: 'length', message: 'must have 1–200 characters' },
-      ]);
     const outcome = await this.commands.execute<CreateProfile, ProfileOutcome>(
-      new CreateProfile(actorOf(req), { ...body }, key),
+      new CreateProfile(actorOf(req), { ...body }, idempotencyKeyHeader(key)),
     );
     res.status(outcome.duplicate ? 200 : 201);
     res.setHeader('Location', `/api/v1/email-server-profiles/${outcome.view.id}`);
@@ -126,6 +116,8 @@ export class ProfilesController {
 
   @Get()
   @ApiOperation({ summary: 'List profiles (filter, cursor paging)' })
+  @ApiOkResponse({ description: 'A page of profiles, by name' })
+  @ApiErrors(400)
   list(
     @Req() req: Request,
     @Query() query: ListProfilesQuery,
@@ -135,16 +127,14 @@ export class ProfilesController {
   }
 
   @Get(':id')
-  @ApiHeader({
-    name: 'X-Min-Version',
-    required: false,
-    description: 'Wait (≤5 s) until the read model has at least this version',
-  })
+  @ApiOperation({ summary: 'A profile' })
+  @ApiOkResponse({ description: 'The profile; ETag is its version' })
+  @ApiErrors(400, 404)
   async get(
     @Req() req: Request,
     @Param('id') id: string,
     @Res({ passthrough: true }) res: Response,
-    @Headers('x-min-version') minVersion?: string,
+    @MinVersionHeader() minVersion?: string,
   ): Promise<ProfileView> {
     requireAnyPrivilege(req, Privilege.ProfileAdmin, Privilege.MailboxRead);
     const view = await this.queries.execute<GetProfile, ProfileView>(
@@ -157,17 +147,14 @@ export class ProfilesController {
   @Patch(':id')
   @RequirePrivileges(Privilege.ProfileAdmin)
   @ApiOperation({ summary: 'Change some settings of a profile' })
-  @ApiHeader({
-    name: 'If-Match',
-    required: false,
-    description: 'Refuse (409) unless the profile is at this version',
-  })
+  @ApiOkResponse({ description: 'The profile as changed; ETag is its version' })
+  @ApiErrors(400, 404, 409, 413, 415, 504)
   async update(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
     @Param('id') id: string,
     @Body() body: UpdateProfileDto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatchHeader('profile') ifMatch?: string,
   ): Promise<ProfileView> {
     this.checkChannel(req, body);
     const outcome = await this.commands.execute<UpdateProfile, ProfileOutcome>(
@@ -180,6 +167,11 @@ export class ProfilesController {
   @HttpCode(200)
   @RequirePrivileges(Privilege.ProfileAdmin)
   @ApiOperation({ summary: 'Deactivate a profile (P-14: say where its mailboxes go)' })
+  @ApiOkResponse({
+    description:
+      'The profile, deactivated (already inactive: nothing changed); a job moving its mailboxes is named by reassignmentJobId and the Ssync-Job-Id header',
+  })
+  @ApiErrors(400, 404, 413, 415, 504)
   async deactivate(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
@@ -196,6 +188,9 @@ export class ProfilesController {
   @Post(':id/activate')
   @HttpCode(200)
   @RequirePrivileges(Privilege.ProfileAdmin)
+  @ApiOperation({ summary: 'Activate a deactivated profile' })
+  @ApiOkResponse({ description: 'The profile, active (already active: nothing changed)' })
+  @ApiErrors(400, 404, 504)
   async activate(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
