@@ -174,6 +174,71 @@ describe('the OpenAPI document describes what the API really answers', () => {
     );
   });
 
+  it('the success bodies the console reads are as documented: profiles, settings, mailboxes, jobs', async () => {
+    const as = <T extends request.Test>(t: T) => t.set('Authorization', admin);
+    conforms('get', '/api/v1/email-server-profiles', await as(http().get('/api/v1/email-server-profiles')));
+    const changed = conforms(
+      'patch',
+      '/api/v1/email-server-profiles/{id}',
+      await as(http().patch(`/api/v1/email-server-profiles/${profileId}`)).send({ description: 'Seen' }),
+    );
+    expect(changed.status).toBe(200);
+    conforms(
+      'get',
+      '/api/v1/email-server-profiles/{id}',
+      await as(http().get(`/api/v1/email-server-profiles/${profileId}`)).set(
+        'X-Min-Version',
+        String(changed.body.version),
+      ),
+    );
+    const spare = await as(http().post('/api/v1/email-server-profiles')).send({ ...PROFILE, name: 'Spare' });
+    for (const step of ['deactivate', 'activate'])
+      expect(
+        conforms(
+          'post',
+          `/api/v1/email-server-profiles/{id}/${step}`,
+          await as(http().post(`/api/v1/email-server-profiles/${spare.body.id}/${step}`)).send({}),
+        ).status,
+      ).toBe(200);
+
+    const settings = '/api/v1/organization/email-settings';
+    conforms('get', settings, await as(http().get(settings)));
+    conforms(
+      'put',
+      settings,
+      await as(http().put(settings)).send({ defaultServerProfileId: profileId, ...SSS }),
+    );
+
+    conforms(
+      'get',
+      '/api/v1/mailboxes',
+      await as(http().get(`/api/v1/mailboxes?serverProfileId=${profileId}`)),
+    );
+    const approve = conforms(
+      'post',
+      '/api/v1/mailboxes/approve-email',
+      await as(http().post('/api/v1/mailboxes/approve-email')).send({ mailboxIds: [mailboxId] }),
+    );
+    expect(approve.status).toBe(202);
+    let started!: request.Response;
+    await eventually(
+      async () => {
+        // The profile's mailboxes come from the read model, which may not show the new one yet.
+        started = await as(http().post(`/api/v1/email-server-profiles/${profileId}/test-and-enable`));
+        return started.status === 202;
+      },
+      10000,
+      'Test & Enable of the profile started',
+    );
+    conforms('post', '/api/v1/email-server-profiles/{id}/test-and-enable', started);
+    const job = conforms(
+      'get',
+      '/api/v1/jobs/{id}',
+      await as(http().get(`/api/v1/jobs/${started.body.jobId}`)),
+    );
+    expect(job.body.tests).toEqual(expect.objectContaining({ requested: expect.any(Number) }));
+  });
+
   it('401 without a bearer token, or with one that is not valid', async () => {
     const anonymous = await http().get('/api/v1/email-server-profiles');
     expect(conforms('get', '/api/v1/email-server-profiles', anonymous).status).toBe(401);

@@ -2,30 +2,15 @@ import { ArgumentsHost, ExecutionContext, HttpStatus, RequestMethod, Type } from
 import { HTTP_CODE_METADATA, METHOD_METADATA, MODULE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { OpenAPIObject, ReferenceObject } from '@nestjs/swagger';
-import { Test } from '@nestjs/testing';
 import { Request } from 'express';
 import { CommandBusUnavailableError, CommandFailure, CommandTimeoutError } from '@ssync/messaging';
 import { AuthGuard, AuthenticationError, Privilege, TokenService } from '@ssync/security';
 import { OpenApiConformance, SeenResponse } from '@ssync/testing/openapi';
+import { buildOpenApiDocument } from '../../../../scripts/lib/openapi-document';
 import { AppModule } from '../app.module';
 import { ProfilesController } from '../profiles/profiles.controller';
 import { ApiExceptionFilter, CommandRefused, ServiceUnavailable, ValidationFailed } from './errors';
-import { openApiDocument } from './openapi';
 import { requireAnyPrivilege } from './privileges';
-
-/** The document as bootstrap builds it, from the real controllers with every dependency mocked: no servers. */
-async function buildDocument(): Promise<OpenAPIObject> {
-  const controllers = Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, AppModule) as Type[];
-  const module = await Test.createTestingModule({ controllers })
-    .useMocker(() => ({}))
-    .compile();
-  const app = module.createNestApplication({ logger: false });
-  try {
-    return openApiDocument(app);
-  } finally {
-    await app.close();
-  }
-}
 
 /** What the exception filter writes for an exception (headers set before it, e.g. by the guard, included). */
 function filtered(exception: unknown, headers: Record<string, unknown> = {}): SeenResponse {
@@ -79,7 +64,7 @@ describe('the OpenAPI document (issue #13)', () => {
   let conformance: OpenApiConformance;
 
   beforeAll(async () => {
-    document = await buildDocument();
+    document = await buildOpenApiDocument();
     conformance = new OpenApiConformance(document);
   });
 
@@ -166,6 +151,20 @@ describe('the OpenAPI document (issue #13)', () => {
           : []),
         ...(operation.responses['412'] ? [`${method} ${path}: 412`] : []),
       ]);
+    expect(problems).toEqual([]);
+  });
+
+  it('names the success body of every operation of the controllers the console calls', () => {
+    const consoleControllers = /^(Profiles|OrganizationSettings|Mailboxes|Jobs)Controller_/;
+    const problems = conformance
+      .operations()
+      .filter(({ operation }) => consoleControllers.test(operation.operationId ?? ''))
+      .flatMap(({ method, path, operation }) =>
+        Object.keys(operation.responses)
+          .filter((s) => s.startsWith('2'))
+          .filter((s) => !conformance.response(operation, Number(s))?.content?.['application/json']?.schema)
+          .map((s) => `${method} ${path}: ${s} has no body schema`),
+      );
     expect(problems).toEqual([]);
   });
 

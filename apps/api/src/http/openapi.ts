@@ -1,4 +1,4 @@
-import { Headers, INestApplication, applyDecorators } from '@nestjs/common';
+import { Headers, INestApplication, Type, applyDecorators } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiHeader,
@@ -15,6 +15,14 @@ import {
 import { Privilege } from '@ssync/security';
 import { ViolationBody } from './errors';
 import { IDEMPOTENCY_KEY_MAX_LENGTH } from './request-context';
+
+/**
+ * `true` when two types have the same field names. A response schema class `implements` the view it documents, so
+ * its field types agree; asserting this too means a field added to the view cannot go undocumented.
+ */
+export type SameFields<A, B> = [Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A>] extends [never]
+  ? true
+  : false;
 
 /** The document served at /api/openapi.json: every /api/v1 operation needs the bearer token. */
 export function openApiDocument(app: INestApplication): OpenAPIObject {
@@ -210,10 +218,11 @@ const CREATED_HEADERS = {
 };
 
 /** A create that honours `Idempotency-Key`: 201 the first time, 200 with what it created on every retry. */
-export function ApiCreatedOnce(what: string): MethodDecorator {
+export function ApiCreatedOnce(what: string, type: Type): MethodDecorator {
   return applyDecorators(
-    ApiCreatedResponse({ description: `The ${what}, created`, headers: CREATED_HEADERS }),
+    ApiCreatedResponse({ type, description: `The ${what}, created`, headers: CREATED_HEADERS }),
     ApiOkResponse({
+      type,
       description: `A retry with the same Idempotency-Key: the ${what} it created, as it is now; nothing changed`,
       headers: {
         ...CREATED_HEADERS,

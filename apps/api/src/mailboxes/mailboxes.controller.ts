@@ -38,6 +38,8 @@ import {
   ProvisionMailboxDto,
   UpdateMailboxDto,
 } from './mailbox.dto';
+import { BulkJobStartedBody } from '../jobs/job.response';
+import { MailboxBody, MailboxPageBody } from './mailbox.response';
 import { MailboxOutcome, MailboxService } from './mailbox.service';
 
 /** M-7: a profile or a delivery method on a mailbox is also an email settings matter. */
@@ -49,7 +51,10 @@ function requireAdminFor(req: Request, body: object): void {
 /** M-3…M-6: the whole request is checked before the job starts; ids that name no mailbox are a 422. */
 const ApiBulkJob = () =>
   applyDecorators(
-    ApiAcceptedResponse({ description: 'The job started: follow GET /api/v1/jobs/{jobId}' }),
+    ApiAcceptedResponse({
+      type: BulkJobStartedBody,
+      description: 'The job started: follow GET /api/v1/jobs/{jobId}',
+    }),
     ApiErrors(400, 413, 415, 422, 504),
   );
 
@@ -72,7 +77,7 @@ export class MailboxesController {
   @Post()
   @RequirePrivileges(Privilege.MailboxWrite)
   @ApiOperation({ summary: 'Provision a user or queue mailbox (M-1)' })
-  @ApiCreatedOnce('mailbox')
+  @ApiCreatedOnce('mailbox', MailboxBody)
   @ApiErrors(400, 413, 415, 504)
   async provision(
     @Req() req: Request,
@@ -90,9 +95,9 @@ export class MailboxesController {
   @Get()
   @RequirePrivileges(Privilege.MailboxRead)
   @ApiOperation({ summary: 'Active Mailboxes (M-2): filter, sort, cursor paging' })
-  @ApiOkResponse({ description: 'A page of mailboxes' })
+  @ApiOkResponse({ type: MailboxPageBody, description: 'A page of mailboxes' })
   @ApiErrors(400)
-  list(@Query() query: ListMailboxesQuery): { items: MailboxView[]; nextCursor: string | null } {
+  list(@Query() query: ListMailboxesQuery): MailboxPageBody {
     return this.mailboxes.list(query);
   }
 
@@ -153,7 +158,7 @@ export class MailboxesController {
   @Get(':id')
   @RequirePrivileges(Privilege.MailboxRead)
   @ApiOperation({ summary: 'A mailbox' })
-  @ApiOkResponse({ description: 'The mailbox; ETag is its version' })
+  @ApiOkResponse({ type: MailboxBody, description: 'The mailbox; ETag is its version' })
   @ApiErrors(400, 404)
   async get(
     @Param('id') id: string,
@@ -168,7 +173,7 @@ export class MailboxesController {
   @Patch(':id')
   @RequirePrivileges(Privilege.MailboxWrite)
   @ApiOperation({ summary: 'Change some fields of a mailbox' })
-  @ApiOkResponse({ description: 'The mailbox as changed; ETag is its version' })
+  @ApiOkResponse({ type: MailboxBody, description: 'The mailbox as changed; ETag is its version' })
   @ApiErrors(400, 404, 409, 413, 415, 504)
   async update(
     @Req() req: Request,
@@ -190,7 +195,7 @@ export class MailboxesController {
   @Put(':id/credentials')
   @RequirePrivileges(Privilege.MailboxWrite)
   @ApiOperation({ summary: 'Mailbox credentials (profiles using credentials specified by a user or queue)' })
-  @ApiOkResponse({ description: 'The mailbox (never the password); ETag is its version' })
+  @ApiOkResponse({ type: MailboxBody, description: 'The mailbox (never the password); ETag is its version' })
   @ApiErrors(400, 404, 409, 413, 415, 504)
   async credentials(
     @Req() req: Request,
@@ -215,7 +220,10 @@ export class MailboxesController {
   @HttpCode(200)
   @RequirePrivileges(Privilege.MailboxWrite)
   @ApiOperation({ summary: 'Deactivate a mailbox' })
-  @ApiOkResponse({ description: 'The mailbox, deactivated (already inactive: nothing changed)' })
+  @ApiOkResponse({
+    type: MailboxBody,
+    description: 'The mailbox, deactivated (already inactive: nothing changed)',
+  })
   @ApiErrors(400, 404, 504)
   async deactivate(
     @Req() req: Request,

@@ -26,6 +26,7 @@ import { requireAnyPrivilege } from '../http/privileges';
 import { actorOf, versionHeader } from '../http/request-context';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { API_CONFIG } from '../infrastructure/tokens';
+import { OrganizationEmailSettingsBody } from './organization-settings.response';
 
 const Given = () => ValidateIf((_o, v) => v !== undefined);
 
@@ -133,7 +134,10 @@ export class OrganizationSettingsController {
 
   @Get()
   @ApiOperation({ summary: 'Organization email configuration settings (O-1…O-3)' })
-  @ApiOkResponse({ description: 'The settings; version 0 until someone saves them. ETag is the version' })
+  @ApiOkResponse({
+    type: OrganizationEmailSettingsBody,
+    description: 'The settings; version 0 until someone saves them. ETag is the version',
+  })
   @ApiErrors(400)
   async get(
     @Req() req: Request,
@@ -150,7 +154,10 @@ export class OrganizationSettingsController {
   @Put()
   @RequirePrivileges(Privilege.EmailSettingsAdmin)
   @ApiOperation({ summary: 'Set the default profile, delivery methods and approval boxes' })
-  @ApiOkResponse({ description: 'The settings as saved; ETag is their version' })
+  @ApiOkResponse({
+    type: OrganizationEmailSettingsBody,
+    description: 'The settings as saved; ETag is their version',
+  })
   @ApiErrors(400, 413, 415, 504)
   async put(
     @Req() req: Request,

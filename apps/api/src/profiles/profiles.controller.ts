@@ -27,6 +27,12 @@ import {
   UpdateProfile,
 } from './profile.commands';
 import { GetProfile, ListProfiles } from './profile.queries';
+import {
+  DeactivatedEmailServerProfileBody,
+  EmailServerProfileBody,
+  EmailServerProfilePageBody,
+  ProfileTestAndEnableStartedBody,
+} from './profile.response';
 
 const CREDENTIAL_FIELDS = ['userName', 'password', 'outgoingUserName', 'outgoingPassword'] as const;
 
@@ -48,12 +54,15 @@ export class ProfilesController {
   @ApiOperation({
     summary: 'Test & Enable every active mailbox of the profile (P-13): an asynchronous job with progress',
   })
-  @ApiAcceptedResponse({ description: 'One job per 10,000 mailboxes: follow GET /api/v1/jobs/{jobId}' })
+  @ApiAcceptedResponse({
+    type: ProfileTestAndEnableStartedBody,
+    description: 'One job per 10,000 mailboxes: follow GET /api/v1/jobs/{jobId}',
+  })
   @ApiErrors(400, 504)
   async testAndEnable(
     @Req() req: Request,
     @Param('id') id: string,
-  ): Promise<{ jobId: string; jobIds: string[]; mailboxes: number }> {
+  ): Promise<ProfileTestAndEnableStartedBody> {
     const profileId = checkId('id', id);
     const mailboxIds = this.directory.activeOnProfile(profileId);
     if (mailboxIds.length === 0) {
@@ -97,7 +106,7 @@ export class ProfilesController {
   @Post()
   @RequirePrivileges(Privilege.ProfileAdmin)
   @ApiOperation({ summary: 'Create an Exchange email server profile' })
-  @ApiCreatedOnce('profile')
+  @ApiCreatedOnce('profile', EmailServerProfileBody)
   @ApiErrors(400, 413, 415, 504)
   async create(
     @Req() req: Request,
@@ -116,19 +125,16 @@ export class ProfilesController {
 
   @Get()
   @ApiOperation({ summary: 'List profiles (filter, cursor paging)' })
-  @ApiOkResponse({ description: 'A page of profiles, by name' })
+  @ApiOkResponse({ type: EmailServerProfilePageBody, description: 'A page of profiles, by name' })
   @ApiErrors(400)
-  list(
-    @Req() req: Request,
-    @Query() query: ListProfilesQuery,
-  ): Promise<{ items: ProfileView[]; nextCursor: string | null }> {
+  list(@Req() req: Request, @Query() query: ListProfilesQuery): Promise<EmailServerProfilePageBody> {
     requireAnyPrivilege(req, Privilege.ProfileAdmin, Privilege.MailboxRead);
     return this.queries.execute(new ListProfiles(query));
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'A profile' })
-  @ApiOkResponse({ description: 'The profile; ETag is its version' })
+  @ApiOkResponse({ type: EmailServerProfileBody, description: 'The profile; ETag is its version' })
   @ApiErrors(400, 404)
   async get(
     @Req() req: Request,
@@ -147,7 +153,7 @@ export class ProfilesController {
   @Patch(':id')
   @RequirePrivileges(Privilege.ProfileAdmin)
   @ApiOperation({ summary: 'Change some settings of a profile' })
-  @ApiOkResponse({ description: 'The profile as changed; ETag is its version' })
+  @ApiOkResponse({ type: EmailServerProfileBody, description: 'The profile as changed; ETag is its version' })
   @ApiErrors(400, 404, 409, 413, 415, 504)
   async update(
     @Req() req: Request,
@@ -168,6 +174,7 @@ export class ProfilesController {
   @RequirePrivileges(Privilege.ProfileAdmin)
   @ApiOperation({ summary: 'Deactivate a profile (P-14: say where its mailboxes go)' })
   @ApiOkResponse({
+    type: DeactivatedEmailServerProfileBody,
     description:
       'The profile, deactivated (already inactive: nothing changed); a job moving its mailboxes is named by reassignmentJobId and the Ssync-Job-Id header',
   })
@@ -189,7 +196,10 @@ export class ProfilesController {
   @HttpCode(200)
   @RequirePrivileges(Privilege.ProfileAdmin)
   @ApiOperation({ summary: 'Activate a deactivated profile' })
-  @ApiOkResponse({ description: 'The profile, active (already active: nothing changed)' })
+  @ApiOkResponse({
+    type: EmailServerProfileBody,
+    description: 'The profile, active (already active: nothing changed)',
+  })
   @ApiErrors(400, 404, 504)
   async activate(
     @Req() req: Request,
