@@ -39,7 +39,7 @@ export class ApplyDefaultSettingsDto extends BulkMailboxesDto {
 }
 
 export class BulkEditChangesDto {
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(128)

@@ -39,7 +39,12 @@ export class ProvisionMailboxDto {
   @MaxLength(200)
   name!: string;
 
-  @ApiPropertyOptional({ nullable: true, example: 'alice@contoso.com', description: 'SMTP address' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'alice@contoso.com',
+    description: 'SMTP address',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(320)
@@ -51,7 +56,7 @@ export class ProvisionMailboxDto {
   @MaxLength(128)
   ownerId?: string;
 
-  @ApiPropertyOptional({ nullable: true, description: 'Needs EmailSettingsAdmin' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Needs EmailSettingsAdmin' })
   @IsOptional()
   @IsString()
   @MaxLength(128)

@@ -35,7 +35,7 @@ export class CreateProfileDto {
   @MaxLength(100)
   name!: string;
 
-  @ApiPropertyOptional({ maxLength: 2000, nullable: true })
+  @ApiPropertyOptional({ maxLength: 2000, type: String, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
@@ -46,13 +46,21 @@ export class CreateProfileDto {
   @IsBoolean()
   autoDiscoverServerLocation?: boolean;
 
-  @ApiPropertyOptional({ nullable: true, example: 'https://mail.contoso.com/EWS/Exchange.asmx' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'https://mail.contoso.com/EWS/Exchange.asmx',
+  })
   @IsOptional()
   @IsUrl(URL_OPTIONS, { message: 'must be an absolute http(s) URL' })
   @MaxLength(2048)
   incomingServerLocation?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: 'https://mail.contoso.com/EWS/Exchange.asmx' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'https://mail.contoso.com/EWS/Exchange.asmx',
+  })
   @IsOptional()
   @IsUrl(URL_OPTIONS, { message: 'must be an absolute http(s) URL' })
   @MaxLength(2048)
@@ -62,13 +70,14 @@ export class CreateProfileDto {
   @IsIn(AUTHENTICATE_USING, { message: `must be one of ${AUTHENTICATE_USING.join(', ')}` })
   authenticateUsing!: AuthenticateUsing;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 256 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 256 })
   @IsOptional()
   @IsString()
   @MaxLength(256)
   userName?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     writeOnly: true,
     description: 'Write-only; stored encrypted, never returned',
@@ -83,13 +92,13 @@ export class CreateProfileDto {
   @IsBoolean()
   useSameSettingsForOutgoing?: boolean;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 256 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 256 })
   @IsOptional()
   @IsString()
   @MaxLength(256)
   outgoingUserName?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, writeOnly: true })
+  @ApiPropertyOptional({ type: String, nullable: true, writeOnly: true })
   @IsOptional()
   @IsString()
   @MaxLength(1024)
@@ -105,7 +114,7 @@ export class CreateProfileDto {
   @IsIn(AUTHENTICATION_PROTOCOLS, { message: `must be one of ${AUTHENTICATION_PROTOCOLS.join(', ')}` })
   outgoingAuthenticationProtocol?: AuthenticationProtocol;
 
-  @ApiPropertyOptional({ nullable: true, format: 'date-time' })
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time' })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'must be an ISO 8601 date-time' })
   processEmailFrom?: string | null;
@@ -140,6 +149,7 @@ export class UpdateProfileDto extends PartialType(CreateProfileDto) {}
 
 export class DeactivateProfileDto {
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     description: "The profile that takes over this profile's mailboxes (required when it has any)",
   })

@@ -528,22 +528,22 @@ export interface components {
         CreateProfileDto: {
             /** @example Contoso Exchange */
             name: string;
-            description?: Record<string, never> | null;
+            description?: string | null;
             /** @default false */
             autoDiscoverServerLocation?: boolean;
             /** @example https://mail.contoso.com/EWS/Exchange.asmx */
-            incomingServerLocation?: Record<string, never> | null;
+            incomingServerLocation?: string | null;
             /** @example https://mail.contoso.com/EWS/Exchange.asmx */
-            outgoingServerLocation?: Record<string, never> | null;
+            outgoingServerLocation?: string | null;
             /** @enum {string} */
             authenticateUsing: "CredentialsSpecifiedByUserOrQueue" | "CredentialsSpecifiedInEmailServerProfile" | "WindowsIntegratedAuthentication" | "WithoutCredentials";
-            userName?: Record<string, never> | null;
+            userName?: string | null;
             /** @description Write-only; stored encrypted, never returned */
-            password?: Record<string, never> | null;
+            password?: string | null;
             /** @default true */
             useSameSettingsForOutgoing?: boolean;
-            outgoingUserName?: Record<string, never> | null;
-            outgoingPassword?: Record<string, never> | null;
+            outgoingUserName?: string | null;
+            outgoingPassword?: string | null;
             /**
              * @default AutoDetect
              * @enum {string}
@@ -555,7 +555,7 @@ export interface components {
              */
             outgoingAuthenticationProtocol?: "AutoDetect" | "Negotiate" | "NTLM" | "Basic";
             /** Format: date-time */
-            processEmailFrom?: Record<string, never> | null;
+            processEmailFrom?: string | null;
             /** @default 1 */
             minimumPollingIntervalMinutes?: number;
             /** @default 10 */
@@ -622,22 +622,22 @@ export interface components {
         UpdateProfileDto: {
             /** @example Contoso Exchange */
             name?: string;
-            description?: Record<string, never> | null;
+            description?: string | null;
             /** @default false */
             autoDiscoverServerLocation?: boolean;
             /** @example https://mail.contoso.com/EWS/Exchange.asmx */
-            incomingServerLocation?: Record<string, never> | null;
+            incomingServerLocation?: string | null;
             /** @example https://mail.contoso.com/EWS/Exchange.asmx */
-            outgoingServerLocation?: Record<string, never> | null;
+            outgoingServerLocation?: string | null;
             /** @enum {string} */
             authenticateUsing?: "CredentialsSpecifiedByUserOrQueue" | "CredentialsSpecifiedInEmailServerProfile" | "WindowsIntegratedAuthentication" | "WithoutCredentials";
-            userName?: Record<string, never> | null;
+            userName?: string | null;
             /** @description Write-only; stored encrypted, never returned */
-            password?: Record<string, never> | null;
+            password?: string | null;
             /** @default true */
             useSameSettingsForOutgoing?: boolean;
-            outgoingUserName?: Record<string, never> | null;
-            outgoingPassword?: Record<string, never> | null;
+            outgoingUserName?: string | null;
+            outgoingPassword?: string | null;
             /**
              * @default AutoDetect
              * @enum {string}
@@ -649,7 +649,7 @@ export interface components {
              */
             outgoingAuthenticationProtocol?: "AutoDetect" | "Negotiate" | "NTLM" | "Basic";
             /** Format: date-time */
-            processEmailFrom?: Record<string, never> | null;
+            processEmailFrom?: string | null;
             /** @default 1 */
             minimumPollingIntervalMinutes?: number;
             /** @default 10 */
@@ -670,7 +670,7 @@ export interface components {
         };
         DeactivateProfileDto: {
             /** @description The profile that takes over this profile's mailboxes (required when it has any) */
-            reassignMailboxesTo?: Record<string, never> | null;
+            reassignMailboxesTo?: string | null;
         };
         DeactivatedEmailServerProfile: {
             /** Format: uuid */
@@ -736,7 +736,7 @@ export interface components {
         };
         OrganizationEmailSettingsDto: {
             /** @description O-1: the default email server profile */
-            defaultServerProfileId?: Record<string, never> | null;
+            defaultServerProfileId?: string | null;
             /** @enum {string} */
             incomingEmailDeliveryMethod?: "None" | "Outlook" | "ServerSideSync" | "ForwardMailbox";
             /** @enum {string} */
@@ -757,11 +757,11 @@ export interface components {
              * @description SMTP address
              * @example alice@contoso.com
              */
-            emailAddress?: Record<string, never> | null;
+            emailAddress?: string | null;
             /** @description The user or team that owns the mailbox; defaults to the caller */
             ownerId?: string;
             /** @description Needs EmailSettingsAdmin */
-            serverProfileId?: Record<string, never> | null;
+            serverProfileId?: string | null;
             /**
              * @description Needs EmailSettingsAdmin
              * @enum {string}
@@ -883,7 +883,7 @@ export interface components {
             unknownMailboxIds?: string[];
         };
         BulkEditChangesDto: {
-            serverProfileId?: Record<string, never> | null;
+            serverProfileId?: string | null;
             /** @enum {string} */
             incomingEmailDeliveryMethod?: "None" | "Outlook" | "ServerSideSync" | "ForwardMailbox";
             /** @enum {string} */
@@ -905,11 +905,11 @@ export interface components {
              * @description SMTP address
              * @example alice@contoso.com
              */
-            emailAddress?: Record<string, never> | null;
+            emailAddress?: string | null;
             /** @description The user or team that owns the mailbox; defaults to the caller */
             ownerId?: string;
             /** @description Needs EmailSettingsAdmin */
-            serverProfileId?: Record<string, never> | null;
+            serverProfileId?: string | null;
             /**
              * @description Needs EmailSettingsAdmin
              * @enum {string}
