@@ -3,9 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ApiConfig, installLogger, installMetrics, loadApiConfig } from '@ssync/common';
 import { AppModule } from './app.module';
 import { installJsonBodyParser } from './http/body-parser';
+import { installConsole } from './http/console';
 import { openApiDocument } from './http/openapi';
 import { correlationMiddleware } from './http/request-context';
 import { apiValidationPipe } from './http/validation';
@@ -28,6 +30,9 @@ export async function bootstrapApi(
   if (config.http.trustProxy) app.set('trust proxy', true);
   app.disable('x-powered-by');
   app.use(correlationMiddleware);
+  // dist/apps/api/src → dist/console, where `npm run build` puts the console.
+  const consoleDir = config.consoleDir ?? path.resolve(__dirname, '../../../console');
+  const withConsole = installConsole(app, consoleDir);
   installJsonBodyParser(app);
   app.useGlobalPipes(apiValidationPipe());
   app.enableShutdownHooks();
@@ -40,6 +45,9 @@ export async function bootstrapApi(
     });
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   await app.listen(config.http.port, config.http.host);
-  new Logger('Bootstrap').log(`API on ${await app.getUrl()} (OpenAPI: /api/openapi.json, docs: /api/docs)`);
+  const logger = new Logger('Bootstrap');
+  logger.log(`API on ${await app.getUrl()} (OpenAPI: /api/openapi.json, docs: /api/docs)`);
+  if (withConsole) logger.log(`admin console at / (from ${consoleDir})`);
+  else logger.log(`no admin console: ${consoleDir} holds no build (npm run build makes it)`);
   return app;
 }

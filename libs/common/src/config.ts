@@ -126,6 +126,8 @@ export interface ApiConfig extends CoreConfig {
   /** Deployment property AllowCredentialsEntryViaNonSecureChannels (SPEC P-6). */
   allowCredentialsEntryViaNonSecureChannels: boolean;
   commandTimeoutMs: number;
+  /** The admin console's build, served at `/` (issue #13); null: the one beside the API's own build. */
+  consoleDir: string | null;
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -152,6 +154,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       false,
     ),
     commandTimeoutMs: int(env, 'SSYNC_COMMAND_TIMEOUT_MS', 30000, 100, 600000),
+    consoleDir: env.SSYNC_CONSOLE_DIR?.trim() || null,
   };
 }
 
