@@ -208,6 +208,8 @@ async function main(): Promise<void> {
     '',
     'ssync is running',
     `  API            http://127.0.0.1:${port}   (${readyAfter.get('api')}: /health/ready, OpenAPI: /api/openapi.json, docs: /api/docs)`,
+    // The token rides in the fragment, which a browser never sends: the console takes it and clears the address.
+    `  console        http://127.0.0.1:${port}/#token=${encodeURIComponent(env.SSYNC_DEV_TOKEN!)}   (admin console: this link signs you in as the development administrator)`,
     health('projector'),
     health('sync-worker-1'),
     health('sync-worker-2'),

@@ -1,0 +1,103 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { createApi } from './api/client';
+import { ApiContext } from './api/context';
+import { SignIn } from './auth/SignIn';
+import { signIn, signOut, storedToken } from './auth/session';
+import { ProfilePage } from './profiles/ProfilePage';
+import { ProfilesPage } from './profiles/ProfilesPage';
+import { Link, useRoute } from './router';
+import type { Route } from './routes';
+import { EmailSettingsPage } from './settings/EmailSettingsPage';
+
+const EXPIRED = 'The API did not accept the token (it may have expired). Sign in again.';
+
+export function App() {
+  const [token, setToken] = useState(() => storedToken(window));
+  const [notice, setNotice] = useState<string | null>(null);
+  const api = useMemo(
+    () =>
+      token === null
+        ? null
+        : createApi(token, () => {
+            signOut(window);
+            setToken(null);
+            setNotice(EXPIRED);
+          }),
+    [token],
+  );
+  if (!api)
+    return (
+      <SignIn
+        notice={notice}
+        onSignIn={(t) => {
+          signIn(window, t);
+          setToken(t);
+          setNotice(null);
+        }}
+      />
+    );
+  return (
+    <ApiContext.Provider value={api}>
+      <Shell
+        onSignOut={() => {
+          signOut(window);
+          setToken(null);
+          setNotice(null);
+        }}
+      />
+    </ApiContext.Provider>
+  );
+}
+
+function Shell({ onSignOut }: { onSignOut: () => void }) {
+  const route = useRoute();
+  const main = useRef<HTMLElement>(null);
+  // A new page moves focus to its heading, as a page load would to the document.
+  useEffect(() => {
+    main.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [route]);
+  const section = route.page === 'email-settings' ? 'settings' : 'profiles';
+  return (
+    <>
+      <header className="top">
+        <span className="brand">ssync</span>
+        <nav aria-label="Email configuration">
+          <Link to="/profiles" aria-current={section === 'profiles' ? 'page' : undefined}>
+            Email Server Profiles
+          </Link>
+          <Link to="/settings/email" aria-current={section === 'settings' ? 'page' : undefined}>
+            System Settings › Email
+          </Link>
+        </nav>
+        <button type="button" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <main ref={main}>
+        <Page key={JSON.stringify(route)} route={route} />
+      </main>
+    </>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'profiles':
+      return <ProfilesPage view={route.view} />;
+    case 'new-profile':
+      return <ProfilePage id={null} />;
+    case 'profile':
+      return <ProfilePage id={route.id} />;
+    case 'email-settings':
+      return <EmailSettingsPage />;
+    case 'not-found':
+      return (
+        <>
+          <h1 tabIndex={-1}>Not found</h1>
+          <p>
+            Nothing here. <Link to="/profiles">Email Server Profiles</Link>
+          </p>
+        </>
+      );
+  }
+}

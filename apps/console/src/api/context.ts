@@ -1,0 +1,11 @@
+import { createContext, useContext } from 'react';
+import type { Api } from './client';
+
+export const ApiContext = createContext<Api | null>(null);
+
+/** The signed-in client; pages render only inside a session. */
+export function useApi(): Api {
+  const api = useContext(ApiContext);
+  if (!api) throw new Error('useApi outside a signed-in session');
+  return api;
+}

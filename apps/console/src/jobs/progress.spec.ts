@@ -1,0 +1,123 @@
+import type { BulkJob, Mailbox } from '../api/client';
+import { progressOf, resultRows } from './progress';
+
+const job = (changes: Partial<BulkJob>): BulkJob => ({
+  id: 'j1',
+  type: 'TestAndEnable',
+  status: 'Running',
+  total: 4,
+  done: 0,
+  refused: 0,
+  startedAt: '2026-03-01T09:00:00.000Z',
+  completedAt: null,
+  requestedBy: 'admin',
+  results: [],
+  tests: { requested: 0, completed: 0, succeeded: 0, failed: 0, retrying: 0, waiting: 0, superseded: 0 },
+  ...changes,
+});
+
+const mailbox = (id: string, changes: Partial<Mailbox>) =>
+  ({
+    id,
+    name: id,
+    emailAddress: `${id}@contoso.com`,
+    testPending: false,
+    testAttempt: 0,
+    mailboxStatus: 'Success',
+    mailboxStatusReason: null,
+    incomingEmailStatusReason: null,
+    outgoingEmailStatusReason: null,
+    actStatusReason: null,
+    ...changes,
+  }) as Mailbox;
+
+describe('Test & Enable progress', () => {
+  it('is not over when the job completed but tests still wait', () => {
+    const p = progressOf([
+      job({
+        status: 'Completed',
+        done: 4,
+        tests: {
+          requested: 4,
+          completed: 2,
+          succeeded: 2,
+          failed: 0,
+          retrying: 0,
+          waiting: 2,
+          superseded: 0,
+        },
+      }),
+    ]);
+    expect([p.percent, p.done]).toEqual([50, false]);
+  });
+
+  it('is over at 100 % when every mailbox was refused or tested, a transient failure included', () => {
+    const p = progressOf([
+      job({
+        status: 'Completed',
+        done: 4,
+        refused: 1,
+        tests: {
+          requested: 3,
+          completed: 2,
+          succeeded: 1,
+          failed: 1,
+          retrying: 1,
+          waiting: 0,
+          superseded: 0,
+        },
+      }),
+    ]);
+    expect(p).toMatchObject({ percent: 100, done: true, succeeded: 1, failed: 1, retrying: 1, refused: 1 });
+  });
+
+  it('adds up the jobs of a large profile', () => {
+    const half = job({ total: 2, done: 2, status: 'Completed', tests: null, type: 'ApproveEmail' });
+    expect(progressOf([half, { ...half, status: 'Running', done: 0 }])).toMatchObject({
+      percent: 50,
+      done: false,
+    });
+  });
+});
+
+describe('Test & Enable results', () => {
+  it('come failures first, each with its reason', () => {
+    const rows = resultRows(
+      [
+        job({
+          results: [
+            { mailboxId: 'ann', outcome: 'Done' },
+            { mailboxId: 'bob', outcome: 'Done' },
+            { mailboxId: 'cid', outcome: 'Refused', reason: 'the mailbox is deactivated' },
+            { mailboxId: 'dan', outcome: 'Done' },
+          ],
+        }),
+      ],
+      new Map([
+        ['ann', mailbox('ann', {})],
+        [
+          'bob',
+          mailbox('bob', {
+            mailboxStatus: 'Failure',
+            incomingEmailStatusReason: 'permissions: no impersonation',
+          }),
+        ],
+        [
+          'dan',
+          mailbox('dan', {
+            testPending: true,
+            testAttempt: 1,
+            mailboxStatus: 'Failure',
+            mailboxStatusReason: 'transient: 503',
+          }),
+        ],
+      ]),
+    );
+    expect(rows.map((r) => [r.mailboxId, r.outcome, r.reason])).toEqual([
+      ['cid', 'Refused', 'the mailbox is deactivated'],
+      ['bob', 'Failure', 'permissions: no impersonation'],
+      ['dan', 'Retrying', 'transient: 503'],
+      ['ann', 'Success', null],
+    ]);
+  });
+});

@@ -1,0 +1,13 @@
+import { routeOf } from './routes';
+
+describe("the console's pages by path", () => {
+  it.each([
+    ['/', '', { page: 'profiles', view: 'Active' }],
+    ['/profiles', '?view=Inactive', { page: 'profiles', view: 'Inactive' }],
+    ['/profiles/new', '', { page: 'new-profile' }],
+    ['/profiles/3f2a-9c', '', { page: 'profile', id: '3f2a-9c' }],
+    ['/settings/email', '', { page: 'email-settings' }],
+    ['/settings', '', { page: 'not-found' }],
+    ['/profiles/a/b', '', { page: 'not-found' }],
+  ])('%s%s', (pathname, search, route) => expect(routeOf(pathname, search)).toEqual(route));
+});
