@@ -1,0 +1,382 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { IncomingHttpHeaders, Server, createServer, request } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Browser, Page, chromium } from 'playwright-core';
+import { startSimulator } from '../../apps/exchange-simulator/src/index';
+import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
+import { AppProcess, freePort, waitForHttp } from '../support/processes';
+
+type Simulator = Awaited<ReturnType<typeof startSimulator>>;
+
+/** Debian's chromium (CI installs it in .ci/run); Playwright's own browser download is not used. */
+const CHROMIUM = process.env.SSYNC_CHROMIUM ?? '/usr/bin/chromium';
+const SSS = {
+  incomingEmailDeliveryMethod: 'ServerSideSync',
+  outgoingEmailDeliveryMethod: 'ServerSideSync',
+  actDeliveryMethod: 'ServerSideSync',
+};
+
+/** Every request the API received, as it received it: the browser reaches the API only through this relay. */
+class RecordingRelay {
+  readonly seen: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
+  private server: Server | null = null;
+  url = '';
+
+  async open(target: number): Promise<void> {
+    this.server = createServer((req, res) => {
+      this.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+      const upstream = request(
+        { host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+/**
+ * Issue #13: the admin console in Debian's chromium, against the API, the projector and a sync worker as processes
+ * on real Kafka and MongoDB, with the Exchange simulator. The seed's screens, clicked through as an administrator
+ * would: sign in from the link `npm start` prints, create a profile, set the organization's defaults, Test & Enable
+ * a profile's mailboxes, deactivate and activate a profile.
+ */
+describe('the admin console in a browser (issue #13)', () => {
+  const ns = testNamespace('e2e-console');
+  const token = `dev-${randomBytes(16).toString('hex')}`;
+  const relay = new RecordingRelay();
+  const apps: AppProcess[] = [];
+  let sim: Simulator;
+  let api: AppProcess;
+  let apiBase = '';
+  let browser: Browser;
+  let page: Page;
+  let profileId = '';
+
+  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${apiBase}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  const field = (label: string) => page.getByLabel(label, { exact: true });
+  // SSYNC_CONSOLE_SCREENSHOTS=<dir>: a full-page screenshot of each screen the test reaches, to look at.
+  const shot = async (name: string) => {
+    const dir = process.env.SSYNC_CONSOLE_SCREENSHOTS;
+    if (dir) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+  };
+  // Expressions run in the page (this project's types know no DOM).
+  const storedToken = () => page.evaluate<string | null>("sessionStorage.getItem('ssync.console.token')");
+  // A function, not a string: the console's Content-Security-Policy forbids the eval a string predicate needs.
+  const progressReaches100 = (id: string) =>
+    page.waitForFunction((at: string) => (globalThis as any).document.getElementById(at)?.value === 100, id, {
+      timeout: 60_000,
+    });
+  // React renders a change before the event returns; waiting costs nothing and holds if that ever changes.
+  const gone = (label: string) => field(label).waitFor({ state: 'detached' });
+  const errorOf = async (label: string) => {
+    const describedBy = (await field(label).getAttribute('aria-describedby')) ?? '';
+    const id = describedBy.split(' ').find((d) => d.endsWith('-error'));
+    return id ? page.locator(`#${id}`).innerText() : null;
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `no browser at ${CHROMIUM}: apt-get install chromium (as .ci/run does), or set SSYNC_CHROMIUM`,
+      );
+    sim = await startSimulator({ port: 0 });
+    sim.admin.createAccount({ userName: 'svc-ssync', password: 'Svc-Passw0rd!', domain: 'CONTOSO' });
+    for (const user of ['ann', 'bob', 'cyd', 'dee'])
+      sim.admin.createMailbox({ smtpAddress: `${user}@console.test`, displayName: user });
+    // cyd's mailbox is not the service account's to impersonate: its test fails, for good.
+    sim.admin.grantImpersonation({
+      userName: 'svc-ssync',
+      mailboxes: ['ann@console.test', 'bob@console.test', 'dee@console.test'],
+    });
+
+    const port = await freePort();
+    apiBase = `http://127.0.0.1:${port}`;
+    const env = {
+      ...ns.env,
+      SSYNC_DEV_TOKEN: token,
+      PORT: String(port),
+      ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS: '1',
+      SSYNC_WORKER_TICK_MS: '200',
+    };
+    api = new AppProcess('api', 'apps/api/src/main.js', env).start();
+    apps.push(
+      api,
+      new AppProcess('projector', 'apps/projector/src/main.js', env).start(),
+      new AppProcess('sync-worker', 'apps/sync-worker/src/main.js', {
+        ...env,
+        SSYNC_INSTANCE_ID: 'console-worker',
+      }).start(),
+    );
+    await relay.open(port);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage();
+    page.setDefaultTimeout(30_000);
+    await waitForHttp(`${apiBase}/health/ready`, 120_000, api);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await relay.close();
+    await Promise.all(apps.map((a) => a.stop()));
+    await sim?.close();
+    if (process.env.SSYNC_TEST_KEEP !== '1') {
+      await dropDatabase(ns);
+      await deleteTopics(ns);
+    }
+  });
+
+  it('signs in from the link npm start prints, and takes the token off the address at once', async () => {
+    await page.goto(`${relay.url}/#token=${token}`);
+    await page.getByRole('heading', { name: 'Email Server Profiles' }).waitFor();
+    expect(page.url()).toBe(`${relay.url}/`);
+    expect(await storedToken()).toBe(token);
+  });
+
+  it('creates a profile: fields come and go as the seed says, and the API judges each beside its field', async () => {
+    await page.getByText('New', { exact: true }).click();
+    await page.getByRole('link', { name: 'Exchange Server' }).click();
+    await page.getByRole('heading', { name: 'New Email Server Profile' }).waitFor();
+    await field('Name').fill('Contoso Exchange');
+
+    // Auto Discover Server Location: Yes hides both server locations.
+    await field('Auto Discover Server Location').selectOption('yes');
+    await gone('Incoming Server Location');
+    await gone('Outgoing Server Location');
+    await field('Auto Discover Server Location').selectOption('no');
+    await field('Incoming Server Location').waitFor();
+
+    // User name and password only with credentials specified in the profile.
+    await gone('User Name');
+    await field('Authenticate Using').selectOption('CredentialsSpecifiedInEmailServerProfile');
+    await field('User Name').fill('CONTOSO\\svc-ssync');
+    await field('Password').fill('Svc-Passw0rd!');
+    await field('Incoming Authentication Protocol').selectOption('NTLM');
+
+    // Use Same Settings for Outgoing: No shows outgoing's own settings, starting as a copy of incoming.
+    await gone('Outgoing User Name');
+    await field('Use Same Settings for Outgoing').selectOption('no');
+    expect(await field('Outgoing User Name').inputValue()).toBe('CONTOSO\\svc-ssync');
+    expect(await field('Outgoing Authentication Protocol').inputValue()).toBe('NTLM');
+    await field('Use Same Settings for Outgoing').selectOption('yes');
+    await gone('Outgoing Authentication Protocol');
+
+    // The API refuses what breaks its rules; each violation shows beside its field.
+    await field('Incoming Server Location').fill('mail.contoso.test');
+    await field('Outgoing Server Location').fill(sim.ewsUrl);
+    await field('Minimum Polling Intervals in Minutes').fill('0');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#profile-incomingServerLocation-error').waitFor();
+    await shot('profile-new-invalid');
+    expect(await errorOf('Incoming Server Location')).toMatch(/absolute http\(s\) URL/);
+    expect(await field('Incoming Server Location').getAttribute('aria-invalid')).toBe('true');
+    expect(await errorOf('Outgoing Server Location')).toBeNull();
+
+    await field('Incoming Server Location').fill(sim.ewsUrl);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: /^Contoso Exchange/ }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Created.' }).waitFor();
+    await shot('profile-created');
+    profileId = /\/profiles\/([0-9a-f-]{36})$/.exec(page.url())?.[1] ?? '';
+    const stored = (await call('GET', `/api/v1/email-server-profiles/${profileId}`)).body;
+    expect(stored).toMatchObject({
+      name: 'Contoso Exchange',
+      incomingServerLocation: sim.ewsUrl,
+      authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
+      userName: 'CONTOSO\\svc-ssync',
+      passwordSet: true,
+      useSameSettingsForOutgoing: true,
+      incomingAuthenticationProtocol: 'NTLM',
+      outgoingAuthenticationProtocol: 'NTLM',
+      minimumPollingIntervalMinutes: 0,
+    });
+    // Write-only: the stored password is never shown again.
+    expect(await field('Password').inputValue()).toBe('');
+  });
+
+  it("sets the organization's email settings", async () => {
+    await page.getByRole('link', { name: 'System Settings › Email' }).click();
+    await page.getByRole('heading', { name: 'System Settings › Email' }).waitFor();
+    await field('Server Profile').selectOption({ label: 'Contoso Exchange' });
+    await field('Incoming Email').selectOption('ServerSideSync');
+    await field('Outgoing Email').selectOption('ServerSideSync');
+    await field('Appointments, Contacts, and Tasks').selectOption('ServerSideSync');
+    await field('Process emails only for approved queues').uncheck();
+    await page.getByRole('button', { name: 'OK' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await shot('email-settings');
+    const expected = {
+      defaultServerProfileId: profileId,
+      ...SSS,
+      processEmailsOnlyForApprovedUsers: true,
+      processEmailsOnlyForApprovedQueues: false,
+    };
+    // Reads come from the read model, a moment behind the write the page was answered with.
+    await eventually(
+      async () => {
+        const { body } = await call('GET', '/api/v1/organization/email-settings');
+        return Object.entries(expected).every(([k, v]) => body[k] === v);
+      },
+      10_000,
+      'the settings readable',
+    );
+    await page.reload();
+    expect(await field('Server Profile').inputValue()).toBe(profileId);
+    expect(await field('Process emails only for approved queues').isChecked()).toBe(false);
+  });
+
+  it("runs Test & Enable for the profile's mailboxes: progress to 100 %, then results, failures first", async () => {
+    const ids: string[] = [];
+    for (const user of ['ann', 'bob', 'cyd']) {
+      const res = await call('POST', '/api/v1/mailboxes', {
+        kind: 'User',
+        name: `${user[0]!.toUpperCase()}${user.slice(1)}`,
+        emailAddress: `${user}@console.test`,
+        serverProfileId: profileId,
+        ...SSS,
+      });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id as string);
+    }
+    const approval = await call('POST', '/api/v1/mailboxes/approve-email', { mailboxIds: ids });
+    await eventually(
+      async () => (await call('GET', `/api/v1/jobs/${approval.body.jobId}`)).body?.status === 'Completed',
+      30_000,
+      'mailboxes approved',
+    );
+    await eventually(
+      async () =>
+        (await call('GET', `/api/v1/mailboxes?serverProfileId=${profileId}`)).body?.items?.length === 3,
+      30_000,
+      "the profile's mailboxes listed",
+    );
+
+    await page.goto(`${relay.url}/profiles/${profileId}`);
+    await page.getByRole('button', { name: 'Test & Enable Mailboxes' }).click();
+    const progress = page.getByLabel('Progress');
+    await progress.waitFor();
+    await progressReaches100('tae-progress');
+    await page.getByRole('table', { name: 'Results, failures first' }).waitFor();
+    const rows = await Promise.all(
+      (await page.getByRole('table', { name: 'Results, failures first' }).locator('tbody tr').all()).map(
+        (tr) => tr.locator('th, td').allInnerTexts(),
+      ),
+    );
+    expect(rows.map((r) => [r[0], r[2]])).toEqual([
+      ['Cyd', 'Failure'],
+      ['Ann', 'Success'],
+      ['Bob', 'Success'],
+    ]);
+    await shot('test-and-enable');
+    expect(rows[0]![6]).toMatch(/imperson|permission/i);
+    expect(relay.seen.filter((r) => r.url.startsWith('/api/v1/jobs/')).length).toBeGreaterThan(0);
+    expect(await page.getByRole('status').filter({ hasText: 'mailboxes tested' }).innerText()).toContain(
+      '3 of 3 mailboxes tested (100 %): 2 succeeded, 1 failed',
+    );
+  });
+
+  it('deactivates a profile with mailboxes only by moving them, and activates it again', async () => {
+    const spare = await call('POST', '/api/v1/email-server-profiles', {
+      name: 'Fabrikam Exchange',
+      incomingServerLocation: sim.ewsUrl,
+      outgoingServerLocation: sim.ewsUrl,
+      authenticateUsing: 'WindowsIntegratedAuthentication',
+    });
+    const mailbox = await call('POST', '/api/v1/mailboxes', {
+      kind: 'User',
+      name: 'Dee',
+      emailAddress: 'dee@console.test',
+      serverProfileId: spare.body.id,
+      ...SSS,
+    });
+    expect([spare.status, mailbox.status]).toEqual([201, 201]);
+    await eventually(
+      async () =>
+        (await call('GET', `/api/v1/email-server-profiles/${spare.body.id}`)).status === 200 &&
+        (await call('GET', `/api/v1/mailboxes?serverProfileId=${spare.body.id}`)).body?.items?.length === 1,
+      30_000,
+      'the spare profile and its mailbox readable',
+    );
+
+    await page.goto(`${relay.url}/profiles/${spare.body.id}`);
+    await page.getByRole('button', { name: 'Deactivate' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Deactivate Fabrikam Exchange' });
+    await dialog.getByRole('button', { name: 'Deactivate' }).click();
+    await page.locator('#deactivate-reassign-error').waitFor();
+    await shot('deactivate');
+    expect(await errorOf('Move Its Mailboxes To')).toMatch(
+      /has 1 mailbox\(es\); say which profile they move to/,
+    );
+
+    await field('Move Its Mailboxes To').selectOption({ label: 'Contoso Exchange' });
+    await dialog.getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByRole('status').filter({ hasText: 'Deactivated.' }).waitFor();
+    await page.getByRole('heading', { name: /Fabrikam Exchange\s+Inactive/ }).waitFor();
+    await page.getByRole('heading', { name: 'Moving the mailboxes' }).waitFor();
+    await progressReaches100('reassign-progress');
+    expect((await call('GET', `/api/v1/mailboxes/${mailbox.body.id}`)).body.serverProfileId).toBe(profileId);
+    expect(await field('Name').isDisabled()).toBe(true);
+
+    await page.getByRole('button', { name: 'Activate' }).click();
+    await page.getByRole('status').filter({ hasText: 'Activated.' }).waitFor();
+    await page.getByRole('heading', { name: /Fabrikam Exchange\s+Active/ }).waitFor();
+    await eventually(
+      async () =>
+        (await call('GET', `/api/v1/email-server-profiles/${spare.body.id}`)).body.status === 'Active',
+      10_000,
+      'the profile readable as active',
+    );
+
+    await page.getByRole('link', { name: 'Email Server Profiles' }).first().click();
+    await page.getByRole('table', { name: 'Active Email Server Profiles' }).waitFor();
+    await page.getByRole('link', { name: 'Fabrikam Exchange' }).waitFor();
+    await shot('profiles');
+  });
+
+  it('returns to the sign-in screen on a 401, takes a pasted token, and forgets it on sign-out', async () => {
+    await page.evaluate("sessionStorage.setItem('ssync.console.token', 'not-a-token')");
+    await page.goto(`${relay.url}/settings/email`);
+    await page.getByRole('alert').filter({ hasText: 'did not accept the token' }).waitFor();
+    await shot('sign-in');
+    await field('Bearer token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'System Settings › Email' }).waitFor();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await field('Bearer token').waitFor();
+    expect(await storedToken()).toBeNull();
+  });
+
+  it('never sent the token in a URL or a header other than Authorization, nor did the API log it', () => {
+    const consoleRequests = relay.seen.filter((r) => r.headers['user-agent']?.includes('Chrome'));
+    expect(consoleRequests.length).toBeGreaterThan(10);
+    const leaks = consoleRequests.flatMap((r) => [
+      ...(r.url.includes(token) ? [`${r.method} ${r.url}`] : []),
+      ...Object.entries(r.headers)
+        .filter(([name, value]) => name !== 'authorization' && String(value).includes(token))
+        .map(([name]) => `${r.method} ${r.url}: ${name}`),
+    ]);
+    expect(leaks).toEqual([]);
+    expect(consoleRequests.some((r) => r.headers.authorization === `Bearer ${token}`)).toBe(true);
+    expect(api.output).not.toContain(token);
+  });
+});
