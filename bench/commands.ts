@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { benchEnv, freePort, load, percentile, startApp, stopProcess, waitHttp } from './lib';
+import { benchEnv, cleanUpRun, freePort, load, percentile, startApp, stopProcess, waitHttp } from './lib';
 
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
 const PER_LEVEL = Number(process.env.BENCH_REQUESTS ?? 400);
@@ -94,10 +94,8 @@ async function main(): Promise<void> {
     await producer.disconnect();
     // The API first: its consumers would log every deleted partition as an error.
     await stopProcess(api);
-    await admin
-      .deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(`${env.prefix}.`)) })
-      .catch(() => undefined);
     await admin.disconnect();
+    await cleanUpRun(env);
   } finally {
     api.kill('SIGTERM');
   }

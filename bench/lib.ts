@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 import { loadInfra, repoRoot, withDatabase } from '../scripts/lib/infra';
 
 export interface BenchEnv {
@@ -28,6 +30,39 @@ export async function benchEnv(name: string): Promise<BenchEnv> {
     prefix,
     env: { KAFKA_BROKERS: kafkaBrokers, MONGODB_URI: db, SSYNC_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' },
   };
+}
+
+/**
+ * A run's database and topics go away with it: 10,000 mailboxes are not small on the shared servers, and every
+ * database kept slows the next run's server. Errors are ignored (a run that failed may have made neither).
+ */
+export async function cleanUpRun(env: Pick<BenchEnv, 'brokers' | 'mongoUri' | 'prefix'>): Promise<void> {
+  const client = await MongoClient.connect(env.mongoUri).catch(() => null);
+  if (client)
+    try {
+      // Collection by collection: FerretDB v1's dropDatabase can crash it (SIGBUS) while it still maps the files.
+      const db = client.db();
+      for (const c of await db.listCollections({}, { nameOnly: true }).toArray())
+        await db.dropCollection(c.name).catch(() => undefined);
+    } catch {
+      // the server is away: nothing to drop now
+    } finally {
+      await client.close();
+    }
+  const admin = new Kafka({
+    clientId: 'bench-cleanup',
+    brokers: env.brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${env.prefix}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } catch {
+    // the broker is away: nothing to delete now
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /** What serves MongoDB in this run, from the infra's record (.ssync/infra.json): printed with every result. */

@@ -7,9 +7,8 @@
  * (docs/adr/0004, addendum on PostgreSQL).
  */
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { benchEnv, databaseLabel, freePort, load, percentile, startApp, waitHttp } from './lib';
+import { benchEnv, cleanUpRun, databaseLabel, freePort, load, percentile, startApp, waitHttp } from './lib';
 
 const MAILBOXES = Number(process.env.BENCH_MAILBOXES ?? 10_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 100);
@@ -178,7 +177,7 @@ async function main(): Promise<void> {
           }),
       ),
     );
-    await cleanUp(env);
+    await cleanUpRun(env);
   }
 }
 
@@ -217,31 +216,6 @@ function mongoListQuery(params: Record<string, string>): {
     } else filter[key] = value;
   }
   return { filter, sort: { [sortField]: direction, _id: direction }, limit };
-}
-
-/** The run's database and topics go away with it (10,000 mailboxes are not small on the shared servers). */
-async function cleanUp(env: { brokers: string; mongoUri: string; prefix: string }): Promise<void> {
-  const client = await MongoClient.connect(env.mongoUri);
-  try {
-    // Collection by collection: FerretDB v1's dropDatabase can crash it (SIGBUS) while it still maps the files.
-    const db = client.db();
-    for (const c of await db.listCollections({}, { nameOnly: true }).toArray())
-      await db.dropCollection(c.name).catch(() => undefined);
-  } finally {
-    await client.close();
-  }
-  const admin = new Kafka({
-    clientId: 'bench-cleanup',
-    brokers: env.brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${env.prefix}.`));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 main().then(

@@ -42,6 +42,21 @@ describe('MongoLeaseLimiter on the MongoDB-compatible server', () => {
     expect(await workers[0]!.inUse('profile:p1')).toBe(0);
   });
 
+  it('takes several slots in one ask, and two workers asking at once never hold more than the limit', async () => {
+    const workers = [
+      new MongoLeaseLimiter(a.db(), { owner: 'worker-a' }),
+      new MongoLeaseLimiter(b.db(), { owner: 'worker-b' }),
+    ];
+    const [x, y] = await Promise.all(workers.map((w) => w.tryLeases('profile:p3', 5, 30000, 4)));
+    const ids = [...x!, ...y!].map((l) => l.id);
+    expect(ids.length).toBe(5);
+    expect(new Set(ids).size).toBe(5);
+    expect(await workers[0]!.inUse('profile:p3')).toBe(5);
+    expect(await workers[1]!.tryLeases('profile:p3', 5, 30000, 4)).toEqual([]);
+    await Promise.all([...x!, ...y!].map((l) => l.release()));
+    expect(await workers[0]!.inUse('profile:p3')).toBe(0);
+  });
+
   it("reclaims a crashed holder's slot once its lease lapses", async () => {
     const limiter = new MongoLeaseLimiter(a.db(), { maxWaitMs: 100 });
     const crashed = await limiter.tryAcquire('mailbox:m1', 1, 400);

@@ -19,6 +19,22 @@ class FakeLeases implements LeaseSource {
   pausedRenewals = 0;
   private next = 0;
 
+  /** Asks made (one per pooled attempt), and the most asked of one. */
+  asks = 0;
+  largestAsk = 0;
+
+  async tryLeases(key: string, limit: number, ttlMs: number, count: number): Promise<MongoLease[]> {
+    this.asks += 1;
+    this.largestAsk = Math.max(this.largestAsk, count);
+    const won: MongoLease[] = [];
+    while (won.length < count) {
+      const lease = await this.tryLease(key, limit, ttlMs);
+      if (!lease) break;
+      won.push(lease);
+    }
+    return won;
+  }
+
   tryLease(key: string, limit: number, ttlMs: number): Promise<MongoLease | null> {
     this.tries += 1;
     const now = Date.now();
@@ -108,6 +124,32 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
     expect(highWater).toBe(2);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(leases.acquires).toBe(2);
+  });
+
+  it('asks the store once at a time per key, for every slot its waiters need', async () => {
+    const leases = new FakeLeases();
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const counting: LeaseSource = {
+      tryLeases: async (key, limit, ttlMs, count) => {
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await sleep(5);
+        try {
+          return await leases.tryLeases(key, limit, ttlMs, count);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    };
+    const pool = make(counting);
+    const releases = await Promise.all(Array.from({ length: 10 }, () => pool.acquire('k', 10, 60_000)));
+    expect(mostInFlight).toBe(1);
+    // The first request's ask, then one for the nine that came while it ran.
+    expect(leases.asks).toBe(2);
+    expect(leases.largestAsk).toBe(9);
+    expect(pool.stats()).toMatchObject({ mongoAcquires: 10, mongoAttempts: 2, busy: 10 });
+    await Promise.all(releases.map((r) => r()));
   });
 
   it('several pools share the limit of the store', async () => {
@@ -249,7 +291,7 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
   });
 
   it('passes a store error to the request that needed the slot', async () => {
-    const failing: LeaseSource = { tryLease: () => Promise.reject(new Error('store down')) };
+    const failing: LeaseSource = { tryLeases: () => Promise.reject(new Error('store down')) };
     const pool = make(failing);
     await expect(pool.acquire('k', 1, 60_000)).rejects.toThrow('store down');
   });

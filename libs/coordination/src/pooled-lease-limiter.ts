@@ -8,7 +8,7 @@ import { LeaseTimeoutError, MongoLease, MongoLeaseLimiter } from './lease-limite
 export type PooledRelease = () => Promise<void>;
 
 /** Where the pooled limiter takes its slots from: {@link MongoLeaseLimiter} (a fake in unit tests). */
-export type LeaseSource = Pick<MongoLeaseLimiter, 'tryLease'>;
+export type LeaseSource = Pick<MongoLeaseLimiter, 'tryLeases'>;
 
 export interface PooledLeaseLimiterOptions {
   /** TTL of the MongoDB leases; renewed while held, so a dead process's slots lapse within this. Default 15 s. */
@@ -29,9 +29,11 @@ export interface PooledLeaseLimiterOptions {
 
 /** Counters since start (plain numbers: cheap to read for logs, benches and tests). */
 export interface PooledLeaseStats {
-  /** Slots taken in MongoDB (each one a `find` and at least one `insertOne`). */
+  /** Slots taken in MongoDB. */
   mongoAcquires: number;
-  /** `tryLease` calls that found every slot taken by others. */
+  /** MongoDB attempts (each a `find` and an `insertOne` per free slot tried), one in flight per key at a time. */
+  mongoAttempts: number;
+  /** Attempts that found every slot taken by others. */
   mongoMisses: number;
   /** Slots given back to MongoDB (idle, held too long, above a lowered limit, closing; a lost one is left to lapse). */
   mongoReleases: number;
@@ -85,7 +87,7 @@ interface KeyState {
   readonly waiters: Waiter[];
   /** The limit of the latest `acquire` for this key (a lowered limit applies from then on). */
   limit: number;
-  /** MongoDB attempts in flight (each may become a slot: counted against the limit). */
+  /** Slots asked of MongoDB by the attempt in flight (each may become a slot: counted against the limit). */
   pending: number;
   backoffMs: number;
   retryTimer: NodeJS.Timeout | undefined;
@@ -137,6 +139,7 @@ export class PooledLeaseLimiter {
   private closed = false;
   private readonly counters: PooledLeaseStats = {
     mongoAcquires: 0,
+    mongoAttempts: 0,
     mongoMisses: 0,
     mongoReleases: 0,
     localReuses: 0,
@@ -317,10 +320,11 @@ export class PooledLeaseLimiter {
       if (state.slots.size <= state.limit) break;
       if (!slot.busy) void this.giveBack(state, slot);
     }
-    if (state.retryTimer) return;
-    const wanted = state.waiters.length - state.pending;
-    const room = state.limit - state.slots.size - state.pending;
-    for (let n = 0; n < Math.min(wanted, room); n += 1) void this.attempt(key, state);
+    // One attempt at a time, for every slot the waiters need: concurrent ones would race each other for the same
+    // free slots.
+    if (state.retryTimer || state.pending > 0) return;
+    const wanted = Math.min(state.waiters.length, state.limit - state.slots.size);
+    if (wanted > 0) void this.attempt(key, state, wanted);
   }
 
   private grant(key: string, state: KeyState, slot: Slot, waiter: Waiter): void {
@@ -337,54 +341,58 @@ export class PooledLeaseLimiter {
     });
   }
 
-  private async attempt(key: string, state: KeyState): Promise<void> {
-    state.pending += 1;
+  private async attempt(key: string, state: KeyState, wanted: number): Promise<void> {
+    state.pending = wanted;
+    this.counters.mongoAttempts += 1;
     this.ensureRenewing();
-    let lease: MongoLease | null = null;
+    let leases: MongoLease[] = [];
     let failure: unknown;
     try {
-      lease = await this.mongo.tryLease(key, state.limit, this.leaseTtlMs);
+      leases = await this.mongo.tryLeases(key, state.limit, this.leaseTtlMs, wanted);
     } catch (error) {
       failure = error;
     }
-    state.pending -= 1;
+    state.pending = 0;
     if (failure !== undefined) {
-      // As with one MongoLeaseLimiter.acquire per request: the request whose attempt failed gets the error.
+      // As with one MongoLeaseLimiter.acquire per request: the request that asked first gets the error.
       const waiter = state.waiters.shift();
       if (waiter?.timer) clearTimeout(waiter.timer);
       waiter?.reject(failure);
       this.backOff(key, state);
       return;
     }
-    if (!lease) {
+    if (leases.length === 0) {
       this.counters.mongoMisses += 1;
       this.backOff(key, state);
       return;
     }
-    this.counters.mongoAcquires += 1;
+    this.counters.mongoAcquires += leases.length;
     state.backoffMs = this.minBackoffMs;
-    const slot: Slot = {
-      key,
-      lease,
-      expiresAt: lease.expiresAt,
-      heldSince: this.now(),
-      busy: false,
-      useDeadline: 0,
-      lost: false,
-      idleTimer: undefined,
-      renewal: undefined,
-    };
-    state.slots.add(slot);
-    if (this.closed || state.slots.size > state.limit) {
-      // Closing, or the limit was lowered while this attempt was in flight.
-      await this.giveBack(state, slot);
-      this.pump(key, state);
-      return;
+    for (const lease of leases) {
+      const slot: Slot = {
+        key,
+        lease,
+        expiresAt: lease.expiresAt,
+        heldSince: this.now(),
+        busy: false,
+        useDeadline: 0,
+        lost: false,
+        idleTimer: undefined,
+        renewal: undefined,
+      };
+      state.slots.add(slot);
+      if (this.closed || state.slots.size > state.limit) {
+        // Closing, or the limit was lowered while this attempt was in flight.
+        await this.giveBack(state, slot);
+        continue;
+      }
+      const waiter = state.waiters.shift();
+      if (waiter) this.grant(key, state, slot, waiter);
+      else this.idle(key, state, slot);
     }
-    const waiter = state.waiters.shift();
-    if (waiter) this.grant(key, state, slot, waiter);
-    else this.idle(key, state, slot);
-    this.pump(key, state);
+    // Fewer than asked: the rest are taken by others; ask again after a pause, not at once.
+    if (leases.length < wanted) this.backOff(key, state);
+    else this.pump(key, state);
   }
 
   /** Every slot was taken (or MongoDB failed): try again after a jittered, doubling pause if anyone still waits. */

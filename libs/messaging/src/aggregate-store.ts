@@ -14,7 +14,7 @@ import {
 import { EventEnvelope, decodeEvent } from './envelope';
 import { trackConsumerLag } from './consumer-metrics';
 import { reportCatchUp } from '@ssync/common';
-import { FOLLOWER_FETCH } from './kafka';
+import { FOLLOWER_FETCH, IMMEDIATE_FETCH } from './kafka';
 
 /** One aggregate's state as its owner knows it. */
 export interface AggregateSnapshot<S> {
@@ -479,7 +479,7 @@ export class AggregateStore<S> {
       if (offset > 0n) this.advance(`${this.topic}:${partition}`, offset - 1n);
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
-      ...(this.options.batchedFollow ? FOLLOWER_FETCH : { maxWaitTimeInMs: 100 }),
+      ...(this.options.batchedFollow ? FOLLOWER_FETCH : IMMEDIATE_FETCH),
       retry: { retries: 10 },
     });
     this.consumer = consumer;

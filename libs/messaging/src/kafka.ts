@@ -10,6 +10,14 @@ import { KafkaSettings, ensureTopics, topicSpecs } from './topics';
  */
 export const FOLLOWER_FETCH = { minBytes: 1024 * 1024, maxWaitTimeInMs: 100 } as const;
 
+/**
+ * How a reader that must see a write at once follows its topics: a fetch ends with the first record (minBytes 1),
+ * so the wait only bounds a fetch on a quiet topic. Each such fetch costs the broker and the reader a round trip
+ * over every partition it reads: at 100 ms the quiet stores of one API and two workers made ~120 of them a second
+ * (issue #12).
+ */
+export const IMMEDIATE_FETCH = { minBytes: 1, maxWaitTimeInMs: 500 } as const;
+
 const toNest = new Logger('kafkajs');
 
 /**

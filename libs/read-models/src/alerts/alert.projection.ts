@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AlertEvent, AlertLevel, MailboxArea, MailboxEvent } from '@ssync/domain';
 import { EventEnvelope } from '@ssync/messaging';
 import type { VersionedModels } from '../read-models';
-import { isDuplicateKey } from '../projection/mongo-errors';
+import { insertMissing, isDuplicateKey } from '../projection/mongo-errors';
 import { AlertAudience, AlertDocument, AlertSubjectDocument, ProfileFailureDocument } from './alert.schema';
 
 const AREA_NAMES: Record<MailboxArea, string> = {
@@ -188,38 +188,66 @@ async function subjectFromAudit(models: VersionedModels, id: string, before: num
   return s;
 }
 
+/** Documents of an alert collection read back at once (by `_id`: each an index lookup). */
+const READS_IN_FLIGHT = 16;
+
 /**
- * Writes a batch's changes to documents keyed by `_id`, each guarded by its `lastSequence`: new documents with one
- * insert, existing ones with an update conditional on the sequence read (FerretDB scans the collection for every
- * update, so inserts, which are cheap, carry the common case: a new alert, a first failure in an hour).
+ * Writes a batch's changes to documents keyed by `_id`, each guarded by its `lastSequence`: every change is tried
+ * as an insert first (one unordered `insertMany`: the common case, a new alert or a first failure in an hour), and
+ * only the documents that existed are read back, one by `_id` each, and updated conditionally on the sequence read.
+ * Reading the batch's ids with `$in` first made FerretDB v1 scan the whole collection for every batch.
  */
 async function upsertBatch<T extends { _id: string; lastSequence: number }>(
   collection: {
-    find(filter: object): { toArray(): Promise<unknown[]> };
-    insertMany(docs: never[], options: object): Promise<unknown>;
+    findOne(filter: object): Promise<unknown>;
+    insertMany(docs: never[], options: { ordered: false }): Promise<unknown>;
     updateOne(filter: object, update: object): Promise<unknown>;
   },
   changes: Map<string, { first: number; create: () => T; update: (existing: T) => object | null }>,
 ): Promise<void> {
   if (changes.size === 0) return;
-  const existing = new Map(
-    ((await collection.find({ _id: { $in: [...changes.keys()] } }).toArray()) as T[]).map((d) => [d._id, d]),
+  const entries = [...changes];
+  const existed = await insertMissing(
+    collection,
+    entries.map(([, change]) => change.create()),
   );
-  const inserts: T[] = [];
-  for (const [id, change] of changes) {
-    const doc = existing.get(id);
-    if (!doc) {
-      inserts.push(change.create());
-      continue;
+  const again = entries.filter((_, i) => existed.has(i));
+  for (let i = 0; i < again.length; i += READS_IN_FLIGHT)
+    await Promise.all(
+      again.slice(i, i + READS_IN_FLIGHT).map(async ([id, change]) => {
+        const doc = (await collection.findOne({ _id: id })) as T | null;
+        const update = doc && change.update(doc);
+        if (update)
+          await ignoringDuplicates(() =>
+            collection.updateOne({ _id: id, lastSequence: doc.lastSequence }, update),
+          );
+      }),
+    );
+}
+
+/**
+ * The alert subjects this projector wrote or read, per read-model version: all of them, read once (FerretDB v1
+ * scans `alert_subjects` for an `$in` lookup as for a full read, so one full read beats one lookup per batch). The
+ * projector is the only writer of its partitions' subjects; the cache goes with the mailbox cache whenever
+ * partitions are reassigned or the projector follows another version ({@link forgetAlertSubjects}).
+ */
+const subjectCaches = new WeakMap<VersionedModels, Map<string, Subject>>();
+
+export function forgetAlertSubjects(models: VersionedModels): void {
+  subjectCaches.delete(models);
+}
+
+async function subjectsOf(models: VersionedModels): Promise<Map<string, Subject>> {
+  let cache = subjectCaches.get(models);
+  if (!cache) {
+    cache = new Map();
+    for (const raw of await models.alertSubjects.collection.find({}).toArray()) {
+      const { _id, ...subject } = raw as unknown as AlertSubjectDocument;
+      cache.set(_id, subject);
     }
-    const update = change.update(doc);
-    if (update)
-      await ignoringDuplicates(() =>
-        collection.updateOne({ _id: id, lastSequence: doc.lastSequence }, update),
-      );
+    subjectCaches.set(models, cache);
   }
-  if (inserts.length > 0)
-    await ignoringDuplicates(() => collection.insertMany(inserts as never[], { ordered: false }));
+  return cache;
 }
 
 /**
@@ -231,11 +259,12 @@ async function upsertBatch<T extends { _id: string; lastSequence: number }>(
 export async function applyMailboxAlerts(models: VersionedModels, events: EventEnvelope[]): Promise<void> {
   const mine = events.filter((e) => e.aggregateType === 'mailbox' && ALERT_PROJECTION_EVENTS.has(e.type));
   if (mine.length === 0) return;
-  const ids = [...new Set(mine.map((e) => e.aggregateId))];
+  const cache = await subjectsOf(models);
   const subjects = new Map<string, { subject: Subject; stored: boolean; changed: boolean }>();
-  for (const raw of await models.alertSubjects.collection.find({ _id: { $in: ids as never[] } }).toArray()) {
-    const { _id, ...subject } = raw as unknown as AlertSubjectDocument;
-    subjects.set(_id, { subject, stored: true, changed: false });
+  for (const id of new Set(mine.map((e) => e.aggregateId))) {
+    const subject = cache.get(id);
+    // A copy: the cache moves only once the batch is written.
+    if (subject) subjects.set(id, { subject: { ...subject }, stored: true, changed: false });
   }
   const intents: AlertIntent[] = [];
   const failures: { profileId: string; mailboxId: string; at: string; sequence: number }[] = [];
@@ -359,14 +388,21 @@ export async function applyMailboxAlerts(models: VersionedModels, events: EventE
   const changed = [...subjects].filter(([, e]) => e.changed);
   if (changed.length === 0) return;
   const replace = changed.filter(([, e]) => e.stored).map(([id]) => id);
-  if (replace.length > 0)
-    await models.alertSubjects.collection.deleteMany({ _id: { $in: replace as never[] } });
-  await ignoringDuplicates(() =>
-    models.alertSubjects.collection.insertMany(
-      changed.map(([id, e]) => ({ _id: id, ...e.subject })) as never[],
-      { ordered: false },
-    ),
-  );
+  try {
+    if (replace.length > 0)
+      await models.alertSubjects.collection.deleteMany({ _id: { $in: replace as never[] } });
+    await ignoringDuplicates(() =>
+      models.alertSubjects.collection.insertMany(
+        changed.map(([id, e]) => ({ _id: id, ...e.subject })) as never[],
+        { ordered: false },
+      ),
+    );
+  } catch (error) {
+    // What is stored is unknown now: read it again next time.
+    forgetAlertSubjects(models);
+    throw error;
+  }
+  for (const [id, e] of changed) cache.set(id, e.subject);
 }
 
 /** Dismissals, from each alert's own stream (one writer per document). */

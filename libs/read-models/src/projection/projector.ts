@@ -17,7 +17,7 @@ import { MailboxDocument, withoutPollHeartbeat } from '../mailboxes/mailbox.sche
 import { MailboxView, mailboxStateFromView, mailboxViewFromState } from '../mailboxes/mailbox-view';
 import { VersionedModels } from '../read-models';
 import { applyActivities } from '../activities/activity.projection';
-import { applyAlertDismissals, applyMailboxAlerts } from '../alerts/alert.projection';
+import { applyAlertDismissals, applyMailboxAlerts, forgetAlertSubjects } from '../alerts/alert.projection';
 import { applyServiceInterruption } from '../alerts/service-alert';
 import { insertMissing, isDuplicateKey } from './mongo-errors';
 import { redactSecrets } from './redact';
@@ -135,6 +135,7 @@ const unwrittenMailboxes = new WeakMap<VersionedModels, Map<string, MailboxDocum
 export function forgetMailboxCache(models: VersionedModels): void {
   mailboxCaches.delete(models);
   unwrittenMailboxes.delete(models);
+  forgetAlertSubjects(models);
 }
 
 function unwrittenOf(models: VersionedModels): Map<string, MailboxDocument> {
