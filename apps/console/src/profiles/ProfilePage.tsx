@@ -77,9 +77,16 @@ export function ProfilePage({ id }: { id: string | null }) {
       setTestJobs(started.jobIds);
     });
 
+  // The same crumbs and heading while loading and after, so the heading the shell focused stays focused.
+  const crumbs = (
+    <p className="crumbs">
+      <Link to="/profiles">Email Server Profiles</Link>
+    </p>
+  );
   if (id !== null && !profile)
     return (
       <>
+        {crumbs}
         <h1 tabIndex={-1}>Email Server Profile</h1>
         {loaded.problem ? <ProblemNotice problem={loaded.problem} /> : <p>Loading…</p>}
       </>
@@ -87,9 +94,7 @@ export function ProfilePage({ id }: { id: string | null }) {
   const inactive = profile?.status === 'Inactive';
   return (
     <>
-      <p className="crumbs">
-        <Link to="/profiles">Email Server Profiles</Link>
-      </p>
+      {crumbs}
       <h1 tabIndex={-1}>
         {profile ? profile.name : 'New Email Server Profile'}{' '}
         {profile && <span className={`badge badge-${profile.status}`}>{profile.status}</span>}
