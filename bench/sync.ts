@@ -114,27 +114,35 @@ function readKnobs(): Knobs {
   return knobs;
 }
 
-/** utime + stime (s) and parent pid of one process, from /proc (Linux); null when unknown. */
-function procStat(pid: number): { cpu: number; ppid: number } | null {
+/**
+ * utime + stime (s), the same of its children that ended and were waited for, and the parent pid of one process,
+ * from /proc (Linux); null when unknown.
+ */
+function procStat(pid: number): { cpu: number; reaped: number; ppid: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime + stime, in clock ticks of 1/100 s
-    return { cpu: (Number(fields[11]) + Number(fields[12])) / 100, ppid: Number(fields[1]) };
+    // utime + stime, cutime + cstime, in clock ticks of 1/100 s
+    return {
+      cpu: (Number(fields[11]) + Number(fields[12])) / 100,
+      reaped: (Number(fields[13]) + Number(fields[14])) / 100,
+      ppid: Number(fields[1]),
+    };
   } catch {
     return null;
   }
 }
 
 /**
- * CPU time (s) a process and its live children have used so far; null when unknown. PostgreSQL works in one
- * child process per connection, so its postmaster alone shows almost nothing.
+ * CPU time (s) a process and its children, live or ended, have used so far; null when unknown. PostgreSQL works in
+ * one child process per connection, so its postmaster alone shows almost nothing; a connection that closes takes
+ * its time into the postmaster's children's time (without it, a window could come out negative).
  */
 function cpuSeconds(pid: number | undefined): number | null {
   if (!pid) return null;
   const own = procStat(pid);
   if (!own) return null;
-  let total = own.cpu;
+  let total = own.cpu + own.reaped;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
     const child = procStat(Number(entry));

@@ -16,8 +16,8 @@ describe('sync worker configuration', () => {
       );
     expect(() => loadWorkerConfig({ ...base, SSYNC_IDLE_BACKOFF_FACTOR: '0' })).toThrow(ConfigError);
   });
-  it('lets a poll command wait 25 ms for others of its partition by default, 0 to 1000 ms', () => {
-    expect(loadWorkerConfig(base).worker.commandLingerMs).toBe(25);
+  it('lets a poll command wait 100 ms for others of its partition by default, 0 to 1000 ms', () => {
+    expect(loadWorkerConfig(base).worker.commandLingerMs).toBe(100);
     expect(loadWorkerConfig({ ...base, SSYNC_COMMAND_LINGER_MS: '0' }).worker.commandLingerMs).toBe(0);
     expect(() => loadWorkerConfig({ ...base, SSYNC_COMMAND_LINGER_MS: '1001' })).toThrow(
       /SSYNC_COMMAND_LINGER_MS/,

@@ -77,7 +77,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
         24 * 60,
       ),
       idleBackoffFactor: int(env, 'SSYNC_IDLE_BACKOFF_FACTOR', DEFAULT_POLL_SCHEDULE.maxIdleFactor, 1, 64),
-      commandLingerMs: int(env, 'SSYNC_COMMAND_LINGER_MS', 25, 0, 1000),
+      commandLingerMs: int(env, 'SSYNC_COMMAND_LINGER_MS', 100, 0, 1000),
     },
   };
 }
