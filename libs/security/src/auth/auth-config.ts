@@ -38,8 +38,12 @@ export async function loadAuthConfig(
   const logger = opts.logger ?? new Logger('AuthConfig');
   const devToken =
     env[ENV_DEV_TOKEN] !== undefined && env[ENV_DEV_TOKEN] !== '' ? env[ENV_DEV_TOKEN] : undefined;
+  // A warning was not enough (issue #14): a production process that started with it answered the token.
   if (devToken !== undefined && env.NODE_ENV === 'production') {
-    logger.warn(`${ENV_DEV_TOKEN} is set in production: anyone holding it is a SystemAdmin`);
+    throw new AuthConfigError(
+      `${ENV_DEV_TOKEN} is set with NODE_ENV=production: anyone holding that string would be a SystemAdmin. ` +
+        `Unset it; issue tokens with the CLI or an identity provider`,
+    );
   }
   return {
     jwtSecret: await loadJwtSecret(env, opts, logger),

@@ -193,6 +193,16 @@ describe('loadAuthConfig', () => {
     ).rejects.toThrow(/SSYNC_JWT_SECRET is not set/);
   });
 
+  it('stops a production process that was given SSYNC_DEV_TOKEN, saying why', async () => {
+    const secret = 'x'.repeat(48);
+    await expect(
+      loadAuthConfig({ NODE_ENV: 'production', SSYNC_JWT_SECRET: secret, SSYNC_DEV_TOKEN: 'letmein' }),
+    ).rejects.toThrow(/SSYNC_DEV_TOKEN is set with NODE_ENV=production: anyone holding that string/);
+    await expect(
+      loadAuthConfig({ NODE_ENV: 'production', SSYNC_JWT_SECRET: secret }),
+    ).resolves.not.toHaveProperty('devToken');
+  });
+
   it('generates one development secret for concurrent starts and reuses it', async () => {
     const devSecretFile = path.join(dir, 'jwt-secret');
     const configs = await Promise.all(

@@ -180,6 +180,36 @@ describe('loadKeyring', () => {
       await expect(fs.stat(devKeyFile)).rejects.toThrow(/ENOENT/);
     });
 
+    it('refuses a development key in production however it is given, naming it and why', async () => {
+      const devKeyFile = path.join(dir, 'keys.json');
+      const dev = await loadKeyring({}, { devKeyFile, logger: quiet() });
+      const kid = dev.activeKeyId;
+      expect(kid).toMatch(/^dev-/);
+      await expect(
+        loadKeyring({ NODE_ENV: 'production', SSYNC_ENCRYPTION_KEY_FILE: devKeyFile }, { logger: quiet() }),
+      ).rejects.toThrow(new RegExp(`holds development key\\(s\\) ${kid} with NODE_ENV=production`));
+      const pasted = `${kid}:${dev.key(kid)!.toString('base64')}`;
+      await expect(
+        loadKeyring({
+          NODE_ENV: 'production',
+          SSYNC_ENCRYPTION_KEYS: pasted,
+          SSYNC_ENCRYPTION_ACTIVE_KEY_ID: kid,
+        }),
+      ).rejects.toThrow(KeyringConfigError);
+      // A production key is fine, and so is the development one outside production.
+      const prod = `k1:${Keyring.generateKey()}`;
+      await expect(
+        loadKeyring({
+          NODE_ENV: 'production',
+          SSYNC_ENCRYPTION_KEYS: prod,
+          SSYNC_ENCRYPTION_ACTIVE_KEY_ID: 'k1',
+        }),
+      ).resolves.toBeInstanceOf(Keyring);
+      await expect(
+        loadKeyring({ SSYNC_ENCRYPTION_KEY_FILE: devKeyFile }, { logger: quiet() }),
+      ).resolves.toBeInstanceOf(Keyring);
+    });
+
     it('warns that a development key is in use', async () => {
       const logger = quiet();
       await loadKeyring({}, { devKeyFile: path.join(dir, 'keys.json'), logger });

@@ -102,14 +102,18 @@ export async function loadKeyring(env: NodeJS.ProcessEnv, opts: LoadKeyringOptio
   if (keysVar !== undefined && fileVar !== undefined) {
     throw new KeyringConfigError(`set either ${ENV_KEYS} or ${ENV_KEY_FILE}, not both`);
   }
-  if (keysVar !== undefined) return keyringFromEnv(keysVar, activeVar);
+  const allowDevKey = opts.allowDevKey ?? devSecretsAllowedByDefault(env);
+  if (keysVar !== undefined) return refuseDevKeys(keyringFromEnv(keysVar, activeVar), ENV_KEYS, allowDevKey);
   if (fileVar !== undefined) {
     const content = await readKeyFile(fileVar);
     await warnIfExposed(fileVar, `${ENV_KEY_FILE}`, logger);
-    return parseKeyFile(content, `${ENV_KEY_FILE} (${fileVar})`, activeVar, 'file');
+    return refuseDevKeys(
+      parseKeyFile(content, `${ENV_KEY_FILE} (${fileVar})`, activeVar, 'file'),
+      `${ENV_KEY_FILE} (${fileVar})`,
+      allowDevKey,
+    );
   }
 
-  const allowDevKey = opts.allowDevKey ?? devSecretsAllowedByDefault(env);
   if (!allowDevKey) {
     throw new KeyringConfigError(
       `no encryption key configured: set ${ENV_KEYS} (kid:<base64 32 bytes>,...) and ${ENV_ACTIVE_KEY_ID}, ` +
@@ -227,8 +231,27 @@ async function readKeyFile(file: string): Promise<string> {
   }
 }
 
+/** The id prefix of a key the development key file made: such a key lives unprotected in a checkout. */
+const DEV_KEY_PREFIX = 'dev-';
+
+/**
+ * In production a keyring may not hold a development key (issue #14), wherever it came from: a copied
+ * `.ssync/keys.json`, or its key pasted into SSYNC_ENCRYPTION_KEYS.
+ */
+function refuseDevKeys(keyring: Keyring, where: string, allowDevKey: boolean): Keyring {
+  if (allowDevKey) return keyring;
+  const dev = keyring.keyIds.filter((kid) => kid.startsWith(DEV_KEY_PREFIX));
+  if (dev.length > 0)
+    throw new KeyringConfigError(
+      `${where} holds development key(s) ${dev.join(', ')} with NODE_ENV=production: a development key file ` +
+        `is not a secret. Generate production keys (kid without the "${DEV_KEY_PREFIX}" prefix) and reseal ` +
+        `what the development key sealed`,
+    );
+  return keyring;
+}
+
 function generateDevKeyFile(): string {
-  const kid = `dev-${randomBytes(4).toString('hex')}`;
+  const kid = `${DEV_KEY_PREFIX}${randomBytes(4).toString('hex')}`;
   return `${JSON.stringify({ activeKeyId: kid, keys: { [kid]: Keyring.generateKey() } }, null, 2)}\n`;
 }
 
