@@ -31,7 +31,7 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
     stack = await startInProcessStack(ns, {
       SSYNC_DEV_TOKEN: DEV_TOKEN,
       LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'warn',
-      TRUST_PROXY: '1',
+      TRUST_PROXY: 'loopback',
       ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS: '0',
     });
     await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');

@@ -30,13 +30,14 @@ describe('email server profiles through Kafka and MongoDB', () => {
   // Every call carries the development admin's token (SSYNC_DEV_TOKEN), as scripts do.
   const DEV_TOKEN = 'dev-token-profiles-int-test';
   const http = () => request.agent(stack.url).set('Authorization', `Bearer ${DEV_TOKEN}`);
-  // TRUST_PROXY lets a test stand for an HTTPS client via X-Forwarded-Proto (P-6).
+  // The test client stands for a TLS proxy on loopback, which TRUST_PROXY trusts: its X-Forwarded-Proto says the
+  // client used HTTPS (P-6). trust-proxy.int-spec.ts shows the same header from an untrusted peer ignored.
   const https = { 'X-Forwarded-Proto': 'https' };
 
   beforeAll(async () => {
     stack = await startInProcessStack(ns, {
       SSYNC_DEV_TOKEN: DEV_TOKEN,
-      TRUST_PROXY: '1',
+      TRUST_PROXY: 'loopback',
       ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS: '0',
     });
     await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');

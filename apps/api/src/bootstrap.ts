@@ -27,7 +27,8 @@ export async function bootstrapApi(
     httpsOptions,
     logger: installLogger('api', env),
   });
-  if (config.http.trustProxy) app.set('trust proxy', true);
+  // Only the configured proxies' X-Forwarded-* count (issue #14); a peer not among them speaks for itself.
+  if (config.http.trustProxy !== false) app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.use(correlationMiddleware);
   // dist/apps/api/src → dist/console, where `npm run build` puts the console.

@@ -1,4 +1,4 @@
-import { ConfigError, loadApiConfig, loadCoreConfig, loadHealthConfig } from './config';
+import { ConfigError, loadApiConfig, loadCoreConfig, loadHealthConfig, trustProxy } from './config';
 
 describe('configuration is validated at boot and names the variable', () => {
   it('has working defaults', () => {
@@ -49,5 +49,26 @@ describe('configuration is validated at boot and names the variable', () => {
     expect(loadHealthConfig({ HOST: '0.0.0.0', HEALTH_HOST: '10.0.0.5' }).host).toBe('10.0.0.5');
     for (const bad of ['health', '65536', '-1'])
       expect(() => loadHealthConfig({ HEALTH_PORT: bad })).toThrow(/HEALTH_PORT/);
+  });
+});
+
+describe('TRUST_PROXY names the proxies whose X-Forwarded-* count (issue #14)', () => {
+  it('is off by default, a hop count, or a list of addresses, CIDRs and express names', () => {
+    expect(trustProxy({})).toBe(false);
+    expect(trustProxy({ TRUST_PROXY: '0' })).toBe(false);
+    expect(trustProxy({ TRUST_PROXY: '2' })).toBe(2);
+    expect(trustProxy({ TRUST_PROXY: '10.0.5.0/24, 192.168.1.7,fd00::/8,loopback' })).toEqual([
+      '10.0.5.0/24',
+      '192.168.1.7',
+      'fd00::/8',
+      'loopback',
+    ]);
+  });
+
+  it('refuses to trust every peer, and anything that is not an address, naming the variable', () => {
+    expect(() => trustProxy({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY may not trust every peer/);
+    for (const bad of ['ingress.local', '10.0.0.0/33', '10.0.0.1/8/1', '300.1.1.1', '11'])
+      expect(() => trustProxy({ TRUST_PROXY: bad })).toThrow(ConfigError);
+    expect(() => loadApiConfig({ KAFKA_BROKERS: 'k:9092', TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
   });
 });

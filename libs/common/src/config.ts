@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 
 /** Raised at boot when a variable is missing or malformed; the message names the variable. */
@@ -39,6 +40,44 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(name, `must be 1/0 or true/false, got "${env[name]}"`);
+}
+
+/**
+ * Which peers may say, in X-Forwarded-*, what the client's address and protocol were (express's `trust proxy`):
+ * `false`; a hop count; or the proxies' addresses and CIDRs (and express's names loopback, linklocal, uniquelocal).
+ * "Every peer" is refused (issue #14): a client that reaches a pod directly could claim HTTPS and pass P-6.
+ */
+export type TrustProxy = false | number | string[];
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+export function trustProxy(env: Env): TrustProxy {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === 'true')
+    throw new ConfigError(
+      'TRUST_PROXY',
+      'may not trust every peer: name the proxies (addresses or CIDRs, e.g. 10.0.5.0/24) or a hop count',
+    );
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) throw new ConfigError('TRUST_PROXY', `must be a hop count of at most 10, got ${raw}`);
+    return hops;
+  }
+  const entries = raw.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    if (TRUST_PROXY_NAMES.has(entry)) continue;
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 4 ? 32 : 128;
+    const prefixOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || !prefixOk || extra !== undefined)
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `must be a hop count or a comma-separated list of IP addresses or CIDRs (or loopback, linklocal, uniquelocal), got "${entry}"`,
+      );
+  }
+  return entries;
 }
 
 function brokers(env: Env): string[] {
@@ -121,7 +160,7 @@ export interface ApiConfig extends CoreConfig {
     port: number;
     tlsCertFile: string | null;
     tlsKeyFile: string | null;
-    trustProxy: boolean;
+    trustProxy: TrustProxy;
   };
   /** Deployment property AllowCredentialsEntryViaNonSecureChannels (SPEC P-6). */
   allowCredentialsEntryViaNonSecureChannels: boolean;
@@ -146,7 +185,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       port: int(env, 'PORT', 3000, 0, 65535),
       tlsCertFile: cert,
       tlsKeyFile: key,
-      trustProxy: bool(env, 'TRUST_PROXY', false),
+      trustProxy: trustProxy(env),
     },
     allowCredentialsEntryViaNonSecureChannels: bool(
       env,
