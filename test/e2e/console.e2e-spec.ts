@@ -101,12 +101,12 @@ describe('the admin console in a browser (issue #13)', () => {
       );
     sim = await startSimulator({ port: 0 });
     sim.admin.createAccount({ userName: 'svc-ssync', password: 'Svc-Passw0rd!', domain: 'CONTOSO' });
-    for (const user of ['ann', 'bob', 'cyd', 'dee'])
+    for (const user of ['ann', 'bob', 'cyd', 'dee', 'fay', 'gus'])
       sim.admin.createMailbox({ smtpAddress: `${user}@console.test`, displayName: user });
     // cyd's mailbox is not the service account's to impersonate: its test fails, for good.
     sim.admin.grantImpersonation({
       userName: 'svc-ssync',
-      mailboxes: ['ann@console.test', 'bob@console.test', 'dee@console.test'],
+      mailboxes: ['ann', 'bob', 'dee', 'fay', 'gus'].map((u) => `${u}@console.test`),
     });
 
     const port = await freePort();
@@ -350,6 +350,151 @@ describe('the admin console in a browser (issue #13)', () => {
     await page.getByRole('table', { name: 'Active Email Server Profiles' }).waitFor();
     await page.getByRole('link', { name: 'Fabrikam Exchange' }).waitFor();
     await shot('profiles');
+  });
+
+  describe('Active Mailboxes (issue #13, screen 3)', () => {
+    const names = () => page.locator('table.mailboxes tbody th').allInnerTexts();
+    const rowsAre = (expected: string[], label: string) =>
+      eventually(async () => JSON.stringify(await names()) === JSON.stringify(expected), 15_000, label);
+    const results = async () =>
+      Promise.all(
+        (await page.getByRole('table', { name: 'Results, failures first' }).locator('tbody tr').all()).map(
+          async (tr) => (await tr.locator('th, td').allInnerTexts()).slice(0, 3),
+        ),
+      );
+    /** Confirms a bulk action's dialog, then waits for its progress to reach 100 % and its results. */
+    const confirmAndFollow = async (dialogName: string, ok: string) => {
+      const dialog = page.getByRole('dialog', { name: dialogName });
+      await dialog.getByRole('button', { name: ok }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByRole('heading', { name: dialogName, level: 2 }).waitFor();
+      await progressReaches100('bulk-progress');
+      await page.getByRole('table', { name: 'Results, failures first' }).waitFor();
+    };
+
+    it('lists the provisioned mailboxes; a filter, a search, a sort and paging change the rows', async () => {
+      for (const name of ['Fay', 'Gus']) {
+        const res = await call('POST', '/api/v1/mailboxes', {
+          kind: 'User',
+          name,
+          emailAddress: `${name.toLowerCase()}@console.test`,
+        });
+        expect(res.status).toBe(201);
+      }
+      await eventually(
+        async () => (await call('GET', '/api/v1/mailboxes')).body?.items?.length === 6,
+        30_000,
+        'six active mailboxes listed',
+      );
+
+      await page.getByRole('link', { name: 'Mailboxes', exact: true }).click();
+      await page.getByRole('heading', { name: 'Active Mailboxes' }).waitFor();
+      await rowsAre(['Ann', 'Bob', 'Cyd', 'Dee', 'Fay', 'Gus'], 'every active mailbox, by name');
+      await shot('mailboxes');
+      const filters = page.getByRole('search', { name: 'Filter mailboxes' });
+      const cyd = page.locator('table.mailboxes tbody tr').filter({ hasText: 'Cyd' });
+      expect(await cyd.locator('td').allInnerTexts()).toEqual(
+        expect.arrayContaining(['cyd@console.test', 'Contoso Exchange', 'Approved', 'Failure']),
+      );
+
+      await filters.getByLabel('Mailbox Status', { exact: true }).selectOption('Failure');
+      // Cyd cannot be impersonated; Dee was never approved.
+      await rowsAre(['Cyd', 'Dee'], 'the mailboxes whose test failed');
+      await filters.getByRole('button', { name: 'Clear filters' }).click();
+      await filters.getByLabel('Search', { exact: true }).fill('GU');
+      await filters.getByRole('button', { name: 'Search' }).click();
+      await rowsAre(['Gus'], 'the search for "GU"');
+      await filters.getByRole('button', { name: 'Clear filters' }).click();
+      await rowsAre(['Ann', 'Bob', 'Cyd', 'Dee', 'Fay', 'Gus'], 'the filters cleared');
+
+      await page.getByRole('button', { name: 'Name', exact: true }).click();
+      await rowsAre(['Gus', 'Fay', 'Dee', 'Cyd', 'Bob', 'Ann'], 'by name, Z to A');
+      expect(await page.locator('th[aria-sort="descending"]').innerText()).toContain('Name');
+      await page.getByRole('button', { name: 'Name', exact: true }).click();
+
+      await field('Rows per page').selectOption('5');
+      await rowsAre(['Ann', 'Bob', 'Cyd', 'Dee', 'Fay'], 'page 1 of 5 rows');
+      await page.getByRole('button', { name: 'Next page' }).click();
+      await rowsAre(['Gus'], 'page 2');
+      expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+      await page.getByRole('button', { name: 'Previous page' }).click();
+      await rowsAre(['Ann', 'Bob', 'Cyd', 'Dee', 'Fay'], 'page 1 again');
+    });
+
+    it('selects two mailboxes across pages and approves them, with progress to 100 % and results', async () => {
+      await field('Select Fay').check();
+      await page.getByRole('button', { name: 'Next page' }).click();
+      await rowsAre(['Gus'], 'page 2');
+      await field('Select Gus').check();
+      await page.getByRole('status').filter({ hasText: '2 mailboxes selected.' }).waitFor();
+
+      await page.getByText('More Commands (…)').click();
+      await page.getByRole('button', { name: 'Approve Email' }).click();
+      await confirmAndFollow('Approve Email', 'OK');
+      expect(await results()).toEqual([
+        ['Fay', 'fay@console.test', 'Success'],
+        ['Gus', 'gus@console.test', 'Success'],
+      ]);
+      await shot('mailboxes-approved');
+      // The job is over once each command is decided; the list follows the events a moment later.
+      await eventually(
+        async () =>
+          (await call('GET', '/api/v1/mailboxes?emailAddressStatus=Approved&q=fay')).body?.items?.length ===
+          1,
+        10_000,
+        'Fay listed as approved',
+      );
+    });
+
+    it("shows the organization's defaults before applying them, then applies them", async () => {
+      await page.getByRole('button', { name: 'Apply Default Email Settings' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Apply Default Email Settings' });
+      const defaults = dialog.getByLabel('Default email settings');
+      await defaults.getByText('Contoso Exchange').waitFor();
+      await shot('apply-default-email-settings');
+      expect((await defaults.locator('dd').allInnerTexts()).map((t) => t.trim())).toEqual([
+        'Contoso Exchange',
+        'Server-Side Synchronization or Email Router',
+        'Server-Side Synchronization or Email Router',
+        'Server-Side Synchronization',
+      ]);
+      // Tested next, on its own, as the seed's last step.
+      await dialog.getByLabel('Test and enable the mailboxes afterwards').uncheck();
+      await confirmAndFollow('Apply Default Email Settings', 'OK');
+      expect((await results()).map((r) => r[2])).toEqual(['Success', 'Success']);
+      await eventually(
+        async () => {
+          const [m] = (await call('GET', `/api/v1/mailboxes?serverProfileId=${profileId}&q=fay`)).body.items;
+          return m?.name === 'Fay' && Object.entries(SSS).every(([k, v]) => m[k] === v);
+        },
+        10_000,
+        "Fay on the organization's defaults",
+      );
+    });
+
+    it('tests and enables the two mailboxes: progress to 100 %, then their test results', async () => {
+      await page.getByRole('button', { name: 'Test & Enable Mailboxes' }).click();
+      await confirmAndFollow('Test & Enable Mailboxes', 'OK');
+      expect(await results()).toEqual([
+        ['Fay', 'fay@console.test', 'Success'],
+        ['Gus', 'gus@console.test', 'Success'],
+      ]);
+      expect(await page.getByRole('status').filter({ hasText: 'mailboxes tested' }).innerText()).toContain(
+        '2 of 2 mailboxes tested (100 %): 2 succeeded, 0 failed',
+      );
+      await shot('mailboxes-tested');
+
+      // A result links to the mailbox's page, with its statuses and their reasons.
+      await page
+        .getByRole('table', { name: 'Results, failures first' })
+        .getByRole('link', { name: 'Fay' })
+        .click();
+      await page.getByRole('heading', { name: /^Fay/ }).waitFor();
+      const status = page.getByRole('table', { name: 'Configuration test' });
+      expect(await status.locator('tbody tr').filter({ hasText: 'Mailbox Status' }).innerText()).toContain(
+        'Success',
+      );
+    });
   });
 
   it('returns to the sign-in screen on a 401, takes a pasted token, and forgets it on sign-out', async () => {

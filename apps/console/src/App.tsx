@@ -7,6 +7,8 @@ import { ProfilePage } from './profiles/ProfilePage';
 import { ProfilesPage } from './profiles/ProfilesPage';
 import { Link, useRoute } from './router';
 import type { Route } from './routes';
+import { MailboxPage } from './mailboxes/MailboxPage';
+import { MailboxesPage } from './mailboxes/MailboxesPage';
 import { EmailSettingsPage } from './settings/EmailSettingsPage';
 
 const EXPIRED = 'The API did not accept the token (it may have expired). Sign in again.';
@@ -56,7 +58,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   useEffect(() => {
     main.current?.querySelector<HTMLElement>('h1')?.focus();
   }, [route]);
-  const section = route.page === 'email-settings' ? 'settings' : 'profiles';
+  const section = sectionOf(route);
   return (
     <>
       <header className="top">
@@ -64,6 +66,9 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
         <nav aria-label="Email configuration">
           <Link to="/profiles" aria-current={section === 'profiles' ? 'page' : undefined}>
             Email Server Profiles
+          </Link>
+          <Link to="/mailboxes" aria-current={section === 'mailboxes' ? 'page' : undefined}>
+            Mailboxes
           </Link>
           <Link to="/settings/email" aria-current={section === 'settings' ? 'page' : undefined}>
             System Settings › Email
@@ -80,6 +85,11 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   );
 }
 
+function sectionOf(route: Route): 'profiles' | 'mailboxes' | 'settings' {
+  if (route.page === 'email-settings') return 'settings';
+  return route.page === 'mailboxes' || route.page === 'mailbox' ? 'mailboxes' : 'profiles';
+}
+
 function Page({ route }: { route: Route }) {
   switch (route.page) {
     case 'profiles':
@@ -90,6 +100,10 @@ function Page({ route }: { route: Route }) {
       return <ProfilePage id={route.id} />;
     case 'email-settings':
       return <EmailSettingsPage />;
+    case 'mailboxes':
+      return <MailboxesPage />;
+    case 'mailbox':
+      return <MailboxPage id={route.id} />;
     case 'not-found':
       return (
         <>

@@ -8,6 +8,9 @@ describe("the console's pages by path", () => {
     ['/profiles/3f2a-9c', '', { page: 'profile', id: '3f2a-9c' }],
     ['/settings/email', '', { page: 'email-settings' }],
     ['/settings', '', { page: 'not-found' }],
+    ['/mailboxes', '', { page: 'mailboxes' }],
+    ['/mailboxes/7d1e-42', '', { page: 'mailbox', id: '7d1e-42' }],
+    ['/mailboxes/a/b', '', { page: 'not-found' }],
     ['/profiles/a/b', '', { page: 'not-found' }],
   ])('%s%s', (pathname, search, route) => expect(routeOf(pathname, search)).toEqual(route));
 });

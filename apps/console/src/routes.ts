@@ -4,6 +4,8 @@ export type Route =
   | { page: 'new-profile' }
   | { page: 'profile'; id: string }
   | { page: 'email-settings' }
+  | { page: 'mailboxes' }
+  | { page: 'mailbox'; id: string }
   | { page: 'not-found' };
 
 export function routeOf(pathname: string, search: string): Route {
@@ -18,7 +20,11 @@ export function routeOf(pathname: string, search: string): Route {
   if (first === 'profiles' && second !== undefined && third === undefined)
     return { page: 'profile', id: second };
   if (first === 'settings' && second === 'email' && third === undefined) return { page: 'email-settings' };
+  if (first === 'mailboxes' && second === undefined) return { page: 'mailboxes' };
+  if (first === 'mailboxes' && second !== undefined && third === undefined)
+    return { page: 'mailbox', id: second };
   return { page: 'not-found' };
 }
 
 export const profilePath = (id: string) => `/profiles/${encodeURIComponent(id)}`;
+export const mailboxPath = (id: string) => `/mailboxes/${encodeURIComponent(id)}`;

@@ -1,5 +1,5 @@
 import type { BulkJob, Mailbox } from '../api/client';
-import { progressOf, resultRows } from './progress';
+import { progressOf, progressSentence, resultRows } from './progress';
 
 const job = (changes: Partial<BulkJob>): BulkJob => ({
   id: 'j1',
@@ -119,5 +119,53 @@ describe('Test & Enable results', () => {
       ['dan', 'Retrying', 'transient: 503'],
       ['ann', 'Success', null],
     ]);
+  });
+});
+
+describe('results of a job that tests nothing (Approve, Reject, Edit)', () => {
+  it('are a success per accepted mailbox and the reason of each refusal, refusals first', () => {
+    const rows = resultRows(
+      [
+        job({
+          type: 'ApproveEmail',
+          tests: null,
+          results: [
+            { mailboxId: 'ann', outcome: 'Done' },
+            { mailboxId: 'bob', outcome: 'Refused', reason: 'the mailbox is deactivated' },
+          ],
+        }),
+      ],
+      // A mailbox never tested still reads Not Run; that is no failure of its approval.
+      new Map([['ann', mailbox('ann', { mailboxStatus: 'NotRun' })]]),
+    );
+    expect(rows.map((r) => [r.mailboxId, r.outcome, r.reason])).toEqual([
+      ['bob', 'Refused', 'the mailbox is deactivated'],
+      ['ann', 'Success', null],
+    ]);
+  });
+});
+
+describe('the progress in words', () => {
+  const p = {
+    total: 4,
+    finished: 4,
+    succeeded: 2,
+    failed: 1,
+    retrying: 1,
+    refused: 0,
+    percent: 100,
+    done: true,
+  };
+
+  it('counts tests for a job that tests', () => {
+    expect(progressSentence(p, true)).toBe(
+      '4 of 4 mailboxes tested (100 %): 2 succeeded, 2 failed (1 will be retried).',
+    );
+  });
+
+  it('counts mailboxes done for any other job', () => {
+    expect(progressSentence({ ...p, finished: 2, percent: 50, refused: 1 }, false)).toBe(
+      '2 of 4 mailboxes done (50 %), 1 refused.',
+    );
   });
 });

@@ -68,20 +68,23 @@ function outcomeOf(m: Mailbox): ResultOutcome {
   return m.mailboxStatus;
 }
 
-/** A row per mailbox of the jobs, from the job's result and the mailbox's test statuses, failures first. */
+/**
+ * A row per mailbox of the jobs, failures first. A refusal is the job's result, with its reason; otherwise a job
+ * that tests (Test & Enable, or defaults applied with it) ends in the mailbox's test statuses, and one that does
+ * not (Approve, Reject, Edit) succeeded once its command was accepted.
+ */
 export function resultRows(jobs: readonly BulkJob[], mailboxes: ReadonlyMap<string, Mailbox>): ResultRow[] {
   const rows = jobs.flatMap((j) =>
     j.results.map((r): ResultRow => {
       const m = mailboxes.get(r.mailboxId) ?? null;
+      const row = {
+        mailboxId: r.mailboxId,
+        name: m?.name ?? r.mailboxId,
+        emailAddress: m?.emailAddress ?? null,
+      };
       if (r.outcome === 'Refused')
-        return {
-          mailboxId: r.mailboxId,
-          name: m?.name ?? r.mailboxId,
-          emailAddress: m?.emailAddress ?? null,
-          outcome: 'Refused',
-          mailbox: m,
-          reason: r.reason ?? null,
-        };
+        return { ...row, outcome: 'Refused', mailbox: m, reason: r.reason ?? null };
+      if (!j.tests) return { ...row, outcome: 'Success', mailbox: m, reason: null };
       const outcome = m ? outcomeOf(m) : 'Waiting';
       const reason =
         outcome === 'Success' || !m
@@ -90,17 +93,22 @@ export function resultRows(jobs: readonly BulkJob[], mailboxes: ReadonlyMap<stri
             m.incomingEmailStatusReason ??
             m.outgoingEmailStatusReason ??
             m.actStatusReason);
-      return {
-        mailboxId: r.mailboxId,
-        name: m?.name ?? r.mailboxId,
-        emailAddress: m?.emailAddress ?? null,
-        outcome,
-        mailbox: m,
-        reason,
-      };
+      return { ...row, outcome, mailbox: m, reason };
     }),
   );
+  return failuresFirst(rows);
+}
+
+export function failuresFirst(rows: ResultRow[]): ResultRow[] {
   return rows.sort(
     (a, b) => ORDER.indexOf(a.outcome) - ORDER.indexOf(b.outcome) || a.name.localeCompare(b.name),
   );
+}
+
+/** The progress in words; a job that tests counts tests, any other counts the mailboxes it has done. */
+export function progressSentence(p: JobsProgress, testing: boolean): string {
+  const refused = p.refused ? `, ${p.refused} refused` : '';
+  if (!testing) return `${p.finished} of ${p.total} mailboxes done (${p.percent} %)${refused}.`;
+  const retrying = p.retrying ? ` (${p.retrying} will be retried)` : '';
+  return `${p.finished} of ${p.total} mailboxes tested (${p.percent} %): ${p.succeeded} succeeded, ${p.failed + p.retrying} failed${retrying}${refused}.`;
 }

@@ -1,34 +1,11 @@
 import { FormEvent, useEffect, useState } from 'react';
-import {
-  type ApiProblem,
-  type OrganizationEmailSettings,
-  type Schemas,
-  type Violation,
-  unwrap,
-} from '../api/client';
+import { type ApiProblem, type OrganizationEmailSettings, type Violation, unwrap } from '../api/client';
 import { useApi } from '../api/context';
 import { CheckboxField, ChoiceField, Field } from '../ui/Field';
 import { ProblemNotice, StatusNotice } from '../ui/Notice';
 import { asProblem, useLoad } from '../ui/use-load';
 import { violationsByField } from '../ui/violations';
-
-// O-2: only server-side synchronization is carried out by ssync; the other methods are recorded and shown.
-const INCOMING: Record<Schemas['IncomingEmailDeliveryMethod'], string> = {
-  None: 'None',
-  Outlook: 'Outlook',
-  ServerSideSync: 'Server-Side Synchronization or Email Router',
-  ForwardMailbox: 'Forward Mailbox',
-};
-const OUTGOING: Record<Schemas['OutgoingEmailDeliveryMethod'], string> = {
-  None: 'None',
-  Outlook: 'Outlook',
-  ServerSideSync: 'Server-Side Synchronization or Email Router',
-};
-const ACT: Record<Schemas['ActDeliveryMethod'], string> = {
-  Outlook: 'Outlook',
-  ServerSideSync: 'Server-Side Synchronization',
-  None: 'None',
-};
+import { ACT_LABELS, INCOMING_LABELS, OUTGOING_LABELS } from '../mailboxes/labels';
 
 type Settings = Omit<OrganizationEmailSettings, 'version'>;
 
@@ -146,7 +123,7 @@ export function EmailSettingsPage() {
               id="settings-incomingEmailDeliveryMethod"
               label="Incoming Email"
               value={form.incomingEmailDeliveryMethod}
-              options={INCOMING}
+              options={INCOMING_LABELS}
               onChange={set('incomingEmailDeliveryMethod')}
               error={errors.get('incomingEmailDeliveryMethod')}
             />
@@ -154,7 +131,7 @@ export function EmailSettingsPage() {
               id="settings-outgoingEmailDeliveryMethod"
               label="Outgoing Email"
               value={form.outgoingEmailDeliveryMethod}
-              options={OUTGOING}
+              options={OUTGOING_LABELS}
               onChange={set('outgoingEmailDeliveryMethod')}
               error={errors.get('outgoingEmailDeliveryMethod')}
             />
@@ -162,7 +139,7 @@ export function EmailSettingsPage() {
               id="settings-actDeliveryMethod"
               label="Appointments, Contacts, and Tasks"
               value={form.actDeliveryMethod}
-              options={ACT}
+              options={ACT_LABELS}
               onChange={set('actDeliveryMethod')}
               error={errors.get('actDeliveryMethod')}
             />
