@@ -363,11 +363,11 @@ describe('the admin console in a browser (issue #13)', () => {
         ),
       );
     /** Confirms a bulk action's dialog, then waits for its progress to reach 100 % and its results. */
-    const confirmAndFollow = async (dialogName: string, ok: string) => {
+    const confirmAndFollow = async (dialogName: string, ok: string, panel = dialogName) => {
       const dialog = page.getByRole('dialog', { name: dialogName });
       await dialog.getByRole('button', { name: ok }).click();
       await dialog.waitFor({ state: 'detached' });
-      await page.getByRole('heading', { name: dialogName, level: 2 }).waitFor();
+      await page.getByRole('heading', { name: panel, level: 2 }).waitFor();
       await progressReaches100('bulk-progress');
       await page.getByRole('table', { name: 'Results, failures first' }).waitFor();
     };
@@ -494,6 +494,38 @@ describe('the admin console in a browser (issue #13)', () => {
       expect(await status.locator('tbody tr').filter({ hasText: 'Mailbox Status' }).innerText()).toContain(
         'Success',
       );
+    });
+
+    it('changes the selected mailboxes with Edit, leaving blank fields as they were, then deactivates them', async () => {
+      await page.getByRole('link', { name: 'Mailboxes', exact: true }).click();
+      await rowsAre(['Ann', 'Bob', 'Cyd', 'Dee', 'Fay', 'Gus'], 'every active mailbox');
+      await field('Select Fay').check();
+      await field('Select Gus').check();
+
+      await page.getByRole('button', { name: 'Edit', exact: true }).click();
+      const form = page.getByRole('dialog', { name: 'Change Multiple Records' });
+      await form.getByLabel('Appointments, Contacts, and Tasks', { exact: true }).selectOption('Outlook');
+      await shot('mailboxes-edit');
+      await confirmAndFollow('Change Multiple Records', 'Change', 'Edit');
+      expect((await results()).map((r) => r[2])).toEqual(['Success', 'Success']);
+      await eventually(
+        async () => {
+          const [m] = (await call('GET', '/api/v1/mailboxes?q=gus')).body.items;
+          return m?.actDeliveryMethod === 'Outlook' && m.incomingEmailDeliveryMethod === 'ServerSideSync';
+        },
+        10_000,
+        "Gus's appointments by Outlook, its email as it was",
+      );
+
+      await page.getByText('More Commands (…)').click();
+      await page.getByRole('button', { name: 'Deactivate' }).click();
+      await confirmAndFollow('Deactivate', 'OK');
+      expect(await results()).toEqual([
+        ['Fay', 'fay@console.test', 'Success'],
+        ['Gus', 'gus@console.test', 'Success'],
+      ]);
+      await rowsAre(['Ann', 'Bob', 'Cyd', 'Dee'], 'the deactivated mailboxes gone from the list');
+      await page.getByRole('status').filter({ hasText: 'No mailboxes selected.' }).waitFor();
     });
   });
 
