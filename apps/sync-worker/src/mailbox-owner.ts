@@ -71,6 +71,7 @@ export function withOwnerFacts(
     case 'DeactivateMailbox':
     case 'RecordSyncOutcome':
     case 'StartPoll':
+    case 'ResealMailboxCredentials':
       return command;
   }
 }

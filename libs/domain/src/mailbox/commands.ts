@@ -1,5 +1,5 @@
 import { MailboxSyncCommand } from './sync';
-import { CommandMeta, SealedSecret } from '../shared/decider';
+import { CommandMeta, Reseal, SealedSecret } from '../shared/decider';
 import { ProfileFacts } from '../shared/facts';
 import { OrganizationEmailSettings } from '../organization/types';
 import { AuthenticateUsing } from '../profile/types';
@@ -92,6 +92,12 @@ export type MailboxCommand =
         testAndEnable?: boolean;
       })
   | (M & { type: 'DeactivateMailbox' })
+  | (M & {
+      type: 'ResealMailboxCredentials';
+      /** The active key id: `password.to` is sealed with it (docs/adr/0019). */
+      keyId: string;
+      password: Reseal;
+    })
   | MailboxSyncCommand;
 
 export type MailboxCommandType = MailboxCommand['type'];

@@ -1,4 +1,13 @@
-import { Decider, DomainError, Violation, assertNever, assertValid, isSealedSecret } from '../shared/decider';
+import {
+  Decider,
+  DomainError,
+  Violation,
+  assertNever,
+  assertValid,
+  isSealedSecret,
+  resealApplies,
+  resealViolations,
+} from '../shared/decider';
 import { rules } from '../shared/rules';
 import {
   ACT_DELIVERY_METHODS,
@@ -643,6 +652,19 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Mai
         ? []
         : [{ type: 'MailboxDeactivated', data: { mailboxId: command.mailboxId } }];
     }
+    case 'ResealMailboxCredentials': {
+      // Deactivated mailboxes too: they keep their credentials and may be provisioned again by Test & Enable.
+      const m = requireExisting(state, command.mailboxId).mailbox;
+      assertValid(resealViolations('password', command.keyId, command.password));
+      // Credentials cleared or set again since the reseal was made: the newer value stays.
+      if (!resealApplies(m.credentials?.password ?? null, command.password, command.keyId)) return [];
+      return [
+        {
+          type: 'MailboxCredentialsResealed',
+          data: { mailboxId: m.mailboxId, keyId: command.keyId, password: command.password.to },
+        },
+      ];
+    }
     default:
       return assertNever(command, 'mailbox command');
   }
@@ -683,6 +705,10 @@ export function evolveMailbox(state: MailboxState, event: MailboxEvent): Mailbox
       return update(state, (m) => {
         m.credentials = event.data.credentials === null ? null : { ...event.data.credentials };
         resetAreas(m, event.data.resetAreas);
+      });
+    case 'MailboxCredentialsResealed':
+      return update(state, (m) => {
+        if (m.credentials !== null) m.credentials.password = event.data.password;
       });
     case 'MailboxEmailApproved':
       return update(state, (m) => {

@@ -1,3 +1,4 @@
+import { SealedSecret } from '../shared/decider';
 import { MailboxSyncEvent } from './sync';
 import {
   EmailAddressStatus,
@@ -77,6 +78,8 @@ export type MailboxEvent =
       data: { mailboxId: string; fromProfileId: string; toProfileId: string; resetAreas: MailboxArea[] };
     }
   | { type: 'MailboxDeactivated'; data: { mailboxId: string } }
+  /** The same password under key `keyId` (docs/adr/0019): no test outcome is reset, nothing else changes. */
+  | { type: 'MailboxCredentialsResealed'; data: { mailboxId: string; keyId: string; password: SealedSecret } }
   | MailboxSyncEvent;
 
 export type MailboxEventType = MailboxEvent['type'];

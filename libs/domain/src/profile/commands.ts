@@ -1,5 +1,5 @@
-import { CommandMeta } from '../shared/decider';
-import { ProfileSettingsPatch } from './types';
+import { CommandMeta, Reseal } from '../shared/decider';
+import { ProfileSecretField, ProfileSettingsPatch } from './types';
 
 export type ProfileCommand =
   | (CommandMeta & {
@@ -17,6 +17,13 @@ export type ProfileCommand =
       /** Where those mailboxes go; required when there are any (P-14). */
       reassignMailboxesTo?: string | null;
     })
-  | (CommandMeta & { type: 'ActivateProfile'; profileId: string });
+  | (CommandMeta & { type: 'ActivateProfile'; profileId: string })
+  | (CommandMeta & {
+      type: 'ResealProfileCredentials';
+      profileId: string;
+      /** The active key id: every `to` is sealed with it (docs/adr/0019). */
+      keyId: string;
+      resealed: Partial<Record<ProfileSecretField, Reseal>>;
+    });
 
 export type ProfileCommandType = ProfileCommand['type'];

@@ -1,4 +1,13 @@
-import { Decider, DomainError, Violation, assertNever, assertValid, isSealedSecret } from '../shared/decider';
+import {
+  Decider,
+  DomainError,
+  Violation,
+  assertNever,
+  assertValid,
+  isSealedSecret,
+  resealApplies,
+  resealViolations,
+} from '../shared/decider';
 import { rules } from '../shared/rules';
 import { ProfileCommand } from './commands';
 import { ProfileEvent } from './events';
@@ -7,6 +16,8 @@ import {
   AUTHENTICATION_PROTOCOLS,
   PROFILE_DEFAULTS,
   PROFILE_FIELDS,
+  PROFILE_SECRET_FIELDS,
+  ProfileSecretField,
   ProfileSettings,
   ProfileSettingsPatch,
 } from './types';
@@ -208,6 +219,43 @@ function requireExisting(
   return state;
 }
 
+/**
+ * Key rotation (docs/adr/0019), for deactivated profiles too (they may be activated again). A secret changed since
+ * the reseal was made, or already under the key, is left as it is: no event when none is left.
+ */
+function decideReseal(
+  current: Extract<ProfileState, { status: 'Active' | 'Inactive' }>,
+  command: Extract<ProfileCommand, { type: 'ResealProfileCredentials' }>,
+): ProfileEvent[] {
+  assertValid(notAnObject('resealed', command.resealed));
+  const known = new Set<string>(PROFILE_SECRET_FIELDS);
+  const v: Violation[] = Object.keys(command.resealed)
+    .filter((k) => !known.has(k))
+    .map((k) => ({
+      field: `resealed.${k}`,
+      rule: 'unknownField',
+      message: 'is not a sealed field of a profile',
+    }));
+  for (const field of PROFILE_SECRET_FIELDS)
+    v.push(...resealViolations(`resealed.${field}`, command.keyId, command.resealed[field]));
+  assertValid(v);
+  const resealed: ProfileSecretField[] = PROFILE_SECRET_FIELDS.filter((field) => {
+    const reseal = command.resealed[field];
+    return reseal !== undefined && resealApplies(current.settings[field], reseal, command.keyId);
+  });
+  if (resealed.length === 0) return [];
+  return [
+    {
+      type: 'ProfileCredentialsResealed',
+      data: {
+        profileId: command.profileId,
+        keyId: command.keyId,
+        resealed: Object.fromEntries(resealed.map((field) => [field, command.resealed[field]?.to])),
+      },
+    },
+  ];
+}
+
 export function decideProfile(command: ProfileCommand, state: ProfileState): ProfileEvent[] {
   switch (command.type) {
     case 'CreateProfile': {
@@ -274,6 +322,8 @@ export function decideProfile(command: ProfileCommand, state: ProfileState): Pro
         ? []
         : [{ type: 'ProfileActivated', data: { profileId: command.profileId } }];
     }
+    case 'ResealProfileCredentials':
+      return decideReseal(requireExisting(state, command.profileId), command);
     default:
       return assertNever(command, 'profile command');
   }
@@ -291,6 +341,10 @@ export function evolveProfile(state: ProfileState, event: ProfileEvent): Profile
       return state.status === 'None' ? state : { ...state, status: 'Inactive' };
     case 'ProfileActivated':
       return state.status === 'None' ? state : { ...state, status: 'Active' };
+    case 'ProfileCredentialsResealed':
+      return state.status === 'None'
+        ? state
+        : { ...state, settings: { ...state.settings, ...event.data.resealed } };
     default:
       return assertNever(event, 'profile event');
   }

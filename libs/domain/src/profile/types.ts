@@ -36,6 +36,10 @@ export interface ProfileSettings {
 
 export type ProfileSettingsPatch = Partial<ProfileSettings>;
 
+/** The sealed fields of a profile; the API seals each with the context `profile:<id>:<field>`. */
+export const PROFILE_SECRET_FIELDS = ['password', 'outgoingPassword'] as const;
+export type ProfileSecretField = (typeof PROFILE_SECRET_FIELDS)[number];
+
 export const PROFILE_DEFAULTS = {
   description: null,
   autoDiscoverServerLocation: false,

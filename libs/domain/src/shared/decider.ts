@@ -64,3 +64,39 @@ export function isSealedSecret(value: unknown): value is SealedSecret {
     /^enc:v1:[A-Za-z0-9_.-]+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]*$/.test(value)
   );
 }
+
+/** The id of the key that sealed a value (its third field): what a reseal compares with the active key id. */
+export function sealedKeyId(sealed: SealedSecret): string {
+  return sealed.split(':')[2] ?? '';
+}
+
+/** A sealed value re-encrypted under another key: `from` is the value it replaces, so a newer one is never overwritten. */
+export interface Reseal {
+  from: SealedSecret;
+  to: SealedSecret;
+}
+
+/**
+ * Rules every reseal command shares: the key id is a key id, and the new value is sealed with it (a reseal under any
+ * other key would not retire the old one).
+ */
+export function resealViolations(field: string, keyId: unknown, reseal: Reseal | undefined): Violation[] {
+  if (typeof keyId !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(keyId))
+    return [{ field: 'keyId', rule: 'keyId', message: 'must be a key id' }];
+  if (reseal === undefined) return [];
+  if (
+    typeof reseal !== 'object' ||
+    reseal === null ||
+    !isSealedSecret(reseal.from) ||
+    !isSealedSecret(reseal.to)
+  )
+    return [{ field, rule: 'sealed', message: 'must be { from, to }, both sealed' }];
+  if (sealedKeyId(reseal.to) !== keyId)
+    return [{ field: `${field}.to`, rule: 'sealedWithKey', message: `must be sealed with key '${keyId}'` }];
+  return [];
+}
+
+/** A reseal applies only to the value it was made from, and only when that value is under another key. */
+export function resealApplies(current: SealedSecret | null, reseal: Reseal, keyId: string): boolean {
+  return current !== null && current === reseal.from && sealedKeyId(current) !== keyId;
+}

@@ -58,6 +58,10 @@ async function applyProfile(models: VersionedModels, e: EventEnvelope): Promise<
     case 'ProfileActivated':
       set = { status: 'Active', ...stamp };
       break;
+    case 'ProfileCredentialsResealed':
+      // The view shows no secret, only that it is set: a reseal moves the version alone.
+      set = { ...stamp };
+      break;
     default:
       return;
   }
