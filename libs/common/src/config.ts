@@ -1,6 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { X509Certificate, createPrivateKey, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { inspect } from 'node:util';
 
 /** Raised at boot when a variable is missing or malformed; the message names the variable. */
 export class ConfigError extends Error {
@@ -96,7 +98,177 @@ function mongoUri(env: Env): string {
   const uri = str(env, 'MONGODB_URI', 'mongodb://127.0.0.1:27017/ssync');
   if (!/^mongodb(\+srv)?:\/\//.test(uri))
     throw new ConfigError('MONGODB_URI', 'must start with mongodb:// or mongodb+srv://');
+  // The URI is the one place MongoDB's TLS is set (tls=true&tlsCAFile=…); the driver gets it unchanged.
+  if (
+    production(env) &&
+    /[?&](tlsInsecure|tlsAllowInvalidCertificates|tlsAllowInvalidHostnames)=true\b/i.test(uri)
+  )
+    throw new ConfigError(
+      'MONGODB_URI',
+      'may not turn off certificate or host name checks (tlsInsecure, tlsAllowInvalid…) with NODE_ENV=production',
+    );
   return uri;
+}
+
+const production = (env: Env): boolean => env.NODE_ENV === 'production';
+
+/**
+ * A secret held by the config object: it prints as [redacted] through JSON, String() and util.inspect, so logging
+ * the config (or an error that carries it) cannot leak it. `reveal()` is for the client that needs it.
+ */
+export class Redacted {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  toJSON(): string {
+    return '[redacted]';
+  }
+
+  toString(): string {
+    return '[redacted]';
+  }
+
+  [inspect.custom](): string {
+    return '[redacted]';
+  }
+}
+
+/** How clients reach the brokers over TLS (`KAFKA_SSL=true`). PEM texts are read once, at boot. */
+export interface KafkaTlsConfig {
+  /** The CA(s) that sign the brokers' certificates; null: Node's bundled public roots. */
+  ca: string | null;
+  /** A client certificate and key, for brokers that ask for one (mutual TLS); both or neither. */
+  cert: string | null;
+  key: Redacted | null;
+  /** False only outside production: accept any broker certificate. */
+  rejectUnauthorized: boolean;
+  /** The name to check the broker certificate against, when it is not the broker's host (e.g. an IP address). */
+  servername: string | null;
+}
+
+export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
+export interface KafkaSaslConfig {
+  mechanism: KafkaSaslMechanism;
+  username: string;
+  password: Redacted;
+}
+
+function readConfigFile(env: Env, name: string): string {
+  const file = str(env, name);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? String(error);
+    throw new ConfigError(name, `names a file that cannot be read (${code}): ${file}`);
+  }
+}
+
+function certificatePem(env: Env, name: string): string {
+  const text = readConfigFile(env, name);
+  try {
+    new X509Certificate(text);
+  } catch {
+    throw new ConfigError(name, 'must name a PEM file holding X.509 certificate(s)');
+  }
+  return text;
+}
+
+function kafkaTls(env: Env): KafkaTlsConfig | null {
+  const fileVars = [
+    'KAFKA_SSL_CA_FILE',
+    'KAFKA_SSL_CERT_FILE',
+    'KAFKA_SSL_KEY_FILE',
+    'KAFKA_SSL_REJECT_UNAUTHORIZED',
+    'KAFKA_SSL_SERVERNAME',
+  ] as const;
+  if (!bool(env, 'KAFKA_SSL', false)) {
+    // Someone who set a CA file believes the connection is encrypted; it would not be.
+    const stray = fileVars.find((v) => env[v]?.trim());
+    if (stray)
+      throw new ConfigError(stray, 'is set but KAFKA_SSL is not true: set KAFKA_SSL=true or remove it');
+    return null;
+  }
+  const has = (name: string) => Boolean(env[name]?.trim());
+  if (has('KAFKA_SSL_CERT_FILE') !== has('KAFKA_SSL_KEY_FILE'))
+    throw new ConfigError(
+      has('KAFKA_SSL_CERT_FILE') ? 'KAFKA_SSL_KEY_FILE' : 'KAFKA_SSL_CERT_FILE',
+      'must be set together with the other client certificate file',
+    );
+  const cert = has('KAFKA_SSL_CERT_FILE') ? certificatePem(env, 'KAFKA_SSL_CERT_FILE') : null;
+  let key: Redacted | null = null;
+  if (cert !== null) {
+    const pem = readConfigFile(env, 'KAFKA_SSL_KEY_FILE');
+    let matches: boolean;
+    try {
+      matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(pem));
+    } catch {
+      throw new ConfigError('KAFKA_SSL_KEY_FILE', 'must name an unencrypted PEM private key');
+    }
+    if (!matches)
+      throw new ConfigError(
+        'KAFKA_SSL_KEY_FILE',
+        'does not hold the key of the certificate in KAFKA_SSL_CERT_FILE',
+      );
+    key = new Redacted(pem);
+  }
+  const rejectUnauthorized = bool(env, 'KAFKA_SSL_REJECT_UNAUTHORIZED', true);
+  if (!rejectUnauthorized && production(env))
+    throw new ConfigError(
+      'KAFKA_SSL_REJECT_UNAUTHORIZED',
+      'may not be false with NODE_ENV=production: any broker could then read and write the event log',
+    );
+  const servername = env.KAFKA_SSL_SERVERNAME?.trim() || null;
+  if (servername !== null && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(servername))
+    throw new ConfigError('KAFKA_SSL_SERVERNAME', `must be a DNS name, got "${servername}"`);
+  return {
+    ca: has('KAFKA_SSL_CA_FILE') ? certificatePem(env, 'KAFKA_SSL_CA_FILE') : null,
+    cert,
+    key,
+    rejectUnauthorized,
+    servername,
+  };
+}
+
+function kafkaSasl(env: Env, tls: boolean): KafkaSaslConfig | null {
+  const raw = env.KAFKA_SASL_MECHANISM?.trim().toLowerCase();
+  const credentialVars = ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_FILE'] as const;
+  if (raw === undefined || raw === '') {
+    const stray = credentialVars.find((v) => env[v]?.trim());
+    if (stray) throw new ConfigError(stray, 'is set but KAFKA_SASL_MECHANISM is not');
+    return null;
+  }
+  const mechanism = KAFKA_SASL_MECHANISMS.find((m) => m === raw);
+  if (mechanism === undefined)
+    throw new ConfigError('KAFKA_SASL_MECHANISM', `must be one of ${KAFKA_SASL_MECHANISMS.join(', ')}`);
+  if (mechanism === 'plain' && !tls && production(env))
+    throw new ConfigError(
+      'KAFKA_SASL_MECHANISM',
+      'plain sends the password in clear: with NODE_ENV=production it needs KAFKA_SSL=true (or use scram-sha-512)',
+    );
+  const username = str(env, 'KAFKA_SASL_USERNAME');
+  const inline = env.KAFKA_SASL_PASSWORD;
+  const fromFile = env.KAFKA_SASL_PASSWORD_FILE?.trim();
+  if (inline && fromFile)
+    throw new ConfigError('KAFKA_SASL_PASSWORD', 'and KAFKA_SASL_PASSWORD_FILE may not both be set');
+  if (!inline && !fromFile)
+    throw new ConfigError(
+      'KAFKA_SASL_PASSWORD',
+      'or KAFKA_SASL_PASSWORD_FILE is required with KAFKA_SASL_MECHANISM',
+    );
+  // A file from a Secret volume usually ends with a newline that is not part of the password.
+  const password = inline ?? readConfigFile(env, 'KAFKA_SASL_PASSWORD_FILE').replace(/\r?\n$/, '');
+  if (password === '')
+    throw new ConfigError(fromFile ? 'KAFKA_SASL_PASSWORD_FILE' : 'KAFKA_SASL_PASSWORD', 'may not be empty');
+  return { mechanism, username, password: new Redacted(password) };
 }
 
 /** Settings every process shares. Validated once at boot into one typed object (docs/CONVENTIONS.md §5). */
@@ -109,6 +281,8 @@ export interface CoreConfig {
     topicPrefix: string;
     partitions: number;
     replicationFactor: number;
+    tls: KafkaTlsConfig | null;
+    sasl: KafkaSaslConfig | null;
   };
   /** maxPoolSize bounds this process's MongoDB operations in flight (see docs/adr/0009 on FerretDB's pool). */
   mongo: { uri: string; maxPoolSize: number };
@@ -135,6 +309,7 @@ export function loadCoreConfig(env: Env = process.env, role = 'ssync'): CoreConf
   const orgId = str(env, 'SSYNC_ORG_ID', 'default');
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(orgId))
     throw new ConfigError('SSYNC_ORG_ID', 'may only contain letters, digits, "_" and "-" (1–64)');
+  const tls = kafkaTls(env);
   return {
     instanceId: str(
       env,
@@ -148,6 +323,8 @@ export function loadCoreConfig(env: Env = process.env, role = 'ssync'): CoreConf
       topicPrefix: prefix,
       partitions: int(env, 'SSYNC_PARTITIONS', 12, 1, 1000),
       replicationFactor: int(env, 'SSYNC_REPLICATION_FACTOR', 1, 1, 10),
+      tls,
+      sasl: kafkaSasl(env, tls !== null),
     },
     mongo: { uri: mongoUri(env), maxPoolSize: int(env, 'MONGODB_MAX_POOL_SIZE', 32, 1, 1000) },
     logLevel: logLevel as CoreConfig['logLevel'],

@@ -1,4 +1,5 @@
-import { KafkaLogQuieter } from './kafka';
+import { Redacted } from '@ssync/common';
+import { KafkaLogQuieter, kafkaSaslOptions, kafkaTlsOptions } from './kafka';
 
 describe('KafkaLogQuieter (issue #11: quiet logs while the broker is away)', () => {
   it('logs a transient broker state once per window as a warning naming it, with how many were held back', () => {
@@ -41,5 +42,27 @@ describe('KafkaLogQuieter (issue #11: quiet logs while the broker is away)', () 
       text: 'Crash: KafkaJSProtocolError: Invalid transactional state',
     });
     expect(q.decide('warn', 'something else')).toEqual({ level: 'warn', text: 'something else' });
+  });
+});
+
+describe('the Kafka client takes TLS and SASL from the validated config (issue #14)', () => {
+  it('is plaintext without them, and hands kafkajs the PEM texts, the check and the credentials', () => {
+    expect(kafkaTlsOptions(null)).toBeUndefined();
+    expect(kafkaSaslOptions(undefined)).toBeUndefined();
+    expect(
+      kafkaTlsOptions({
+        ca: 'CA',
+        cert: 'CERT',
+        key: new Redacted('KEY'),
+        rejectUnauthorized: true,
+        servername: 'kafka.internal',
+      }),
+    ).toEqual({ ca: 'CA', cert: 'CERT', key: 'KEY', rejectUnauthorized: true, servername: 'kafka.internal' });
+    expect(
+      kafkaTlsOptions({ ca: null, cert: null, key: null, rejectUnauthorized: true, servername: null }),
+    ).toEqual({ rejectUnauthorized: true });
+    expect(
+      kafkaSaslOptions({ mechanism: 'scram-sha-512', username: 'ssync', password: new Redacted('pw') }),
+    ).toEqual({ mechanism: 'scram-sha-512', username: 'ssync', password: 'pw' });
   });
 });

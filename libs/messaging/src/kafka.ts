@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel, LogEntry } from 'kafkajs';
+import { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel, LogEntry, SASLOptions } from 'kafkajs';
+import { KafkaSaslConfig, KafkaTlsConfig } from '@ssync/common';
 import { KafkaSettings, ensureTopics, topicSpecs } from './topics';
 
 /**
@@ -111,11 +113,50 @@ function logCreator() {
   };
 }
 
-export function createKafka(options: { brokers: string[]; clientId: string; debug?: boolean }): Kafka {
+/** What a client needs to reach the brokers: where they are and, from the role's config, TLS and SASL. */
+export interface KafkaClientOptions {
+  brokers: string[];
+  clientId: string;
+  tls?: KafkaTlsConfig | null;
+  sasl?: KafkaSaslConfig | null;
+  debug?: boolean;
+  /** Tests and probes that expect failures: no kafkajs lines at all. */
+  silent?: boolean;
+}
+
+/** kafkajs' `ssl` option from the validated config; undefined: plaintext. */
+export function kafkaTlsOptions(tls: KafkaTlsConfig | null | undefined): ConnectionOptions | undefined {
+  if (!tls) return undefined;
+  return {
+    rejectUnauthorized: tls.rejectUnauthorized,
+    ...(tls.ca !== null && { ca: tls.ca }),
+    ...(tls.cert !== null && { cert: tls.cert }),
+    ...(tls.key !== null && { key: tls.key.reveal() }),
+    ...(tls.servername !== null && { servername: tls.servername }),
+  };
+}
+
+export function kafkaSaslOptions(sasl: KafkaSaslConfig | null | undefined): SASLOptions | undefined {
+  if (!sasl) return undefined;
+  const credentials = { username: sasl.username, password: sasl.password.reveal() };
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', ...credentials };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', ...credentials };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', ...credentials };
+  }
+}
+
+/** The one place a kafkajs client is made, so every role, CLI and test reaches the brokers the same way. */
+export function createKafka(options: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
-    logLevel: options.debug ? logLevel.INFO : logLevel.WARN,
+    ssl: kafkaTlsOptions(options.tls),
+    sasl: kafkaSaslOptions(options.sasl),
+    logLevel: options.silent ? logLevel.NOTHING : options.debug ? logLevel.INFO : logLevel.WARN,
     logCreator,
     connectionTimeout: 3000,
     requestTimeout: 30000,
@@ -125,7 +166,7 @@ export function createKafka(options: { brokers: string[]; clientId: string; debu
 
 /** A client for a role, with every topic the roles rely on created first (idempotent; any process may do it). */
 export async function connectKafka(config: KafkaSettings): Promise<Kafka> {
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId });
+  const kafka = createKafka(config.kafka);
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -1,4 +1,5 @@
 import { Admin, ITopicConfig } from 'kafkajs';
+import { KafkaSaslConfig, KafkaTlsConfig } from '@ssync/common';
 import { deadLetterTopicSpec } from './dead-letter';
 import { AggregateType } from './envelope';
 
@@ -127,5 +128,8 @@ export interface KafkaSettings {
     topicPrefix: string;
     partitions: number;
     replicationFactor: number;
+    /** Absent or null: plaintext, no authentication (the local development broker). */
+    tls?: KafkaTlsConfig | null;
+    sasl?: KafkaSaslConfig | null;
   };
 }
