@@ -35,6 +35,29 @@ describe('issue-token CLI', () => {
     expect(exp - iat).toBe(120);
   });
 
+  it('issues user-depth privileges (docs/adr/0020)', async () => {
+    const { code, out } = await run([
+      '--user',
+      'alice',
+      '--name',
+      'Alice',
+      '--privileges',
+      'MailboxRead:User,MailboxWrite:User,ApproveEmail',
+    ]);
+    expect(code).toBe(0);
+    expect((jwt.decode(out) as { privileges: string[] }).privileges).toEqual([
+      'MailboxRead:User',
+      'MailboxWrite:User',
+      'ApproveEmail',
+    ]);
+    expect(new TokenService(await loadAuthConfig(env)).verify(out)).toEqual({
+      userId: 'alice',
+      name: 'Alice',
+      privileges: new Set(['MailboxRead', 'MailboxWrite', 'ApproveEmail']),
+      userDepth: new Set(['MailboxRead', 'MailboxWrite']),
+    });
+  });
+
   it('defaults the ttl to an hour', async () => {
     const { out } = await run(['--user', 'bob', '--name', 'Bob', '--privileges', 'ApproveEmail']);
     const { exp, iat } = jwt.decode(out) as { exp: number; iat: number };
@@ -50,6 +73,10 @@ describe('issue-token CLI', () => {
       /--privileges: unknown privilege\(s\) Root; valid: /,
     ],
     [['--user', 'a', '--name', 'A', '--privileges', ','], /--privileges must name at least one/],
+    [
+      ['--user', 'a', '--name', 'A', '--privileges', 'MailboxRead:User,ApproveEmail:User'],
+      /--privileges: ApproveEmail has organization depth only; :User applies to MailboxRead, MailboxWrite/,
+    ],
     [
       ['--user', 'a', '--name', 'A', '--privileges', 'MailboxRead', '--ttl', '1h'],
       /--ttl must be a whole number/,

@@ -6,7 +6,9 @@ import { TokenService } from './token.service';
 export const ISSUE_TOKEN_USAGE = `usage: node dist/scripts/issue-token.js --user <id> --name <display name> --privileges <P1,P2,...> [--ttl <seconds>]
   --user        user id, the token's subject (required)
   --name        display name (required)
-  --privileges  comma-separated: MailboxRead, MailboxWrite, EmailSettingsAdmin, ApproveEmail, ProfileAdmin, SystemAdmin
+  --privileges  comma-separated: MailboxRead, MailboxWrite, EmailSettingsAdmin, ApproveEmail, ProfileAdmin, SystemAdmin;
+                a bare name reaches the whole organization; MailboxRead:User and MailboxWrite:User reach only
+                the mailboxes the user owns
   --ttl         lifetime in seconds (default 3600, at most 31536000)
 Signs with SSYNC_JWT_SECRET (or, outside production, the development secret in .ssync/jwt-secret).`;
 

@@ -95,6 +95,17 @@ describe('TokenService', () => {
     expect([...service().verify(token).privileges]).toEqual([Privilege.MailboxRead]);
   });
 
+  it('reads depths from the privileges claim, and drops a depth a privilege cannot have', () => {
+    const token = jwt.sign(
+      { name: 'A', privileges: ['MailboxRead:User', 'MailboxWrite', 'ApproveEmail:User'], iat: T0 / 1000 },
+      secret,
+      { subject: 'a', audience: 'ssync-api', issuer: 'ssync', expiresIn: 60 },
+    );
+    const principal = service().verify(token);
+    expect([...principal.privileges]).toEqual([Privilege.MailboxRead, Privilege.MailboxWrite]);
+    expect([...(principal.userDepth ?? [])]).toEqual([Privilege.MailboxRead]);
+  });
+
   it('keeps the secret out of inspect and JSON', () => {
     const tokens = service({ devToken: 'opaque-dev-token' });
     const shown = inspect(tokens, { depth: 10, showHidden: true }) + JSON.stringify(tokens);
@@ -107,6 +118,9 @@ describe('TokenService', () => {
     expect(() => service().issueToken({ ...alice, userId: ' ' })).toThrow(/userId/);
     expect(() => service().issueToken({ ...alice, ttlSeconds: 0 })).toThrow(/ttlSeconds/);
     expect(() => service().issueToken({ ...alice, privileges: ['Nope' as Privilege] })).toThrow(/Nope/);
+    expect(() => service().issueToken({ ...alice, privileges: ['ProfileAdmin:User'] })).toThrow(
+      /ProfileAdmin has organization depth only/,
+    );
   });
 
   describe('SSYNC_DEV_TOKEN', () => {

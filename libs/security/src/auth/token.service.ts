@@ -2,7 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { AuthConfig, LoadAuthConfigOptions, loadAuthConfig } from './auth-config';
-import { Principal, Privilege, isPrivilege } from './privileges';
+import {
+  Principal,
+  Privilege,
+  PrivilegeClaim,
+  canonicalClaims,
+  parsePrivilegeClaim,
+  privilegesFromClaims,
+} from './privileges';
 
 export const AUTH_CONFIG = 'AUTH_CONFIG';
 export const TOKEN_ISSUER = 'ssync';
@@ -27,7 +34,8 @@ export class AuthenticationError extends Error {
 export interface IssueTokenInput {
   userId: string;
   name: string;
-  privileges: readonly Privilege[];
+  /** `MailboxRead` (organization depth) or `MailboxRead:User` (docs/adr/0020). */
+  privileges: readonly PrivilegeClaim[];
   /** Default 3600. */
   ttlSeconds?: number;
 }
@@ -51,10 +59,15 @@ export class TokenService {
     if (userId.trim() === '') throw new RangeError('userId must not be empty');
     if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)
       throw new RangeError('ttlSeconds must be a positive integer');
-    const unknown = privileges.filter((p) => !isPrivilege(p));
-    if (unknown.length > 0) throw new RangeError(`unknown privilege(s): ${unknown.join(', ')}`);
+    const grants = privileges.map((p) => {
+      try {
+        return parsePrivilegeClaim(p);
+      } catch (err) {
+        throw new RangeError(err instanceof Error ? err.message : String(err));
+      }
+    });
     return jwt.sign(
-      { name, privileges: [...new Set(privileges)], iat: Math.floor(this.now() / 1000) },
+      { name, privileges: canonicalClaims(grants), iat: Math.floor(this.now() / 1000) },
       this.#secret,
       {
         algorithm: 'HS256',
@@ -68,7 +81,7 @@ export class TokenService {
 
   /**
    * A valid token's principal; also accepts exactly SSYNC_DEV_TOKEN (when configured) as the dev admin.
-   * Throws `AuthenticationError`. Privilege names this version does not know are dropped.
+   * Throws `AuthenticationError`. Privilege names (and depths) this version does not know are dropped.
    */
   verify(token: string): Principal {
     if (token === '') throw new AuthenticationError('missing-token', 'missing bearer token');
@@ -101,7 +114,7 @@ export class TokenService {
     return {
       userId: payload.sub,
       name: typeof claims.name === 'string' ? claims.name : payload.sub,
-      privileges: new Set((claims.privileges as unknown[]).filter(isPrivilege)),
+      ...privilegesFromClaims(claims.privileges as unknown[]),
     };
   }
 }
