@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { OpenAPIObject, ReferenceObject } from '@nestjs/swagger';
 import { Request } from 'express';
 import { CommandBusUnavailableError, CommandFailure, CommandTimeoutError } from '@ssync/messaging';
-import { AuthGuard, AuthenticationError, Privilege, TokenService } from '@ssync/security';
+import { AuthGuard, AuthenticationError, Authenticator, Privilege, TokenService } from '@ssync/security';
 import { OpenApiConformance, SeenResponse } from '@ssync/testing/openapi';
 import { buildOpenApiDocument } from '../../../../scripts/lib/openapi-document';
 import { AppModule } from '../app.module';
@@ -28,7 +28,7 @@ function filtered(exception: unknown, headers: Record<string, unknown> = {}): Se
 }
 
 /** The auth guard's refusal of a request to ProfilesController.create, as the filter answers it. */
-function guarded(verify: TokenService['verify']): SeenResponse {
+async function guarded(verify: TokenService['verify']): Promise<SeenResponse> {
   const headers: Record<string, unknown> = {};
   const context = {
     getType: () => 'http',
@@ -40,7 +40,10 @@ function guarded(verify: TokenService['verify']): SeenResponse {
     }),
   } as unknown as ExecutionContext;
   try {
-    new AuthGuard({ verify } as TokenService, new Reflector()).canActivate(context);
+    const authenticator = {
+      authenticate: (token: string) => Promise.resolve(verify(token)),
+    } as Authenticator;
+    await new AuthGuard(authenticator, new Reflector()).canActivate(context);
   } catch (error) {
     return filtered(error, headers);
   }
@@ -155,7 +158,8 @@ describe('the OpenAPI document (issue #13)', () => {
   });
 
   it('names the success body of every operation of the controllers the console calls', () => {
-    const consoleControllers = /^(Profiles|OrganizationSettings|Mailboxes|Jobs)Controller_/;
+    const consoleControllers =
+      /^(Profiles|OrganizationSettings|Mailboxes|Jobs|EmailActivities|Alerts|ServiceAlerts|Session)Controller_/;
     const problems = conformance
       .operations()
       .filter(({ operation }) => consoleControllers.test(operation.operationId ?? ''))
@@ -177,7 +181,7 @@ describe('the OpenAPI document (issue #13)', () => {
     const check = (seen: SeenResponse, method = 'patch', path = '/api/v1/email-server-profiles/{id}') =>
       expect(conformance.problems(method, path, seen)).toEqual([]);
 
-    it.each<[string, () => SeenResponse]>([
+    it.each<[string, () => SeenResponse | Promise<SeenResponse>]>([
       [
         '400 from the validation pipe',
         () => filtered(new ValidationFailed([{ field: 'name', rule: 'required', message: 'is required' }])),
@@ -221,7 +225,7 @@ describe('the OpenAPI document (issue #13)', () => {
         '504 when a command has no outcome in time, with Retry-After',
         () => filtered(new CommandTimeoutError('cmd-2', 30000)),
       ],
-    ])('%s', (_name, respond) => check(respond()));
+    ])('%s', async (_name, respond) => check(await respond()));
 
     it('422 refused by an aggregate', () =>
       check(filtered(refused('malformed')), 'post', '/api/v1/mailboxes/approve-email'));

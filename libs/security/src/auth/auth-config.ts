@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { SecurityLogger, devSecretsAllowedByDefault, readOrCreateSecretFile } from '../shared/secret-file';
+import { AuthConfigError } from './config-error';
+import { OidcConfig, loadOidcConfig } from './oidc-config';
+
+export { AuthConfigError } from './config-error';
 
 export const ENV_JWT_SECRET = 'SSYNC_JWT_SECRET';
 export const ENV_DEV_TOKEN = 'SSYNC_DEV_TOKEN';
@@ -14,12 +18,10 @@ export interface AuthConfig {
   readonly jwtSecret: Buffer;
   /** When set and non-empty, this exact string is accepted as the dev admin's token. */
   readonly devToken?: string;
+  /** Bearer tokens from an OpenID Connect provider, besides the HS256 ones; off when `SSYNC_OIDC_ISSUER` is unset. */
+  readonly oidc?: OidcConfig;
   /** Milliseconds since the epoch; injectable for tests. Default `Date.now`. */
   readonly now?: () => number;
-}
-
-export class AuthConfigError extends Error {
-  override readonly name = 'AuthConfigError';
 }
 
 export interface LoadAuthConfigOptions {
@@ -30,7 +32,7 @@ export interface LoadAuthConfigOptions {
   logger?: SecurityLogger;
 }
 
-/** Reads `SSYNC_JWT_SECRET` (or, in development, a generated secret file) and `SSYNC_DEV_TOKEN`. */
+/** Reads `SSYNC_JWT_SECRET` (or, in development, a generated secret file), `SSYNC_DEV_TOKEN` and `SSYNC_OIDC_*`. */
 export async function loadAuthConfig(
   env: NodeJS.ProcessEnv,
   opts: LoadAuthConfigOptions = {},
@@ -45,9 +47,11 @@ export async function loadAuthConfig(
         `Unset it; issue tokens with the CLI or an identity provider`,
     );
   }
+  const oidc = loadOidcConfig(env);
   return {
     jwtSecret: await loadJwtSecret(env, opts, logger),
     ...(devToken !== undefined ? { devToken } : {}),
+    ...(oidc !== undefined ? { oidc } : {}),
   };
 }
 

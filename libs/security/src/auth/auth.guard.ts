@@ -4,17 +4,23 @@ import {
   ForbiddenException,
   Injectable,
   Provider,
+  ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
+import { Authenticator } from './authenticator';
 import {
   IS_PUBLIC_KEY,
   PRINCIPAL_REQUEST_KEY,
   REQUIRED_PRIVILEGES_KEY,
   RequestWithPrincipal,
 } from './decorators';
-import { Privilege, missingPrivileges } from './privileges';
-import { AuthenticationError, TokenService } from './token.service';
+import { SigningKeysUnavailableError } from './jwks';
+import { Principal, Privilege, missingPrivileges } from './privileges';
+import { AuthenticationError } from './token.service';
+
+/** Seconds a client is told to wait when the identity provider's keys cannot be fetched. */
+export const SIGNING_KEYS_RETRY_AFTER_SECONDS = 5;
 
 interface HeaderSink {
   setHeader(name: string, value: string): unknown;
@@ -22,36 +28,25 @@ interface HeaderSink {
 
 /**
  * Bearer authentication and @RequirePrivileges in one guard. 401 (`WWW-Authenticate: Bearer`) when the token is
- * missing, invalid or expired; 403 naming the missing privileges. Only HTTP is guarded: Kafka consumers are not
- * Nest handlers here, and there are no other transports.
+ * missing, invalid or expired; 403 naming the missing privileges; 503 (`Retry-After`) when the identity provider's
+ * keys cannot be fetched — the token may be fine, so the client must not be told to sign in again. Only HTTP is
+ * guarded: Kafka consumers are not Nest handlers here, and there are no other transports.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
-    private readonly tokens: TokenService,
+    private readonly authenticator: Authenticator,
     private readonly reflector: Reflector,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true) return true;
 
     const http = context.switchToHttp();
     const request = http.getRequest<RequestWithPrincipal>();
-    let principal;
-    try {
-      principal = this.tokens.verify(bearerToken(request));
-    } catch (err) {
-      if (!(err instanceof AuthenticationError)) throw err;
-      http
-        .getResponse<HeaderSink>()
-        .setHeader(
-          'WWW-Authenticate',
-          err.code === 'missing-token' ? 'Bearer' : 'Bearer error="invalid_token"',
-        );
-      throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: err.message });
-    }
+    const principal = await this.authenticate(request, http.getResponse<HeaderSink>());
     request[PRINCIPAL_REQUEST_KEY] = principal;
 
     // Class-level requirements first, so messages read from the general to the specific.
@@ -69,6 +64,29 @@ export class AuthGuard implements CanActivate {
       });
     }
     return true;
+  }
+
+  private async authenticate(request: RequestWithPrincipal, response: HeaderSink): Promise<Principal> {
+    try {
+      return await this.authenticator.authenticate(bearerToken(request));
+    } catch (err) {
+      if (err instanceof SigningKeysUnavailableError) {
+        response.setHeader('Retry-After', String(SIGNING_KEYS_RETRY_AFTER_SECONDS));
+        throw new ServiceUnavailableException({
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: err.message,
+          dependency: 'identity-provider',
+          retryAfterSeconds: SIGNING_KEYS_RETRY_AFTER_SECONDS,
+        });
+      }
+      if (!(err instanceof AuthenticationError)) throw err;
+      response.setHeader(
+        'WWW-Authenticate',
+        err.code === 'missing-token' ? 'Bearer' : 'Bearer error="invalid_token"',
+      );
+      throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: err.message });
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { AuthConfig, LoadAuthConfigOptions, loadAuthConfig } from './auth-config';
 import { AuthGuard } from './auth.guard';
+import { Authenticator } from './authenticator';
 import { AUTH_CONFIG, TokenService } from './token.service';
 
 export const AUTH_MODULE_OPTIONS = 'AUTH_MODULE_OPTIONS';
@@ -13,7 +14,7 @@ export interface AuthModuleOptions extends LoadAuthConfigOptions {
 }
 
 /**
- * Global: provides `AUTH_CONFIG` (validated at boot), `TokenService` and `AuthGuard`. The guard is not registered
+ * Global: provides `AUTH_CONFIG` (validated at boot), `TokenService`, `Authenticator` and `AuthGuard`. The guard is not registered
  * globally here; the app decides, with `providers: [provideGlobalAuthGuard()]` or `@UseGuards(AuthGuard)`.
  */
 @Global()
@@ -30,9 +31,10 @@ export interface AuthModuleOptions extends LoadAuthConfigOptions {
         }),
     },
     TokenService,
+    Authenticator,
     AuthGuard,
   ],
-  exports: [AUTH_CONFIG, TokenService, AuthGuard],
+  exports: [AUTH_CONFIG, TokenService, Authenticator, AuthGuard],
 })
 export class AuthModule {
   static forRoot(options: AuthModuleOptions = {}): DynamicModule {
