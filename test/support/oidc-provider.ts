@@ -72,15 +72,20 @@ export class TestOidcProvider {
     return `${this.issuer}/certs`;
   }
 
-  /** Publishes one more key; returns its `kid`. */
-  addKey(alg: TestSigningAlgorithm): string {
+  /** Publishes one more key; returns its `kid`. `modulusLength` (RS256): default 2048. */
+  addKey(alg: TestSigningAlgorithm, modulusLength = 2048): string {
     const kid = `${alg.toLowerCase()}-${randomUUID()}`;
     const { privateKey, publicKey } =
       alg === 'RS256'
-        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        ? generateKeyPairSync('rsa', { modulusLength })
         : generateKeyPairSync('ec', { namedCurve: 'P-256' });
     this.keys.push({ kid, alg, privateKey, publicKey });
     return kid;
+  }
+
+  /** Withdraws one key from the JWKS. */
+  removeKey(kid: string): void {
+    this.keys = this.keys.filter((k) => k.kid !== kid);
   }
 
   /** The provider rotates: the old keys are withdrawn and one new key of `alg` replaces them. Returns its `kid`. */
@@ -101,7 +106,8 @@ export class TestOidcProvider {
     return jwt.sign(
       { iss: this.issuer, aud: this.audience, iat, exp: iat + (options.ttlSeconds ?? 300), ...claims },
       key.privateKey,
-      { algorithm: key.alg, keyid: key.kid },
+      // Short keys only to show they are refused.
+      { algorithm: key.alg, keyid: key.kid, allowInsecureKeySizes: true },
     );
   }
 

@@ -271,7 +271,7 @@ describe('AuthGuard (HTTP) with an OpenID Connect provider', () => {
       expect(res.body).toMatchObject({
         statusCode: 503,
         error: 'Service Unavailable',
-        message: expect.stringMatching(/^the identity provider's signing keys cannot be fetched: /),
+        message: "the identity provider's signing keys cannot be fetched; retry later",
         dependency: 'identity-provider',
         retryAfterSeconds: 5,
       });

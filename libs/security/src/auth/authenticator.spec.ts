@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { TestOidcProvider } from '@ssync/testing/oidc-provider';
 import { AuthConfig } from './auth-config';
@@ -24,10 +25,16 @@ describe('Authenticator with an OpenID Connect provider', () => {
   afterAll(async () => {
     await provider.close();
   });
+  let warnings: string[];
   beforeEach(() => {
     clockMs = Date.now();
     provider.down = false;
+    warnings = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
+      warnings.push(String(message));
+    });
   });
+  afterEach(() => jest.restoreAllMocks());
 
   function oidcConfig(overrides: Partial<OidcConfig> = {}): OidcConfig {
     return {
@@ -179,6 +186,17 @@ describe('Authenticator with an OpenID Connect provider', () => {
   });
 
   describe('keys', () => {
+    it('ignores RSA keys shorter than 2048 bits', async () => {
+      const kid = provider.addKey('RS256', 1024);
+      try {
+        await expect(authenticator().authenticate(sign(alice(), { kid }))).rejects.toEqual(
+          refusal('invalid-token', /no signing key rs256-/),
+        );
+      } finally {
+        provider.removeKey(kid);
+      }
+    });
+
     it('discovers the JWKS from the issuer once and serves later tokens from the cache', async () => {
       const before = { jwks: provider.jwksRequests, discovery: provider.discoveryRequests };
       const auth = authenticator();
@@ -243,9 +261,12 @@ describe('Authenticator with an OpenID Connect provider', () => {
       const before = provider.requests;
       await expect(auth.authenticate(sign(alice()))).rejects.toBeInstanceOf(SigningKeysUnavailableError);
       await expect(auth.authenticate(sign(alice()))).rejects.toThrow(
-        /signing keys cannot be fetched: .* answered 503/,
+        "the identity provider's signing keys cannot be fetched; retry later",
       );
       expect(provider.requests - before).toBe(1);
+      expect(warnings).toEqual([
+        `cannot fetch the signing keys of ${provider.issuer}: ${provider.issuer}/.well-known/openid-configuration answered 503`,
+      ]);
       provider.down = false;
       clockMs += COOLDOWN_MS;
       await expect(auth.authenticate(sign(alice()))).resolves.toMatchObject({ userId: 'alice-sub' });
@@ -254,7 +275,8 @@ describe('Authenticator with an OpenID Connect provider', () => {
     it('refuses a discovery document that names another issuer', async () => {
       const auth = authenticator({ issuer: `${provider.issuer}/`, audiences: ['ssync-api'] });
       const token = sign({ ...alice(), iss: `${provider.issuer}/` });
-      await expect(auth.authenticate(token)).rejects.toThrow(/names another issuer/);
+      await expect(auth.authenticate(token)).rejects.toBeInstanceOf(SigningKeysUnavailableError);
+      expect(warnings).toEqual([expect.stringMatching(/openid-configuration names another issuer/)]);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { JsonWebKey, KeyObject, createPublicKey } from 'node:crypto';
+import { SecurityLogger } from '../shared/secret-file';
 
 export type OidcAlgorithm = 'RS256' | 'ES256';
 export const OIDC_ALGORITHMS: readonly OidcAlgorithm[] = ['RS256', 'ES256'];
@@ -6,10 +7,17 @@ export const OIDC_ALGORITHMS: readonly OidcAlgorithm[] = ['RS256', 'ES256'];
 export const DEFAULT_JWKS_MAX_AGE_MS = 10 * 60_000;
 export const DEFAULT_JWKS_REFETCH_COOLDOWN_MS = 30_000;
 export const DEFAULT_OIDC_FETCH_TIMEOUT_MS = 5_000;
+export const MIN_RSA_KEY_BITS = 2048;
 
-/** The provider's keys could not be fetched (and none fresh are cached): not the caller's fault (maps to 503). */
+/**
+ * The provider's keys could not be fetched (and none fresh are cached): not the caller's fault (maps to 503). The
+ * reason goes to the log only: the provider's URL and our network errors are no business of an anonymous caller.
+ */
 export class SigningKeysUnavailableError extends Error {
   override readonly name = 'SigningKeysUnavailableError';
+  constructor() {
+    super("the identity provider's signing keys cannot be fetched; retry later");
+  }
 }
 
 export interface JwksCacheOptions {
@@ -21,6 +29,8 @@ export interface JwksCacheOptions {
   readonly refetchCooldownMs?: number;
   readonly fetchTimeoutMs?: number;
   readonly now: () => number;
+  /** Told why each fetch failed (at most one per cooldown); callers only learn that the keys are unavailable. */
+  readonly logger?: SecurityLogger;
 }
 
 interface SigningKey {
@@ -89,15 +99,15 @@ export class JwksCache {
       if (!this.mayRefetch()) {
         if (!required) return;
         // Within the cooldown after a failed attempt: answer at once rather than ask the provider again.
-        if (this.lastError !== undefined) throw this.unavailable(this.lastError);
+        if (this.lastError !== undefined) throw new SigningKeysUnavailableError();
       }
       this.lastAttemptMs = this.options.now();
       this.inFlight = this.fetchKeys().finally(() => (this.inFlight = undefined));
     }
     try {
       await this.inFlight;
-    } catch (err) {
-      if (required || this.keys.length === 0) throw this.unavailable(err);
+    } catch {
+      if (required || this.keys.length === 0) throw new SigningKeysUnavailableError();
     }
   }
 
@@ -112,6 +122,9 @@ export class JwksCache {
       this.lastError = undefined;
     } catch (err) {
       this.lastError = err instanceof Error ? err : new Error(String(err));
+      this.options.logger?.warn(
+        `cannot fetch the signing keys of ${this.options.issuer}: ${this.lastError.message}`,
+      );
       throw this.lastError;
     }
   }
@@ -140,13 +153,6 @@ export class JwksCache {
     if (!res.ok) throw new Error(`${url.href} answered ${res.status}`);
     return res.json();
   }
-
-  private unavailable(cause: unknown): SigningKeysUnavailableError {
-    const reason = cause instanceof Error ? cause.message : 'unknown error';
-    return new SigningKeysUnavailableError(
-      `the identity provider's signing keys cannot be fetched: ${reason}`,
-    );
-  }
 }
 
 function keyTypeFor(alg: OidcAlgorithm): 'rsa' | 'ec' {
@@ -158,7 +164,7 @@ function keyTypeFor(alg: OidcAlgorithm): 'rsa' | 'ec' {
   }
 }
 
-/** The JWK as a public key, or nothing: encryption keys, symmetric keys and keys Node cannot read are skipped. */
+/** The JWK as a public key, or nothing: encryption, symmetric, short RSA and unreadable keys are skipped. */
 function signingKey(jwk: unknown): SigningKey[] {
   if (
     !isRecord(jwk) ||
@@ -170,11 +176,15 @@ function signingKey(jwk: unknown): SigningKey[] {
   try {
     // Only the public members: a provider that leaked `d` must not make us hold a private key.
     const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = jwk;
+    const key = createPublicKey({ key: pub as JsonWebKey, format: 'jwk' });
+    // jsonwebtoken checks RSA key sizes only when signing; short keys can be factored.
+    const bits = key.asymmetricKeyDetails?.modulusLength;
+    if (key.asymmetricKeyType === 'rsa' && (bits === undefined || bits < MIN_RSA_KEY_BITS)) return [];
     return [
       {
         kid: typeof jwk.kid === 'string' ? jwk.kid : undefined,
         alg: typeof jwk.alg === 'string' ? jwk.alg : undefined,
-        key: createPublicKey({ key: pub as JsonWebKey, format: 'jwk' }),
+        key,
       },
     ];
   } catch {

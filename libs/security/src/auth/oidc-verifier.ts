@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
+import { SecurityLogger } from '../shared/secret-file';
 import { JwksCache, OIDC_ALGORITHMS, OidcAlgorithm } from './jwks';
 import { OidcConfig } from './oidc-config';
 import { Principal, Privilege } from './privileges';
@@ -18,6 +20,7 @@ export class OidcVerifier {
   constructor(
     private readonly config: OidcConfig,
     private readonly now: () => number = Date.now,
+    logger: SecurityLogger = new Logger('OidcVerifier'),
   ) {
     this.issuer = config.issuer;
     this.keys = new JwksCache({
@@ -30,6 +33,7 @@ export class OidcVerifier {
         : {}),
       ...(config.fetchTimeoutMs !== undefined ? { fetchTimeoutMs: config.fetchTimeoutMs } : {}),
       now,
+      logger,
     });
   }
 
