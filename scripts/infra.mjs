@@ -18,8 +18,11 @@
 //      SSYNC_INFRA=local forces this mode.
 //
 // Data lives in .ssync/ (SSYNC_STATE_DIR), downloaded/built artifacts in .cache/ (SSYNC_CACHE_DIR); both gitignored.
-// Ports: SSYNC_KAFKA_PORT (9092), SSYNC_KAFKA_CONTROLLER_PORT (Kafka port + 1), SSYNC_MONGO_PORT (27017),
-// SSYNC_POSTGRES_PORT (54320). SSYNC_POSTGRES_BIN: a directory holding initdb and postgres, to use other binaries.
+// Ports: SSYNC_KAFKA_PORT (9092), SSYNC_KAFKA_CONTROLLER_PORT (Kafka port + 1), SSYNC_KAFKA_TLS_PORT (Kafka port + 2),
+// SSYNC_KAFKA_SASL_PORT (Kafka port + 3), SSYNC_MONGO_PORT (27017), SSYNC_POSTGRES_PORT (54320).
+// The local broker also listens with TLS (SSL) and with SASL over TLS (PLAIN, SCRAM-SHA-256/512, user "ssync"),
+// with a development CA made by openssl in .ssync/tls/, so the TLS client settings are tested (issue #14).
+//   node scripts/infra.mjs certs DIR [HOST...]   a development CA and a broker certificate for HOSTs, into DIR SSYNC_POSTGRES_BIN: a directory holding initdb and postgres, to use other binaries.
 // If a port already answers with the right protocol (another checkout's infra, a CI service), it is reused.
 // Only node built-ins at top level; kafkajs, mongodb and testcontainers are imported lazily from node_modules.
 
@@ -44,6 +47,9 @@ const FERRETDB_VERSION = 'v1.24.2';
 
 const KAFKA_PORT = intEnv('SSYNC_KAFKA_PORT', 9092);
 const KAFKA_CONTROLLER_PORT = intEnv('SSYNC_KAFKA_CONTROLLER_PORT', KAFKA_PORT + 1);
+const KAFKA_TLS_PORT = intEnv('SSYNC_KAFKA_TLS_PORT', KAFKA_PORT + 2);
+const KAFKA_SASL_PORT = intEnv('SSYNC_KAFKA_SASL_PORT', KAFKA_PORT + 3);
+const KAFKA_SASL_USER = 'ssync';
 const MONGO_PORT = intEnv('SSYNC_MONGO_PORT', 27017);
 const POSTGRES_PORT = intEnv('SSYNC_POSTGRES_PORT', 54320);
 const MONGO_BACKEND = backendEnv();
@@ -67,6 +73,7 @@ const P = {
   pgLog: path.join(STATE_DIR, 'postgres.log'),
   pgData: path.join(STATE_DIR, 'postgres'),
   docker: path.join(STATE_DIR, 'docker.json'),
+  tls: path.join(STATE_DIR, 'tls'),
   info: path.join(STATE_DIR, 'infra.json'),
 };
 // One lock per port pair, shared by every checkout on this machine: two callers never start two brokers.
@@ -82,6 +89,8 @@ const PG_USER = 'ferretdb';
 const PG_POOL_MAX_CONNS = 400;
 
 const KAFKA_BROKERS_LOCAL = `${HOST}:${KAFKA_PORT}`;
+const KAFKA_TLS_BROKERS_LOCAL = `${HOST}:${KAFKA_TLS_PORT}`;
+const KAFKA_SASL_BROKERS_LOCAL = `${HOST}:${KAFKA_SASL_PORT}`;
 const MONGO_URI_LOCAL = `mongodb://${HOST}:${MONGO_PORT}/`;
 
 function backendEnv() {
@@ -515,6 +524,152 @@ function makeWritable(dir) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// development certificates (issue #14): a CA and a broker certificate, made with openssl
+
+const CERT_FILES = {
+  ca: 'ca.pem',
+  caKey: 'ca-key.pem',
+  broker: 'broker.pem',
+  brokerKey: 'broker-key.pem',
+  // What Kafka's PEM keystore reads: the unencrypted PKCS#8 key, then the certificate chain.
+  keystore: 'broker-keystore.pem',
+};
+
+/** True when DIR holds a CA and a broker certificate for every host, valid for at least another week. */
+async function certsValid(dir, hosts) {
+  const { X509Certificate } = await import('node:crypto');
+  try {
+    const cert = new X509Certificate(fs.readFileSync(path.join(dir, CERT_FILES.broker)));
+    new X509Certificate(fs.readFileSync(path.join(dir, CERT_FILES.ca)));
+    if (!fs.existsSync(path.join(dir, CERT_FILES.keystore))) return false;
+    if (Date.parse(cert.validTo) - Date.now() < 7 * 86_400_000) return false;
+    return hosts.every((h) => (net.isIP(h) ? cert.checkIP(h) : cert.checkHost(h)) !== undefined);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes (or keeps) a development CA and a broker certificate for `hosts` in `dir`. Not for production: the CA key
+ * sits beside the certificates, unencrypted.
+ */
+async function ensureDevCerts(dir, hosts) {
+  if (await certsValid(dir, hosts)) return { made: false };
+  if (!have('openssl', ['version']))
+    throw new Error('openssl is required to make the development certificates (apt-get install openssl)');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const f = (name) => path.join(dir, name);
+  const ssl = (...args) => {
+    const r = run('openssl', args, { cwd: dir });
+    if (!r.ok) throw new Error(`openssl ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`);
+  };
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-days',
+    '3650',
+    '-keyout',
+    f(CERT_FILES.caKey),
+    '-out',
+    f(CERT_FILES.ca),
+    '-subj',
+    '/CN=ssync development CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+  const csr = f('broker.csr');
+  const ext = f('broker.ext');
+  const san = hosts.map((h) => (net.isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
+  fs.writeFileSync(
+    ext,
+    `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n`,
+  );
+  ssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-keyout',
+    f(CERT_FILES.brokerKey),
+    '-out',
+    csr,
+    '-subj',
+    `/CN=${hosts.find((h) => !net.isIP(h)) ?? hosts[0]}`,
+  );
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    f(CERT_FILES.ca),
+    '-CAkey',
+    f(CERT_FILES.caKey),
+    '-CAcreateserial',
+    '-sha256',
+    '-days',
+    '825',
+    '-extfile',
+    ext,
+    '-out',
+    f(CERT_FILES.broker),
+  );
+  for (const tmp of [csr, ext, f('ca.srl')]) fs.rmSync(tmp, { force: true });
+  fs.writeFileSync(
+    f(CERT_FILES.keystore),
+    fs.readFileSync(f(CERT_FILES.brokerKey), 'utf8') +
+      fs.readFileSync(f(CERT_FILES.broker), 'utf8') +
+      fs.readFileSync(f(CERT_FILES.ca), 'utf8'),
+    { mode: 0o600 },
+  );
+  for (const key of [CERT_FILES.caKey, CERT_FILES.brokerKey]) fs.chmodSync(f(key), 0o600);
+  log(`made a development CA and a broker certificate for ${hosts.join(', ')} in ${rel(dir)}`);
+  return { made: true };
+}
+
+/** The SASL password of the local broker's user, made once (PLAIN reads it from server.properties). */
+function kafkaSaslPassword() {
+  const file = path.join(P.tls, 'sasl-password');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(P.tls, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, randomBytes(18).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+  return { file, password: fs.readFileSync(file, 'utf8').trim() };
+}
+
+/**
+ * @typedef {{ brokers: string, caFile: string, saslBrokers: string, saslUsername: string, saslPasswordFile: string,
+ *   scram: boolean }} KafkaTlsEndpoints
+ */
+
+/** What a running local broker offers over TLS, read from the config it started with; null if nothing. */
+function localKafkaTls() {
+  let props;
+  try {
+    props = fs.readFileSync(KAFKA_MARKER, 'utf8');
+  } catch {
+    return null;
+  }
+  if (!new RegExp(`^listeners=.*SSL://${HOST}:${KAFKA_TLS_PORT}\\b`, 'm').test(props)) return null;
+  return {
+    brokers: KAFKA_TLS_BROKERS_LOCAL,
+    caFile: path.join(P.tls, CERT_FILES.ca),
+    saslBrokers: KAFKA_SASL_BROKERS_LOCAL,
+    saslUsername: KAFKA_SASL_USER,
+    saslPasswordFile: path.join(P.tls, 'sasl-password'),
+    // SCRAM credentials are written when the log directory is formatted; an older directory has none.
+    scram: fs.existsSync(path.join(P.kafkaData, 'ssync-scram')),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // local processes
 
 function spawnDetached(cmd, args, { logFile, pidFile, cwd, env, user }) {
@@ -536,7 +691,7 @@ function kafkaUuid() {
   }
 }
 
-function writeKafkaConfig() {
+function writeKafkaConfig(saslPassword) {
   fs.mkdirSync(P.kafkaConf, { recursive: true });
   const serverProperties = path.join(P.kafkaConf, 'server.properties');
   const log4j = path.join(P.kafkaConf, 'log4j.properties');
@@ -546,11 +701,21 @@ function writeKafkaConfig() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@${HOST}:${KAFKA_CONTROLLER_PORT}
-listeners=PLAINTEXT://${HOST}:${KAFKA_PORT},CONTROLLER://${HOST}:${KAFKA_CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://${HOST}:${KAFKA_PORT}
+listeners=PLAINTEXT://${HOST}:${KAFKA_PORT},CONTROLLER://${HOST}:${KAFKA_CONTROLLER_PORT},SSL://${HOST}:${KAFKA_TLS_PORT},SASL_SSL://${HOST}:${KAFKA_SASL_PORT}
+advertised.listeners=PLAINTEXT://${HOST}:${KAFKA_PORT},SSL://${HOST}:${KAFKA_TLS_PORT},SASL_SSL://${HOST}:${KAFKA_SASL_PORT}
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL
+# TLS listeners for the client settings' tests (issue #14); the certificates are development ones, in ${rel(P.tls)}
+ssl.keystore.type=PEM
+ssl.keystore.location=${path.join(P.tls, CERT_FILES.keystore)}
+ssl.truststore.type=PEM
+ssl.truststore.location=${path.join(P.tls, CERT_FILES.ca)}
+ssl.client.auth=none
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${KAFKA_SASL_USER}="${saslPassword}";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=${P.kafkaData}
 num.partitions=12
 default.replication.factor=1
@@ -623,7 +788,9 @@ async function startLocalKafka({ timeoutMs }) {
 
   const jars = await ensureKafkaJars();
   const t0 = Date.now();
-  const { serverProperties, log4j } = writeKafkaConfig();
+  await ensureDevCerts(P.tls, ['localhost', HOST]);
+  const sasl = kafkaSaslPassword();
+  const { serverProperties, log4j } = writeKafkaConfig(sasl.password);
   const cp = `${KAFKA_LIBS}${path.sep}*`;
   const log4jOpt = `-Dlog4j.configuration=file:${log4j}`;
   if (!fs.existsSync(path.join(P.kafkaData, 'meta.properties'))) {
@@ -639,8 +806,14 @@ async function startLocalKafka({ timeoutMs }) {
       clusterId,
       '-c',
       serverProperties,
+      // The SCRAM user lives in the cluster metadata; format is the one time it can be added without a client.
+      '--add-scram',
+      `SCRAM-SHA-256=[name=${KAFKA_SASL_USER},password=${sasl.password}]`,
+      '--add-scram',
+      `SCRAM-SHA-512=[name=${KAFKA_SASL_USER},password=${sasl.password}]`,
     ]);
     if (!r.ok) throw new Error(`kafka-storage format failed:\n${r.stdout}${r.stderr}`);
+    fs.writeFileSync(path.join(P.kafkaData, 'ssync-scram'), `${KAFKA_SASL_USER}\n`);
     log(`formatted ${rel(P.kafkaData)} (cluster id ${clusterId})`);
   }
   const heap = process.env.SSYNC_KAFKA_HEAP || '-Xms256m -Xmx1g';
@@ -1276,7 +1449,9 @@ function readJson(file) {
 /**
  * Makes sure Kafka and a MongoDB-compatible server answer; starts them if needed (idempotent, concurrency-safe).
  * @param {{ fresh?: boolean, quiet?: boolean, log?: (msg: string) => void, timeoutMs?: number }} [opts]
- * @returns {Promise<{ kafkaBrokers: string, mongoUri: string, started: boolean, mode: string, database?: string }>}
+ * `kafkaTls` is what the broker offers over TLS (null, with `kafkaTlsMissing` saying why, when it offers nothing).
+ * @returns {Promise<{ kafkaBrokers: string, mongoUri: string, started: boolean, mode: string, database?: string,
+ *   kafkaTls: KafkaTlsEndpoints | null, kafkaTlsMissing?: string }>}
  */
 export async function ensureInfra(opts = {}) {
   const prevLog = logFn;
@@ -1307,7 +1482,14 @@ async function ensureInfraInner({ fresh = false, timeoutMs = 120000 } = {}) {
       }
     }
     log(`using Kafka ${extKafka} and MongoDB ${redact(extMongo)} from the environment (nothing started)`);
-    return { kafkaBrokers: extKafka, mongoUri: extMongo, started: false, mode: 'external' };
+    return {
+      kafkaBrokers: extKafka,
+      mongoUri: extMongo,
+      started: false,
+      mode: 'external',
+      kafkaTls: null,
+      kafkaTlsMissing: 'Kafka comes from KAFKA_BROKERS; nothing says how it is reached over TLS',
+    };
   }
   if (extKafka || extMongo) {
     log(
@@ -1339,6 +1521,7 @@ async function ensureInfraInner({ fresh = false, timeoutMs = 120000 } = {}) {
     const info = {
       mode,
       kafkaBrokers: KAFKA_BROKERS_LOCAL,
+      kafkaTls: mode === 'local' && kafka.state !== 'foreign' ? localKafkaTls() : null,
       mongoUri: MONGO_URI_LOCAL,
       kafka,
       mongo,
@@ -1354,7 +1537,23 @@ async function ensureInfraInner({ fresh = false, timeoutMs = 120000 } = {}) {
         : postgres
           ? `FerretDB ${FERRETDB_VERSION} on PostgreSQL ${postgres.version} (${HOST}:${POSTGRES_PORT}, data ${rel(P.pgData)})`
           : `FerretDB ${FERRETDB_VERSION} on SQLite (data ${rel(P.mongoData)})`;
-    return { kafkaBrokers: KAFKA_BROKERS_LOCAL, mongoUri: MONGO_URI_LOCAL, started, mode, database };
+    const kafkaTls = mode === 'local' && kafka.state !== 'foreign' ? localKafkaTls() : null;
+    const kafkaTlsMissing = kafkaTls
+      ? undefined
+      : mode !== 'local'
+        ? `the ${mode} broker has no TLS listener`
+        : kafka.state === 'foreign'
+          ? `the broker on port ${KAFKA_PORT} was not started by this checkout`
+          : 'the running broker started before it had a TLS listener: restart it (infra.mjs down, then up)';
+    return {
+      kafkaBrokers: KAFKA_BROKERS_LOCAL,
+      mongoUri: MONGO_URI_LOCAL,
+      started,
+      mode,
+      database,
+      kafkaTls,
+      kafkaTlsMissing,
+    };
   });
 }
 
@@ -1375,6 +1574,11 @@ function describe(info, ms) {
     `Kafka ${KAFKA_VERSION} (KRaft${local ? ', jars' : `, ${KAFKA_IMAGE}`})  ${info.kafkaBrokers}  ` +
       `${what(info.kafka)}${local && info.kafka.pid ? `  log ${rel(P.kafkaLog)}` : ''}`,
   );
+  if (info.kafkaTls)
+    log(
+      `Kafka over TLS  ${info.kafkaTls.brokers} (SSL), ${info.kafkaTls.saslBrokers} (SASL_SSL, user ` +
+        `${info.kafkaTls.saslUsername})  CA ${rel(info.kafkaTls.caFile)}`,
+    );
   if (info.postgres)
     log(
       `PostgreSQL ${info.postgres.version} (${info.postgres.from ?? 'embedded'})  ${HOST}:${POSTGRES_PORT}  ` +
@@ -1508,7 +1712,8 @@ async function status() {
 
 async function main(argv) {
   const [cmd, ...rest] = argv;
-  const usage = 'usage: node scripts/infra.mjs up [--fresh] | down | status | env | sql "<statement>"';
+  const usage =
+    'usage: node scripts/infra.mjs up [--fresh] | down | status | env | sql "<statement>" | certs DIR [HOST...]';
   switch (cmd) {
     case 'up': {
       const unknown = rest.filter((a) => a !== '--fresh');
@@ -1522,6 +1727,15 @@ async function main(argv) {
       return 0;
     case 'status':
       return (await status()) ? 0 : 3;
+    case 'certs': {
+      // For deploy/: a development CA and a broker certificate for the hosts the clients name (default kafka).
+      const [dir, ...hosts] = rest;
+      if (!dir) throw new Error(`certs needs a directory\n${usage}`);
+      const names = hosts.length ? hosts : ['kafka', 'localhost'];
+      const r = await ensureDevCerts(path.resolve(dir), names);
+      if (!r.made) log(`${dir} already holds valid certificates for ${names.join(', ')}`);
+      return 0;
+    }
     case 'sql': {
       // The embedded PostgreSQL ships no psql: one statement (or several, ;-separated) as FerretDB's user.
       const r = await postgresSession(POSTGRES_PORT, rest.join(' '), 60000);

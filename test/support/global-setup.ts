@@ -17,6 +17,15 @@ interface InfraModule {
     mongoUri: string;
     started: boolean;
     mode: string;
+    kafkaTls: {
+      brokers: string;
+      caFile: string;
+      saslBrokers: string;
+      saslUsername: string;
+      saslPasswordFile: string;
+      scram: boolean;
+    } | null;
+    kafkaTlsMissing?: string;
   }>;
 }
 
@@ -30,10 +39,22 @@ const importEsm = new Function('specifier', 'return import(specifier)') as (
 export default async function globalSetup(): Promise<void> {
   const infraUrl = pathToFileURL(path.resolve(__dirname, '../../scripts/infra.mjs')).href;
   const infra = (await importEsm(infraUrl)) as InfraModule;
-  const { kafkaBrokers, mongoUri } = await infra.ensureInfra({
+  const { kafkaBrokers, mongoUri, kafkaTls, kafkaTlsMissing } = await infra.ensureInfra({
     log: (msg) => process.stderr.write(`[infra] ${msg}\n`),
     timeoutMs: 180_000,
   });
   process.env.KAFKA_BROKERS = kafkaBrokers;
   process.env.MONGODB_URI = mongoUri;
+  // The broker's TLS listeners (issue #14), for test/int/kafka-tls.int-spec.ts; external servers may name theirs.
+  if (kafkaTls && !process.env.SSYNC_INFRA_KAFKA_TLS_BROKERS) {
+    Object.assign(process.env, {
+      SSYNC_INFRA_KAFKA_TLS_BROKERS: kafkaTls.brokers,
+      SSYNC_INFRA_KAFKA_TLS_CA_FILE: kafkaTls.caFile,
+      SSYNC_INFRA_KAFKA_SASL_BROKERS: kafkaTls.saslBrokers,
+      SSYNC_INFRA_KAFKA_SASL_USERNAME: kafkaTls.saslUsername,
+      SSYNC_INFRA_KAFKA_SASL_PASSWORD_FILE: kafkaTls.saslPasswordFile,
+      SSYNC_INFRA_KAFKA_SCRAM: kafkaTls.scram ? '1' : '0',
+    });
+  } else if (!process.env.SSYNC_INFRA_KAFKA_TLS_BROKERS && kafkaTlsMissing)
+    process.env.SSYNC_INFRA_KAFKA_TLS_MISSING = kafkaTlsMissing;
 }

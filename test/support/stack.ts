@@ -34,7 +34,7 @@ export async function startInProcessStack(
     .createConnection(core.mongo.uri, readModelConnectionOptions(core.mongo))
     .asPromise();
   const projector = new ProjectorService(
-    createKafka({ brokers: core.kafka.brokers, clientId: 'test-projector' }),
+    createKafka({ ...core.kafka, clientId: 'test-projector' }),
     projectorConnection,
     new ReadModels(projectorConnection),
     core,
@@ -53,7 +53,7 @@ export async function startInProcessStack(
   } else {
     const workerConfig = loadCoreConfig(env, 'sync-worker');
     mailboxOwner = new MailboxOwner(
-      createKafka({ brokers: workerConfig.kafka.brokers, clientId: 'test-sync-worker' }),
+      createKafka({ ...workerConfig.kafka, clientId: 'test-sync-worker' }),
       workerConfig,
     );
     await mailboxOwner.start();

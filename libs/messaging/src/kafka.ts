@@ -122,6 +122,8 @@ export interface KafkaClientOptions {
   debug?: boolean;
   /** Tests and probes that expect failures: no kafkajs lines at all. */
   silent?: boolean;
+  /** Retries of a failed request or connection (default 8, about half a minute in all). */
+  retries?: number;
 }
 
 /** kafkajs' `ssl` option from the validated config; undefined: plaintext. */
@@ -160,7 +162,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logCreator,
     connectionTimeout: 3000,
     requestTimeout: 30000,
-    retry: { initialRetryTime: 100, retries: 8 },
+    retry: { initialRetryTime: 100, retries: options.retries ?? 8 },
   });
 }
 
