@@ -22,6 +22,20 @@ export interface ConnectionContext {
   autodiscoverUrl?: string;
 }
 
+/**
+ * A secret that cannot be opened (sealed with a key this keyring lacks, or tampered with) fails as configured, not
+ * as an Exchange outage: retrying would not bring the key back (docs/adr/0019).
+ */
+function opened(ctx: ConnectionContext, sealed: string, context: string): string {
+  try {
+    return ctx.open(sealed, context);
+  } catch (error) {
+    throw new ConnectionSetupError(
+      `CredentialsUnreadable: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
 /** The plain credentials for one direction, opened from their sealed form only for the call (P-5). */
 function credentialsFor(
   ctx: ConnectionContext,
@@ -35,14 +49,14 @@ function credentialsFor(
     if (!user || !sealed) return null;
     return {
       userName: user,
-      password: ctx.open(sealed, `profile:${ctx.profileId}:${own ? 'outgoingPassword' : 'password'}`),
+      password: opened(ctx, sealed, `profile:${ctx.profileId}:${own ? 'outgoingPassword' : 'password'}`),
     };
   }
   if (profile.authenticateUsing === 'CredentialsSpecifiedByUserOrQueue') {
     if (!mailbox.credentials) return null;
     return {
       userName: mailbox.credentials.userName,
-      password: ctx.open(mailbox.credentials.password, `mailbox:${mailbox.mailboxId}:password`),
+      password: opened(ctx, mailbox.credentials.password, `mailbox:${mailbox.mailboxId}:password`),
     };
   }
   return null;
