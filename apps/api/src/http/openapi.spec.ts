@@ -4,7 +4,14 @@ import { Reflector } from '@nestjs/core';
 import { OpenAPIObject, ReferenceObject } from '@nestjs/swagger';
 import { Request } from 'express';
 import { CommandBusUnavailableError, CommandFailure, CommandTimeoutError } from '@ssync/messaging';
-import { AuthGuard, AuthenticationError, Authenticator, Privilege, TokenService } from '@ssync/security';
+import {
+  AuthGuard,
+  AuthenticationError,
+  Authenticator,
+  Privilege,
+  SigningKeysUnavailableError,
+  TokenService,
+} from '@ssync/security';
 import { OpenApiConformance, SeenResponse } from '@ssync/testing/openapi';
 import { buildOpenApiDocument } from '../../../../scripts/lib/openapi-document';
 import { AppModule } from '../app.module';
@@ -202,6 +209,13 @@ describe('the OpenAPI document (issue #13)', () => {
         () =>
           guarded(() => {
             throw new AuthenticationError('invalid-token', 'invalid token');
+          }),
+      ],
+      [
+        "503 from the guard when the identity provider's keys cannot be fetched, with Retry-After",
+        () =>
+          guarded(() => {
+            throw new SigningKeysUnavailableError();
           }),
       ],
       [

@@ -272,7 +272,6 @@ describe('AuthGuard (HTTP) with an OpenID Connect provider', () => {
         statusCode: 503,
         error: 'Service Unavailable',
         message: "the identity provider's signing keys cannot be fetched; retry later",
-        dependency: 'identity-provider',
         retryAfterSeconds: 5,
       });
     } finally {

@@ -76,7 +76,6 @@ export class AuthGuard implements CanActivate {
           statusCode: 503,
           error: 'Service Unavailable',
           message: err.message,
-          dependency: 'identity-provider',
           retryAfterSeconds: SIGNING_KEYS_RETRY_AFTER_SECONDS,
         });
       }
