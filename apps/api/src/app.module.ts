@@ -26,6 +26,7 @@ import { OrganizationSettingsController, OrganizationSettingsService } from './o
 import { PROFILE_COMMAND_HANDLERS } from './profiles/profile.commands';
 import { PROFILE_QUERY_HANDLERS } from './profiles/profile.queries';
 import { ProfilesController } from './profiles/profiles.controller';
+import { SessionController } from './session/session';
 
 @Module({
   imports: [CqrsModule.forRoot(), SecretsModule],
@@ -41,6 +42,7 @@ import { ProfilesController } from './profiles/profiles.controller';
     MailboxLedgerController,
     AlertsController,
     ServiceAlertsController,
+    SessionController,
   ],
   providers: [
     AggregateOwnerService,

@@ -15,6 +15,7 @@ import {
   TrackingLatencyView,
 } from './activity.queries';
 import { EmailActivityView, LedgerEntryView } from './activity.view';
+import { EmailActivityBody, EmailActivityPageBody } from './email-activity.response';
 
 @ApiTags('email-activities')
 @ApiErrors(401, 403, 503)
@@ -28,7 +29,7 @@ export class EmailActivitiesController {
   @Get()
   @RequirePrivileges(Privilege.MailboxRead)
   @ApiOperation({ summary: 'Email activities (incoming tracked, outgoing queued/sent), newest first' })
-  @ApiOkResponse({ description: 'A page of email activities' })
+  @ApiOkResponse({ type: EmailActivityPageBody, description: 'A page of email activities' })
   @ApiErrors(400)
   list(
     @Query() query: ListActivitiesQuery,
@@ -44,6 +45,7 @@ export class EmailActivitiesController {
     summary: 'Queue an outgoing email (S-3): 202, PendingSend; the worker owning the mailbox sends it once',
   })
   @ApiAcceptedResponse({
+    type: EmailActivityBody,
     description:
       'The email, queued; a retry with the same Idempotency-Key answers with it as it is now (Idempotent-Replayed: true)',
   })
@@ -71,7 +73,7 @@ export class EmailActivitiesController {
   @Get(':id')
   @RequirePrivileges(Privilege.MailboxRead)
   @ApiOperation({ summary: 'An email activity' })
-  @ApiOkResponse({ description: 'The email activity; ETag is its version' })
+  @ApiOkResponse({ type: EmailActivityBody, description: 'The email activity; ETag is its version' })
   @ApiErrors(400, 404)
   async get(
     @Param('id') id: string,

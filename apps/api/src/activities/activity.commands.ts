@@ -1,7 +1,7 @@
 import { HttpStatus, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { createHash, randomUUID } from 'node:crypto';
-import { ActivityCommand, ActivityState, rules } from '@ssync/domain';
+import { ACTIVITY_LIMITS, ActivityCommand, ActivityState, rules } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { CommandRefused, ValidationFailed, acceptedOrThrow } from '../http/errors';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
@@ -43,6 +43,15 @@ export class QueueEmailHandler implements ICommandHandler<QueueEmail, QueueEmail
 
   async execute({ actor, input, idempotencyKey }: QueueEmail): Promise<QueueEmailOutcome> {
     const cc = input.cc ?? [];
+    // Counted before any address is read (issue #14): too many is one violation, not one per address.
+    if (input.to.length + cc.length > ACTIVITY_LIMITS.recipients)
+      throw new ValidationFailed([
+        {
+          field: cc.length > 0 ? 'cc' : 'to',
+          rule: 'maxItems',
+          message: `to and cc together must have at most ${ACTIVITY_LIMITS.recipients} addresses; they have ${input.to.length + cc.length}`,
+        },
+      ]);
     const violations = [
       ...input.to.flatMap((a, i) => rules.smtpAddress(`to[${i}]`, a)),
       ...cc.flatMap((a, i) => rules.smtpAddress(`cc[${i}]`, a)),

@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import {
   ACTIVITY_DIRECTIONS,
   ACTIVITY_LIMITS,
@@ -14,6 +24,20 @@ import {
 } from '@ssync/domain';
 
 const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
+
+/**
+ * Issue #14: recipients are counted before any address is looked at, so a 2 MB body of addresses costs one check
+ * and answers one violation, not one per address. The bound is the domain's (to and cc together, as Exchange
+ * Server's default MaxRecipientEnvelopeLimit of 500 per message); each list alone is refused here, both together
+ * by the command handler.
+ */
+const RECIPIENTS = {
+  maxItems: ACTIVITY_LIMITS.recipients,
+  description: `At most ${ACTIVITY_LIMITS.recipients} addresses in to and cc together`,
+} as const;
+const atMostRecipients = ArrayMaxSize(ACTIVITY_LIMITS.recipients, {
+  message: `must have at most ${ACTIVITY_LIMITS.recipients} addresses (to and cc together)`,
+});
 
 /** POST /api/v1/email-activities: an email queued for sending from a mailbox (S-3). */
 export class QueueEmailDto {
@@ -29,14 +53,16 @@ export class QueueEmailDto {
   @IsIn(['Outgoing'], { message: 'must be Outgoing: incoming email is tracked from Exchange, not created' })
   direction!: 'Outgoing';
 
-  @ApiProperty({ type: [String], example: ['bob@fabrikam.com'] })
+  @ApiProperty({ type: [String], minItems: 1, example: ['bob@fabrikam.com'], ...RECIPIENTS })
   @IsArray()
+  @atMostRecipients
   @IsString({ each: true })
   to!: string[];
 
-  @ApiPropertyOptional({ type: [String] })
+  @ApiPropertyOptional({ type: [String], ...RECIPIENTS })
   @IsOptional()
   @IsArray()
+  @atMostRecipients
   @IsString({ each: true })
   cc?: string[];
 

@@ -26,6 +26,7 @@ import { ValidationFailed, acceptedOrThrow } from '../http/errors';
 import { ApiErrors } from '../http/openapi';
 import { requireSelfOrPrivilege } from '../http/privileges';
 import { actorOf, checkId } from '../http/request-context';
+import { AlertBody, AlertListBody, ServiceAlertListBody } from './alert.response';
 
 const BOOLEAN_TEXT = ['true', 'false'] as const;
 const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
@@ -121,7 +122,7 @@ export class AlertsController {
     summary:
       "A user's alerts wall (A-1): Error / Warning / Information for their mailboxes and profiles, newest first",
   })
-  @ApiOkResponse({ description: 'The alerts' })
+  @ApiOkResponse({ type: AlertListBody, description: 'The alerts' })
   @ApiErrors(400)
   async list(
     @Req() req: Request,
@@ -147,7 +148,10 @@ export class AlertsController {
   @Post(':alertId/dismiss')
   @HttpCode(200)
   @ApiOperation({ summary: 'Dismiss an alert; a later repeat of it shows again' })
-  @ApiOkResponse({ description: 'The alert, dismissed (already dismissed: nothing changed)' })
+  @ApiOkResponse({
+    type: AlertBody,
+    description: 'The alert, dismissed (already dismissed: nothing changed)',
+  })
   @ApiErrors(400, 404, 504)
   dismiss(
     @Req() req: Request,
@@ -193,6 +197,7 @@ export class ServiceAlertsController {
     summary:
       "The administrators' alerts (issue #11): each time a sync worker could not reach Kafka or the database, for how long, and the work it put off; newest first (at most 200)",
   })
+  @ApiOkResponse({ type: ServiceAlertListBody, description: "The administrators' alerts" })
   async list(): Promise<{ items: ServiceAlertView[] }> {
     return {
       items: await this.queries.execute<GetServiceAlerts, ServiceAlertView[]>(new GetServiceAlerts()),

@@ -10,6 +10,7 @@ const RULE_NAMES: Record<string, string> = {
   isEnum: 'enum',
   min: 'range',
   max: 'range',
+  arrayMaxSize: 'maxItems',
 };
 
 function flatten(errors: ValidationError[], parent = ''): ViolationBody[] {

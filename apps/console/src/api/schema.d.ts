@@ -436,6 +436,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the bearer token is: user id, name and privileges */
+        get: operations["SessionController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -985,6 +1002,68 @@ export interface components {
             /** @description A job that requests tests (Test & Enable, or with testAndEnable): null otherwise */
             tests: components["schemas"]["BulkJobTestProgress"] | null;
         };
+        /** @enum {string} */
+        ActivityDirection: "Incoming" | "Outgoing";
+        /**
+         * @description Incoming: Tracked. Outgoing: PendingSend, then Sent or Failed
+         * @enum {string}
+         */
+        ActivityStatus: "Tracked" | "PendingSend" | "Sent" | "Failed";
+        /** @enum {string} */
+        BodyType: "Text" | "HTML";
+        /** @description An email activity (S-1, S-3): incoming email tracked from a mailbox, or outgoing email queued to be sent through it */
+        EmailActivity: {
+            /** Format: uuid */
+            id: string;
+            /** @description The mailbox it was tracked from or is sent through */
+            mailboxId: string;
+            direction: components["schemas"]["ActivityDirection"];
+            /** @description Incoming: Tracked. Outgoing: PendingSend, then Sent or Failed */
+            status: components["schemas"]["ActivityStatus"];
+            subject: string;
+            /** @description The sender; outgoing: the address of the sending mailbox */
+            from: string | null;
+            to: string[];
+            cc: string[];
+            /** @description As written or received; with bodyType HTML it is markup from outside: show it as text or sanitized, never as it is */
+            body: string;
+            bodyType: components["schemas"]["BodyType"];
+            /**
+             * Format: date-time
+             * @description Incoming only: when Exchange received it
+             */
+            receivedAt?: string | null;
+            /**
+             * Format: date-time
+             * @description When it was sent
+             */
+            sentAt: string | null;
+            /**
+             * Format: date-time
+             * @description Outgoing only: when it was queued
+             */
+            queuedAt?: string | null;
+            exchangeItemId: string | null;
+            /** @description Internet Message-ID */
+            internetMessageId: string | null;
+            /** @description Outgoing only: why sending failed, or why the last attempt did */
+            failureReason?: string | null;
+            /** @description Outgoing: send attempts with an outcome so far */
+            attempt: number;
+            /**
+             * Format: date-time
+             * @description Outgoing only: when a send that failed transiently is tried again
+             */
+            nextAttemptAt?: string | null;
+            /** @description Its version, as in the ETag */
+            version: number;
+        };
+        /** @description A page of email activities, newest first */
+        EmailActivityPage: {
+            items: components["schemas"]["EmailActivity"][];
+            /** @description Pass as cursor for the next page; null at the end */
+            nextCursor: string | null;
+        };
         QueueEmailDto: {
             /** @description The mailbox that sends the email */
             mailboxId: string;
@@ -994,11 +1073,13 @@ export interface components {
              */
             direction: "Outgoing";
             /**
+             * @description At most 500 addresses in to and cc together
              * @example [
              *       "bob@fabrikam.com"
              *     ]
              */
             to: string[];
+            /** @description At most 500 addresses in to and cc together */
             cc?: string[];
             subject: string;
             body: string;
@@ -1007,6 +1088,83 @@ export interface components {
              * @enum {string}
              */
             bodyType?: "Text" | "HTML";
+        };
+        /**
+         * @description Permanent errors are Error, transient ones Warning
+         * @enum {string}
+         */
+        AlertLevel: "Error" | "Warning" | "Information";
+        /** @description An alert on a user's wall (A-1): about a mailbox they own, or a profile they own or have mailboxes on */
+        Alert: {
+            id: string;
+            /** @description The user whose wall shows it */
+            userId: string;
+            /** @description Permanent errors are Error, transient ones Warning */
+            level: components["schemas"]["AlertLevel"];
+            message: string;
+            /** @description The mailbox it is about */
+            mailboxId?: string;
+            /** @description The email server profile it is about */
+            profileId?: string;
+            /** Format: date-time */
+            firstSeenAt: string;
+            /** Format: date-time */
+            lastSeenAt: string;
+            /** @description How often it was raised */
+            count: number;
+            /** @description Dismissed by this user since it was last raised */
+            dismissed: boolean;
+        };
+        /** @description A user's alerts, newest first */
+        AlertList: {
+            items: components["schemas"]["Alert"][];
+        };
+        /** @description The attempts a worker put off while it could not reach it */
+        DeferredWork: {
+            polls: number;
+            tests: number;
+            sends: number;
+        };
+        /** @description An administrators' alert (issue #11): a worker could not reach Kafka or the database */
+        ServiceAlert: {
+            id: string;
+            level: components["schemas"]["AlertLevel"];
+            message: string;
+            /** Format: date-time */
+            recordedAt: string;
+            /** @enum {string} */
+            dependency: "kafka" | "mongodb";
+            /** @description The role that saw it, e.g. sync-worker */
+            role: string;
+            instanceId: string;
+            /**
+             * Format: date-time
+             * @description The first work put off
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The first work done again after it
+             */
+            to: string;
+            deferred: components["schemas"]["DeferredWork"];
+        };
+        /** @description The administrators' alerts, newest first (at most 200) */
+        ServiceAlertList: {
+            items: components["schemas"]["ServiceAlert"][];
+        };
+        /**
+         * @description Every privilege the token holds, SystemAdmin spelled out into the ones it implies
+         * @enum {string}
+         */
+        Privilege: "MailboxRead" | "MailboxWrite" | "EmailSettingsAdmin" | "ApproveEmail" | "ProfileAdmin" | "SystemAdmin";
+        /** @description Who the bearer token is */
+        Session: {
+            /** @description The user id mailboxes and profiles name as owner, and alerts walls are kept by */
+            userId: string;
+            name: string;
+            /** @description Every privilege the token holds, SystemAdmin spelled out into the ones it implies */
+            privileges: components["schemas"]["Privilege"][];
         };
     };
     responses: never;
@@ -3099,7 +3257,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["EmailActivityPage"];
+                };
             };
             /** @description The request breaks a rule (a field, parameter, header, or the JSON itself): each violation names the field and the rule. Nothing changed */
             400: {
@@ -3163,7 +3323,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["EmailActivity"];
+                };
             };
             /** @description The request breaks a rule (a field, parameter, header, or the JSON itself): each violation names the field and the rule. Nothing changed */
             400: {
@@ -3281,7 +3443,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["EmailActivity"];
+                };
             };
             /** @description The request breaks a rule (a field, parameter, header, or the JSON itself): each violation names the field and the rule. Nothing changed */
             400: {
@@ -3497,7 +3661,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
             };
             /** @description The request breaks a rule (a field, parameter, header, or the JSON itself): each violation names the field and the rule. Nothing changed */
             400: {
@@ -3557,7 +3723,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
             };
             /** @description The request breaks a rule (a field, parameter, header, or the JSON itself): each violation names the field and the rule. Nothing changed */
             400: {
@@ -3629,11 +3797,64 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The administrators' alerts */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ServiceAlertList"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired */
+            401: {
+                headers: {
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller lacks a privilege this needs. Nothing changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenErrorResponse"];
+                };
+            };
+            /** @description The broker or the database cannot be reached, or this process is still reading the event log. Ask again after Retry-After (a command with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableErrorResponse"];
+                };
+            };
+        };
+    };
+    SessionController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
             };
             /** @description No bearer token, or one that is invalid or expired */
             401: {
