@@ -10,6 +10,11 @@ import type { Route } from './routes';
 import { MailboxPage } from './mailboxes/MailboxPage';
 import { MailboxesPage } from './mailboxes/MailboxesPage';
 import { EmailSettingsPage } from './settings/EmailSettingsPage';
+import { ActivitiesPage } from './activities/ActivitiesPage';
+import { ActivityPage } from './activities/ActivityPage';
+import { NewEmailPage } from './activities/NewEmailPage';
+import { AlertsNavLink } from './alerts/AlertsNavLink';
+import { AlertsPage } from './alerts/AlertsPage';
 
 const EXPIRED = 'The API did not accept the token (it may have expired). Sign in again.';
 
@@ -73,6 +78,10 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
           <Link to="/settings/email" aria-current={section === 'settings' ? 'page' : undefined}>
             System Settings › Email
           </Link>
+          <Link to="/email-activities" aria-current={section === 'activities' ? 'page' : undefined}>
+            Email Activities
+          </Link>
+          <AlertsNavLink current={section === 'alerts'} page={JSON.stringify(route)} />
         </nav>
         <button type="button" onClick={onSignOut}>
           Sign out
@@ -85,8 +94,11 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   );
 }
 
-function sectionOf(route: Route): 'profiles' | 'mailboxes' | 'settings' {
+function sectionOf(route: Route): 'profiles' | 'mailboxes' | 'settings' | 'activities' | 'alerts' {
   if (route.page === 'email-settings') return 'settings';
+  if (route.page === 'alerts') return 'alerts';
+  if (route.page === 'activities' || route.page === 'activity' || route.page === 'new-activity')
+    return 'activities';
   return route.page === 'mailboxes' || route.page === 'mailbox' ? 'mailboxes' : 'profiles';
 }
 
@@ -104,6 +116,14 @@ function Page({ route }: { route: Route }) {
       return <MailboxesPage />;
     case 'mailbox':
       return <MailboxPage id={route.id} />;
+    case 'alerts':
+      return <AlertsPage />;
+    case 'activities':
+      return <ActivitiesPage mailboxId={route.mailboxId} />;
+    case 'new-activity':
+      return <NewEmailPage mailboxId={route.mailboxId} />;
+    case 'activity':
+      return <ActivityPage id={route.id} />;
     case 'not-found':
       return (
         <>

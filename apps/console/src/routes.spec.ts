@@ -12,5 +12,11 @@ describe("the console's pages by path", () => {
     ['/mailboxes/7d1e-42', '', { page: 'mailbox', id: '7d1e-42' }],
     ['/mailboxes/a/b', '', { page: 'not-found' }],
     ['/profiles/a/b', '', { page: 'not-found' }],
+    ['/alerts', '', { page: 'alerts' }],
+    ['/email-activities', '', { page: 'activities', mailboxId: null }],
+    ['/email-activities', '?mailboxId=m-1', { page: 'activities', mailboxId: 'm-1' }],
+    ['/email-activities/new', '?mailboxId=m-1', { page: 'new-activity', mailboxId: 'm-1' }],
+    ['/email-activities/e-9', '', { page: 'activity', id: 'e-9' }],
+    ['/email-activities/e-9/x', '', { page: 'not-found' }],
   ])('%s%s', (pathname, search, route) => expect(routeOf(pathname, search)).toEqual(route));
 });

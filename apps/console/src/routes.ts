@@ -6,6 +6,10 @@ export type Route =
   | { page: 'email-settings' }
   | { page: 'mailboxes' }
   | { page: 'mailbox'; id: string }
+  | { page: 'alerts' }
+  | { page: 'activities'; mailboxId: string | null }
+  | { page: 'new-activity'; mailboxId: string | null }
+  | { page: 'activity'; id: string }
   | { page: 'not-found' };
 
 export function routeOf(pathname: string, search: string): Route {
@@ -23,8 +27,18 @@ export function routeOf(pathname: string, search: string): Route {
   if (first === 'mailboxes' && second === undefined) return { page: 'mailboxes' };
   if (first === 'mailboxes' && second !== undefined && third === undefined)
     return { page: 'mailbox', id: second };
+  if (first === 'alerts' && second === undefined) return { page: 'alerts' };
+  if (first === 'email-activities' && third === undefined) {
+    const mailboxId = new URLSearchParams(search).get('mailboxId') || null;
+    if (second === undefined) return { page: 'activities', mailboxId };
+    return second === 'new' ? { page: 'new-activity', mailboxId } : { page: 'activity', id: second };
+  }
   return { page: 'not-found' };
 }
 
 export const profilePath = (id: string) => `/profiles/${encodeURIComponent(id)}`;
 export const mailboxPath = (id: string) => `/mailboxes/${encodeURIComponent(id)}`;
+export const activityPath = (id: string) => `/email-activities/${encodeURIComponent(id)}`;
+/** The New Email form, with its From chosen when it is opened from a mailbox. */
+export const newEmailPath = (mailboxId: string | null) =>
+  mailboxId ? `/email-activities/new?mailboxId=${encodeURIComponent(mailboxId)}` : '/email-activities/new';

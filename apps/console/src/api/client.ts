@@ -8,6 +8,9 @@ export type Mailbox = Schemas['Mailbox'];
 export type BulkJob = Schemas['BulkJob'];
 export type OrganizationEmailSettings = Schemas['OrganizationEmailSettings'];
 export type Violation = Schemas['Violation'];
+export type Session = Schemas['Session'];
+export type Alert = Schemas['Alert'];
+export type EmailActivity = Schemas['EmailActivity'];
 export type Api = Client<paths>;
 
 /**
