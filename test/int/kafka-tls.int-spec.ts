@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
+import request from 'supertest';
 import { KafkaSaslMechanism, loadCoreConfig } from '@ssync/common';
-import { aggregateTopics, connectKafka, createKafka } from '@ssync/messaging';
-import { deleteTopics, testNamespace } from '../support/env';
+import { connectKafka, createKafka } from '@ssync/messaging';
+import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
+import { startInProcessStack } from '../support/stack';
 
 /**
  * Issue #14: the roles reach Kafka over TLS, and with SASL over TLS, through their configuration alone
@@ -34,7 +36,8 @@ if (!tlsBrokers && !required) process.stderr.write(`kafka-tls.int-spec: skipped,
     KAFKA_SASL_USERNAME: process.env.SSYNC_INFRA_KAFKA_SASL_USERNAME ?? '',
     KAFKA_SASL_PASSWORD_FILE: process.env.SSYNC_INFRA_KAFKA_SASL_PASSWORD_FILE ?? '',
   });
-  const topic = aggregateTopics(ns.prefix, 'profile').commands;
+  // A topic of its own: the stack below would read records put in its command topics as malformed commands.
+  const topic = `${ns.prefix}.tls-check`;
 
   /** Connects an admin client once (no retries), so a refusal comes back at once. */
   async function reach(kafka: Kafka): Promise<void> {
@@ -79,10 +82,17 @@ if (!tlsBrokers && !required) process.stderr.write(`kafka-tls.int-spec: skipped,
 
   beforeAll(async () => {
     // What every role does at boot (connectKafka creates the topics), here over TLS.
-    await connectKafka(loadCoreConfig(env({}), 'tls-test'));
+    const kafka = await connectKafka(loadCoreConfig(env({}), 'tls-test'));
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
   });
 
-  afterAll(() => deleteTopics(ns));
+  afterAll(async () => {
+    await dropDatabase(ns);
+    await deleteTopics(ns);
+  });
 
   it("a role's client, given the CA in KAFKA_SSL_CA_FILE, produces and consumes over TLS", async () => {
     const config = loadCoreConfig(env({}), 'tls-test');
@@ -122,4 +132,34 @@ if (!tlsBrokers && !required) process.stderr.write(`kafka-tls.int-spec: skipped,
       await expect(reach(once(wrong))).rejects.toThrow(/SASL|authentication/i);
     },
   );
+
+  it('runs the API, the projector and a mailbox owner over SASL and TLS, from the environment alone', async () => {
+    const token = 'dev-token-kafka-tls-int-test';
+    const stack = await startInProcessStack(ns, {
+      ...env(sasl(mechanisms.at(-1) ?? 'plain')),
+      SSYNC_DEV_TOKEN: token,
+    });
+    try {
+      const http = () => request.agent(stack.url).set('Authorization', `Bearer ${token}`);
+      await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
+      // A command goes to its owner and back through Kafka; the read is the projector's.
+      const created = await http()
+        .post('/api/v1/email-server-profiles')
+        .send({
+          name: 'Over TLS',
+          autoDiscoverServerLocation: false,
+          incomingServerLocation: 'https://mail.contoso.com/EWS/Exchange.asmx',
+          outgoingServerLocation: 'https://mail.contoso.com/EWS/Exchange.asmx',
+          authenticateUsing: 'CredentialsSpecifiedByUserOrQueue',
+        })
+        .expect(201);
+      const read = await http()
+        .get(`/api/v1/email-server-profiles/${created.body.id as string}`)
+        .set('X-Min-Version', '1')
+        .expect(200);
+      expect(read.body).toMatchObject({ name: 'Over TLS', version: 1 });
+    } finally {
+      await stack.stop();
+    }
+  });
 });
