@@ -8,6 +8,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { redactUri } from '@ssync/common';
 import { seedDemo, startMailFlow } from './lib/demo';
 import { loadInfra, repoRoot, withDatabase } from './lib/infra';
 import { RestartPolicy, errorLines, readinessChange } from './lib/supervise';
@@ -215,7 +216,7 @@ async function main(): Promise<void> {
     health('sync-worker-2'),
     `  Exchange (sim) http://127.0.0.1:${simulatorPort}/EWS/Exchange.asmx   (admin: /admin/v1)`,
     `  Kafka          ${kafkaBrokers}   (${mode}${started ? ', started here' : ', reused'})`,
-    `  MongoDB        ${env.MONGODB_URI}${database ? `   (${database})` : ''}`,
+    `  MongoDB        ${redactUri(env.MONGODB_URI!)}${database ? `   (${database})` : ''}`,
     `  processes      ${children.map((c) => `${c.role.name}(${c.proc.pid})`).join(' ')}`,
     `  logs           ${logDir}`,
     `  admin token    ${env.SSYNC_DEV_TOKEN}   (curl -H "Authorization: Bearer $TOKEN" …; SSYNC_DEV_TOKEN fixes it)`,

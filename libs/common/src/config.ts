@@ -112,6 +112,13 @@ function mongoUri(env: Env): string {
 
 const production = (env: Env): boolean => env.NODE_ENV === 'production';
 
+/** A connection URI fit for a log line: the password of its user part and of a client key hidden. */
+export function redactUri(uri: string): string {
+  return uri
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1:***@')
+    .replace(/([?&]tlsCertificateKeyFilePassword=)[^&#]*/gi, '$1***');
+}
+
 /**
  * A secret held by the config object: it prints as [redacted] through JSON, String() and util.inspect, so logging
  * the config (or an error that carries it) cannot leak it. `reveal()` is for the client that needs it.

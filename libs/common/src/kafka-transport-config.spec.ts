@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { generate } from 'selfsigned';
-import { ConfigError, loadCoreConfig } from './config';
+import { ConfigError, loadCoreConfig, redactUri } from './config';
 
 type Env = Record<string, string>;
 
@@ -229,5 +229,23 @@ describe('Kafka TLS and SASL are configured at boot, and a bad setting names its
       expect(printed).not.toContain(key.split('\n')[1]);
     }
     expect(JSON.stringify(config.kafka.sasl)).toContain('[redacted]');
+  });
+});
+
+describe('MongoDB TLS lives in MONGODB_URI, passed to the driver unchanged', () => {
+  it('keeps the URI as given, TLS options included', () => {
+    const uri =
+      'mongodb://ssync:p%40ss@m1:27017,m2:27017/ssync?replicaSet=rs0&tls=true&tlsCAFile=/etc/ssync/mongo-ca.pem';
+    expect(loadCoreConfig({ MONGODB_URI: uri, NODE_ENV: 'production' }).mongo.uri).toBe(uri);
+  });
+
+  it('hides the passwords of a URI in a log line', () => {
+    expect(redactUri('mongodb://ssync:p%40ss@m1:27017,m2:27017/ssync?tls=true')).toBe(
+      'mongodb://ssync:***@m1:27017,m2:27017/ssync?tls=true',
+    );
+    expect(
+      redactUri('mongodb+srv://u:pw@cluster.example.net/?tlsCertificateKeyFilePassword=k&tls=true'),
+    ).toBe('mongodb+srv://u:***@cluster.example.net/?tlsCertificateKeyFilePassword=***&tls=true');
+    expect(redactUri('mongodb://127.0.0.1:27017/ssync')).toBe('mongodb://127.0.0.1:27017/ssync');
   });
 });
