@@ -1,9 +1,21 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { Privilege, RequirePrivileges } from '@ssync/security';
 import { ApiErrors, IdempotencyKeyHeader, MinVersionHeader } from '../http/openapi';
+import { Reach, mailboxInReach, requestReach } from '../http/reach';
 import { actorOf, checkId, idempotencyKeyHeader, versionHeader } from '../http/request-context';
 import { LatencyQuery, LedgerQuery, ListActivitiesQuery, QueueEmailDto } from './activity.dto';
 import { QueueEmail, QueueEmailOutcome } from './activity.commands';
@@ -14,6 +26,8 @@ import {
   ListEmailActivities,
   TrackingLatencyView,
 } from './activity.queries';
+import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
+import { MailboxService } from '../mailboxes/mailbox.service';
 import { EmailActivityView, LedgerEntryView } from './activity.view';
 import { EmailActivityBody, EmailActivityPageBody } from './email-activity.response';
 
@@ -24,7 +38,20 @@ export class EmailActivitiesController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly directory: MailboxDirectory,
   ) {}
+
+  /** The mailboxes whose activities `reach` covers (undefined: all of them). */
+  private mailboxesIn(reach: Reach): readonly string[] | undefined {
+    switch (reach.kind) {
+      case 'organization':
+        return undefined;
+      case 'user':
+        return this.directory.ownedBy(reach.userId);
+      case 'none':
+        return [];
+    }
+  }
 
   @Get()
   @RequirePrivileges(Privilege.MailboxRead)
@@ -32,10 +59,13 @@ export class EmailActivitiesController {
   @ApiOkResponse({ type: EmailActivityPageBody, description: 'A page of email activities' })
   @ApiErrors(400)
   list(
+    @Req() req: Request,
     @Query() query: ListActivitiesQuery,
   ): Promise<{ items: EmailActivityView[]; nextCursor: string | null }> {
     if (query.mailboxId !== undefined) checkId('mailboxId', query.mailboxId);
-    return this.queries.execute(new ListEmailActivities(query));
+    return this.queries.execute(
+      new ListEmailActivities(query, this.mailboxesIn(requestReach(req, Privilege.MailboxRead))),
+    );
   }
 
   @Post()
@@ -62,7 +92,7 @@ export class EmailActivitiesController {
     const idempotencyKey = idempotencyKeyHeader(key);
     checkId('mailboxId', body.mailboxId);
     const outcome = await this.commands.execute<QueueEmail, QueueEmailOutcome>(
-      new QueueEmail(actorOf(req), body, idempotencyKey),
+      new QueueEmail(actorOf(req), body, idempotencyKey, requestReach(req, Privilege.MailboxWrite)),
     );
     res.setHeader('Location', `/api/v1/email-activities/${outcome.view.id}`);
     res.setHeader('ETag', `"${outcome.view.version}"`);
@@ -76,6 +106,7 @@ export class EmailActivitiesController {
   @ApiOkResponse({ type: EmailActivityBody, description: 'The email activity; ETag is its version' })
   @ApiErrors(400, 404)
   async get(
+    @Req() req: Request,
     @Param('id') id: string,
     @Res({ passthrough: true }) res: Response,
     @MinVersionHeader() minVersion?: string,
@@ -83,6 +114,14 @@ export class EmailActivitiesController {
     const view = await this.queries.execute<GetEmailActivity, EmailActivityView>(
       new GetEmailActivity(checkId('id', id), versionHeader('X-Min-Version', minVersion)),
     );
+    const reach = requestReach(req, Privilege.MailboxRead);
+    if (reach.kind !== 'organization' && !mailboxInReach(reach, this.directory.peek(view.mailboxId)))
+      // The body GetEmailActivity answers for a missing activity.
+      throw new NotFoundException({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `email activity ${id} does not exist`,
+      });
     res.setHeader('ETag', `"${view.version}"`);
     return view;
   }
@@ -92,7 +131,10 @@ export class EmailActivitiesController {
 @ApiErrors(401, 403, 503)
 @Controller('api/v1/mailboxes')
 export class MailboxLedgerController {
-  constructor(private readonly queries: QueryBus) {}
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly mailboxes: MailboxService,
+  ) {}
 
   @Get(':id/ledger')
   @RequirePrivileges(Privilege.MailboxRead)
@@ -101,11 +143,14 @@ export class MailboxLedgerController {
   })
   @ApiOkResponse({ description: 'A page of ledger entries, latest sighting first' })
   @ApiErrors(400, 404)
-  ledger(
+  async ledger(
+    @Req() req: Request,
     @Param('id') id: string,
     @Query() query: LedgerQuery,
   ): Promise<{ items: LedgerEntryView[]; nextCursor: string | null }> {
-    return this.queries.execute(new GetMailboxLedger(checkId('id', id), query));
+    // Out of reach: the 404 a missing mailbox gets (docs/adr/0020).
+    await this.mailboxes.get(checkId('id', id), requestReach(req, Privilege.MailboxRead));
+    return this.queries.execute(new GetMailboxLedger(id, query));
   }
 
   @Get(':id/tracking-latency')
@@ -115,7 +160,12 @@ export class MailboxLedgerController {
   })
   @ApiOkResponse({ description: 'The latencies over the window' })
   @ApiErrors(400, 404)
-  latency(@Param('id') id: string, @Query() query: LatencyQuery): Promise<TrackingLatencyView> {
-    return this.queries.execute(new GetTrackingLatency(checkId('id', id), query.hours ?? 24));
+  async latency(
+    @Req() req: Request,
+    @Param('id') id: string,
+    @Query() query: LatencyQuery,
+  ): Promise<TrackingLatencyView> {
+    await this.mailboxes.get(checkId('id', id), requestReach(req, Privilege.MailboxRead));
+    return this.queries.execute(new GetTrackingLatency(id, query.hours ?? 24));
   }
 }

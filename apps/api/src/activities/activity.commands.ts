@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ACTIVITY_LIMITS, ActivityCommand, ActivityState, rules } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { CommandRefused, ValidationFailed, acceptedOrThrow } from '../http/errors';
+import { Reach, WHOLE_ORGANIZATION, mailboxInReach } from '../http/reach';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 import { QueueEmailDto } from './activity.dto';
 import { EmailActivityView, outgoingViewFromState } from './activity.view';
@@ -13,6 +14,8 @@ export class QueueEmail {
     readonly actor: string,
     readonly input: QueueEmailDto,
     readonly idempotencyKey?: string,
+    /** Whose mailboxes the caller may send from (MailboxWrite's depth); one out of reach is answered as missing. */
+    readonly reach: Reach = WHOLE_ORGANIZATION,
   ) {}
 }
 
@@ -41,7 +44,7 @@ export class QueueEmailHandler implements ICommandHandler<QueueEmail, QueueEmail
     private readonly directory: MailboxDirectory,
   ) {}
 
-  async execute({ actor, input, idempotencyKey }: QueueEmail): Promise<QueueEmailOutcome> {
+  async execute({ actor, input, idempotencyKey, reach }: QueueEmail): Promise<QueueEmailOutcome> {
     const cc = input.cc ?? [];
     // Counted before any address is read (issue #14): too many is one violation, not one per address.
     if (input.to.length + cc.length > ACTIVITY_LIMITS.recipients)
@@ -60,7 +63,7 @@ export class QueueEmailHandler implements ICommandHandler<QueueEmail, QueueEmail
       violations.push({ field: 'to', rule: 'minItems', message: 'must name at least one recipient' });
     if (violations.length > 0) throw new ValidationFailed(violations);
 
-    const mailbox = await this.directory.get(input.mailboxId);
+    const mailbox = mailboxInReach(reach, await this.directory.get(input.mailboxId));
     if (!mailbox) {
       const message = `mailbox ${input.mailboxId} does not exist`;
       throw new NotFoundException({

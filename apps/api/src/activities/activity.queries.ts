@@ -13,7 +13,11 @@ export class GetEmailActivity {
   ) {}
 }
 export class ListEmailActivities {
-  constructor(readonly query: ListActivitiesQuery) {}
+  constructor(
+    readonly query: ListActivitiesQuery,
+    /** Only activities of these mailboxes (the caller's reach, docs/adr/0020); absent: every mailbox. */
+    readonly mailboxIds?: readonly string[],
+  ) {}
 }
 export class GetMailboxLedger {
   constructor(
@@ -88,9 +92,12 @@ export class ListEmailActivitiesHandler implements IQueryHandler<
   /** Newest first; every filter is an equality that leads an index ending in (sortAt, _id). */
   async execute({
     query,
+    mailboxIds,
   }: ListEmailActivities): Promise<{ items: EmailActivityView[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;
+    if (mailboxIds?.length === 0) return { items: [], nextCursor: null };
     const and: Record<string, unknown>[] = [];
+    if (mailboxIds !== undefined) and.push({ mailboxId: { $in: [...mailboxIds] } });
     if (query.mailboxId !== undefined) and.push({ mailboxId: query.mailboxId });
     if (query.direction !== undefined) and.push({ direction: query.direction });
     if (query.status !== undefined) and.push({ status: query.status });

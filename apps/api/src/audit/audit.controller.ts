@@ -13,7 +13,9 @@ import { Privilege, RequirePrivileges } from '@ssync/security';
 import { ValidationFailed } from '../http/errors';
 import { ApiErrors } from '../http/openapi';
 import { requireAnyPrivilege } from '../http/privileges';
+import { mailboxInReach, requestReach } from '../http/reach';
 import { checkId } from '../http/request-context';
+import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 
 type AuditEntry = Omit<AuditDocument, '_id'> & { eventId: string };
 
@@ -41,6 +43,7 @@ export class AuditController {
   constructor(
     private readonly readModels: ReadModels,
     private readonly active: ActiveVersion,
+    private readonly directory: MailboxDirectory,
   ) {}
 
   private async history(aggregateType: string, id: string): Promise<AuditDocument[]> {
@@ -81,6 +84,7 @@ export class AuditController {
   @ApiOkResponse({ description: 'The events, oldest first; with asOf, the state and version at that time' })
   @ApiErrors(400, 404)
   async mailbox(
+    @Req() req: Request,
     @Param('id') id: string,
     @Query('asOf') asOf?: string,
   ): Promise<
@@ -98,7 +102,12 @@ export class AuditController {
         ]);
     }
     const docs = await this.history('mailbox', id);
-    if (docs.length === 0)
+    // A mailbox out of the caller's reach (docs/adr/0020) answers as one with no history.
+    const reach = requestReach(req, Privilege.MailboxRead);
+    if (
+      docs.length === 0 ||
+      (reach.kind !== 'organization' && !mailboxInReach(reach, this.directory.peek(id)))
+    )
       throw new NotFoundException({
         statusCode: 404,
         error: 'Not Found',

@@ -13,6 +13,7 @@ import {
 } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { ValidationFailed, ViolationBody, acceptedOrThrow } from '../http/errors';
+import { Reach, inReach } from '../http/reach';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 import { MailboxService } from '../mailboxes/mailbox.service';
@@ -91,13 +92,21 @@ export class BulkJobsService {
     return facts;
   }
 
-  /** Every id must name a mailbox (one provisioned a moment ago may take an instant to show). */
-  private async checkExist(ids: string[]): Promise<void> {
-    const missing = await this.directory.unknown(ids);
+  /**
+   * Every id must name a mailbox in the caller's reach (one provisioned a moment ago may take an instant to
+   * show); one out of reach is refused as one that names no mailbox.
+   */
+  private async checkExist(ids: string[], reach: Reach): Promise<void> {
+    const missing = await this.directory.unknown(ids, reach);
     if (missing.length > 0) throw new UnknownMailboxes(missing);
   }
 
-  async applyDefaultSettings(actor: string, ids: unknown[], testAndEnable: boolean): Promise<string> {
+  async applyDefaultSettings(
+    actor: string,
+    ids: unknown[],
+    testAndEnable: boolean,
+    reach: Reach,
+  ): Promise<string> {
     const mailboxIds = this.checkIds(ids);
     const org = this.owners.organizationSettings();
     if (org.defaultServerProfileId === null)
@@ -110,7 +119,7 @@ export class BulkJobsService {
         },
       ]);
     this.checkProfile('defaultServerProfileId', org.defaultServerProfileId);
-    await this.checkExist(mailboxIds);
+    await this.checkExist(mailboxIds, reach);
     return this.start(actor, mailboxIds, {
       type: 'ApplyDefaultEmailSettings',
       defaults: {
@@ -123,7 +132,7 @@ export class BulkJobsService {
     });
   }
 
-  async bulkEdit(actor: string, ids: unknown[], changes: BulkEditPatch): Promise<string> {
+  async bulkEdit(actor: string, ids: unknown[], changes: BulkEditPatch, reach: Reach): Promise<string> {
     const mailboxIds = this.checkIds(ids);
     const given = Object.fromEntries(
       Object.entries(changes).filter(([, v]) => v !== undefined),
@@ -136,7 +145,7 @@ export class BulkJobsService {
       given.serverProfileId = given.serverProfileId.trim() || null;
       if (given.serverProfileId !== null) this.checkProfile('changes.serverProfileId', given.serverProfileId);
     }
-    await this.checkExist(mailboxIds);
+    await this.checkExist(mailboxIds, reach);
     return this.start(actor, mailboxIds, { type: 'BulkEdit', changes: given });
   }
 
@@ -144,9 +153,10 @@ export class BulkJobsService {
     actor: string,
     ids: unknown[],
     type: 'ApproveEmail' | 'RejectEmail' | 'TestAndEnable',
+    reach: Reach,
   ): Promise<string> {
     const mailboxIds = this.checkIds(ids);
-    await this.checkExist(mailboxIds);
+    await this.checkExist(mailboxIds, reach);
     return this.start(actor, mailboxIds, { type });
   }
 
@@ -192,12 +202,13 @@ export class BulkJobsService {
   /**
    * GET /api/v1/jobs/{id}: progress and per-mailbox results, from the job state every API instance follows (the
    * `jobs`/`job_results` collections hold the same for operators; FerretDB would scan 10,000 results per poll).
+   * A job is in `reach` by who started it; one out of reach is waited for and answered as a missing one.
    */
-  async get(jobId: string): Promise<JobView> {
+  async get(jobId: string, reach: Reach): Promise<JobView> {
     const deadline = Date.now() + 5000;
     for (;;) {
       const state = this.owners.jobStore.get(jobId).state;
-      if (state.status === 'Exists') {
+      if (state.status === 'Exists' && inReach(reach, state.job.requestedBy)) {
         const j = state.job;
         return {
           id: j.jobId,

@@ -4,6 +4,7 @@ import { ApiConfig } from '@ssync/common';
 import { MailboxState, mailboxDecider, mailboxOperational } from '@ssync/domain';
 import { AggregateSnapshot, AggregateStore, aggregateTopics, operationalTopic } from '@ssync/messaging';
 import { MailboxView, mailboxViewFromState } from '@ssync/read-models';
+import { Reach, WHOLE_ORGANIZATION, inReach } from '../http/reach';
 import { API_CONFIG, KAFKA } from '../infrastructure/tokens';
 import { MailboxIndex } from './mailbox-index';
 import { ListMailboxesQuery } from './mailbox.dto';
@@ -83,15 +84,29 @@ export class MailboxDirectory implements OnModuleInit, OnApplicationShutdown {
     return this.index.get(id);
   }
 
-  /** The ids that name no mailbox, after waiting (≤ 5 s) for ones provisioned a moment ago. */
-  async unknown(ids: string[]): Promise<string[]> {
+  /**
+   * The ids that name no mailbox, after waiting (≤ 5 s) for ones provisioned a moment ago. A mailbox out of
+   * `reach` counts as none, waited for alike (docs/adr/0020).
+   */
+  async unknown(ids: string[], reach: Reach = WHOLE_ORGANIZATION): Promise<string[]> {
     const deadline = Date.now() + 5000;
     for (;;) {
-      const missing = ids.filter((id) => this.store.get(id).version === 0);
+      const missing = ids.filter((id) => {
+        const { state } = this.store.get(id);
+        return state.status === 'None' || !inReach(reach, state.mailbox.ownerId);
+      });
       if (missing.length === 0 || Date.now() > deadline) return missing;
       await sleep(100);
       ids = missing;
     }
+  }
+
+  /** Every mailbox `ownerId` owns, active or not (their activities stay theirs). */
+  ownedBy(ownerId: string): string[] {
+    const out: string[] = [];
+    for (const [id, s] of this.store.entries())
+      if (s.state.status !== 'None' && s.state.mailbox.ownerId === ownerId) out.push(id);
+    return out;
   }
 
   /** Active mailboxes on a profile (P-14). */

@@ -6,6 +6,7 @@ import { MailboxView, mailboxViewFromState } from '@ssync/read-models';
 import { SecretBox } from '@ssync/security';
 import { CommandRefused, acceptedOrThrow } from '../http/errors';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
+import { Reach, mailboxInReach } from '../http/reach';
 import { MailboxDirectory } from './mailbox-directory.service';
 import { ListMailboxesQuery, ProvisionMailboxDto, UpdateMailboxDto } from './mailbox.dto';
 
@@ -132,9 +133,12 @@ export class MailboxService {
     });
   }
 
-  /** With `minVersion`, waits briefly for that version: a client reads its own writes. */
-  async get(mailboxId: string, minVersion?: number): Promise<MailboxView> {
-    const view = await this.directory.get(mailboxId, minVersion);
+  /**
+   * With `minVersion`, waits briefly for that version: a client reads its own writes. A mailbox out of `reach`
+   * is answered as a missing one.
+   */
+  async get(mailboxId: string, reach: Reach, minVersion?: number): Promise<MailboxView> {
+    const view = mailboxInReach(reach, await this.directory.get(mailboxId, minVersion));
     if (!view)
       throw new NotFoundException({
         statusCode: 404,
@@ -144,8 +148,27 @@ export class MailboxService {
     return view;
   }
 
-  /** M-2: the Active Mailboxes list. */
-  list(query: ListMailboxesQuery): { items: MailboxView[]; nextCursor: string | null } {
-    return this.directory.list(query);
+  /**
+   * Before a command on one mailbox: at user depth, a mailbox out of reach is refused exactly as its writer
+   * refuses a missing one. The directory may lag a provision by a moment, so an unknown id is waited for (as
+   * bulk jobs do); at organization depth the writer alone decides.
+   */
+  async requireInReach(mailboxId: string, reach: Reach): Promise<void> {
+    if (reach.kind === 'organization') return;
+    if ((await this.directory.unknown([mailboxId], reach)).length > 0)
+      throw new CommandRefused({
+        kind: 'not-found',
+        message: `mailbox ${mailboxId} does not exist`,
+        violations: [],
+      });
+  }
+
+  /** M-2: the Active Mailboxes list; `ownerId` null: nothing in reach. */
+  list(
+    query: ListMailboxesQuery,
+    ownerId: string | null | undefined,
+  ): { items: MailboxView[]; nextCursor: string | null } {
+    if (ownerId === null) return { items: [], nextCursor: null };
+    return this.directory.list(ownerId === undefined ? query : { ...query, ownerId });
   }
 }

@@ -27,6 +27,7 @@ import {
   MinVersionHeader,
 } from '../http/openapi';
 import { requirePrivileges } from '../http/privileges';
+import { ownerFilter, requestReach, requireOwnable } from '../http/reach';
 import { actorOf, checkId, idempotencyKeyHeader, versionHeader } from '../http/request-context';
 import { API_CONFIG } from '../infrastructure/tokens';
 import { ApplyDefaultSettingsDto, BulkEditDto, BulkMailboxesDto } from '../jobs/bulk.dto';
@@ -48,7 +49,10 @@ function requireAdminFor(req: Request, body: object): void {
   if (given.length > 0) requirePrivileges(req, Privilege.EmailSettingsAdmin);
 }
 
-/** M-3…M-6: the whole request is checked before the job starts; ids that name no mailbox are a 422. */
+/**
+ * M-3…M-6: the whole request is checked before the job starts; ids that name no mailbox, or one out of the
+ * caller's reach (docs/adr/0020), are a 422.
+ */
 const ApiBulkJob = () =>
   applyDecorators(
     ApiAcceptedResponse({
@@ -86,6 +90,7 @@ export class MailboxesController {
     @IdempotencyKeyHeader('Retries with the same key provision one mailbox') key?: string,
   ): Promise<MailboxView> {
     requireAdminFor(req, body);
+    requireOwnable(requestReach(req, Privilege.MailboxWrite), body.ownerId);
     const outcome = await this.mailboxes.provision(actorOf(req), { ...body }, idempotencyKeyHeader(key));
     res.status(outcome.duplicate ? 200 : 201);
     res.setHeader('Location', `/api/v1/mailboxes/${outcome.view.id}`);
@@ -97,8 +102,8 @@ export class MailboxesController {
   @ApiOperation({ summary: 'Active Mailboxes (M-2): filter, sort, cursor paging' })
   @ApiOkResponse({ type: MailboxPageBody, description: 'A page of mailboxes' })
   @ApiErrors(400)
-  list(@Query() query: ListMailboxesQuery): MailboxPageBody {
-    return this.mailboxes.list(query);
+  list(@Req() req: Request, @Query() query: ListMailboxesQuery): MailboxPageBody {
+    return this.mailboxes.list(query, ownerFilter(requestReach(req, Privilege.MailboxRead), query.ownerId));
   }
 
   @Post('apply-default-settings')
@@ -113,7 +118,12 @@ export class MailboxesController {
     @Body() body: ApplyDefaultSettingsDto,
   ): Promise<{ jobId: string }> {
     return {
-      jobId: await this.bulk.applyDefaultSettings(actorOf(req), body.mailboxIds, body.testAndEnable ?? true),
+      jobId: await this.bulk.applyDefaultSettings(
+        actorOf(req),
+        body.mailboxIds,
+        body.testAndEnable ?? true,
+        requestReach(req, Privilege.MailboxWrite),
+      ),
     };
   }
 
@@ -123,7 +133,14 @@ export class MailboxesController {
   @ApiOperation({ summary: 'Edit — Change Multiple Records (M-4): profile and delivery methods' })
   @ApiBulkJob()
   async bulkEdit(@Req() req: Request, @Body() body: BulkEditDto): Promise<{ jobId: string }> {
-    return { jobId: await this.bulk.bulkEdit(actorOf(req), body.mailboxIds, { ...body.changes }) };
+    return {
+      jobId: await this.bulk.bulkEdit(
+        actorOf(req),
+        body.mailboxIds,
+        { ...body.changes },
+        requestReach(req, Privilege.MailboxWrite),
+      ),
+    };
   }
 
   @Post('approve-email')
@@ -132,7 +149,8 @@ export class MailboxesController {
   @ApiOperation({ summary: 'Approve Email (M-5)' })
   @ApiBulkJob()
   async approve(@Req() req: Request, @Body() body: BulkMailboxesDto): Promise<{ jobId: string }> {
-    return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'ApproveEmail') };
+    const reach = requestReach(req, Privilege.ApproveEmail);
+    return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'ApproveEmail', reach) };
   }
 
   @Post('reject-email')
@@ -141,7 +159,8 @@ export class MailboxesController {
   @ApiOperation({ summary: 'Reject Email' })
   @ApiBulkJob()
   async reject(@Req() req: Request, @Body() body: BulkMailboxesDto): Promise<{ jobId: string }> {
-    return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'RejectEmail') };
+    const reach = requestReach(req, Privilege.ApproveEmail);
+    return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'RejectEmail', reach) };
   }
 
   @Post('test-and-enable')
@@ -152,7 +171,8 @@ export class MailboxesController {
   })
   @ApiBulkJob()
   async testAndEnable(@Req() req: Request, @Body() body: BulkMailboxesDto): Promise<{ jobId: string }> {
-    return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'TestAndEnable') };
+    const reach = requestReach(req, Privilege.MailboxWrite);
+    return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'TestAndEnable', reach) };
   }
 
   @Get(':id')
@@ -161,11 +181,16 @@ export class MailboxesController {
   @ApiOkResponse({ type: MailboxBody, description: 'The mailbox; ETag is its version' })
   @ApiErrors(400, 404)
   async get(
+    @Req() req: Request,
     @Param('id') id: string,
     @Res({ passthrough: true }) res: Response,
     @MinVersionHeader() minVersion?: string,
   ): Promise<MailboxView> {
-    const view = await this.mailboxes.get(checkId('id', id), versionHeader('X-Min-Version', minVersion));
+    const view = await this.mailboxes.get(
+      checkId('id', id),
+      requestReach(req, Privilege.MailboxRead),
+      versionHeader('X-Min-Version', minVersion),
+    );
     res.setHeader('ETag', `"${view.version}"`);
     return view;
   }
@@ -183,6 +208,9 @@ export class MailboxesController {
     @IfMatchHeader('mailbox') ifMatch?: string,
   ): Promise<MailboxView> {
     requireAdminFor(req, body);
+    const reach = requestReach(req, Privilege.MailboxWrite);
+    requireOwnable(reach, body.ownerId);
+    await this.mailboxes.requireInReach(checkId('id', id), reach);
     const outcome = await this.mailboxes.update(
       actorOf(req),
       checkId('id', id),
@@ -203,6 +231,7 @@ export class MailboxesController {
     @Param('id') id: string,
     @Body() body: MailboxCredentialsDto,
   ): Promise<MailboxView> {
+    await this.mailboxes.requireInReach(checkId('id', id), requestReach(req, Privilege.MailboxWrite));
     // SPEC P-6 applies to every credential entry.
     if (!req.secure && !this.config.allowCredentialsEntryViaNonSecureChannels)
       throw new ValidationFailed(
@@ -230,6 +259,7 @@ export class MailboxesController {
     @Res({ passthrough: true }) res: Response,
     @Param('id') id: string,
   ): Promise<MailboxView> {
+    await this.mailboxes.requireInReach(checkId('id', id), requestReach(req, Privilege.MailboxWrite));
     return this.respond(res, await this.mailboxes.deactivate(actorOf(req), checkId('id', id)));
   }
 }

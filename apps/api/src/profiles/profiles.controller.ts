@@ -50,9 +50,9 @@ export class ProfilesController {
 
   @Post(':id/test-and-enable')
   @HttpCode(202)
-  @RequirePrivileges(Privilege.MailboxWrite)
   @ApiOperation({
-    summary: 'Test & Enable every active mailbox of the profile (P-13): an asynchronous job with progress',
+    summary:
+      'Test & Enable every active mailbox of the profile (P-13): an asynchronous job with progress. Needs ProfileAdmin or EmailSettingsAdmin',
   })
   @ApiAcceptedResponse({
     type: ProfileTestAndEnableStartedBody,
@@ -63,6 +63,8 @@ export class ProfilesController {
     @Req() req: Request,
     @Param('id') id: string,
   ): Promise<ProfileTestAndEnableStartedBody> {
+    // Every mailbox of the profile, whoever owns it: an administrator's act, not a mailbox writer's (issue #14).
+    requireAnyPrivilege(req, Privilege.ProfileAdmin, Privilege.EmailSettingsAdmin);
     const profileId = checkId('id', id);
     const mailboxIds = this.directory.activeOnProfile(profileId);
     if (mailboxIds.length === 0) {

@@ -14,7 +14,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Test & Enable every active mailbox of the profile (P-13): an asynchronous job with progress */
+        /** Test & Enable every active mailbox of the profile (P-13): an asynchronous job with progress. Needs ProfileAdmin or EmailSettingsAdmin */
         post: operations["ProfilesController_testAndEnable"];
         delete?: never;
         options?: never;
@@ -272,7 +272,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A bulk job: progress and a result per mailbox */
+        /** A bulk job: progress and a result per mailbox. At user depth of MailboxRead, only the jobs the caller started */
         get: operations["JobsController_get"];
         put?: never;
         post?: never;

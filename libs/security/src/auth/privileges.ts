@@ -50,7 +50,7 @@ export interface PrivilegeGrant {
 }
 
 /** `MailboxRead` (organization depth: what every token issued before depths meant), `MailboxRead:User`, `…:Organization`. */
-export type PrivilegeClaim = Privilege | `${Privilege}:${PrivilegeDepth}`;
+export type PrivilegeClaim = `${Privilege}` | `${Privilege}:${PrivilegeDepth}`;
 
 /** The depth `principal` holds `privilege` at (SystemAdmin: organization), or undefined when it does not hold it. */
 export function depthOf(principal: Principal, privilege: Privilege): PrivilegeDepth | undefined {
