@@ -34,7 +34,7 @@ class CredentialStores {
   readonly mailboxes: AggregateStore<MailboxState>;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly config: CoreConfig,
   ) {
     const prefix = config.kafka.topicPrefix;
@@ -65,9 +65,21 @@ class CredentialStores {
 
   /** Reads what the owners wrote since the start (the run's own events). */
   async catchUp(): Promise<void> {
-    for (const store of [this.profiles, this.mailboxes])
-      for (let partition = 0; partition < this.config.kafka.partitions; partition += 1)
-        await store.catchUpNow(partition, STORE_CATCH_UP_MS);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const store of [this.profiles, this.mailboxes]) {
+        const topic = aggregateTopics(
+          this.config.kafka.topicPrefix,
+          store === this.profiles ? 'profile' : 'mailbox',
+        );
+        // The topic's own partitions: it may have been created with another SSYNC_PARTITIONS than this run's.
+        for (const { partition } of await admin.fetchTopicOffsets(topic.events))
+          await store.catchUpNow(partition, STORE_CATCH_UP_MS);
+      }
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   census(activeKeyId: string): KeyCensus {
