@@ -255,7 +255,9 @@ describe('AuthGuard (HTTP) with an OpenID Connect provider', () => {
             audiences: ['ssync-api'],
             jwksUri: new URL('http://127.0.0.1:9/certs'),
             privilegesClaim: 'groups',
-            privilegeMap: new Map([['approvers', [Privilege.ApproveEmail]]]),
+            privilegeMap: new Map([
+              ['approvers', [{ privilege: Privilege.ApproveEmail, depth: 'Organization' }]],
+            ]),
             userClaim: 'sub',
             requireHttps: false,
           },

@@ -14,6 +14,8 @@ const jwtSecret = randomBytes(32);
 const COOLDOWN_MS = 30_000;
 const MAX_AGE_MS = 600_000;
 
+const org = (privilege: Privilege) => ({ privilege, depth: 'Organization' as const });
+
 describe('Authenticator with an OpenID Connect provider', () => {
   let provider: TestOidcProvider;
   let clockMs: number;
@@ -42,9 +44,10 @@ describe('Authenticator with an OpenID Connect provider', () => {
       audiences: ['ssync-api'],
       privilegesClaim: 'realm_access.roles',
       privilegeMap: new Map([
-        ['ssync-admins', [Privilege.SystemAdmin]],
-        ['mail-readers', [Privilege.MailboxRead]],
-        ['approvers', [Privilege.MailboxRead, Privilege.ApproveEmail]],
+        ['ssync-admins', [org(Privilege.SystemAdmin)]],
+        ['mail-readers', [org(Privilege.MailboxRead)]],
+        ['approvers', [org(Privilege.MailboxRead), org(Privilege.ApproveEmail)]],
+        ['staff', [{ privilege: Privilege.MailboxRead, depth: 'User' }]],
       ]),
       userClaim: 'sub',
       requireHttps: false,
@@ -82,6 +85,16 @@ describe('Authenticator with an OpenID Connect provider', () => {
       expect(jwt.decode(token, { complete: true })?.header.alg).toBe('ES256');
       const principal = await authenticator().authenticate(token);
       expect(principal).toMatchObject({ userId: 'bob', name: 'bob@example.org' });
+    });
+
+    it('a role mapped to a user-depth privilege: held at user depth, unless another role gives it wider', async () => {
+      const staff = await authenticator().authenticate(sign(alice(['staff'])));
+      expect(staff).toMatchObject({
+        privileges: new Set([Privilege.MailboxRead]),
+        userDepth: new Set([Privilege.MailboxRead]),
+      });
+      const both = await authenticator().authenticate(sign(alice(['staff', 'mail-readers'])));
+      expect(both.userDepth).toBeUndefined();
     });
 
     it('a caller whose groups map to nothing, as a principal without privileges (a 403, not a 401)', async () => {

@@ -15,6 +15,8 @@ const refused = (env: NodeJS.ProcessEnv, message: RegExp) => {
   expect(() => loadOidcConfig(env)).toThrow(message);
 };
 
+const org = (privilege: Privilege) => ({ privilege, depth: 'Organization' as const });
+
 describe('loadOidcConfig', () => {
   it('is off without SSYNC_OIDC_ISSUER', () => {
     expect(loadOidcConfig({})).toBeUndefined();
@@ -27,8 +29,8 @@ describe('loadOidcConfig', () => {
       audiences: ['ssync-api'],
       privilegesClaim: 'roles',
       privilegeMap: new Map([
-        ['ssync-admins', [Privilege.SystemAdmin]],
-        ['mail-readers', [Privilege.MailboxRead]],
+        ['ssync-admins', [org(Privilege.SystemAdmin)]],
+        ['mail-readers', [org(Privilege.MailboxRead)]],
       ]),
       userClaim: 'sub',
       requireHttps: false,
@@ -50,7 +52,19 @@ describe('loadOidcConfig', () => {
       privilegesClaim: 'groups',
       userClaim: 'oid',
     });
-    expect(config?.privilegeMap.get('6f1c-group-id')).toEqual([Privilege.SystemAdmin]);
+    expect(config?.privilegeMap.get('6f1c-group-id')).toEqual([org(Privilege.SystemAdmin)]);
+  });
+
+  it('reads a user depth as a token claim names it, and refuses it where it does not apply', () => {
+    const config = loadOidcConfig({
+      ...keycloak,
+      SSYNC_OIDC_PRIVILEGE_MAP: '{"staff":["MailboxRead:User"]}',
+    });
+    expect(config?.privilegeMap.get('staff')).toEqual([{ privilege: Privilege.MailboxRead, depth: 'User' }]);
+    refused(
+      { ...keycloak, SSYNC_OIDC_PRIVILEGE_MAP: '{"staff":["ApproveEmail:User"]}' },
+      /^SSYNC_OIDC_PRIVILEGE_MAP names unknown privilege\(s\) \(staff: "ApproveEmail:User"\)/,
+    );
   });
 
   it('names the variable when the map names an unknown privilege', () => {

@@ -1,5 +1,5 @@
 import { AuthConfigError } from './config-error';
-import { ALL_PRIVILEGES, Privilege, isPrivilege } from './privileges';
+import { ALL_PRIVILEGES, PrivilegeGrant, parsePrivilegeClaim } from './privileges';
 
 export const ENV_OIDC_ISSUER = 'SSYNC_OIDC_ISSUER';
 export const ENV_OIDC_AUDIENCE = 'SSYNC_OIDC_AUDIENCE';
@@ -22,7 +22,7 @@ export interface OidcConfig {
   /** Claim holding the caller's roles or groups: a name, or a dotted path (`realm_access.roles`). */
   readonly privilegesClaim: string;
   /** Role or group → privileges; roles not listed grant nothing. */
-  readonly privilegeMap: ReadonlyMap<string, readonly Privilege[]>;
+  readonly privilegeMap: ReadonlyMap<string, readonly PrivilegeGrant[]>;
   /** Claim holding the user id (`sub`; `oid` for Azure AD's stable object id). */
   readonly userClaim: string;
   /** A discovered `jwks_uri` must be https too (NODE_ENV=production). */
@@ -99,8 +99,11 @@ export function loadOidcConfig(env: NodeJS.ProcessEnv): OidcConfig | undefined {
   };
 }
 
-/** `{"ssync-admins":["SystemAdmin"],"mail-readers":["MailboxRead"]}`; a privilege may also be a lone string. */
-export function parsePrivilegeMap(json: string | undefined): ReadonlyMap<string, readonly Privilege[]> {
+/**
+ * `{"ssync-admins":["SystemAdmin"],"mail-users":["MailboxRead:User"]}`; a privilege may also be a lone string, and
+ * names a depth as a token's claim does (bare: organization).
+ */
+export function parsePrivilegeMap(json: string | undefined): ReadonlyMap<string, readonly PrivilegeGrant[]> {
   if (json === undefined) {
     throw new AuthConfigError(
       `${ENV_OIDC_PRIVILEGE_MAP} is required with ${ENV_OIDC_ISSUER}, e.g. {"ssync-admins":["SystemAdmin"]}`,
@@ -117,16 +120,25 @@ export function parsePrivilegeMap(json: string | undefined): ReadonlyMap<string,
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new AuthConfigError(`${ENV_OIDC_PRIVILEGE_MAP} must be a JSON object of role → privilege names`);
   }
-  const map = new Map<string, readonly Privilege[]>();
+  const map = new Map<string, readonly PrivilegeGrant[]>();
   const unknown: string[] = [];
   for (const [role, value] of Object.entries(parsed)) {
     const names: unknown[] = Array.isArray(value) ? value : [value];
-    for (const name of names) if (!isPrivilege(name)) unknown.push(`${role}: ${JSON.stringify(name)}`);
-    map.set(role, [...new Set(names.filter(isPrivilege))]);
+    const grants: PrivilegeGrant[] = [];
+    for (const name of names) {
+      try {
+        if (typeof name !== 'string') throw new Error('not a string');
+        grants.push(parsePrivilegeClaim(name));
+      } catch {
+        unknown.push(`${role}: ${JSON.stringify(name)}`);
+      }
+    }
+    map.set(role, grants);
   }
   if (unknown.length > 0) {
     throw new AuthConfigError(
-      `${ENV_OIDC_PRIVILEGE_MAP} names unknown privilege(s) (${unknown.join('; ')}); valid: ${ALL_PRIVILEGES.join(', ')}`,
+      `${ENV_OIDC_PRIVILEGE_MAP} names unknown privilege(s) (${unknown.join('; ')}); valid: ${ALL_PRIVILEGES.join(', ')}` +
+        `, with :User after MailboxRead or MailboxWrite for user depth`,
     );
   }
   if (map.size === 0) throw new AuthConfigError(`${ENV_OIDC_PRIVILEGE_MAP} maps no role`);

@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import { SecurityLogger } from '../shared/secret-file';
 import { JwksCache, OIDC_ALGORITHMS, OidcAlgorithm } from './jwks';
 import { OidcConfig } from './oidc-config';
-import { Principal, Privilege } from './privileges';
+import { Principal, principalPrivileges } from './privileges';
 import { AuthenticationError } from './token.service';
 
 export const DEFAULT_OIDC_CLOCK_SKEW_SECONDS = 60;
@@ -75,15 +75,15 @@ export class OidcVerifier {
     return {
       userId,
       name: name ?? userId,
-      privileges: this.privilegesOf(claimAt(claims, this.config.privilegesClaim)),
+      ...this.privilegesOf(claimAt(claims, this.config.privilegesClaim)),
     };
   }
 
   /** Roles the map does not list grant nothing: an authenticated caller without privileges gets 403, not 401. */
-  private privilegesOf(roles: unknown): Set<Privilege> {
+  private privilegesOf(roles: unknown): Pick<Principal, 'privileges' | 'userDepth'> {
     // Some providers send a lone role as a string rather than a one-element array.
     const names = typeof roles === 'string' ? [roles] : Array.isArray(roles) ? roles : [];
-    return new Set(
+    return principalPrivileges(
       names.flatMap((role) => (typeof role === 'string' ? (this.config.privilegeMap.get(role) ?? []) : [])),
     );
   }
