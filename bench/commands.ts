@@ -4,7 +4,9 @@
  * (idempotent, acks=all, one awaited send per message, same concurrency) on the same broker in the same run.
  */
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import { loadKafkaSecurity } from '@ssync/common';
+import { createKafka } from '@ssync/messaging';
 import { benchEnv, cleanUpRun, freePort, load, percentile, startApp, stopProcess, waitHttp } from './lib';
 
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
@@ -23,10 +25,11 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitHttp(`${base}/health/ready`);
-    const kafka = new Kafka({
+    const kafka = createKafka({
       clientId: 'bench',
       brokers: env.brokers.split(','),
-      logLevel: logLevel.NOTHING,
+      silent: true,
+      ...loadKafkaSecurity(),
     });
     const admin = kafka.admin();
     await admin.connect();

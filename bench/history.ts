@@ -46,7 +46,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Admin, Kafka, Message, PartitionMetadata, Partitioners, Producer, logLevel } from 'kafkajs';
+import { Admin, Kafka, Message, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import {
   ActivityCommand,
@@ -90,7 +90,9 @@ import {
   settledDigest,
   snapshotTopic,
   topicSpecs,
+  createKafka,
 } from '@ssync/messaging';
+import { loadKafkaSecurity } from '@ssync/common';
 import { SecretBox, loadKeyring } from '@ssync/security';
 import {
   domainFailure,
@@ -1175,10 +1177,11 @@ async function point(size: number, days: number, secrets: SecretBox, logDir: str
   const env = await benchEnv('history');
   const prefix = env.prefix;
   const dbName = new URL(env.mongoUri).pathname.slice(1);
-  const kafka = new Kafka({
+  const kafka = createKafka({
     clientId: 'bench-history',
     brokers: env.brokers.split(','),
-    logLevel: logLevel.NOTHING,
+    silent: true,
+    ...loadKafkaSecurity(),
   });
   const admin = kafka.admin();
   const producer = kafka.producer({

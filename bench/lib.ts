@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { loadKafkaSecurity, redactUri } from '@ssync/common';
+import { createKafka } from '@ssync/messaging';
 import { MongoClient } from 'mongodb';
 import { loadInfra, repoRoot, withDatabase } from '../scripts/lib/infra';
 
@@ -49,10 +50,11 @@ export async function cleanUpRun(env: Pick<BenchEnv, 'brokers' | 'mongoUri' | 'p
     } finally {
       await client.close();
     }
-  const admin = new Kafka({
+  const admin = createKafka({
     clientId: 'bench-cleanup',
     brokers: env.brokers.split(','),
-    logLevel: logLevel.NOTHING,
+    silent: true,
+    ...loadKafkaSecurity(),
   }).admin();
   try {
     await admin.connect();
@@ -79,7 +81,9 @@ export function databaseLabel(): string {
       ? `FerretDB v1.24.2 on PostgreSQL ${info.postgres?.version ?? '?'}`
       : `FerretDB v1.24.2 on ${backend}`;
   } catch {
-    return process.env.MONGODB_URI ? `MongoDB at ${process.env.MONGODB_URI}` : 'unknown MongoDB server';
+    return process.env.MONGODB_URI
+      ? `MongoDB at ${redactUri(process.env.MONGODB_URI)}`
+      : 'unknown MongoDB server';
   }
 }
 

@@ -31,7 +31,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { ChildProcess } from 'node:child_process';
-import { Consumer, Kafka, logLevel } from 'kafkajs';
+import { Consumer, Kafka } from 'kafkajs';
+import { loadKafkaSecurity } from '@ssync/common';
+import { createKafka } from '@ssync/messaging';
 import { startSimulator } from '../apps/exchange-simulator/src/index';
 import type { TestProgress } from '../apps/api/src/jobs/test-progress';
 import { minPollIntervalMs } from '../apps/sync-worker/src/runtime/schedule';
@@ -399,10 +401,11 @@ async function benchSize(k: Knobs, size: number, floor: EwsFloor): Promise<SizeR
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   };
-  const kafka = new Kafka({
+  const kafka = createKafka({
     clientId: 'bench-sync',
     brokers: env.brokers.split(','),
-    logLevel: logLevel.NOTHING,
+    silent: true,
+    ...loadKafkaSecurity(),
   });
   const consumers: Consumer[] = [];
   let delivering = false;

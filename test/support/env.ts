@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka } from 'kafkajs';
+import { loadKafkaSecurity } from '@ssync/common';
+import { createKafka } from '@ssync/messaging';
 import { MongoClient } from 'mongodb';
 
 /** A namespace of its own for one test file: topics under a fresh prefix, a fresh database. */
@@ -35,7 +37,13 @@ export function testNamespace(name: string): TestNamespace {
 }
 
 export function testKafka(ns: TestNamespace): Kafka {
-  return new Kafka({ clientId: `test-${ns.prefix}`, brokers: ns.brokers, logLevel: logLevel.NOTHING });
+  // The environment's TLS and SASL settings too, so the suites can run against a secured Kafka.
+  return createKafka({
+    clientId: `test-${ns.prefix}`,
+    brokers: ns.brokers,
+    silent: true,
+    ...loadKafkaSecurity(),
+  });
 }
 
 /**

@@ -306,6 +306,15 @@ export function nestLogLevels(env: Env = process.env): (typeof NEST_LEVELS)[numb
   return NEST_LEVELS.slice(0, at + 1);
 }
 
+/** Kafka's TLS and SASL settings alone, for tools (benches, test helpers) that name their brokers themselves. */
+export function loadKafkaSecurity(env: Env = process.env): {
+  tls: KafkaTlsConfig | null;
+  sasl: KafkaSaslConfig | null;
+} {
+  const tls = kafkaTls(env);
+  return { tls, sasl: kafkaSasl(env, tls !== null) };
+}
+
 export function loadCoreConfig(env: Env = process.env, role = 'ssync'): CoreConfig {
   const prefix = str(env, 'SSYNC_TOPIC_PREFIX', 'ssync');
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(prefix))
@@ -316,7 +325,7 @@ export function loadCoreConfig(env: Env = process.env, role = 'ssync'): CoreConf
   const orgId = str(env, 'SSYNC_ORG_ID', 'default');
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(orgId))
     throw new ConfigError('SSYNC_ORG_ID', 'may only contain letters, digits, "_" and "-" (1–64)');
-  const tls = kafkaTls(env);
+  const { tls, sasl } = loadKafkaSecurity(env);
   return {
     instanceId: str(
       env,
@@ -331,7 +340,7 @@ export function loadCoreConfig(env: Env = process.env, role = 'ssync'): CoreConf
       partitions: int(env, 'SSYNC_PARTITIONS', 12, 1, 1000),
       replicationFactor: int(env, 'SSYNC_REPLICATION_FACTOR', 1, 1, 10),
       tls,
-      sasl: kafkaSasl(env, tls !== null),
+      sasl,
     },
     mongo: { uri: mongoUri(env), maxPoolSize: int(env, 'MONGODB_MAX_POOL_SIZE', 32, 1, 1000) },
     logLevel: logLevel as CoreConfig['logLevel'],

@@ -1,5 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { testKafka, testNamespace } from '../../../test/support/env';
+import { createKafka } from './kafka';
 import { KafkaProbe } from './kafka-probe';
 
 describe('KafkaProbe (issue #11: readiness names the broker)', () => {
@@ -10,11 +10,11 @@ describe('KafkaProbe (issue #11: readiness names the broker)', () => {
   });
 
   it('answers false when nothing listens, and asks again once the answer is old', async () => {
-    const nowhere = new Kafka({
+    const nowhere = createKafka({
       clientId: 'probe-nowhere',
       brokers: ['127.0.0.1:1'],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 0 },
+      silent: true,
+      retries: 0,
     });
     const probe = new KafkaProbe(nowhere, { cacheMs: 0, timeoutMs: 1000 });
     expect(await probe.reachable()).toBe(false);
