@@ -21,7 +21,9 @@ export function ProgressPanel(props: {
   const { idPrefix, title, percent, sentence, problem, rows } = props;
   return (
     <section className="panel" aria-labelledby={`${idPrefix}-heading`}>
-      <h2 id={`${idPrefix}-heading`}>{title}</h2>
+      <h2 id={`${idPrefix}-heading`} tabIndex={-1}>
+        {title}
+      </h2>
       <ProblemNotice problem={problem} />
       <div className="progress">
         <label htmlFor={`${idPrefix}-progress`}>Progress</label>

@@ -1,10 +1,11 @@
-import { FormEvent, ReactNode, useEffect, useRef, useState } from 'react';
+import { FormEvent, ReactNode, useState } from 'react';
 import { type ApiProblem, type Profile, unwrap } from '../api/client';
 import { useApi } from '../api/context';
 import { Link } from '../router';
 import { CheckboxField, ChoiceField, Field } from '../ui/Field';
 import { ProblemNotice } from '../ui/Notice';
 import { asProblem, useLoad } from '../ui/use-load';
+import { useModalDialog } from '../ui/use-modal';
 import { violationsByField } from '../ui/violations';
 import { BulkEditForm, UNCHANGED, bulkEditChanges } from './bulk-edit';
 import { ACT_LABELS, INCOMING_LABELS, OUTGOING_LABELS } from './labels';
@@ -26,12 +27,12 @@ function BulkDialog(props: {
   children?: ReactNode;
 }) {
   const { id, title, ok, count, canSubmit = true, submit, onClose, children } = props;
-  const dialog = useRef<HTMLDialogElement>(null);
+  // A job's panel takes the focus when the menu item that opened the dialog is hidden again.
+  const { ref: dialog, onKeyDown } = useModalDialog(() =>
+    document.querySelector<HTMLElement>('main .panel h2[tabindex]'),
+  );
   const [busy, setBusy] = useState(false);
   const [own, setOwn] = useState<ApiProblem | null>(null);
-  useEffect(() => {
-    dialog.current?.showModal();
-  }, []);
   const send = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -47,7 +48,7 @@ function BulkDialog(props: {
     }
   };
   return (
-    <dialog ref={dialog} aria-labelledby={`${id}-heading`} onClose={onClose}>
+    <dialog ref={dialog} aria-labelledby={`${id}-heading`} onClose={onClose} onKeyDown={onKeyDown}>
       <form method="dialog" noValidate onSubmit={(e) => void send(e)} aria-busy={busy}>
         <h2 id={`${id}-heading`}>{title}</h2>
         <p>

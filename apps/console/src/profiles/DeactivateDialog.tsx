@@ -1,9 +1,10 @@
-import { FormEvent, useEffect, useRef, useState } from 'react';
+import { FormEvent, useState } from 'react';
 import { type ApiProblem, type Profile, type Schemas, unwrap } from '../api/client';
 import { useApi } from '../api/context';
 import { Field } from '../ui/Field';
 import { ProblemNotice } from '../ui/Notice';
 import { asProblem, useLoad } from '../ui/use-load';
+import { useModalDialog } from '../ui/use-modal';
 import { violationsByField } from '../ui/violations';
 
 type Deactivated = Schemas['DeactivatedEmailServerProfile'];
@@ -19,16 +20,13 @@ export function DeactivateDialog(props: {
 }) {
   const { profile, onClose, onDeactivated } = props;
   const api = useApi();
-  const dialog = useRef<HTMLDialogElement>(null);
+  const { ref: dialog, onKeyDown } = useModalDialog();
   const [target, setTarget] = useState('');
   const [problem, setProblem] = useState<ApiProblem | null>(null);
   const [busy, setBusy] = useState(false);
   const others = useLoad('active-profiles', () =>
     unwrap(api.GET('/api/v1/email-server-profiles', { params: { query: { status: 'Active', limit: 200 } } })),
   );
-  useEffect(() => {
-    dialog.current?.showModal();
-  }, []);
   const errors = violationsByField(problem?.violations ?? []);
 
   const submit = async (e: FormEvent) => {
@@ -51,7 +49,7 @@ export function DeactivateDialog(props: {
   };
 
   return (
-    <dialog ref={dialog} aria-labelledby="deactivate-heading" onClose={onClose}>
+    <dialog ref={dialog} aria-labelledby="deactivate-heading" onClose={onClose} onKeyDown={onKeyDown}>
       <form method="dialog" onSubmit={(e) => void submit(e)}>
         <h2 id="deactivate-heading">Deactivate {profile.name}</h2>
         <p>
