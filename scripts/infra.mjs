@@ -634,6 +634,35 @@ async function ensureDevCerts(dir, hosts) {
   return { made: true };
 }
 
+/**
+ * The apache/kafka image reads its keystore with a password from /etc/kafka/secrets (JKS or PKCS12, not PEM): the
+ * broker certificate as PKCS12, its password in broker-keystore-password (both the keystore's and the key's).
+ */
+function writeKeystoreP12(dir) {
+  const f = (name) => path.join(dir, name);
+  const passwordFile = f('broker-keystore-password');
+  if (!fs.existsSync(passwordFile))
+    fs.writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  const r = run('openssl', [
+    'pkcs12',
+    '-export',
+    '-in',
+    f(CERT_FILES.broker),
+    '-inkey',
+    f(CERT_FILES.brokerKey),
+    '-certfile',
+    f(CERT_FILES.ca),
+    '-name',
+    'kafka',
+    '-out',
+    f('broker.p12'),
+    '-passout',
+    `file:${passwordFile}`,
+  ]);
+  if (!r.ok) throw new Error(`openssl pkcs12 failed:\n${r.stdout}${r.stderr}`);
+  fs.chmodSync(f('broker.p12'), 0o600);
+}
+
 /** The SASL password of the local broker's user, made once (PLAIN reads it from server.properties). */
 function kafkaSaslPassword() {
   const file = path.join(P.tls, 'sasl-password');
@@ -1728,12 +1757,13 @@ async function main(argv) {
     case 'status':
       return (await status()) ? 0 : 3;
     case 'certs': {
-      // For deploy/: a development CA and a broker certificate for the hosts the clients name (default kafka).
+      // For deploy/compose.yaml: a development CA and one server certificate for the hosts the clients name.
       const [dir, ...hosts] = rest;
       if (!dir) throw new Error(`certs needs a directory\n${usage}`);
-      const names = hosts.length ? hosts : ['kafka', 'localhost'];
+      const names = hosts.length ? hosts : ['kafka', 'mongo', 'localhost'];
       const r = await ensureDevCerts(path.resolve(dir), names);
       if (!r.made) log(`${dir} already holds valid certificates for ${names.join(', ')}`);
+      writeKeystoreP12(path.resolve(dir));
       return 0;
     }
     case 'sql': {
