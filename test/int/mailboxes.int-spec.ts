@@ -508,6 +508,71 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       .expect(400);
   });
 
+  it('issue #14: the audit trail pages by cursor, oldest first; a bad limit or cursor is a 400 naming it', async () => {
+    const m = await provision({ kind: 'User', name: 'Paged 0', emailAddress: 'paged@contoso.com' });
+    const id = m.id as string;
+    for (let i = 1; i <= 4; i++)
+      await http()
+        .patch(`/api/v1/mailboxes/${id}`)
+        .set('Authorization', admin)
+        .send({ name: `Paged ${i}` })
+        .expect(200);
+    const audit = (query: Record<string, unknown>) =>
+      http().get(`/api/v1/audit/mailboxes/${id}`).query(query).set('Authorization', admin);
+    await eventually(
+      async () => (await audit({})).body.events?.length === 5,
+      30000,
+      'the five events in the audit trail',
+    );
+    const whole = await audit({}).expect(200);
+    expect(whole.body.nextCursor).toBeNull();
+
+    const pages: number[][] = [];
+    let after: string | undefined;
+    do {
+      const res = await audit({ limit: 2, ...(after === undefined ? {} : { after }) }).expect(200);
+      expect(res.body.aggregateId).toBe(id);
+      pages.push(res.body.events.map((e: { sequence: number }) => e.sequence));
+      after = (res.body.nextCursor as string | null) ?? undefined;
+    } while (after !== undefined);
+    expect(pages).toEqual([[1, 2], [3, 4], [5]]);
+
+    // Past the end of a history that exists: an empty last page, not a 404.
+    expect((await audit({ after: '5' }).expect(200)).body).toMatchObject({ events: [], nextCursor: null });
+    const refused = async (query: Record<string, unknown>, field: string) =>
+      expect(
+        new Set((await audit(query).expect(400)).body.violations.map((v: { field: string }) => v.field)),
+      ).toEqual(new Set([field]));
+    await refused({ limit: 0 }, 'limit');
+    await refused({ limit: 1001 }, 'limit');
+    await refused({ limit: 'many' }, 'limit');
+    await refused({ after: 'not-a-cursor' }, 'after');
+    await refused({ asOf: new Date().toISOString(), after: '2' }, 'after');
+    await http()
+      .get('/api/v1/audit/mailboxes/no-such-mailbox')
+      .query({ after: '3' })
+      .set('Authorization', admin)
+      .expect(404);
+    // The state as of now folds every event, unpaged.
+    expect((await audit({ asOf: new Date().toISOString() }).expect(200)).body).toMatchObject({
+      version: 5,
+      state: { name: 'Paged 4' },
+    });
+
+    const profileId = await createProfile('Paged profile');
+    const profilePage = await eventually(async () => {
+      const res = await http()
+        .get(`/api/v1/audit/email-server-profiles/${profileId}`)
+        .query({ limit: 1 })
+        .set('Authorization', admin);
+      return res.status === 200 ? res : null;
+    });
+    expect(profilePage.body).toMatchObject({
+      events: [{ sequence: 1, type: 'ProfileCreated' }],
+      nextCursor: null,
+    });
+  });
+
   it('P-14: a profile with mailboxes is deactivated only with a reassignment, which a job carries out', async () => {
     const from = await createProfile('Old profile');
     const to = await createProfile('New profile');

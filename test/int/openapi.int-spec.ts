@@ -239,6 +239,42 @@ describe('the OpenAPI document describes what the API really answers', () => {
     expect(job.body.tests).toEqual(expect.objectContaining({ requested: expect.any(Number) }));
   });
 
+  it("the success bodies of a mailbox's detail are as documented: ledger, latency, audit pages and as-of", async () => {
+    const as = <T extends request.Test>(t: T) => t.set('Authorization', admin);
+    conforms(
+      'get',
+      '/api/v1/mailboxes/{id}/ledger',
+      await as(http().get(`/api/v1/mailboxes/${mailboxId}/ledger`)),
+    );
+    const latency = conforms(
+      'get',
+      '/api/v1/mailboxes/{id}/tracking-latency',
+      await as(http().get(`/api/v1/mailboxes/${mailboxId}/tracking-latency?hours=2&buckets=4`)),
+    );
+    expect(latency.body.series).toHaveLength(4);
+    const audit = '/api/v1/audit/mailboxes/{id}';
+    const page = await eventually(async () => {
+      const res = await as(http().get(`/api/v1/audit/mailboxes/${mailboxId}?limit=1`));
+      return res.status === 200 ? res : null;
+    });
+    conforms('get', audit, page);
+    conforms(
+      'get',
+      audit,
+      await as(http().get(`/api/v1/audit/mailboxes/${mailboxId}?asOf=${new Date().toISOString()}`)),
+    );
+    conforms(
+      'get',
+      audit,
+      await as(http().get(`/api/v1/audit/mailboxes/${mailboxId}?asOf=2000-01-01T00:00:00Z`)),
+    );
+    conforms(
+      'get',
+      '/api/v1/audit/email-server-profiles/{id}',
+      await as(http().get(`/api/v1/audit/email-server-profiles/${profileId}`)),
+    );
+  });
+
   it('401 without a bearer token, or with one that is not valid', async () => {
     const anonymous = await http().get('/api/v1/email-server-profiles');
     expect(conforms('get', '/api/v1/email-server-profiles', anonymous).status).toBe(401);

@@ -40,7 +40,7 @@ export class OpenApiConformance {
 
   constructor(readonly document: OpenAPIObject) {
     // The document's own `#/components/...` references resolve inside this schema resource.
-    this.ajv.addSchema({ $id: 'openapi', components: document.components ?? {} });
+    this.ajv.addSchema({ $id: 'openapi', components: nullableRefs(document.components ?? {}) });
   }
 
   operations(): Operation[] {
@@ -100,7 +100,12 @@ export class OpenApiConformance {
     const key = JSON.stringify(schema);
     let validate = this.validators.get(key);
     if (!validate) {
-      validate = this.ajv.compile(isReference(schema) ? { $ref: this.absolute(schema.$ref) } : schema);
+      // An inline schema (a oneOf of components, say) refers to the document's components as `#/…`.
+      validate = this.ajv.compile(
+        isReference(schema)
+          ? { $ref: this.absolute(schema.$ref) }
+          : nullableRefs(JSON.parse(key.replaceAll('"$ref":"#/', '"$ref":"openapi#/')) as SchemaObject),
+      );
       this.validators.set(key, validate);
     }
     return validate;
@@ -118,6 +123,25 @@ export class OpenApiConformance {
     if (node === undefined) throw new Error(`${ref} does not resolve`);
     return node as T;
   }
+}
+
+/**
+ * OpenAPI 3.0 writes "this object or null" as `nullable: true` beside an `allOf` of one reference (as swagger does,
+ * and as openapi-typescript reads it: `Mailbox | null`). JSON Schema applies the `allOf` to null too, so each such
+ * schema is checked as either null or the reference.
+ */
+function nullableRefs<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(nullableRefs) as T;
+  if (typeof node !== 'object' || node === null) return node;
+  const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, nullableRefs(v)])) as Record<
+    string,
+    unknown
+  >;
+  if (out.nullable === true && Array.isArray(out.allOf)) {
+    const { nullable: _nullable, ...rest } = out;
+    return { anyOf: [{ type: 'null' }, rest] } as T;
+  }
+  return out as T;
 }
 
 /** Header names are case-insensitive; supertest gives them in lower case, Express's setHeader as written. */

@@ -29,6 +29,7 @@ import {
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 import { MailboxService } from '../mailboxes/mailbox.service';
 import { EmailActivityView, LedgerEntryView } from './activity.view';
+import { LedgerPageBody, TrackingLatencyBody } from './mailbox-ledger.response';
 import { EmailActivityBody, EmailActivityPageBody } from './email-activity.response';
 
 @ApiTags('email-activities')
@@ -141,7 +142,7 @@ export class MailboxLedgerController {
   @ApiOperation({
     summary: 'Tracking ledger (B-1): every message seen in the mailbox with its outcome and reason',
   })
-  @ApiOkResponse({ description: 'A page of ledger entries, latest sighting first' })
+  @ApiOkResponse({ type: LedgerPageBody, description: 'A page of ledger entries, latest sighting first' })
   @ApiErrors(400, 404)
   async ledger(
     @Req() req: Request,
@@ -158,7 +159,7 @@ export class MailboxLedgerController {
   @ApiOperation({
     summary: 'Arrival-to-tracked latency of incoming email (B-5): p50/p95/max over the last hours',
   })
-  @ApiOkResponse({ description: 'The latencies over the window' })
+  @ApiOkResponse({ type: TrackingLatencyBody, description: 'The latencies over the window, and over time' })
   @ApiErrors(400, 404)
   async latency(
     @Req() req: Request,
@@ -166,6 +167,8 @@ export class MailboxLedgerController {
     @Query() query: LatencyQuery,
   ): Promise<TrackingLatencyView> {
     await this.mailboxes.get(checkId('id', id), requestReach(req, Privilege.MailboxRead));
-    return this.queries.execute(new GetTrackingLatency(id, query.hours ?? 24));
+    return this.queries.execute(
+      new GetTrackingLatency(id, query.hours ?? 24, new Date(), query.buckets ?? 24),
+    );
   }
 }

@@ -144,4 +144,17 @@ export class LatencyQuery {
   @Min(1)
   @Max(720)
   hours?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 240,
+    default: 24,
+    description: 'How many equal intervals `series` cuts the window into',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(240)
+  buckets?: number;
 }

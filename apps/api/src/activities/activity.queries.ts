@@ -5,6 +5,7 @@ import { ValidationFailed } from '../http/errors';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
 import { LedgerQuery, ListActivitiesQuery } from './activity.dto';
 import { EmailActivityView, LedgerEntryView, activityViewFromDocument, ledgerView } from './activity.view';
+import { LatencyBucket, latencySeries, percentile } from './tracking-latency';
 
 export class GetEmailActivity {
   constructor(
@@ -166,6 +167,7 @@ export class GetTrackingLatency {
     readonly mailboxId: string,
     readonly hours: number,
     readonly now: Date = new Date(),
+    readonly buckets = 24,
   ) {}
 }
 
@@ -178,13 +180,11 @@ export interface TrackingLatencyView {
   p95Ms: number | null;
   maxMs: number | null;
   lastTrackedAt: string | null;
+  /** The window in `buckets` equal intervals, oldest first: the latency over time. */
+  series: LatencyBucket[];
 }
 
-/** Nearest-rank percentile of sorted values. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
+export { percentile };
 
 @QueryHandler(GetTrackingLatency)
 export class GetTrackingLatencyHandler implements IQueryHandler<GetTrackingLatency, TrackingLatencyView> {
@@ -195,7 +195,7 @@ export class GetTrackingLatencyHandler implements IQueryHandler<GetTrackingLaten
   ) {}
 
   /** B-5: arrival-to-tracked latency of a mailbox's incoming email (received in Exchange → activity tracked). */
-  async execute({ mailboxId, hours, now }: GetTrackingLatency): Promise<TrackingLatencyView> {
+  async execute({ mailboxId, hours, now, buckets }: GetTrackingLatency): Promise<TrackingLatencyView> {
     if (!(await this.directory.get(mailboxId)))
       throw new NotFoundException({
         statusCode: 404,
@@ -213,10 +213,13 @@ export class GetTrackingLatencyHandler implements IQueryHandler<GetTrackingLaten
       .limit(10_000)
       .lean<Pick<EmailActivityDocument, 'receivedAt' | 'trackedAt'>[]>()
       .exec();
-    const latencies = docs
+    const samples = docs
       .filter((d) => d.receivedAt !== null && d.trackedAt !== null)
-      .map((d) => Math.max(0, Date.parse(d.trackedAt!) - Date.parse(d.receivedAt!)))
-      .sort((a, b) => a - b);
+      .map((d) => {
+        const trackedAtMs = Date.parse(d.trackedAt!);
+        return { trackedAtMs, latencyMs: Math.max(0, trackedAtMs - Date.parse(d.receivedAt!)) };
+      });
+    const latencies = samples.map((s) => s.latencyMs).sort((a, b) => a - b);
     const lastTrackedAt = docs.reduce<string | null>(
       (m, d) => (d.trackedAt !== null && (m === null || d.trackedAt > m) ? d.trackedAt : m),
       null,
@@ -229,6 +232,7 @@ export class GetTrackingLatencyHandler implements IQueryHandler<GetTrackingLaten
       p95Ms: percentile(latencies, 95),
       maxMs: latencies.length > 0 ? latencies[latencies.length - 1]! : null,
       lastTrackedAt,
+      series: latencySeries(samples, Date.parse(since), now.getTime(), buckets),
     };
   }
 }

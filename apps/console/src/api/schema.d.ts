@@ -1002,6 +1002,48 @@ export interface components {
             /** @description A job that requests tests (Test & Enable, or with testAndEnable): null otherwise */
             tests: components["schemas"]["BulkJobTestProgress"] | null;
         };
+        /** @description One event of the log (A-2), secrets redacted */
+        AuditEvent: {
+            eventId: string;
+            /** @example mailbox */
+            aggregateType: string;
+            aggregateId: string;
+            /** @description The aggregate's version after this event */
+            sequence: number;
+            /** @example MailboxApproved */
+            type: string;
+            schemaVersion: number;
+            /** Format: date-time */
+            occurredAt: string;
+            /** @description The user (or service) whose command caused it */
+            actor: string;
+            correlationId: string;
+            causationId: string;
+            /** @description The event's data, as its type defines it; secrets replaced by a marker */
+            payload: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A page of an aggregate's events, oldest first */
+        AuditHistory: {
+            aggregateId: string;
+            events: components["schemas"]["AuditEvent"][];
+            /** @description Pass as after for the next page; null at the end */
+            nextCursor: string | null;
+        };
+        /** @description A-3: the mailbox as it was at a time, folded from its events up to then */
+        MailboxAsOf: {
+            aggregateId: string;
+            /**
+             * Format: date-time
+             * @description The time asked for, in UTC
+             */
+            asOf: string;
+            /** @description The version at that time; 0 before the mailbox existed */
+            version: number;
+            /** @description null before the mailbox existed */
+            state: components["schemas"]["Mailbox"] | null;
+        };
         /** @enum {string} */
         ActivityDirection: "Incoming" | "Outgoing";
         /**
@@ -1088,6 +1130,85 @@ export interface components {
              * @enum {string}
              */
             bodyType?: "Text" | "HTML";
+        };
+        /**
+         * @description The latest outcome
+         * @enum {string}
+         */
+        LedgerOutcome: "Tracked" | "SkippedByRule" | "Failed" | "MovedToUndeliverable" | "Throttled" | "Duplicate";
+        /** @description One outcome recorded for the message, as it happened */
+        LedgerSighting: {
+            outcome: components["schemas"]["LedgerOutcome"];
+            reason: string;
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description B-1: a message a worker saw in the mailbox, whether it was tracked, and why (not) */
+        LedgerEntry: {
+            /** @description The email activity the message is (or would be) tracked as */
+            activityId: string;
+            mailboxId: string;
+            /** @description Internet Message-ID */
+            internetMessageId: string | null;
+            exchangeItemId: string;
+            /** @description The latest outcome */
+            outcome: components["schemas"]["LedgerOutcome"];
+            /** @description Why: the rule, error or state behind the latest outcome */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description The latest sighting
+             */
+            at: string;
+            /** Format: date-time */
+            firstSeenAt: string;
+            tracked: boolean;
+            /** Format: date-time */
+            trackedAt: string | null;
+            /** @description How many times a worker recorded an outcome for it */
+            seen: number;
+            /** @description Every outcome recorded, oldest first */
+            history: components["schemas"]["LedgerSighting"][];
+        };
+        /** @description A page of the tracking ledger, latest sighting first */
+        LedgerPage: {
+            items: components["schemas"]["LedgerEntry"][];
+            /** @description Pass as cursor for the next page; null at the end */
+            nextCursor: string | null;
+        };
+        /** @description One interval of the window */
+        LatencyBucket: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description Incoming messages tracked in the interval */
+            count: number;
+            /** @description Median arrival-to-tracked latency; null without messages */
+            p50Ms: number | null;
+            /** @description 95th percentile; null without messages */
+            p95Ms: number | null;
+        };
+        /** @description B-5: how long incoming email took from arriving in Exchange to being tracked in the CRM */
+        TrackingLatency: {
+            mailboxId: string;
+            /**
+             * Format: date-time
+             * @description The start of the window
+             */
+            since: string;
+            /** @description Incoming messages tracked in the window (at most the 10,000 most recent are measured) */
+            count: number;
+            /** @description Over the whole window */
+            p50Ms: number | null;
+            /** @description Over the whole window */
+            p95Ms: number | null;
+            /** @description Over the whole window */
+            maxMs: number | null;
+            /** Format: date-time */
+            lastTrackedAt: string | null;
+            /** @description The window in equal intervals, oldest first */
+            series: components["schemas"]["LatencyBucket"][];
         };
         /**
          * @description Permanent errors are Error, transient ones Warning
@@ -3100,7 +3221,11 @@ export interface operations {
     };
     AuditController_profile: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description The previous page's nextCursor: the events after it */
+                after?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3109,12 +3234,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The events, oldest first */
+            /** @description A page of the events, oldest first */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AuditHistory"];
+                };
             };
             /** @description The request breaks a rule (a field, parameter, header, or the JSON itself): each violation names the field and the rule. Nothing changed */
             400: {
@@ -3169,7 +3296,10 @@ export interface operations {
     AuditController_mailbox: {
         parameters: {
             query?: {
-                /** @description ISO 8601 date-time, e.g. 2026-01-31T10:00:00Z */
+                limit?: number;
+                /** @description The previous page's nextCursor: the events after it */
+                after?: string;
+                /** @description ISO 8601 date-time with a time zone, e.g. 2026-01-31T10:00:00Z: the state at that time (A-3) instead of the events; not paged */
                 asOf?: string;
             };
             header?: never;
@@ -3180,12 +3310,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The events, oldest first; with asOf, the state and version at that time */
+            /** @description A page of the events, oldest first; with asOf, the state and version at that time */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AuditHistory"] | components["schemas"]["MailboxAsOf"];
+                };
             };
             /** @description The request breaks a rule (a field, parameter, header, or the JSON itself): each violation names the field and the rule. Nothing changed */
             400: {
@@ -3519,7 +3651,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LedgerPage"];
+                };
             };
             /** @description The request breaks a rule (a field, parameter, header, or the JSON itself): each violation names the field and the rule. Nothing changed */
             400: {
@@ -3576,6 +3710,8 @@ export interface operations {
             query?: {
                 /** @description The window, in hours before now */
                 hours?: number;
+                /** @description How many equal intervals `series` cuts the window into */
+                buckets?: number;
             };
             header?: never;
             path: {
@@ -3585,12 +3721,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The latencies over the window */
+            /** @description The latencies over the window, and over time */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TrackingLatency"];
+                };
             };
             /** @description The request breaks a rule (a field, parameter, header, or the JSON itself): each violation names the field and the rule. Nothing changed */
             400: {
