@@ -114,6 +114,82 @@ function currentValue(
   return undefined;
 }
 
+type Failure = ResealReport['failures'][number];
+
+/** The command that moves one aggregate's credentials (`group`) to the values `to` sealed under `keyId`. */
+function commandFor(
+  group: readonly [SealedCredential, ...SealedCredential[]],
+  to: ReadonlyMap<string, SealedSecret>,
+  keyId: string,
+): SendCommand<ProfileCommand | MailboxCommand> {
+  const [first] = group;
+  const meta = { commandId: randomUUID(), actor: RESEAL_ACTOR, issuedAt: new Date().toISOString() };
+  const reseal = (c: SealedCredential) => ({ from: c.sealed, to: to.get(c.field) ?? c.sealed });
+  const command: ProfileCommand | MailboxCommand =
+    first.aggregateType === 'profile'
+      ? {
+          ...meta,
+          type: 'ResealProfileCredentials',
+          profileId: first.aggregateId,
+          keyId,
+          resealed: Object.fromEntries(group.map((c) => [c.field, reseal(c)])),
+        }
+      : {
+          ...meta,
+          type: 'ResealMailboxCredentials',
+          mailboxId: first.aggregateId,
+          keyId,
+          password: reseal(first),
+        };
+  return {
+    aggregateType: first.aggregateType,
+    aggregateId: first.aggregateId,
+    type: command.type,
+    ...meta,
+    command,
+  };
+}
+
+/** Seals each stale credential again; an aggregate with one that cannot be opened is a failure, and not sent. */
+function plan(
+  stale: readonly SealedCredential[],
+  port: ResealPort,
+): { planned: Planned[]; failures: (Failure & { credentials: number })[] } {
+  const byAggregate = new Map<string, [SealedCredential, ...SealedCredential[]]>();
+  for (const c of stale) {
+    const key = `${c.aggregateType}:${c.aggregateId}`;
+    const group = byAggregate.get(key);
+    if (group) group.push(c);
+    else byAggregate.set(key, [c]);
+  }
+  const planned: Planned[] = [];
+  const failures: (Failure & { credentials: number })[] = [];
+  for (const group of byAggregate.values()) {
+    const [first] = group;
+    const sent = new Map<string, SealedSecret>();
+    try {
+      for (const c of group) sent.set(c.field, port.reseal(c.sealed, secretContext(c)));
+    } catch (error) {
+      // An old key already gone, or a value sealed under another context: the message names the key, no secret.
+      const reason = error instanceof Error ? error.message : String(error);
+      failures.push({
+        aggregateType: first.aggregateType,
+        aggregateId: first.aggregateId,
+        reason,
+        credentials: group.length,
+      });
+      continue;
+    }
+    planned.push({
+      aggregateType: first.aggregateType,
+      aggregateId: first.aggregateId,
+      sent,
+      send: commandFor(group, sent, port.activeKeyId),
+    });
+  }
+  return { planned, failures };
+}
+
 /**
  * Reseals every credential not under the active key, one command per aggregate, `batchSize` commands per
  * produce request. Each command names the value it replaces: its owner applies it only to that value
@@ -126,10 +202,9 @@ export async function resealCredentials(
   onProgress: (progress: ResealProgress) => void = () => undefined,
   batchSize = 100,
 ): Promise<ResealReport> {
-  const activeKeyId = port.activeKeyId;
-  const stale = credentials.filter((c) => sealedKeyId(c.sealed) !== activeKeyId);
+  const stale = credentials.filter((c) => sealedKeyId(c.sealed) !== port.activeKeyId);
   const report: ResealReport = {
-    activeKeyId,
+    activeKeyId: port.activeKeyId,
     total: stale.length,
     done: 0,
     resealed: 0,
@@ -137,70 +212,13 @@ export async function resealCredentials(
     failed: 0,
     failures: [],
   };
-  const fail = (
-    c: { aggregateType: 'profile' | 'mailbox'; aggregateId: string },
-    n: number,
-    reason: string,
-  ) => {
-    report.failed += n;
-    report.done += n;
-    report.failures.push({ aggregateType: c.aggregateType, aggregateId: c.aggregateId, reason });
+  const fail = (failure: Failure, credentials: number) => {
+    report.failed += credentials;
+    report.done += credentials;
+    report.failures.push(failure);
   };
-
-  const byAggregate = new Map<string, SealedCredential[]>();
-  for (const c of stale) {
-    const key = `${c.aggregateType}:${c.aggregateId}`;
-    byAggregate.set(key, [...(byAggregate.get(key) ?? []), c]);
-  }
-  const planned: Planned[] = [];
-  for (const group of byAggregate.values()) {
-    const [first] = group;
-    if (first === undefined) continue;
-    const sent = new Map<string, SealedSecret>();
-    const resealed: Partial<Record<ProfileSecretField, { from: SealedSecret; to: SealedSecret }>> = {};
-    try {
-      for (const c of group) {
-        const to = port.reseal(c.sealed, secretContext(c));
-        sent.set(c.field, to);
-        resealed[c.field] = { from: c.sealed, to };
-      }
-    } catch (error) {
-      // An old key already gone, or a value sealed under another context: the message names the key, no secret.
-      fail(first, group.length, error instanceof Error ? error.message : String(error));
-      continue;
-    }
-    const meta = { commandId: randomUUID(), actor: RESEAL_ACTOR, issuedAt: new Date().toISOString() };
-    const command: ProfileCommand | MailboxCommand =
-      first.aggregateType === 'profile'
-        ? {
-            ...meta,
-            type: 'ResealProfileCredentials',
-            profileId: first.aggregateId,
-            keyId: activeKeyId,
-            resealed,
-          }
-        : {
-            ...meta,
-            type: 'ResealMailboxCredentials',
-            mailboxId: first.aggregateId,
-            keyId: activeKeyId,
-            password: { from: first.sealed, to: sent.get('password') ?? first.sealed },
-          };
-    planned.push({
-      aggregateType: first.aggregateType,
-      aggregateId: first.aggregateId,
-      sent,
-      send: {
-        aggregateType: first.aggregateType,
-        aggregateId: first.aggregateId,
-        type: command.type,
-        actor: RESEAL_ACTOR,
-        commandId: meta.commandId,
-        issuedAt: meta.issuedAt,
-        command,
-      },
-    });
-  }
+  const { planned, failures } = plan(stale, port);
+  for (const { credentials: n, ...failure } of failures) fail(failure, n);
   if (report.done > 0) onProgress(progressOf(report));
 
   for (let i = 0; i < planned.length; i += batchSize) {
@@ -209,17 +227,15 @@ export async function resealCredentials(
     outcomes.forEach((outcome, j) => {
       const p = batch[j];
       if (p === undefined) return;
+      const where = { aggregateType: p.aggregateType, aggregateId: p.aggregateId };
       if (outcome.status === 'rejected') {
-        fail(
-          p,
-          p.sent.size,
-          outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason),
-        );
+        const reason = outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
+        fail({ ...where, reason }, p.sent.size);
         return;
       }
       const result = outcome.value;
       if (!result.accepted || result.error) {
-        fail(p, p.sent.size, result.error?.message ?? 'refused');
+        fail({ ...where, reason: result.error?.message ?? 'refused' }, p.sent.size);
         return;
       }
       for (const [field, to] of p.sent) {
