@@ -19,9 +19,11 @@
 //
 // Data lives in .ssync/ (SSYNC_STATE_DIR), downloaded/built artifacts in .cache/ (SSYNC_CACHE_DIR); both gitignored.
 // Ports: SSYNC_KAFKA_PORT (9092), SSYNC_KAFKA_CONTROLLER_PORT (Kafka port + 1), SSYNC_KAFKA_TLS_PORT (Kafka port + 2),
-// SSYNC_KAFKA_SASL_PORT (Kafka port + 3), SSYNC_MONGO_PORT (27017), SSYNC_POSTGRES_PORT (54320).
+// SSYNC_KAFKA_SASL_PORT (Kafka port + 3), SSYNC_MONGO_PORT (27017), SSYNC_MONGO_TLS_PORT (MongoDB port + 1),
+// SSYNC_POSTGRES_PORT (54320).
 // The local broker also listens with TLS (SSL) and with SASL over TLS (PLAIN, SCRAM-SHA-256/512, user "ssync"),
-// with a development CA made by openssl in .ssync/tls/, so the TLS client settings are tested (issue #14).
+// with a development CA made by openssl in .ssync/tls/, so the TLS client settings are tested (issue #14); FerretDB
+// listens with TLS too (MONGODB_URI with tls=true&tlsCAFile=...).
 //   node scripts/infra.mjs certs DIR [HOST...]   a development CA and a broker certificate for HOSTs, into DIR SSYNC_POSTGRES_BIN: a directory holding initdb and postgres, to use other binaries.
 // If a port already answers with the right protocol (another checkout's infra, a CI service), it is reused.
 // Only node built-ins at top level; kafkajs, mongodb and testcontainers are imported lazily from node_modules.
@@ -51,6 +53,7 @@ const KAFKA_TLS_PORT = intEnv('SSYNC_KAFKA_TLS_PORT', KAFKA_PORT + 2);
 const KAFKA_SASL_PORT = intEnv('SSYNC_KAFKA_SASL_PORT', KAFKA_PORT + 3);
 const KAFKA_SASL_USER = 'ssync';
 const MONGO_PORT = intEnv('SSYNC_MONGO_PORT', 27017);
+const MONGO_TLS_PORT = intEnv('SSYNC_MONGO_TLS_PORT', MONGO_PORT + 1);
 const POSTGRES_PORT = intEnv('SSYNC_POSTGRES_PORT', 54320);
 const MONGO_BACKEND = backendEnv();
 const KAFKA_IMAGE = process.env.SSYNC_KAFKA_IMAGE || `apache/kafka:${KAFKA_VERSION}`;
@@ -698,6 +701,13 @@ function localKafkaTls() {
   };
 }
 
+/** The MongoDB URI of a running local FerretDB's TLS listener; null if it has none. */
+function localMongoTlsUri() {
+  const pid = readPid(P.mongoPid);
+  if (!ours(pid, `--listen-tls=${HOST}:${MONGO_TLS_PORT}`)) return null;
+  return `mongodb://${HOST}:${MONGO_TLS_PORT}/?tls=true&tlsCAFile=${encodeURIComponent(path.join(P.tls, CERT_FILES.ca))}`;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // local processes
 
@@ -1277,9 +1287,14 @@ async function startLocalFerretDB({ timeoutMs }) {
     fs.mkdirSync(P.mongoData, { recursive: true });
     removeBrokenSqliteFiles(P.mongoData);
   }
+  // Not in backendArgs: a FerretDB started before it had a TLS listener is still reused.
+  await ensureDevCerts(P.tls, ['localhost', HOST]);
   const args = [
     ...backendArgs,
     `--listen-addr=${HOST}:${MONGO_PORT}`,
+    `--listen-tls=${HOST}:${MONGO_TLS_PORT}`,
+    `--listen-tls-cert-file=${path.join(P.tls, CERT_FILES.broker)}`,
+    `--listen-tls-key-file=${path.join(P.tls, CERT_FILES.brokerKey)}`,
     `--state-dir=${P.mongoState}`,
     '--debug-addr=-',
     '--telemetry=disable',
@@ -1478,9 +1493,10 @@ function readJson(file) {
 /**
  * Makes sure Kafka and a MongoDB-compatible server answer; starts them if needed (idempotent, concurrency-safe).
  * @param {{ fresh?: boolean, quiet?: boolean, log?: (msg: string) => void, timeoutMs?: number }} [opts]
- * `kafkaTls` is what the broker offers over TLS (null, with `kafkaTlsMissing` saying why, when it offers nothing).
+ * `kafkaTls` is what the broker offers over TLS (null, with `kafkaTlsMissing` saying why, when it offers nothing);
+ * `mongoTlsUri` the MongoDB-compatible server's TLS listener, when it has one.
  * @returns {Promise<{ kafkaBrokers: string, mongoUri: string, started: boolean, mode: string, database?: string,
- *   kafkaTls: KafkaTlsEndpoints | null, kafkaTlsMissing?: string }>}
+ *   kafkaTls: KafkaTlsEndpoints | null, kafkaTlsMissing?: string, mongoTlsUri: string | null }>}
  */
 export async function ensureInfra(opts = {}) {
   const prevLog = logFn;
@@ -1518,6 +1534,7 @@ async function ensureInfraInner({ fresh = false, timeoutMs = 120000 } = {}) {
       mode: 'external',
       kafkaTls: null,
       kafkaTlsMissing: 'Kafka comes from KAFKA_BROKERS; nothing says how it is reached over TLS',
+      mongoTlsUri: null,
     };
   }
   if (extKafka || extMongo) {
@@ -1551,6 +1568,7 @@ async function ensureInfraInner({ fresh = false, timeoutMs = 120000 } = {}) {
       mode,
       kafkaBrokers: KAFKA_BROKERS_LOCAL,
       kafkaTls: mode === 'local' && kafka.state !== 'foreign' ? localKafkaTls() : null,
+      mongoTlsUri: mode === 'local' && mongo.state !== 'foreign' ? localMongoTlsUri() : null,
       mongoUri: MONGO_URI_LOCAL,
       kafka,
       mongo,
@@ -1582,6 +1600,7 @@ async function ensureInfraInner({ fresh = false, timeoutMs = 120000 } = {}) {
       database,
       kafkaTls,
       kafkaTlsMissing,
+      mongoTlsUri: mode === 'local' && mongo.state !== 'foreign' ? localMongoTlsUri() : null,
     };
   });
 }
@@ -1617,6 +1636,7 @@ function describe(info, ms) {
     `${local ? `FerretDB ${FERRETDB_VERSION} (${MONGO_BACKEND})` : MONGO_IMAGE}  ${info.mongoUri}  ` +
       `${what(info.mongo)}${local && info.mongo.pid ? `  log ${rel(P.mongoLog)}` : ''}`,
   );
+  if (info.mongoTlsUri) log(`MongoDB over TLS  ${info.mongoTlsUri}`);
   log(`infra ready in ${(ms / 1000).toFixed(1)}s`);
 }
 

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
+import mongoose from 'mongoose';
 import request from 'supertest';
 import { KafkaSaslMechanism, loadCoreConfig } from '@ssync/common';
 import { connectKafka, createKafka } from '@ssync/messaging';
+import { readModelConnectionOptions } from '@ssync/read-models';
 import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
 import { startInProcessStack } from '../support/stack';
 
@@ -133,10 +135,42 @@ if (!tlsBrokers && !required) process.stderr.write(`kafka-tls.int-spec: skipped,
     },
   );
 
-  it('runs the API, the projector and a mailbox owner over SASL and TLS, from the environment alone', async () => {
+  // FerretDB's TLS listener (infra.mjs), when it has one: the namespace's database on it.
+  const mongoTlsUri = (() => {
+    const given = process.env.SSYNC_INFRA_MONGODB_TLS_URI;
+    if (!given) return null;
+    const url = new URL(given);
+    url.pathname = `/${ns.database}`;
+    return url.toString();
+  })();
+
+  (mongoTlsUri ? it : it.skip)(
+    'gives mongoose MONGODB_URI as it is: tls=true with tlsCAFile answers, without the CA it is refused',
+    async () => {
+      const config = loadCoreConfig({ ...env({}), MONGODB_URI: mongoTlsUri ?? '' }, 'tls-test');
+      expect(config.mongo.uri).toBe(mongoTlsUri);
+      const ping = async (uri: string) => {
+        const conn = await mongoose
+          .createConnection(uri, readModelConnectionOptions(config.mongo, 1500))
+          .asPromise();
+        try {
+          return (await conn.db!.command({ ping: 1 })).ok as number;
+        } finally {
+          await conn.close();
+        }
+      };
+      await expect(ping(config.mongo.uri)).resolves.toBe(1);
+      const withoutCa = new URL(config.mongo.uri);
+      withoutCa.searchParams.delete('tlsCAFile');
+      await expect(ping(withoutCa.toString())).rejects.toThrow(/certificate/i);
+    },
+  );
+
+  it('runs the API, the projector and a mailbox owner over SASL and TLS (and MongoDB over TLS), from the environment alone', async () => {
     const token = 'dev-token-kafka-tls-int-test';
     const stack = await startInProcessStack(ns, {
       ...env(sasl(mechanisms.at(-1) ?? 'plain')),
+      ...(mongoTlsUri ? { MONGODB_URI: mongoTlsUri } : {}),
       SSYNC_DEV_TOKEN: token,
     });
     try {

@@ -26,6 +26,7 @@ interface InfraModule {
       scram: boolean;
     } | null;
     kafkaTlsMissing?: string;
+    mongoTlsUri: string | null;
   }>;
 }
 
@@ -39,7 +40,7 @@ const importEsm = new Function('specifier', 'return import(specifier)') as (
 export default async function globalSetup(): Promise<void> {
   const infraUrl = pathToFileURL(path.resolve(__dirname, '../../scripts/infra.mjs')).href;
   const infra = (await importEsm(infraUrl)) as InfraModule;
-  const { kafkaBrokers, mongoUri, kafkaTls, kafkaTlsMissing } = await infra.ensureInfra({
+  const { kafkaBrokers, mongoUri, kafkaTls, kafkaTlsMissing, mongoTlsUri } = await infra.ensureInfra({
     log: (msg) => process.stderr.write(`[infra] ${msg}\n`),
     timeoutMs: 180_000,
   });
@@ -57,4 +58,6 @@ export default async function globalSetup(): Promise<void> {
     });
   } else if (!process.env.SSYNC_INFRA_KAFKA_TLS_BROKERS && kafkaTlsMissing)
     process.env.SSYNC_INFRA_KAFKA_TLS_MISSING = kafkaTlsMissing;
+  if (mongoTlsUri && !process.env.SSYNC_INFRA_MONGODB_TLS_URI)
+    process.env.SSYNC_INFRA_MONGODB_TLS_URI = mongoTlsUri;
 }
