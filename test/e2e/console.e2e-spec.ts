@@ -529,6 +529,202 @@ describe('the admin console in a browser (issue #13)', () => {
     });
   });
 
+  describe('the Alerts wall and email activities (issue #13, screens 5 and 6)', () => {
+    const alerts = () => page.getByRole('table', { name: /alerts$/ });
+    // An alert repeats in place (its count), but a mailbox can have more than one: the newest is enough here.
+    const alertRow = (text: RegExp) => alerts().locator('tbody tr').filter({ hasText: text }).first();
+    /** A mailbox's row in the Active Mailboxes list, cell by column heading. */
+    const mailboxRow = async (name: string) => {
+      const table = page.locator('table.mailboxes');
+      const headings = await table.locator('thead th').allInnerTexts();
+      const row = table
+        .locator('tbody tr')
+        .filter({ has: page.getByRole('rowheader', { name, exact: true }) });
+      const cells = await row.locator('th, td').allInnerTexts();
+      return Object.fromEntries(headings.map((h, i) => [h.trim(), cells[i]?.trim()]));
+    };
+    const openWall = async () => {
+      await page.getByRole('link', { name: /^Alerts/ }).click();
+      await page.getByRole('heading', { name: 'Alerts', level: 1 }).waitFor();
+      await alerts().waitFor();
+    };
+
+    it("shows Success in the status columns after Test & Enable, and the success alert on the owner's wall", async () => {
+      await page.getByRole('link', { name: 'Mailboxes', exact: true }).click();
+      await page.locator('table.mailboxes[aria-busy="false"] tbody th').first().waitFor();
+      const ann = await mailboxRow('Ann');
+      expect([ann['Incoming Email Status'], ann['Outgoing Email Status'], ann['Mailbox Status']]).toEqual([
+        'Success',
+        'Success',
+        'Success',
+      ]);
+      // Appointments, contacts and tasks are not synchronized yet (SYNCHRONIZED_AREAS), so their test does not run.
+      expect(ann['Appointments, Contacts, and Tasks Status']).toBe('Not Run');
+
+      // The mailboxes were provisioned with the dev token, so dev-admin owns them: its wall is the signed-in one.
+      expect((await call('GET', '/api/v1/session')).body).toMatchObject({ userId: 'dev-admin' });
+      // The nav counts the wall's active alerts.
+      await page.getByRole('link', { name: /^Alerts \(\d+ active\)$/ }).waitFor();
+      await openWall();
+      await page.getByText(/the alerts wall of/i).waitFor();
+      const success = alertRow(/"Ann" <ann@console\.test> was tested and enabled/);
+      await success.waitFor();
+      expect(await success.locator('td').first().innerText()).toBe('Information');
+      await shot('alerts');
+      expect(await success.getByRole('link', { name: 'Mailbox' }).getAttribute('href')).toMatch(
+        /^\/mailboxes\/[0-9a-f-]{36}$/,
+      );
+      // The permanent failure of the earlier test is an error on the same wall.
+      expect(
+        await alertRow(/"Cyd" <cyd@console\.test>/)
+          .locator('td')
+          .first()
+          .innerText(),
+      ).toBe('Error');
+
+      await success.getByRole('link', { name: 'Mailbox' }).click();
+      await page.getByRole('heading', { name: /^Ann/ }).waitFor();
+      await openWall();
+      await alertRow(/"Ann" <ann@console\.test> was tested and enabled/)
+        .getByRole('button', { name: 'Dismiss' })
+        .click();
+      await page.getByRole('status').filter({ hasText: 'Alert dismissed.' }).waitFor();
+      await alertRow(/"Ann" <ann@console\.test> was tested and enabled/).waitFor({ state: 'detached' });
+      await field('Show').selectOption('dismissed');
+      await alertRow(/"Ann" <ann@console\.test> was tested and enabled/).waitFor();
+      expect(await alertRow(/"Ann"/).locator('td').last().innerText()).toBe('Dismissed');
+      await field('Show').selectOption('active');
+    });
+
+    it('queues an email from a mailbox: the API judges each field, then the worker sends it and the page shows Sent', async () => {
+      await page.getByRole('link', { name: 'Email Activities', exact: true }).first().click();
+      await page.getByRole('heading', { name: 'Email Activities', level: 1 }).waitFor();
+      await page.getByRole('link', { name: 'New Email' }).click();
+      await page.getByRole('heading', { name: 'New Email', level: 1 }).waitFor();
+      await field('From').selectOption({ label: 'Ann <ann@console.test>' });
+      await field('To').fill('bob@console.test; not an address');
+      await field('Subject').fill('Quarterly numbers');
+      // Markup typed in the body is text: it is sent as text and shown as text, never run.
+      await field('Body').fill(
+        'Hello Bob,\n<img src=x onerror="document.title=\'pwned\'"> the numbers are in.',
+      );
+      await page.getByRole('button', { name: 'Send' }).click();
+      await page.locator('#email-to-error').waitFor();
+      await shot('new-email-invalid');
+      expect(await errorOf('To')).toMatch(/"not an address"/);
+      expect(await field('To').getAttribute('aria-invalid')).toBe('true');
+      expect(await errorOf('Subject')).toBeNull();
+
+      await field('To').fill('bob@console.test');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await page.getByRole('heading', { name: 'Quarterly numbers', level: 1 }).waitFor();
+      const activityId = /\/email-activities\/([0-9a-f-]{36})$/.exec(page.url())?.[1] ?? '';
+      expect(activityId).not.toBe('');
+      // Read again each second while it waits: the worker's send shows without a reload.
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Sent / })
+        .waitFor({ timeout: 60_000 });
+      await shot('email-activity-sent');
+      expect(await page.locator('pre.email-body').innerText()).toContain('<img src=x onerror=');
+      expect(await page.locator('main img').count()).toBe(0);
+      expect(await page.title()).not.toBe('pwned');
+      const delivered = (mailbox: string, folder: 'sentitems' | 'inbox') =>
+        sim.admin.folderItems(mailbox, folder).some((i) => i.f.Subject === 'Quarterly numbers');
+      await eventually(
+        () =>
+          Promise.resolve(
+            delivered('ann@console.test', 'sentitems') && delivered('bob@console.test', 'inbox'),
+          ),
+        10_000,
+        "the email in Ann's Sent Items and Bob's inbox",
+      );
+      expect((await call('GET', `/api/v1/email-activities/${activityId}`)).body).toMatchObject({
+        status: 'Sent',
+        from: 'ann@console.test',
+        to: ['bob@console.test'],
+        bodyType: 'Text',
+      });
+
+      // The list, filtered as the API filters: Ann's outgoing email that was sent.
+      await page.getByRole('link', { name: 'Email Activities', exact: true }).first().click();
+      const filters = page.getByRole('search', { name: 'Filter email activities' });
+      await filters.getByLabel('Mailbox', { exact: true }).selectOption({ label: 'Ann <ann@console.test>' });
+      await filters.getByLabel('Direction', { exact: true }).selectOption('Outgoing');
+      await filters.getByLabel('Status', { exact: true }).selectOption('Sent');
+      const row = page.locator('table.activities tbody tr').filter({ hasText: 'Quarterly numbers' });
+      await row.waitFor();
+      expect(await row.locator('td').allInnerTexts()).toEqual(
+        expect.arrayContaining(['Ann', 'Outgoing', 'Sent', 'ann@console.test', 'bob@console.test']),
+      );
+      await shot('email-activities');
+      await filters.getByLabel('Status', { exact: true }).selectOption('Failed');
+      await page.getByText('No email activities match.').waitFor();
+    });
+
+    it("a wrong profile password: Test & Enable shows Failure, and the error alert is on the owner's wall", async () => {
+      sim.admin.createMailbox({ smtpAddress: 'ivy@console.test', displayName: 'ivy' });
+      sim.admin.grantImpersonation({ userName: 'svc-ssync', mailboxes: ['ivy@console.test'] });
+      const profile = await call('POST', '/api/v1/email-server-profiles', {
+        name: 'Tailspin Exchange',
+        incomingServerLocation: sim.ewsUrl,
+        outgoingServerLocation: sim.ewsUrl,
+        authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
+        userName: 'CONTOSO\\svc-ssync',
+        password: 'Svc-Passw0rd!',
+        incomingAuthenticationProtocol: 'Basic',
+      });
+      const ivy = await call('POST', '/api/v1/mailboxes', {
+        kind: 'User',
+        name: 'Ivy',
+        emailAddress: 'ivy@console.test',
+        serverProfileId: profile.body.id,
+        ...SSS,
+      });
+      expect([profile.status, ivy.status]).toEqual([201, 201]);
+      const approval = await call('POST', '/api/v1/mailboxes/approve-email', { mailboxIds: [ivy.body.id] });
+      await eventually(
+        async () => (await call('GET', `/api/v1/jobs/${approval.body.jobId}`)).body?.status === 'Completed',
+        30_000,
+        'Ivy approved',
+      );
+      await eventually(
+        async () =>
+          (await call('GET', `/api/v1/mailboxes?serverProfileId=${profile.body.id}`)).body?.items?.length ===
+            1 && (await call('GET', `/api/v1/email-server-profiles/${profile.body.id}`)).status === 200,
+        30_000,
+        "the profile and Ivy's mailbox readable",
+      );
+
+      await page.goto(`${relay.url}/profiles/${profile.body.id}`);
+      await page.getByRole('heading', { name: /^Tailspin Exchange/ }).waitFor();
+      await field('Password').fill('not-the-password');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+      await page.getByRole('button', { name: 'Test & Enable Mailboxes' }).click();
+      await progressReaches100('tae-progress');
+      const results = page.getByRole('table', { name: 'Results, failures first' });
+      await results.waitFor();
+      const [row] = await Promise.all(
+        (await results.locator('tbody tr').all()).map((tr) => tr.locator('th, td').allInnerTexts()),
+      );
+      expect([row?.[0], row?.[2]]).toEqual(['Ivy', 'Failure']);
+      expect(row?.[6]).toMatch(/credential|401|password|unauthori/i);
+      await shot('test-and-enable-wrong-password');
+
+      await openWall();
+      const error = alertRow(/"Ivy" <ivy@console\.test>/);
+      await error.waitFor({ timeout: 15_000 });
+      expect(await error.locator('td').first().innerText()).toBe('Error');
+      expect(await error.getByRole('link', { name: 'Mailbox' }).getAttribute('href')).toBe(
+        `/mailboxes/${ivy.body.id}`,
+      );
+      await field('Level').selectOption('Information');
+      await alertRow(/"Ivy"/).waitFor({ state: 'detached' });
+      await field('Level').selectOption('');
+    });
+  });
+
   it('returns to the sign-in screen on a 401, takes a pasted token, and forgets it on sign-out', async () => {
     await page.evaluate("sessionStorage.setItem('ssync.console.token', 'not-a-token')");
     await page.goto(`${relay.url}/settings/email`);
