@@ -4,7 +4,7 @@
 //   node scripts/infra.mjs up [--fresh]   start (or reuse) and wait until both answer
 //   node scripts/infra.mjs down           stop what this checkout started (SIGTERM, then SIGKILL)
 //   node scripts/infra.mjs status         what runs where (pid, port, RSS); exit 3 if something does not answer
-//   node scripts/infra.mjs env            KAFKA_BROKERS=... / MONGODB_URI=... lines
+//   node scripts/infra.mjs env            KAFKA_BROKERS=... / MONGODB_URI=... lines (and the TLS listeners')
 //   node scripts/infra.mjs sql "<sql>"    a statement on the embedded PostgreSQL (it ships no psql)
 //
 // Modes, in order of precedence:
@@ -1795,6 +1795,29 @@ async function main(argv) {
     case 'env': {
       const e = infraEnv();
       process.stdout.write(`KAFKA_BROKERS=${e.KAFKA_BROKERS}\nMONGODB_URI=${e.MONGODB_URI}\n`);
+      // .ci/run evals these, and then KAFKA_BROKERS makes the tests' global setup see "external" servers: the TLS
+      // listeners of this checkout's servers must reach the tests this way too (quoted: a URI holds "&").
+      if (!(process.env.KAFKA_BROKERS && process.env.MONGODB_URI)) {
+        const tls = localKafkaTls();
+        const mongoTls = localMongoTlsUri();
+        const lines = [];
+        if (tls)
+          lines.push(
+            `SSYNC_INFRA_KAFKA_TLS_BROKERS=${tls.brokers}`,
+            `SSYNC_INFRA_KAFKA_TLS_CA_FILE='${tls.caFile}'`,
+            `SSYNC_INFRA_KAFKA_SASL_BROKERS=${tls.saslBrokers}`,
+            `SSYNC_INFRA_KAFKA_SASL_USERNAME=${tls.saslUsername}`,
+            `SSYNC_INFRA_KAFKA_SASL_PASSWORD_FILE='${tls.saslPasswordFile}'`,
+            `SSYNC_INFRA_KAFKA_SCRAM=${tls.scram ? 1 : 0}`,
+          );
+        else if (readJson(P.info)?.mode === 'local')
+          // Said, so that CI (which always starts the local broker fresh) fails rather than skips the TLS test.
+          lines.push(
+            `SSYNC_INFRA_KAFKA_TLS_MISSING='the broker of this checkout has no TLS listener: restart it'`,
+          );
+        if (mongoTls) lines.push(`SSYNC_INFRA_MONGODB_TLS_URI='${mongoTls}'`);
+        if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+      }
       return 0;
     }
     default:

@@ -57,7 +57,7 @@ export default async function globalSetup(): Promise<void> {
       SSYNC_INFRA_KAFKA_SCRAM: kafkaTls.scram ? '1' : '0',
     });
   } else if (!process.env.SSYNC_INFRA_KAFKA_TLS_BROKERS && kafkaTlsMissing)
-    process.env.SSYNC_INFRA_KAFKA_TLS_MISSING = kafkaTlsMissing;
+    process.env.SSYNC_INFRA_KAFKA_TLS_MISSING ??= kafkaTlsMissing;
   if (mongoTlsUri && !process.env.SSYNC_INFRA_MONGODB_TLS_URI)
     process.env.SSYNC_INFRA_MONGODB_TLS_URI = mongoTlsUri;
 }
