@@ -21,6 +21,7 @@ import {
   testKafka,
   testNamespace,
 } from '../support/env';
+import { OpenApiConformance } from '../support/openapi';
 import { InProcessStack, startInProcessStack } from '../support/stack';
 
 const EWS = 'http://127.0.0.1:8085/EWS/Exchange.asmx';
@@ -141,13 +142,27 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     }
   }
 
+  let conformance: OpenApiConformance | undefined;
+  /** `res` is as the API's document says for `method path`: the console is typed from it. */
+  const documented = async (method: string, path: string, res: request.Response) => {
+    conformance ??= new OpenApiConformance((await http().get('/api/openapi.json').expect(200)).body);
+    expect(
+      conformance.problems(method, path, { status: res.status, headers: res.headers, body: res.body }),
+    ).toEqual([]);
+    return res;
+  };
+
   const activity = async (id: string, minVersion: number) =>
     (
-      await http()
-        .get(`/api/v1/email-activities/${id}`)
-        .set('Authorization', admin)
-        .set('X-Min-Version', String(minVersion))
-        .expect(200)
+      await documented(
+        'get',
+        '/api/v1/email-activities/{id}',
+        await http()
+          .get(`/api/v1/email-activities/${id}`)
+          .set('Authorization', admin)
+          .set('X-Min-Version', String(minVersion))
+          .expect(200),
+      )
     ).body as Record<string, unknown>;
 
   it('queues an outgoing email over HTTP (202, PendingSend) and records its send outcomes once', async () => {
@@ -161,6 +176,7 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     };
     const queued = await http().post('/api/v1/email-activities').set('Authorization', admin).send(body);
     expect(queued.status).toBe(202);
+    await documented('post', '/api/v1/email-activities', queued);
     expect(queued.body).toMatchObject({
       mailboxId,
       direction: 'Outgoing',
@@ -193,6 +209,7 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
       .get(`/api/v1/email-activities?mailboxId=${mailboxId}&direction=Outgoing&status=PendingSend`)
       .set('Authorization', admin)
       .expect(200);
+    await documented('get', '/api/v1/email-activities', listed);
     expect(listed.body.items.map((a: { id: string }) => a.id)).toEqual([id]);
 
     // The same Idempotency-Key queues one email.
@@ -294,6 +311,21 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
       'bodyType',
       'subject',
     ]);
+    // Issue #14: recipients are counted at the edge, one violation however many addresses there are.
+    const many = (n: number, at: string) => Array.from({ length: n }, (_, i) => `r${i}@${at}`);
+    const tooManyTo = await post({ ...base, to: many(501, 'fabrikam.com') });
+    expect(tooManyTo.status).toBe(400);
+    expect(tooManyTo.body.violations).toEqual([
+      { field: 'to', rule: 'maxItems', message: 'must have at most 500 addresses (to and cc together)' },
+    ]);
+    const tooManyTogether = await post({ ...base, to: many(300, 'x'), cc: many(201, 'y') });
+    expect(tooManyTogether.status).toBe(400);
+    expect(tooManyTogether.body.violations).toEqual([
+      expect.objectContaining({ field: 'cc', rule: 'maxItems' }),
+    ]);
+    expect(tooManyTogether.body.message).toBe(
+      'cc: to and cc together must have at most 500 addresses; they have 501',
+    );
     const missing = await post({ ...base, mailboxId: 'no-such-mailbox' });
     expect(missing.status).toBe(404);
     expect(missing.body.violations[0]).toMatchObject({ field: 'mailboxId', rule: 'mailboxExists' });
@@ -545,6 +577,7 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     const wall = async (userId: string, query = '', auth = as([], userId)) => {
       const res = await http().get(`/api/v1/users/${userId}/alerts${query}`).set('Authorization', auth);
       expect(res.status).toBe(200);
+      await documented('get', '/api/v1/users/{userId}/alerts', res);
       return res.body.items as Alert[];
     };
 
@@ -628,6 +661,7 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
       http().post(`/api/v1/users/u-ada/alerts/${warning.id}/dismiss`).set('Authorization', as([], 'u-ada'));
     const dismissed = await dismiss();
     expect(dismissed.status).toBe(200);
+    await documented('post', '/api/v1/users/{userId}/alerts/{alertId}/dismiss', dismissed);
     expect(dismissed.body).toMatchObject({ id: warning.id, dismissed: true, count: 2 });
     await eventually(
       async () => (await wall('u-ada', '?dismissed=true')).some((a) => a.id === warning.id),

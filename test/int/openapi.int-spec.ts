@@ -275,6 +275,24 @@ describe('the OpenAPI document describes what the API really answers', () => {
     );
   });
 
+  it('the success bodies of the session, the email activity list and alerts are as documented', async () => {
+    const as = <T extends request.Test>(t: T) => t.set('Authorization', admin);
+    const session = conforms('get', '/api/v1/session', await as(http().get('/api/v1/session')));
+    expect(session.body).toEqual({
+      userId: 'dev-admin',
+      name: expect.any(String),
+      privileges: expect.any(Array),
+    });
+    // Queued and sent email bodies are checked where a sync worker sends them (activities.int-spec.ts).
+    conforms(
+      'get',
+      '/api/v1/email-activities',
+      await as(http().get(`/api/v1/email-activities?mailboxId=${mailboxId}`)),
+    );
+    conforms('get', '/api/v1/users/{userId}/alerts', await as(http().get('/api/v1/users/dev-admin/alerts')));
+    conforms('get', '/api/v1/service-alerts', await as(http().get('/api/v1/service-alerts')));
+  });
+
   it('401 without a bearer token, or with one that is not valid', async () => {
     const anonymous = await http().get('/api/v1/email-server-profiles');
     expect(conforms('get', '/api/v1/email-server-profiles', anonymous).status).toBe(401);

@@ -79,7 +79,7 @@ export function ActivityPage({ id }: { id: string }) {
           <dd>{ACTIVITY_STATUS_LABELS[a.status]}</dd>
           <dt>Mailbox</dt>
           <dd>
-            <Link to={mailboxPath(a.mailboxId)}>{a.mailboxId}</Link>
+            <MailboxLink id={a.mailboxId} />
           </dd>
           <dt>From</dt>
           <dd>{a.from ?? '—'}</dd>
@@ -123,6 +123,13 @@ export function ActivityPage({ id }: { id: string }) {
       <Body activity={a} />
     </>
   );
+}
+
+/** The mailbox by its name; its id until the name is read (or when it cannot be, e.g. out of the caller's reach). */
+function MailboxLink({ id }: { id: string }) {
+  const api = useApi();
+  const mailbox = useLoad(id, () => unwrap(api.GET('/api/v1/mailboxes/{id}', { params: { path: { id } } })));
+  return <Link to={mailboxPath(id)}>{mailbox.data?.name ?? id}</Link>;
 }
 
 function statusText(a: EmailActivity): string {
