@@ -725,6 +725,210 @@ describe('the admin console in a browser (issue #13)', () => {
     });
   });
 
+  describe('Mailbox detail (issue #13, screen 4)', () => {
+    const region = (name: string) => page.getByRole('region', { name, exact: true });
+    const mailboxNamed = async (q: string) =>
+      (await call('GET', `/api/v1/mailboxes?q=${q}`)).body.items[0] as { id: string; ownerId: string };
+    const localTime = (at: Date) => {
+      const two = (n: number) => String(n).padStart(2, '0');
+      return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
+    };
+
+    it("shows a synced mailbox's ledger with why each message was (not) tracked, its latency, activities and audit", async () => {
+      const ann = await mailboxNamed('ann');
+      // The first poll fixes the tracking cut-off: mail that arrives afterwards is tracked.
+      await eventually(
+        async () => (await call('GET', `/api/v1/mailboxes/${ann.id}`)).body.lastSyncAt !== null,
+        60_000,
+        "Ann's mailbox polled",
+      );
+      sim.admin.deliver({
+        from: 'dan@fabrikam.test',
+        to: ['ann@console.test'],
+        subject: 'Quarterly figures',
+        body: '<p>The figures.</p>',
+      });
+      // A subject longer than an activity holds: seen, not tracked, moved to Undeliverable.
+      sim.admin.deliver({ from: 'dan@fabrikam.test', to: ['ann@console.test'], subject: 'x'.repeat(401) });
+      await eventually(
+        async () => (await call('GET', `/api/v1/mailboxes/${ann.id}/ledger`)).body?.items?.length === 2,
+        60_000,
+        'both messages in the ledger',
+      );
+      await eventually(
+        async () =>
+          (await call('GET', `/api/v1/email-activities?mailboxId=${ann.id}`)).body?.items?.length === 1,
+        30_000,
+        'the tracked message listed',
+      );
+
+      await page.goto(`${relay.url}/mailboxes/${ann.id}`);
+      await page.getByRole('heading', { name: /^Ann/ }).waitFor();
+      const ledger = region('Tracking ledger');
+      await ledger.locator('tbody tr').nth(1).waitFor();
+      const rows = await Promise.all(
+        (await ledger.locator('tbody tr').all()).map((tr) => tr.locator('th, td').allInnerTexts()),
+      );
+      // The long subject fails to be tracked, then (its retries spent) is moved to Undeliverable; either way, why.
+      const byOutcome = new Map(rows.map((r) => [r[1]!, r]));
+      expect(byOutcome.get('Tracked')?.[5]).not.toBe('No');
+      const refused = rows.find((r) => r[1] !== 'Tracked')!;
+      expect(['Failed', 'Moved to Undeliverable']).toContain(refused[1]);
+      expect(refused[2]).toMatch(/subject|long|400/i);
+      expect(refused[5]).toBe('No');
+      await ledger.getByLabel('Outcome', { exact: true }).selectOption('Tracked');
+      await eventually(
+        async () => (await ledger.locator('tbody tr').count()) === 1,
+        10_000,
+        'the tracked row',
+      );
+
+      const latency = region('Tracking latency');
+      await latency.getByRole('img', { name: /Tracking latency, last 24 hours/ }).waitFor();
+      expect(await latency.locator('dt:has-text("Messages tracked") + dd').innerText()).toBe('1');
+      expect(await latency.locator('dt:text-is("p95") + dd').innerText()).toMatch(/\d/);
+      await latency.getByText('Latency per interval, as a table').click();
+      expect(
+        await latency
+          .getByRole('table', { name: 'Tracking latency per interval' })
+          .locator('tbody tr')
+          .count(),
+      ).toBe(24);
+
+      await region('Email activities').getByRole('link', { name: 'Quarterly figures' }).waitFor();
+      // Ann's Test & Enable may have put an Information alert on the owner's wall: the page shows what the API has.
+      const wall = (await call('GET', `/api/v1/users/${ann.ownerId}/alerts`)).body as {
+        items: { mailboxId?: string; message: string }[];
+      };
+      const about = wall.items.filter((a) => a.mailboxId === ann.id);
+      if (about.length === 0) await region('Alerts').getByText('No alerts about this mailbox').waitFor();
+      else
+        await eventually(
+          async () =>
+            JSON.stringify(await region('Alerts').locator('tbody th').allInnerTexts()) ===
+            JSON.stringify(about.map((a) => a.message)),
+          10_000,
+          "Ann's alerts",
+        );
+
+      const audit = region('Audit');
+      await audit.locator('ol.timeline li').first().waitFor();
+      const types = await audit.locator('ol.timeline li strong').allInnerTexts();
+      expect(types.slice(0, 2)).toEqual(['MailboxProvisioned', 'MailboxEmailApproved']);
+      await shot('mailbox-detail');
+    });
+
+    it("shows the alerts about a mailbox on its owner's wall", async () => {
+      const cyd = await mailboxNamed('cyd');
+      await eventually(
+        async () => {
+          const wall = (await call('GET', `/api/v1/users/${cyd.ownerId}/alerts`)).body as {
+            items?: { mailboxId?: string }[];
+          };
+          return (wall.items ?? []).some((a) => a.mailboxId === cyd.id);
+        },
+        30_000,
+        "an alert about Cyd's mailbox",
+      );
+      await page.goto(`${relay.url}/mailboxes/${cyd.id}`);
+      const alerts = region('Alerts');
+      await alerts.getByRole('table', { name: 'Alerts about this mailbox, newest first' }).waitFor();
+      expect(await alerts.locator('tbody tr').first().innerText()).toMatch(
+        /Error[\s\S]*Cyd[\s\S]*Test & Enable failed/,
+      );
+    });
+
+    it('sets write-only credentials, and shows the state as of a time before and after', async () => {
+      const northwind = await call('POST', '/api/v1/email-server-profiles', {
+        name: 'Northwind Exchange',
+        incomingServerLocation: sim.ewsUrl,
+        outgoingServerLocation: sim.ewsUrl,
+        authenticateUsing: 'CredentialsSpecifiedByUserOrQueue',
+      });
+      const hal = await call('POST', '/api/v1/mailboxes', {
+        kind: 'User',
+        name: 'Hal',
+        emailAddress: 'hal@console.test',
+        serverProfileId: northwind.body.id,
+        ...SSS,
+      });
+      expect([northwind.status, hal.status]).toEqual([201, 201]);
+      const id = hal.body.id as string;
+      await eventually(
+        async () => (await call('GET', `/api/v1/audit/mailboxes/${id}`)).status === 200,
+        30_000,
+        "Hal's history readable",
+      );
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      await sleep(1100);
+      const beforeCredentials = new Date();
+      await sleep(1100);
+
+      // A profile that does not use mailbox credentials: the API refuses them, and the page says why.
+      const ann = await mailboxNamed('ann');
+      await page.goto(`${relay.url}/mailboxes/${ann.id}`);
+      let credentials = region('Credentials');
+      await credentials.getByLabel('User Name', { exact: true }).fill('CONTOSO\\ann');
+      await credentials.getByLabel('Password', { exact: true }).fill('Ann-Passw0rd!');
+      await credentials.getByRole('button', { name: 'Save Credentials' }).click();
+      await credentials.getByRole('alert').waitFor();
+
+      await page.goto(`${relay.url}/mailboxes/${id}`);
+      await page.getByRole('heading', { name: /^Hal/ }).waitFor();
+      credentials = region('Credentials');
+      await credentials.getByText('No password is stored.').waitFor();
+      await credentials.getByLabel('User Name', { exact: true }).fill('CONTOSO\\hal');
+      await credentials.getByLabel('Password', { exact: true }).fill('Hal-Passw0rd!');
+      await credentials.getByRole('button', { name: 'Save Credentials' }).click();
+      await credentials.getByRole('status').filter({ hasText: 'Credentials saved.' }).waitFor();
+      await credentials.getByText('A password is stored.').waitFor();
+      expect(await credentials.getByLabel('Password', { exact: true }).inputValue()).toBe('');
+      expect(await credentials.getByLabel('User Name', { exact: true }).inputValue()).toBe('CONTOSO\\hal');
+      expect(await page.content()).not.toContain('Hal-Passw0rd!');
+      expect((await call('GET', `/api/v1/mailboxes/${id}`)).body).toMatchObject({
+        credentialsSet: true,
+        credentialsUserName: 'CONTOSO\\hal',
+      });
+
+      // The audit trail is a projection, a moment behind the write: Refresh once it holds the event.
+      await eventually(
+        async () => ((await call('GET', `/api/v1/audit/mailboxes/${id}`)).body?.events?.length ?? 0) === 2,
+        15_000,
+        'the credentials in the audit trail',
+      );
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      const audit = region('Audit');
+      await eventually(
+        async () =>
+          (await audit.locator('ol.timeline li strong').allInnerTexts()).includes('MailboxCredentialsSet'),
+        15_000,
+        'the credentials in the timeline',
+      );
+      expect(await audit.innerText()).not.toContain('Hal-Passw0rd!');
+
+      const asOf = audit.getByLabel('State as of', { exact: true });
+      await asOf.fill(localTime(beforeCredentials));
+      await audit.getByRole('button', { name: 'Show state' }).click();
+      const state = audit.locator('dl[aria-label^="State as of"]');
+      await eventually(
+        async () => (await state.count()) === 1 && (await state.innerText()).includes('Not set'),
+        10_000,
+        'the state before the credentials',
+      );
+      expect(await state.locator('dt:text-is("Version") + dd').innerText()).toBe('1');
+      await shot('mailbox-as-of');
+
+      await asOf.fill(localTime(new Date(Date.now() + 1000)));
+      await audit.getByRole('button', { name: 'Show state' }).click();
+      await eventually(
+        async () => (await state.innerText()).includes('Set (user name CONTOSO\\hal)'),
+        10_000,
+        'the state after the credentials',
+      );
+      expect(await state.locator('dt:text-is("Version") + dd').innerText()).toBe('2');
+    });
+  });
+
   it('returns to the sign-in screen on a 401, takes a pasted token, and forgets it on sign-out', async () => {
     await page.evaluate("sessionStorage.setItem('ssync.console.token', 'not-a-token')");
     await page.goto(`${relay.url}/settings/email`);

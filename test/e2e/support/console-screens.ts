@@ -51,7 +51,8 @@ export const CONSOLE_SCREENS: ConsoleScreen[] = [
     ready: { selector: 'table.mailboxes[aria-busy="false"] tbody th' },
     doc: 'mailboxes',
   },
-  { name: 'Mailbox', path: '/mailboxes/:mailboxId', ready: { selector: 'h1 + *' }, doc: 'mailbox' },
+  // The detail's sections load on their own; the audit timeline is the last of them.
+  { name: 'Mailbox', path: '/mailboxes/:mailboxId', ready: { selector: 'ol.timeline li' }, doc: 'mailbox' },
   { name: 'Alerts', path: '/alerts', ready: { selector: 'table.alerts tbody tr' }, doc: 'alerts' },
   {
     name: 'Email Activities',

@@ -1,10 +1,16 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { type Mailbox, unwrap } from '../api/client';
 import { useApi } from '../api/context';
 import { Link } from '../router';
 import { profilePath } from '../routes';
 import { ProblemNotice } from '../ui/Notice';
 import { useLoad } from '../ui/use-load';
+import { ActivitiesSection } from './detail/ActivitiesSection';
+import { AlertsSection } from './detail/AlertsSection';
+import { AuditSection } from './detail/AuditSection';
+import { CredentialsSection } from './detail/CredentialsSection';
+import { LatencySection } from './detail/LatencySection';
+import { LedgerSection } from './detail/LedgerSection';
 import {
   ACT_LABELS,
   APPROVAL_LABELS,
@@ -17,12 +23,16 @@ import {
 const yesNo = (b: boolean) => (b ? 'Yes' : 'No');
 
 /**
- * A mailbox's statuses, each with its reason (M-1, M-6). The mailbox's own form comes in a later piece of issue
- * #13; this is what a results row or the list links to meanwhile.
+ * Mailbox detail (issue #13, screen 4): its statuses with their reasons (M-1, M-6), its settings, its credentials
+ * (write-only), its alerts, the tracking ledger, tracking latency over time, its email activities and its audit
+ * trail with its state as of a time. Each section loads on its own; Refresh reloads them all.
  */
 export function MailboxPage({ id }: { id: string }) {
   const api = useApi();
-  const loaded = useLoad(id, () => unwrap(api.GET('/api/v1/mailboxes/{id}', { params: { path: { id } } })));
+  const [round, setRound] = useState(0);
+  const loaded = useLoad(`${id}|${round}`, () =>
+    unwrap(api.GET('/api/v1/mailboxes/{id}', { params: { path: { id } } })),
+  );
   const m = loaded.data;
   useEffect(() => {
     document.title = `${m?.name ?? 'Mailbox'} · ssync`;
@@ -47,7 +57,7 @@ export function MailboxPage({ id }: { id: string }) {
         {m.name} <span className={`badge badge-${m.status}`}>{m.status}</span>
       </h1>
       <div className="commands">
-        <button type="button" onClick={loaded.reload}>
+        <button type="button" onClick={() => setRound((r) => r + 1)}>
           Refresh
         </button>
       </div>
@@ -108,6 +118,12 @@ export function MailboxPage({ id }: { id: string }) {
         </dl>
       </section>
       <Settings mailbox={m} />
+      <CredentialsSection key={m.id} mailbox={m} onSaved={loaded.set} />
+      <AlertsSection mailbox={m} round={round} />
+      <LedgerSection mailboxId={m.id} round={round} />
+      <LatencySection mailboxId={m.id} round={round} />
+      <ActivitiesSection mailboxId={m.id} round={round} />
+      <AuditSection mailboxId={m.id} round={round} />
     </>
   );
 }

@@ -1,0 +1,77 @@
+import { useState } from 'react';
+import { unwrap } from '../../api/client';
+import { useApi } from '../../api/context';
+import { Link } from '../../router';
+import { useLoad } from '../../ui/use-load';
+import { timeText } from '../labels';
+import { FIRST_PAGE, type Paging, currentCursor } from '../mailbox-query';
+import { Loading, Pager, Section } from './Section';
+
+const PAGE_SIZE = 10;
+const activityPath = (id: string) => `/email-activities/${encodeURIComponent(id)}`;
+
+/** The mailbox's email activities, incoming tracked and outgoing queued or sent, newest first. */
+export function ActivitiesSection({ mailboxId, round }: { mailboxId: string; round: number }) {
+  const api = useApi();
+  const [paging, setPaging] = useState<Paging>(FIRST_PAGE);
+  const cursor = currentCursor(paging);
+  const loaded = useLoad(`${mailboxId}|${cursor ?? ''}|${round}`, () =>
+    unwrap(
+      api.GET('/api/v1/email-activities', {
+        params: { query: { mailboxId, limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
+  );
+  return (
+    <Section id="mailbox-activities" title="Email activities">
+      <Loading loaded={loaded}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <p>No email activities for this mailbox yet.</p>
+          ) : (
+            <>
+              <div className="table-scroll">
+                <table>
+                  <caption>Email activities of this mailbox, newest first</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Subject</th>
+                      <th scope="col">Direction</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">From</th>
+                      <th scope="col">To</th>
+                      <th scope="col">Received or sent</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {page.items.map((a) => (
+                      <tr key={a.id} className={a.status === 'Failed' ? 'outcome-Failure' : undefined}>
+                        <th scope="row">
+                          <Link to={activityPath(a.id)}>{a.subject || '(no subject)'}</Link>
+                        </th>
+                        <td>{a.direction}</td>
+                        <td>
+                          {a.status}
+                          {a.failureReason ? `: ${a.failureReason}` : ''}
+                        </td>
+                        <td>{a.from ?? '—'}</td>
+                        <td>{a.to.join(', ')}</td>
+                        <td>{timeText(a.receivedAt ?? a.sentAt ?? a.queuedAt ?? null)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <Pager
+                label="Email activity pages"
+                paging={paging}
+                nextCursor={page.nextCursor}
+                onChange={setPaging}
+              />
+            </>
+          )
+        }
+      </Loading>
+    </Section>
+  );
+}
