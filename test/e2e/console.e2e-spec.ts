@@ -755,9 +755,14 @@ describe('the admin console in a browser (issue #13)', () => {
         60_000,
         'both messages in the ledger',
       );
+      // Other tests may send email from Ann: this one looks for the message it delivered.
       await eventually(
-        async () =>
-          (await call('GET', `/api/v1/email-activities?mailboxId=${ann.id}`)).body?.items?.length === 1,
+        async () => {
+          const incoming = (
+            await call('GET', `/api/v1/email-activities?mailboxId=${ann.id}&direction=Incoming`)
+          ).body as { items?: { subject: string }[] };
+          return (incoming.items ?? []).some((a) => a.subject === 'Quarterly figures');
+        },
         30_000,
         'the tracked message listed',
       );
