@@ -4,10 +4,8 @@ import { useApi } from '../../api/context';
 import { Field } from '../../ui/Field';
 import { ProblemNotice, StatusNotice } from '../../ui/Notice';
 import { asProblem } from '../../ui/use-load';
-import { violationsByField } from '../../ui/violations';
+import { credentialViolations } from './credentials-form';
 import { Section } from './Section';
-
-const FIELDS: readonly string[] = ['userName', 'password'];
 
 /**
  * The mailbox's own credentials, for a profile that authenticates with credentials specified by a user or queue.
@@ -27,16 +25,10 @@ export function CredentialsSection({
   const [problem, setProblem] = useState<ApiProblem | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  // The API names the request's fields; the domain names them inside `credentials`.
-  const violations = (problem?.violations ?? []).map((v) => ({
-    ...v,
-    field: v.field.replace(/^credentials\./, ''),
-  }));
-  const errors = violationsByField(violations);
-  // Violations no field here can show (the profile does not use mailbox credentials, say) go above the form.
-  const others = violations.filter((v) => !FIELDS.includes(v.field));
+  const { byField: errors, others } = credentialViolations(problem?.violations ?? []);
+  // Violations no field here can show go above the form, with the API's message when it named none.
   const rest =
-    problem && (violations.length === 0 || others.length > 0)
+    problem && (problem.violations.length === 0 || others.length > 0)
       ? new ApiProblem(problem.status, problem.message, others)
       : null;
 
