@@ -8,6 +8,7 @@ import { ApiConfig, installLogger, installMetrics, loadApiConfig } from '@ssync/
 import { AppModule } from './app.module';
 import { installJsonBodyParser } from './http/body-parser';
 import { installConsole } from './http/console';
+import { installMethodNotAllowed } from './http/methods';
 import { openApiDocument } from './http/openapi';
 import { correlationMiddleware } from './http/request-context';
 import { apiValidationPipe } from './http/validation';
@@ -38,6 +39,7 @@ export async function bootstrapApi(
   app.useGlobalPipes(apiValidationPipe());
   app.enableShutdownHooks();
   const document = openApiDocument(app);
+  installMethodNotAllowed(app, document);
   app
     .getHttpAdapter()
     .getInstance()

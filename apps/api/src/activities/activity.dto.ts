@@ -21,7 +21,9 @@ import {
   BodyType,
   MESSAGE_OUTCOMES,
   MessageOutcome,
+  SMTP_ADDRESS,
 } from '@ssync/domain';
+import { ID } from '../http/request-context';
 
 const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
 
@@ -32,6 +34,7 @@ const oneOf = (values: readonly string[]) => ({ message: `must be one of ${value
  * by the command handler.
  */
 const RECIPIENTS = {
+  items: { type: 'string', maxLength: 320, pattern: SMTP_ADDRESS.source },
   maxItems: ACTIVITY_LIMITS.recipients,
   description: `At most ${ACTIVITY_LIMITS.recipients} addresses in to and cc together`,
 } as const;
@@ -41,7 +44,7 @@ const atMostRecipients = ArrayMaxSize(ACTIVITY_LIMITS.recipients, {
 
 /** POST /api/v1/email-activities: an email queued for sending from a mailbox (S-3). */
 export class QueueEmailDto {
-  @ApiProperty({ description: 'The mailbox that sends the email' })
+  @ApiProperty({ description: 'The mailbox that sends the email', pattern: ID.source })
   @IsString()
   @MaxLength(128)
   mailboxId!: string;
@@ -53,13 +56,13 @@ export class QueueEmailDto {
   @IsIn(['Outgoing'], { message: 'must be Outgoing: incoming email is tracked from Exchange, not created' })
   direction!: 'Outgoing';
 
-  @ApiProperty({ type: [String], minItems: 1, example: ['bob@fabrikam.com'], ...RECIPIENTS })
+  @ApiProperty({ type: 'array', minItems: 1, example: ['bob@fabrikam.com'], ...RECIPIENTS })
   @IsArray()
   @atMostRecipients
   @IsString({ each: true })
   to!: string[];
 
-  @ApiPropertyOptional({ type: [String], ...RECIPIENTS })
+  @ApiPropertyOptional({ type: 'array', ...RECIPIENTS })
   @IsOptional()
   @IsArray()
   @atMostRecipients
@@ -76,14 +79,14 @@ export class QueueEmailDto {
   @MaxLength(ACTIVITY_LIMITS.body)
   body!: string;
 
-  @ApiPropertyOptional({ enum: BODY_TYPES, default: 'HTML' })
+  @ApiPropertyOptional({ enum: BODY_TYPES, default: 'HTML', nullable: true })
   @IsOptional()
   @IsIn(BODY_TYPES, oneOf(BODY_TYPES))
   bodyType?: BodyType;
 }
 
 export class ListActivitiesQuery {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) mailboxId?: string;
+  @ApiPropertyOptional({ pattern: ID.source }) @IsOptional() @IsString() @MaxLength(128) mailboxId?: string;
 
   @ApiPropertyOptional({ enum: ACTIVITY_DIRECTIONS })
   @IsOptional()
@@ -95,9 +98,13 @@ export class ListActivitiesQuery {
   @IsIn(ACTIVITY_STATUSES, oneOf(ACTIVITY_STATUSES))
   status?: ActivityStatus;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) cursor?: string;
+  @ApiPropertyOptional({ maxLength: 1024, description: 'The nextCursor of the page before' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -120,9 +127,13 @@ export class LedgerQuery {
   @MaxLength(ACTIVITY_LIMITS.internetMessageId)
   internetMessageId?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) cursor?: string;
+  @ApiPropertyOptional({ maxLength: 1024, description: 'The nextCursor of the page before' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 100 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -133,6 +144,7 @@ export class LedgerQuery {
 
 export class LatencyQuery {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 720,
     default: 24,
@@ -146,6 +158,7 @@ export class LatencyQuery {
   hours?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 240,
     default: 24,

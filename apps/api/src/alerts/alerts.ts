@@ -25,7 +25,7 @@ import { Privilege, RequirePrivileges } from '@ssync/security';
 import { ValidationFailed, acceptedOrThrow } from '../http/errors';
 import { ApiErrors } from '../http/openapi';
 import { requireSelfOrPrivilege } from '../http/privileges';
-import { actorOf, checkId } from '../http/request-context';
+import { USER_ID, actorOf, checkId } from '../http/request-context';
 import { AlertBody, AlertListBody, ServiceAlertListBody } from './alert.response';
 
 const BOOLEAN_TEXT = ['true', 'false'] as const;
@@ -207,7 +207,7 @@ export class ServiceAlertsController {
 
 /** User ids are the owner ids mailboxes and profiles carry. */
 function checkUserId(userId: string): string {
-  if (!/^[A-Za-z0-9_.@:-]{1,128}$/.test(userId))
+  if (!USER_ID.test(userId))
     throw new ValidationFailed([
       { field: 'userId', rule: 'id', message: 'must be 1–128 letters, digits or "_", ".", "@", ":", "-"' },
     ]);

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/swagger';
 import { Privilege } from '@ssync/security';
 import { ViolationBody } from './errors';
-import { IDEMPOTENCY_KEY_MAX_LENGTH } from './request-context';
+import { ID, IDEMPOTENCY_KEY_MAX_LENGTH, USER_ID, VERSION_HEADER_PATTERN } from './request-context';
 
 /**
  * `true` when two types have the same field names. A response schema class `implements` the view it documents, so
@@ -26,7 +26,7 @@ export type SameFields<A, B> = [Exclude<keyof A, keyof B> | Exclude<keyof B, key
 
 /** The document served at /api/openapi.json: every /api/v1 operation needs the bearer token. */
 export function openApiDocument(app: INestApplication): OpenAPIObject {
-  return SwaggerModule.createDocument(
+  const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('ssync API')
@@ -38,6 +38,52 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
       .addSecurityRequirements('bearer')
       .build(),
   );
+  return withSharedRules(document);
+}
+
+/** Path parameters by name, as the controllers check them (request-context.ts, alerts.ts). */
+const PATH_PARAMETER_PATTERNS: Record<string, string> = {
+  id: ID.source,
+  alertId: ID.source,
+  userId: USER_ID.source,
+};
+
+/**
+ * Rules the API applies in one place, documented in one place, so a client (or Schemathesis) knows them: each path
+ * id's pattern, and that a request body with a field its schema does not name is refused (the validation pipe's
+ * `forbidNonWhitelisted`), all the way down.
+ */
+export function withSharedRules(document: OpenAPIObject): OpenAPIObject {
+  const schemas = document.components?.schemas ?? {};
+  const closed = new Set<string>();
+  const close = (schema: unknown): void => {
+    if (!schema || typeof schema !== 'object') return;
+    const s = schema as SchemaObject & { $ref?: string };
+    if (s.$ref) {
+      const name = s.$ref.split('/').pop() ?? '';
+      if (closed.has(name)) return;
+      closed.add(name);
+      return close(schemas[name]);
+    }
+    if (s.type === 'object' || s.properties) {
+      s.additionalProperties = false;
+      Object.values(s.properties ?? {}).forEach(close);
+    }
+    if (s.items) close(s.items);
+    [...(s.allOf ?? []), ...(s.oneOf ?? []), ...(s.anyOf ?? [])].forEach(close);
+  };
+  for (const item of Object.values(document.paths))
+    for (const operation of [item.get, item.put, item.post, item.patch, item.delete]) {
+      if (!operation) continue;
+      for (const p of operation.parameters ?? []) {
+        if ('$ref' in p || p.in !== 'path' || !p.schema || '$ref' in p.schema) continue;
+        const pattern = PATH_PARAMETER_PATTERNS[p.name];
+        if (pattern) p.schema.pattern = pattern;
+      }
+      const body = operation.requestBody;
+      if (body && 'content' in body) close(body.content['application/json']?.schema);
+    }
+  return document;
 }
 
 // Error bodies, as http/errors.ts, http/privileges.ts, http/body-parser.ts and the auth guard write them.
@@ -196,13 +242,20 @@ function OptionalHeader(name: string, description: string, schema?: SchemaObject
   };
 }
 
+const VERSION_HEADER: SchemaObject = { type: 'string', pattern: VERSION_HEADER_PATTERN };
+
 export const IfMatchHeader = (what: string): ParameterDecorator =>
-  OptionalHeader('If-Match', `Refuse (409) unless the ${what} is at this version: its ETag, e.g. "3"`);
+  OptionalHeader(
+    'If-Match',
+    `Refuse (409) unless the ${what} is at this version: its ETag, e.g. "3"`,
+    VERSION_HEADER,
+  );
 
 export const MinVersionHeader = (): ParameterDecorator =>
   OptionalHeader(
     'X-Min-Version',
     'Wait (at most 5 s) until the read model holds at least this version, e.g. 3 or an ETag: read your own writes',
+    VERSION_HEADER,
   );
 
 export const IdempotencyKeyHeader = (description: string): ParameterDecorator =>

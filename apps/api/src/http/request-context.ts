@@ -9,7 +9,10 @@ export function actorOf(req: Request): string {
   return principal?.userId ?? 'anonymous';
 }
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A record's id, as every `{id}` in a path is checked (and documented, http/openapi.ts). */
+export const ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A user's id: the owner ids mailboxes and profiles carry. */
+export const USER_ID = /^[A-Za-z0-9_.@:-]{1,128}$/;
 
 export function checkId(field: string, value: string): string {
   if (!ID.test(value))
@@ -17,10 +20,14 @@ export function checkId(field: string, value: string): string {
   return value;
 }
 
+const VERSION = /^(?:W\/)?"?([0-9]{1,9})"?$/;
+/** What a version header may hold, for the document: empty (none), or a version with the spaces trim() drops. */
+export const VERSION_HEADER_PATTERN = `^[ \\t]*(${VERSION.source.slice(1, -1)})?[ \\t]*$`;
+
 /** `If-Match: "7"` / `X-Min-Version: 7` → 7. */
 export function versionHeader(field: string, raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
-  const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(raw.trim());
+  const m = VERSION.exec(raw.trim());
   if (!m?.[1])
     throw new ValidationFailed([{ field, rule: 'version', message: 'must be a version number such as "3"' }]);
   return Number(m[1]);

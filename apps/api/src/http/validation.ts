@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ValidationFailed, ViolationBody } from './errors';
 
 /** class-validator's constraint names, as the rule names the API reports. */
@@ -35,7 +35,7 @@ function flatten(errors: ValidationError[], parent = ''): ViolationBody[] {
  * No implicit conversion: "5" is not a number.
  */
 export function apiValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BodyRequiredValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
@@ -44,4 +44,18 @@ export function apiValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => new ValidationFailed(flatten(errors)),
   });
+}
+
+/**
+ * An operation that takes a body documents it as required: a request without one (not even `{}`) is refused, not
+ * read as an empty object that a PUT would save as every default.
+ */
+class BodyRequiredValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && value === undefined && metadata.metatype && metadata.metatype !== Object)
+      throw new ValidationFailed([
+        { field: 'body', rule: 'required', message: 'is required (a JSON object)' },
+      ]);
+    return super.transform(value, metadata);
+  }
 }

@@ -12,7 +12,7 @@ import {
   validateBulkMailboxIds,
 } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
-import { ValidationFailed, ViolationBody, acceptedOrThrow } from '../http/errors';
+import { CommandRefused, ValidationFailed, ViolationBody, acceptedOrThrow } from '../http/errors';
 import { Reach, inReach } from '../http/reach';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { MailboxDirectory } from '../mailboxes/mailbox-directory.service';
@@ -109,15 +109,16 @@ export class BulkJobsService {
   ): Promise<string> {
     const mailboxIds = this.checkIds(ids);
     const org = this.owners.organizationSettings();
-    if (org.defaultServerProfileId === null)
-      throw new ValidationFailed([
-        {
-          field: 'defaultServerProfileId',
-          rule: 'required',
-          message:
-            'the organization has no default email server profile; set it with PUT /api/v1/organization/email-settings',
-        },
-      ]);
+    // The organization's state, not the request's shape: 409, as any refusal in the current state.
+    if (org.defaultServerProfileId === null) {
+      const message =
+        'the organization has no default email server profile; set it with PUT /api/v1/organization/email-settings';
+      throw new CommandRefused({
+        kind: 'conflict',
+        message,
+        violations: [{ field: 'defaultServerProfileId', rule: 'required', message }],
+      });
+    }
     this.checkProfile('defaultServerProfileId', org.defaultServerProfileId);
     await this.checkExist(mailboxIds, reach);
     return this.start(actor, mailboxIds, {

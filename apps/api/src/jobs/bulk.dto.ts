@@ -20,13 +20,20 @@ import {
   OUTGOING_EMAIL_DELIVERY_METHODS,
   OutgoingEmailDeliveryMethod,
 } from '@ssync/domain';
+import { ID } from '../http/request-context';
 
 const Given = () => ValidateIf((_o, v) => v !== undefined);
 const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
 
 /** Ids are checked as a whole by the handler (count, shape, duplicates, existence), with one message each. */
 export class BulkMailboxesDto {
-  @ApiProperty({ type: [String], maxItems: MAX_BULK_MAILBOXES, minItems: 1 })
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'string', pattern: ID.source },
+    maxItems: MAX_BULK_MAILBOXES,
+    minItems: 1,
+    uniqueItems: true,
+  })
   @IsArray()
   mailboxIds!: unknown[];
 }
@@ -62,7 +69,7 @@ export class BulkEditChangesDto {
 }
 
 export class BulkEditDto extends BulkMailboxesDto {
-  @ApiProperty({ type: BulkEditChangesDto })
+  @ApiProperty({ type: BulkEditChangesDto, minProperties: 1 })
   @IsObject()
   @ValidateNested()
   @Type(() => BulkEditChangesDto)

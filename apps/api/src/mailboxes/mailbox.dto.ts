@@ -24,6 +24,7 @@ import {
   MailboxTestStatus,
   OUTGOING_EMAIL_DELIVERY_METHODS,
   OutgoingEmailDeliveryMethod,
+  SMTP_ADDRESS,
 } from '@ssync/domain';
 
 const Given = () => ValidateIf((_o, v) => v !== undefined);
@@ -34,7 +35,7 @@ export class ProvisionMailboxDto {
   @IsIn(MAILBOX_KINDS, oneOf(MAILBOX_KINDS))
   kind!: MailboxKind;
 
-  @ApiProperty({ maxLength: 200, example: 'Alice Smith' })
+  @ApiProperty({ maxLength: 200, pattern: '\\S', example: 'Alice Smith' })
   @IsString()
   @MaxLength(200)
   name!: string;
@@ -44,13 +45,20 @@ export class ProvisionMailboxDto {
     nullable: true,
     example: 'alice@contoso.com',
     description: 'SMTP address',
+    maxLength: 320,
+    // Empty is no address, as null.
+    pattern: `^$|${SMTP_ADDRESS.source}`,
   })
   @IsOptional()
   @IsString()
   @MaxLength(320)
   emailAddress?: string | null;
 
-  @ApiPropertyOptional({ description: 'The user or team that owns the mailbox; defaults to the caller' })
+  @ApiPropertyOptional({
+    description: 'The user or team that owns the mailbox; defaults to the caller',
+    maxLength: 128,
+    pattern: '\\S',
+  })
   @Given()
   @IsString()
   @MaxLength(128)
@@ -120,14 +128,14 @@ export type MailboxSort = (typeof MAILBOX_SORTS)[number];
 const BOOLEAN_TEXT = ['true', 'false'] as const;
 
 export class ListMailboxesQuery {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) serverProfileId?: string;
+  @ApiPropertyOptional({ maxLength: 128 }) @IsOptional() @IsString() @MaxLength(128) serverProfileId?: string;
 
   @ApiPropertyOptional({ enum: MAILBOX_KINDS })
   @IsOptional()
   @IsIn(MAILBOX_KINDS, oneOf(MAILBOX_KINDS))
   kind?: MailboxKind;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) ownerId?: string;
+  @ApiPropertyOptional({ maxLength: 128 }) @IsOptional() @IsString() @MaxLength(128) ownerId?: string;
 
   @ApiPropertyOptional({ enum: EMAIL_ADDRESS_STATUSES })
   @IsOptional()
@@ -174,7 +182,10 @@ export class ListMailboxesQuery {
   @IsIn(['Active', 'Inactive'], oneOf(['Active', 'Inactive']))
   status?: 'Active' | 'Inactive';
 
-  @ApiPropertyOptional({ description: 'Text in the name or the email address (case-insensitive)' })
+  @ApiPropertyOptional({
+    description: 'Text in the name or the email address (case-insensitive)',
+    maxLength: 200,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -185,7 +196,7 @@ export class ListMailboxesQuery {
   @IsIn(MAILBOX_SORTS, oneOf(MAILBOX_SORTS))
   sort?: MailboxSort;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -193,5 +204,9 @@ export class ListMailboxesQuery {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) cursor?: string;
+  @ApiPropertyOptional({ maxLength: 1024, description: 'The nextCursor of the page before' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  cursor?: string;
 }

@@ -59,7 +59,7 @@ const ApiBulkJob = () =>
       type: BulkJobStartedBody,
       description: 'The job started: follow GET /api/v1/jobs/{jobId}',
     }),
-    ApiErrors(400, 413, 415, 422, 504),
+    ApiErrors(400, 409, 413, 415, 422, 504),
   );
 
 @ApiTags('mailboxes')

@@ -32,7 +32,12 @@ const Given = () => ValidateIf((_o, v) => v !== undefined);
 
 /** Organization email configuration settings (O-1…O-3); fields not given keep their value. */
 export class OrganizationEmailSettingsDto {
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'O-1: the default email server profile' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    pattern: '\\S',
+    description: 'O-1: the default email server profile',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(128)

@@ -19,6 +19,7 @@ import {
   AuthenticateUsing,
   AuthenticationProtocol,
 } from '@ssync/domain';
+import { ID } from '../http/request-context';
 
 /** Present means validated: `null` is refused for fields that cannot be empty. */
 const Given = () => ValidateIf((_o, v) => v !== undefined);
@@ -66,7 +67,8 @@ export class CreateProfileDto {
   @MaxLength(2048)
   outgoingServerLocation?: string | null;
 
-  @ApiProperty({ enum: AUTHENTICATE_USING })
+  // WithoutCredentials is a value of the CRM's type, but never valid for an Exchange profile (the decider says so).
+  @ApiProperty({ enum: AUTHENTICATE_USING.filter((a) => a !== 'WithoutCredentials') })
   @IsIn(AUTHENTICATE_USING, { message: `must be one of ${AUTHENTICATE_USING.join(', ')}` })
   authenticateUsing!: AuthenticateUsing;
 
@@ -119,14 +121,14 @@ export class CreateProfileDto {
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'must be an ISO 8601 date-time' })
   processEmailFrom?: string | null;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1440, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 1440, default: 1 })
   @Given()
   @IsInt()
   @Min(0)
   @Max(1440)
   minimumPollingIntervalMinutes?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 300, default: 10 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 300, default: 10 })
   @Given()
   @IsInt()
   @Min(1)
@@ -138,7 +140,7 @@ export class CreateProfileDto {
   @IsBoolean()
   moveFailedEmailsToUndeliverableFolder?: boolean;
 
-  @ApiPropertyOptional({ description: 'Defaults to the caller' })
+  @ApiPropertyOptional({ description: 'Defaults to the caller', maxLength: 128, pattern: '\\S' })
   @Given()
   @IsString()
   @MaxLength(128)
@@ -151,6 +153,8 @@ export class DeactivateProfileDto {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
+    // Empty is none, as null.
+    pattern: `^$|${ID.source}`,
     description: "The profile that takes over this profile's mailboxes (required when it has any)",
   })
   @IsOptional()
@@ -165,19 +169,19 @@ export class ListProfilesQuery {
   @IsIn(['Active', 'Inactive'])
   status?: 'Active' | 'Inactive';
 
-  @ApiPropertyOptional({ description: 'Text in the name' })
+  @ApiPropertyOptional({ description: 'Text in the name', maxLength: 100 })
   @IsOptional()
   @IsString()
   @MaxLength(100)
   q?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 128 })
   @IsOptional()
   @IsString()
   @MaxLength(128)
   ownerId?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -185,7 +189,7 @@ export class ListProfilesQuery {
   @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 512, description: 'The nextCursor of the page before' })
   @IsOptional()
   @IsString()
   @MaxLength(512)

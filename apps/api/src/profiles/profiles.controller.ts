@@ -5,7 +5,7 @@ import { Request, Response } from 'express';
 import { ApiConfig } from '@ssync/common';
 import { ProfileView } from '@ssync/read-models';
 import { Privilege, RequirePrivileges } from '@ssync/security';
-import { ValidationFailed } from '../http/errors';
+import { CommandRefused, ValidationFailed } from '../http/errors';
 import {
   ApiCreatedOnce,
   ApiErrors,
@@ -58,7 +58,7 @@ export class ProfilesController {
     type: ProfileTestAndEnableStartedBody,
     description: 'One job per 10,000 mailboxes: follow GET /api/v1/jobs/{jobId}',
   })
-  @ApiErrors(400, 504)
+  @ApiErrors(400, 404, 409, 504)
   async testAndEnable(
     @Req() req: Request,
     @Param('id') id: string,
@@ -68,9 +68,15 @@ export class ProfilesController {
     const profileId = checkId('id', id);
     const mailboxIds = this.directory.activeOnProfile(profileId);
     if (mailboxIds.length === 0) {
-      throw new ValidationFailed([
-        { field: 'id', rule: 'hasMailboxes', message: 'the profile has no active mailboxes to test' },
-      ]);
+      // A profile that is not there is a 404 (GetProfile says so); one without mailboxes, its state: 409.
+      await this.queries.execute(new GetProfile(profileId));
+      throw new CommandRefused({
+        kind: 'conflict',
+        message: 'the profile has no active mailboxes to test',
+        violations: [
+          { field: 'id', rule: 'hasMailboxes', message: 'the profile has no active mailboxes to test' },
+        ],
+      });
     }
     const jobIds = await this.bulk.testAndEnableProfile(actorOf(req), profileId, mailboxIds);
     return { jobId: jobIds[0]!, jobIds, mailboxes: mailboxIds.length };

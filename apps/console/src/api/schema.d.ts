@@ -530,6 +530,25 @@ export interface components {
             message: string;
             violations: components["schemas"]["Violation"][];
         };
+        NotFoundErrorResponse: {
+            /** @description The HTTP status again */
+            statusCode: number;
+            /** @description The status's reason phrase, e.g. Not Found */
+            error: string;
+            /** @description What went wrong, in words */
+            message: string;
+            /** @description The field that names what does not exist */
+            violations?: components["schemas"]["Violation"][];
+        };
+        ConflictErrorResponse: {
+            /** @description The HTTP status again */
+            statusCode: number;
+            /** @description The status's reason phrase, e.g. Not Found */
+            error: string;
+            /** @description What went wrong, in words */
+            message: string;
+            violations: components["schemas"]["Violation"][];
+        };
         GatewayTimeoutErrorResponse: {
             /** @description The HTTP status again */
             statusCode: number;
@@ -553,7 +572,7 @@ export interface components {
             /** @example https://mail.contoso.com/EWS/Exchange.asmx */
             outgoingServerLocation?: string | null;
             /** @enum {string} */
-            authenticateUsing: "CredentialsSpecifiedByUserOrQueue" | "CredentialsSpecifiedInEmailServerProfile" | "WindowsIntegratedAuthentication" | "WithoutCredentials";
+            authenticateUsing: "CredentialsSpecifiedByUserOrQueue" | "CredentialsSpecifiedInEmailServerProfile" | "WindowsIntegratedAuthentication";
             userName?: string | null;
             /** @description Write-only; stored encrypted, never returned */
             password?: string | null;
@@ -626,16 +645,6 @@ export interface components {
             /** @description Pass as cursor for the next page; null at the end */
             nextCursor: string | null;
         };
-        NotFoundErrorResponse: {
-            /** @description The HTTP status again */
-            statusCode: number;
-            /** @description The status's reason phrase, e.g. Not Found */
-            error: string;
-            /** @description What went wrong, in words */
-            message: string;
-            /** @description The field that names what does not exist */
-            violations?: components["schemas"]["Violation"][];
-        };
         UpdateProfileDto: {
             /** @example Contoso Exchange */
             name?: string;
@@ -647,7 +656,7 @@ export interface components {
             /** @example https://mail.contoso.com/EWS/Exchange.asmx */
             outgoingServerLocation?: string | null;
             /** @enum {string} */
-            authenticateUsing?: "CredentialsSpecifiedByUserOrQueue" | "CredentialsSpecifiedInEmailServerProfile" | "WindowsIntegratedAuthentication" | "WithoutCredentials";
+            authenticateUsing?: "CredentialsSpecifiedByUserOrQueue" | "CredentialsSpecifiedInEmailServerProfile" | "WindowsIntegratedAuthentication";
             userName?: string | null;
             /** @description Write-only; stored encrypted, never returned */
             password?: string | null;
@@ -675,15 +684,6 @@ export interface components {
             moveFailedEmailsToUndeliverableFolder?: boolean;
             /** @description Defaults to the caller */
             ownerId?: string;
-        };
-        ConflictErrorResponse: {
-            /** @description The HTTP status again */
-            statusCode: number;
-            /** @description The status's reason phrase, e.g. Not Found */
-            error: string;
-            /** @description What went wrong, in words */
-            message: string;
-            violations: components["schemas"]["Violation"][];
         };
         DeactivateProfileDto: {
             /** @description The profile that takes over this profile's mailboxes (required when it has any) */
@@ -1127,9 +1127,9 @@ export interface components {
             body: string;
             /**
              * @default HTML
-             * @enum {string}
+             * @enum {string|null}
              */
-            bodyType?: "Text" | "HTML";
+            bodyType?: "Text" | "HTML" | null;
         };
         /**
          * @description The latest outcome
@@ -1344,6 +1344,24 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
+            /** @description It, or what the request names, does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundErrorResponse"];
+                };
+            };
+            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictErrorResponse"];
+                };
+            };
             /** @description The broker or the database cannot be reached, or this process is still reading the event log. Ask again after Retry-After (a command with the same Idempotency-Key) */
             503: {
                 headers: {
@@ -1376,6 +1394,7 @@ export interface operations {
                 q?: string;
                 ownerId?: string;
                 limit?: number;
+                /** @description The nextCursor of the page before */
                 cursor?: string;
             };
             header?: never;
@@ -2092,6 +2111,7 @@ export interface operations {
                 q?: string;
                 sort?: "name" | "-name" | "emailAddress" | "-emailAddress" | "updatedAt" | "-updatedAt" | "createdAt" | "-createdAt";
                 limit?: number;
+                /** @description The nextCursor of the page before */
                 cursor?: string;
             };
             header?: never;
@@ -2313,6 +2333,15 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
+            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictErrorResponse"];
+                };
+            };
             /** @description The body is larger than 2 MB */
             413: {
                 headers: {
@@ -2412,6 +2441,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
+                };
+            };
+            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictErrorResponse"];
                 };
             };
             /** @description The body is larger than 2 MB */
@@ -2515,6 +2553,15 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
+            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictErrorResponse"];
+                };
+            };
             /** @description The body is larger than 2 MB */
             413: {
                 headers: {
@@ -2616,6 +2663,15 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
+            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictErrorResponse"];
+                };
+            };
             /** @description The body is larger than 2 MB */
             413: {
                 headers: {
@@ -2715,6 +2771,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
+                };
+            };
+            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictErrorResponse"];
                 };
             };
             /** @description The body is larger than 2 MB */
@@ -3375,6 +3440,7 @@ export interface operations {
                 mailboxId?: string;
                 direction?: "Incoming" | "Outgoing";
                 status?: "Tracked" | "PendingSend" | "Sent" | "Failed";
+                /** @description The nextCursor of the page before */
                 cursor?: string;
                 limit?: number;
             };
@@ -3635,6 +3701,7 @@ export interface operations {
                 outcome?: "Tracked" | "SkippedByRule" | "Failed" | "MovedToUndeliverable" | "Throttled" | "Duplicate";
                 /** @description Only this message (Internet Message-ID) */
                 internetMessageId?: string;
+                /** @description The nextCursor of the page before */
                 cursor?: string;
                 limit?: number;
             };

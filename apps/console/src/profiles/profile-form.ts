@@ -194,7 +194,9 @@ export function createBody(f: ProfileForm): CreateBody {
       incomingServerLocation: textOrNull(f.incomingServerLocation),
       outgoingServerLocation: textOrNull(f.outgoingServerLocation),
     }),
-    authenticateUsing: f.authenticateUsing,
+    // The seed offers Without Credential (Anonymous), and the API refuses it for Exchange with the seed's words;
+    // the document leaves it out of the values a request may hold, since none is ever accepted.
+    authenticateUsing: f.authenticateUsing as CreateBody['authenticateUsing'],
     ...(shown.credentials && { userName: textOrNull(f.userName) }),
     ...(shown.credentials && f.password !== '' && { password: f.password }),
     useSameSettingsForOutgoing: f.useSameSettingsForOutgoing,

@@ -1,0 +1,60 @@
+import { OpenAPIObject } from '@nestjs/swagger';
+import { ID, USER_ID } from './request-context';
+import { withSharedRules } from './openapi';
+
+const document = (): OpenAPIObject =>
+  ({
+    openapi: '3.0.0',
+    info: { title: 't', version: '1' },
+    paths: {
+      '/api/v1/users/{userId}/alerts/{alertId}/dismiss': {
+        post: {
+          parameters: [
+            { name: 'userId', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'alertId', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+          responses: {},
+        },
+      },
+      '/api/v1/mailboxes/bulk-edit': {
+        post: {
+          parameters: [{ name: 'id', in: 'query', schema: { type: 'string' } }],
+          requestBody: {
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/BulkEdit' } } },
+          },
+          responses: {},
+        },
+      },
+    },
+    components: {
+      schemas: {
+        BulkEdit: {
+          type: 'object',
+          properties: {
+            mailboxIds: { type: 'array', items: { type: 'string' } },
+            changes: { $ref: '#/components/schemas/Changes' },
+          },
+        },
+        Changes: { type: 'object', properties: { actDeliveryMethod: { type: 'string' } } },
+        MailboxView: { type: 'object', properties: { id: { type: 'string' } } },
+      },
+    },
+  }) as unknown as OpenAPIObject;
+
+describe("the document's shared rules", () => {
+  it('give each path id the pattern its controller checks, and leave other parameters alone', () => {
+    const doc = withSharedRules(document());
+    const [userId, alertId] = doc.paths['/api/v1/users/{userId}/alerts/{alertId}/dismiss']!.post!.parameters!;
+    expect(userId).toMatchObject({ schema: { pattern: USER_ID.source } });
+    expect(alertId).toMatchObject({ schema: { pattern: ID.source } });
+    const [query] = doc.paths['/api/v1/mailboxes/bulk-edit']!.post!.parameters!;
+    expect(query).toEqual({ name: 'id', in: 'query', schema: { type: 'string' } });
+  });
+
+  it('close every object a request body holds, as the validation pipe refuses unknown fields, and no other', () => {
+    const { schemas } = withSharedRules(document()).components!;
+    expect(schemas!.BulkEdit).toMatchObject({ additionalProperties: false });
+    expect(schemas!.Changes).toMatchObject({ additionalProperties: false });
+    expect(schemas!.MailboxView).not.toHaveProperty('additionalProperties');
+  });
+});
