@@ -79,7 +79,8 @@ export class QueueEmailDto {
   @MaxLength(ACTIVITY_LIMITS.body)
   body!: string;
 
-  @ApiPropertyOptional({ enum: BODY_TYPES, default: 'HTML', nullable: true })
+  // null is the default too; OpenAPI 3.0 lets an enum hold null only by listing it.
+  @ApiPropertyOptional({ enum: [...BODY_TYPES, null], default: 'HTML', nullable: true })
   @IsOptional()
   @IsIn(BODY_TYPES, oneOf(BODY_TYPES))
   bodyType?: BodyType;
