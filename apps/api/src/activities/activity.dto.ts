@@ -62,7 +62,7 @@ export class QueueEmailDto {
   @IsString({ each: true })
   to!: string[];
 
-  @ApiPropertyOptional({ type: 'array', ...RECIPIENTS })
+  @ApiPropertyOptional({ type: 'array', nullable: true, ...RECIPIENTS })
   @IsOptional()
   @IsArray()
   @atMostRecipients

@@ -1122,7 +1122,7 @@ export interface components {
              */
             to: string[];
             /** @description At most 500 addresses in to and cc together */
-            cc?: string[];
+            cc?: string[] | null;
             subject: string;
             body: string;
             /**
