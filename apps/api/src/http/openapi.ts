@@ -41,6 +41,8 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
   return withSharedRules(document);
 }
 
+const NO_NUL = '^[^\\x00]*$';
+
 /** Path parameters by name, as the controllers check them (request-context.ts, alerts.ts). */
 const PATH_PARAMETER_PATTERNS: Record<string, string> = {
   id: ID.source,
@@ -50,7 +52,7 @@ const PATH_PARAMETER_PATTERNS: Record<string, string> = {
 
 /**
  * Rules the API applies in one place, documented in one place, so a client (or Schemathesis) knows them: each path
- * id's pattern, and that a request body with a field its schema does not name is refused (the validation pipe's
+ * id's pattern, no NUL in a query's text, and that a request body with a field its schema does not name is refused (the validation pipe's
  * `forbidNonWhitelisted`), all the way down.
  */
 export function withSharedRules(document: OpenAPIObject): OpenAPIObject {
@@ -76,9 +78,12 @@ export function withSharedRules(document: OpenAPIObject): OpenAPIObject {
     for (const operation of [item.get, item.put, item.post, item.patch, item.delete]) {
       if (!operation) continue;
       for (const p of operation.parameters ?? []) {
-        if ('$ref' in p || p.in !== 'path' || !p.schema || '$ref' in p.schema) continue;
-        const pattern = PATH_PARAMETER_PATTERNS[p.name];
+        if ('$ref' in p || !p.schema || '$ref' in p.schema) continue;
+        const pattern = p.in === 'path' ? PATH_PARAMETER_PATTERNS[p.name] : undefined;
         if (pattern) p.schema.pattern = pattern;
+        // The validation pipe refuses NUL in a query (validation.ts).
+        const text = p.schema.type === 'string' && !p.schema.pattern && !p.schema.enum && !p.schema.format;
+        if (p.in === 'query' && text) p.schema.pattern = NO_NUL;
       }
       const body = operation.requestBody;
       if (body && 'content' in body) close(body.content['application/json']?.schema);

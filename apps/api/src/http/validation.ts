@@ -56,6 +56,14 @@ class BodyRequiredValidationPipe extends ValidationPipe {
       throw new ValidationFailed([
         { field: 'body', rule: 'required', message: 'is required (a JSON object)' },
       ]);
+    // A query's text goes into database filters, and the PostgreSQL under FerretDB cannot hold NUL (a 500).
+    if (metadata.type === 'query' && value && typeof value === 'object') {
+      const nul = Object.entries(value).filter(([, v]) => typeof v === 'string' && v.includes('\u0000'));
+      if (nul.length > 0)
+        throw new ValidationFailed(
+          nul.map(([field]) => ({ field, rule: 'noNul', message: 'must not contain the NUL character' })),
+        );
+    }
     return super.transform(value, metadata);
   }
 }
