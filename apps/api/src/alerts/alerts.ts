@@ -67,6 +67,8 @@ export class GetAlertWallHandler implements IQueryHandler<GetAlertWall, AlertVie
   }
 }
 
+const DISMISSAL_PROJECTION_WAIT_MS = 5_000;
+
 /**
  * A-1: a dismissal is a command on the alert's own aggregate (docs: libs/domain/src/alert). It covers the alert
  * as seen up to its lastSeenAt now; a later repeat shows it again. The command id is derived from the user, the
@@ -104,7 +106,21 @@ export class DismissAlertHandler implements ICommandHandler<DismissAlert, AlertV
     };
     const result = await this.gateway.sendCommand<AlertCommand, AlertState>('alert', alertId, command);
     acceptedOrThrow(result);
+    await this.projected(userId, alertId);
     return { ...alert, dismissed: true };
+  }
+
+  /**
+   * Read-your-writes: the wall the caller reads next shows the dismissal. Waits briefly for the projector; past
+   * that, the dismissal is still recorded and shows once projected.
+   */
+  private async projected(userId: string, alertId: string): Promise<void> {
+    const deadline = Date.now() + DISMISSAL_PROJECTION_WAIT_MS;
+    for (;;) {
+      const wall = await this.queries.execute<GetAlertWall, AlertView[]>(new GetAlertWall(userId));
+      if (wall.find((a) => a.id === alertId)?.dismissed !== false || Date.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 
