@@ -274,6 +274,7 @@ interface WorkerFigures {
   slotWait: { p99: Quantile; n: number };
   ewsCalls: Map<string, number>;
   cpuS: number;
+  transactions: number;
 }
 
 function workerFigures(w: WindowRun): WorkerFigures {
@@ -295,6 +296,7 @@ function workerFigures(w: WindowRun): WorkerFigures {
     slotWait: { p99: slot.p99, n: slot.n },
     ewsCalls: promSumBy(d, 'ssync_ews_calls_total', ['operation', 'outcome']),
     cpuS: promSum(d, 'ssync_process_cpu_seconds_total'),
+    transactions: promSum(d, 'ssync_kafka_transactions_total'),
   };
 }
 
@@ -773,6 +775,10 @@ async function benchSize(k: Knobs, size: number, floor: EwsFloor): Promise<SizeR
       [
         'poll starts/s (ssync_poll_starts_total)',
         ...cols((w) => `${fmt(w.metrics.pollStarts / w.secs, 1)} (${w.metrics.pollStarts})`),
+      ],
+      [
+        'Kafka transactions committed/s (ssync_kafka_transactions_total)',
+        ...cols((w) => `${fmt(w.metrics.transactions / w.secs, 1)} (${w.metrics.transactions})`),
       ],
       [
         'poll lateness p50 / p99 (polls)',

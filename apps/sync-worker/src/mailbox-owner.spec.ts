@@ -1,5 +1,6 @@
 import { MailboxCommand, MailboxEvent, MailboxState, mailboxDecider } from '@ssync/domain';
-import { MailboxFactSource, withOwnerFacts } from './mailbox-owner';
+import { CommandEnvelope } from '@ssync/messaging';
+import { MailboxFactSource, commandLinger, withOwnerFacts } from './mailbox-owner';
 
 const meta = { commandId: 'c-1', actor: 'alice', issuedAt: '2026-01-01T10:00:00.000Z', mailboxId: 'm-1' };
 
@@ -68,5 +69,21 @@ describe('withOwnerFacts: facts that depend on the mailbox come from the state b
     expect(withOwnerFacts(approve, mailbox('User', 'p-active'), facts)).toBe(approve);
     const request: MailboxCommand = { ...meta, type: 'RequestTest', approvalRequired: false };
     expect(withOwnerFacts(request, mailboxDecider.initialState(), facts)).toBe(request);
+  });
+});
+
+describe("how long a mailbox command waits for its partition's transaction", () => {
+  const envelope = (type: MailboxCommand['type']) => ({ type }) as CommandEnvelope<MailboxCommand>;
+
+  it("lets a poll's outcome wait longer than its claim, which holds a connection slot and the poll's start", () => {
+    const linger = commandLinger(100, 250);
+    expect(linger(envelope('StartPoll'))).toBe(100);
+    expect(linger(envelope('RecordSyncOutcome'))).toBe(250);
+  });
+
+  it('keeps every other command at the short wait (Test & Enable waits for its results)', () => {
+    const linger = commandLinger(100, 250);
+    expect(linger(envelope('RecordTestResult'))).toBe(100);
+    expect(linger(envelope('UpdateMailbox'))).toBe(100);
   });
 });

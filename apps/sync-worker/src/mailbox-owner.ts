@@ -82,6 +82,19 @@ function domainFailure(error: unknown): CommandFailure | null {
 }
 
 /**
+ * A poll's outcome may wait longer than other commands for its partition's transaction: the poll's claims (a few
+ * a second per partition at 10,000 mailboxes) open transactions often, and an outcome usually rides in the next
+ * one instead of opening its own (docs/adr/0014). A claim waits only `lingerMs`: it holds a connection slot and
+ * its poll's start.
+ */
+export function commandLinger(
+  lingerMs: number,
+  outcomeLingerMs: number,
+): (envelope: CommandEnvelope<MailboxCommand>) => number {
+  return (envelope) => (envelope.type === 'RecordSyncOutcome' ? outcomeLingerMs : lingerMs);
+}
+
+/**
  * The mailbox partition owner (ARCHITECTURE: sync workers own the mailbox partitions): admin commands and, later,
  * sync outcomes for one mailbox are decided by one owner, serialized, with no lock.
  */
@@ -92,7 +105,11 @@ export class MailboxOwner {
   readonly organizations: AggregateStore<OrganizationState>;
   private readonly processor: CommandProcessor<MailboxCommand, MailboxEvent, MailboxState>;
 
-  constructor(kafka: Kafka, config: CoreConfig, options: { lingerMs?: number } = {}) {
+  constructor(
+    kafka: Kafka,
+    config: CoreConfig,
+    options: { lingerMs?: number; outcomeLingerMs?: number } = {},
+  ) {
     const prefix = config.kafka.topicPrefix;
     const group = (what: string) => `${prefix}.${what}.state.${config.instanceId}`;
     this.mailboxes = new AggregateStore(
@@ -136,7 +153,7 @@ export class MailboxOwner {
       topicPrefix: prefix,
       orgId: config.orgId,
       instanceId: config.instanceId,
-      ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+      lingerMs: commandLinger(options.lingerMs ?? 0, options.outcomeLingerMs ?? options.lingerMs ?? 0),
     });
   }
 

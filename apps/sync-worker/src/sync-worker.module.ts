@@ -42,7 +42,10 @@ const LEASES = Symbol('LEASES');
       provide: MailboxOwner,
       inject: [KAFKA, CONFIG],
       useFactory: (kafka: Kafka, config: WorkerConfig) =>
-        new MailboxOwner(kafka, config, { lingerMs: config.worker.commandLingerMs }),
+        new MailboxOwner(kafka, config, {
+          lingerMs: config.worker.commandLingerMs,
+          outcomeLingerMs: config.worker.outcomeLingerMs,
+        }),
     },
     {
       provide: ActivityOwner,

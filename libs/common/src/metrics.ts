@@ -27,6 +27,14 @@ export const pollStarts = new Counter({
   registers,
 });
 
+/** Each costs the broker ~1 ms of CPU whatever it holds (docs/adr/0014): the figure linger trades against. */
+export const kafkaTransactions = new Counter({
+  name: 'ssync_kafka_transactions_total',
+  help: 'Kafka transactions committed by a command processor, by aggregate and by where the commands came from.',
+  labelNames: ['aggregate', 'via'] as const,
+  registers,
+});
+
 export const pollLateness = new Histogram({
   name: 'ssync_poll_lateness_seconds',
   help: 'How long after its due time (P-10 schedule) a poll reached Exchange.',

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { withLogContext } from '@ssync/common';
+import { kafkaTransactions, withLogContext } from '@ssync/common';
 import {
   AggregateSnapshot,
   AggregateStore,
@@ -10,6 +10,7 @@ import {
 import { CommandDecision, decideCommand } from './decide-command';
 import { settledChunkKey } from './settled';
 import { encodeSnapshot } from './snapshot-codec';
+import { LingerQueue } from './linger-queue';
 import { AggregateType, CommandEnvelope, CommandFailure, CommandResult, EventEnvelope } from './envelope';
 import { aggregateTopics, operationalTopic, resultsTopic } from './topics';
 import { trackConsumerLag } from './consumer-metrics';
@@ -28,7 +29,7 @@ export interface AggregateDefinition<C, E extends { type: string; data: unknown 
   operational?: OperationalSlice<S>;
 }
 
-export interface CommandProcessorOptions {
+export interface CommandProcessorOptions<C = unknown> {
   topicPrefix: string;
   orgId: string;
   instanceId: string;
@@ -37,11 +38,12 @@ export interface CommandProcessorOptions {
   /** How often the owner of a partition writes the snapshots of the aggregates changed since the last time (0: never). */
   snapshotEveryMs?: number;
   /**
-   * How long a command decided here waits for others of its partition to share its transaction (default 0). Each
-   * transaction costs the broker several log appends whatever it holds, so at tens of commands a second per
-   * partition a few milliseconds' wait halves the transactions.
+   * How long a command decided here may wait for others of its partition to share its transaction (default 0), or
+   * that per command. Each transaction costs the broker several log appends whatever it holds, so at tens of
+   * commands a second per partition a few milliseconds' wait halves the transactions. A partition's transaction
+   * goes when its most pressing command's wait is over, and takes every command waiting.
    */
-  lingerMs?: number;
+  lingerMs?: number | ((envelope: CommandEnvelope<C>) => number);
 }
 
 /** Snapshot bytes per produce request: a record batch stays under the topics' 1 MB default limit. */
@@ -74,11 +76,11 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
   /** Commands of this process waiting for their partition's next transaction (see {@link decideHere}). */
   private readonly local = new Map<
     number,
-    {
+    LingerQueue<{
       envelope: CommandEnvelope<C>;
       resolve: (result: CommandResult<S> | null) => void;
       reject: (error: unknown) => void;
-    }[]
+    }>
   >();
   private snapshotTimer: NodeJS.Timeout | null = null;
   private snapshotting: Promise<void> = Promise.resolve();
@@ -87,7 +89,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     private readonly kafka: Kafka,
     private readonly store: AggregateStore<S>,
     private readonly definition: AggregateDefinition<C, E, S>,
-    private readonly options: CommandProcessorOptions,
+    private readonly options: CommandProcessorOptions<C>,
   ) {
     const t = aggregateTopics(options.topicPrefix, definition.aggregateType);
     this.topics = {
@@ -265,22 +267,21 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
   decideHere(partition: number, envelope: CommandEnvelope<C>): Promise<CommandResult<S> | null> {
     // Only a writer this process already is: becoming one here could fence the real owner mid-rebalance.
     if (!this.owns(partition) || !this.owners.has(partition)) return Promise.resolve(null);
+    const option = this.options.lingerMs ?? 0;
+    const linger = typeof option === 'number' ? option : option(envelope);
     return new Promise((resolve, reject) => {
       let queue = this.local.get(partition);
       if (!queue) {
-        this.local.set(partition, (queue = []));
-        const linger = this.options.lingerMs ?? 0;
-        if (linger > 0)
-          setTimeout(() => void this.locked(partition, () => this.decideLocal(partition)), linger);
-        else void this.locked(partition, () => this.decideLocal(partition));
+        queue = new LingerQueue(() => void this.locked(partition, () => this.decideLocal(partition)));
+        this.local.set(partition, queue);
       }
-      queue.push({ envelope, resolve, reject });
+      queue.add({ envelope, resolve, reject }, linger);
     });
   }
 
   private async decideLocal(partition: number): Promise<void> {
-    const queue = this.local.get(partition) ?? [];
-    this.local.delete(partition);
+    const queue = this.local.get(partition)?.take() ?? [];
+    if (queue.length === 0) return;
     const owner = this.owns(partition) ? this.owners.get(partition) : undefined;
     let producer: PartitionOwner;
     try {
@@ -373,6 +374,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
           ],
         });
       await txn.commit();
+      kafkaTransactions.inc({ aggregate: this.definition.aggregateType, via: consumed ? 'topic' : 'here' });
     } catch (error) {
       await txn.abort().catch(() => undefined);
       // Whatever happened, this process may no longer be the writer: start over from the log.
@@ -480,6 +482,7 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
           }
           await txn.send({ topic, messages: chunk });
           await txn.commit();
+          kafkaTransactions.inc({ aggregate: this.definition.aggregateType, via: 'snapshot' });
           this.store.snapshotsWritten(partition, batch);
         } catch (error) {
           await txn.abort().catch(() => undefined);

@@ -23,4 +23,12 @@ describe('sync worker configuration', () => {
       /SSYNC_COMMAND_LINGER_MS/,
     );
   });
+
+  it("lets a poll's outcome wait 250 ms for a transaction by default, up to 5 s", () => {
+    expect(loadWorkerConfig(base).worker.outcomeLingerMs).toBe(250);
+    expect(loadWorkerConfig({ ...base, SSYNC_OUTCOME_LINGER_MS: '100' }).worker.outcomeLingerMs).toBe(100);
+    expect(() => loadWorkerConfig({ ...base, SSYNC_OUTCOME_LINGER_MS: '5001' })).toThrow(
+      /SSYNC_OUTCOME_LINGER_MS/,
+    );
+  });
 });

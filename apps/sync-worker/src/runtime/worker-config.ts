@@ -19,8 +19,10 @@ export interface WorkerConfig extends CoreConfig {
     sendRetryDelayMinutes: number;
     /** P-10: an idle mailbox's polls back off up to this many times the interval (1: every mailbox at it). */
     idleBackoffFactor: number;
-    /** How long a poll's claim or outcome waits to share its partition's transaction with others (ADR 0014). */
+    /** How long a mailbox command (a poll's claim) waits to share its partition's transaction (ADR 0014). */
     commandLingerMs: number;
+    /** How long a poll's outcome may wait for one: usually the next claim's (ADR 0014, addendum 2). */
+    outcomeLingerMs: number;
   };
 }
 
@@ -78,6 +80,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
       ),
       idleBackoffFactor: int(env, 'SSYNC_IDLE_BACKOFF_FACTOR', DEFAULT_POLL_SCHEDULE.maxIdleFactor, 1, 64),
       commandLingerMs: int(env, 'SSYNC_COMMAND_LINGER_MS', 100, 0, 1000),
+      outcomeLingerMs: int(env, 'SSYNC_OUTCOME_LINGER_MS', 250, 0, 5000),
     },
   };
 }
