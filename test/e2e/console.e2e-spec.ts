@@ -352,6 +352,44 @@ describe('the admin console in a browser (issue #13)', () => {
     await shot('profiles');
   });
 
+  it("on a stale version, lists the other change, keeps the user's edit, and the next Save goes through", async () => {
+    const created = await call('POST', '/api/v1/email-server-profiles', {
+      name: 'Tailspin Exchange',
+      incomingServerLocation: sim.ewsUrl,
+      outgoingServerLocation: sim.ewsUrl,
+      authenticateUsing: 'WindowsIntegratedAuthentication',
+    });
+    expect(created.status).toBe(201);
+    const path = `/api/v1/email-server-profiles/${created.body.id}`;
+    await eventually(async () => (await call('GET', path)).status === 200, 30_000, 'the profile readable');
+    await page.goto(`${relay.url}/profiles/${created.body.id}`);
+    await page.getByRole('heading', { name: /^Tailspin Exchange/ }).waitFor();
+
+    await field('Description').fill('Edited in the console');
+    // Meanwhile, behind the page's back, someone else saves another field.
+    expect((await call('PATCH', path, { maxConcurrentConnections: 20 })).status).toBe(200);
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    const notice = page.getByRole('alert').filter({ hasText: 'Someone else saved this profile' });
+    await notice
+      .getByRole('listitem')
+      .filter({ hasText: 'Maximum Concurrent Connections: 10 → 20' })
+      .waitFor();
+    await shot('profile-conflict');
+    expect(await field('Description').inputValue()).toBe('Edited in the console');
+    expect(await field('Maximum Concurrent Connections').inputValue()).toBe('20');
+
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await eventually(
+      async () => {
+        const { body } = await call('GET', path);
+        return body.description === 'Edited in the console' && body.maxConcurrentConnections === 20;
+      },
+      10_000,
+      'both changes stored',
+    );
+  });
+
   describe('Active Mailboxes (issue #13, screen 3)', () => {
     const names = () => page.locator('table.mailboxes tbody th').allInnerTexts();
     const rowsAre = (expected: string[], label: string) =>

@@ -4,6 +4,7 @@ import { useApi } from '../api/context';
 import { ChoiceField, Field, YesNoField } from '../ui/Field';
 import { ProblemNotice } from '../ui/Notice';
 import { asProblem } from '../ui/use-load';
+import { type Rebased, rebaseProfileForm } from './profile-conflict';
 import { violationsByField } from '../ui/violations';
 import {
   AUTHENTICATE_USING_LABELS,
@@ -27,7 +28,9 @@ const fieldId = (key: string) => `profile-${key}`;
 /**
  * The seed's form, section by section: General, Credentials, Advanced, Additional Settings. Fields come and go with
  * the settings that govern them. The API judges what is typed: its violations appear beside their fields, and
- * the ones no visible field can show are listed above the form.
+ * the ones no visible field can show are listed above the form. A save refused because someone else saved first
+ * (409 against If-Match) re-reads the profile, lists their changes and rebases the form on their version, so the
+ * next Save goes through.
  */
 export function ProfileEditor(props: {
   stored: Profile | null;
@@ -37,6 +40,9 @@ export function ProfileEditor(props: {
   const { stored, readOnly, onSaved } = props;
   const api = useApi();
   const [form, setForm] = useState<ProfileForm>(() => (stored ? formFromProfile(stored) : NEW_PROFILE));
+  // The version the form is based on: the stored one, until a conflict rebases the form on a newer one.
+  const [base, setBase] = useState<Profile | null>(stored);
+  const [conflict, setConflict] = useState<Rebased | null>(null);
   const [violations, setViolations] = useState<Violation[]>([]);
   const [problem, setProblem] = useState<ApiProblem | null>(null);
   const [saving, setSaving] = useState(false);
@@ -49,15 +55,25 @@ export function ProfileEditor(props: {
     (value: ProfileForm[K]) => {
       setForm((f) => ({ ...f, [key]: value }));
       setViolations((vs) => vs.filter((v) => v.field !== key));
+      settle(key);
     };
+  const conflicted = new Set(conflict?.conflicts);
+  // Editing a conflicted field is the user's decision: its mark goes.
+  const settle = (key: keyof ProfileForm) =>
+    setConflict((c) => c && { ...c, conflicts: c.conflicts.filter((k) => k !== key) });
   const common = (key: keyof ProfileForm) => ({
     id: fieldId(key),
     label: PROFILE_LABELS[key],
-    error: errors.get(key),
+    error:
+      errors.get(key) ??
+      (conflicted.has(key)
+        ? 'Someone else changed this too: their value is shown; change it again to keep yours'
+        : undefined),
   });
   const setText = (key: TextField, value: string) => {
     setForm((f) => ({ ...f, [key]: value }));
     setViolations((vs) => vs.filter((v) => v.field !== key));
+    settle(key);
   };
   const text = (key: TextField, type: 'text' | 'url' | 'password' = 'text', hint?: string) => (
     <Field {...common(key)} hint={hint}>
@@ -94,23 +110,47 @@ export function ProfileEditor(props: {
     setSaving(true);
     setProblem(null);
     try {
-      const saved = stored
+      const saved = base
         ? await unwrap(
             api.PATCH('/api/v1/email-server-profiles/{id}', {
-              params: { path: { id: stored.id }, header: { 'If-Match': `"${stored.version}"` } },
-              body: updateBody(form, stored),
+              params: { path: { id: base.id }, header: { 'If-Match': `"${base.version}"` } },
+              body: updateBody(form, base),
             }),
           )
         : await unwrap(api.POST('/api/v1/email-server-profiles', { body: createBody(form) }));
       setViolations([]);
+      setConflict(null);
       onSaved(saved);
     } catch (error) {
       const p = asProblem(error);
+      if (p.status === 409 && base && (await rebaseOnNewer(base))) return;
       setViolations(p.violations);
       setProblem(p.violations.length > 0 ? null : p);
     } finally {
       setSaving(false);
     }
+  };
+
+  /** Rebases the form on the version someone else saved; false when there is none (the 409 meant something else). */
+  const rebaseOnNewer = async (opened: Profile): Promise<boolean> => {
+    let theirs: Profile;
+    try {
+      // The read model may trail the write that beat ours: wait (a moment, at most) for a version past ours.
+      theirs = await unwrap(
+        api.GET('/api/v1/email-server-profiles/{id}', {
+          params: { path: { id: opened.id }, header: { 'X-Min-Version': String(opened.version + 1) } },
+        }),
+      );
+    } catch {
+      return false;
+    }
+    if (theirs.version <= opened.version) return false;
+    const rebased = rebaseProfileForm(form, opened, theirs);
+    setBase(theirs);
+    setForm(rebased.form);
+    setConflict(rebased);
+    setViolations([]);
+    return true;
   };
 
   const unplaced = violations.filter((v) => !visible.has(v.field as keyof ProfileForm));
@@ -135,6 +175,7 @@ export function ProfileEditor(props: {
         </div>
       )}
       <ProblemNotice problem={problem} />
+      {conflict && <ConflictNotice conflict={conflict} />}
       <fieldset disabled={readOnly || saving} className="sections">
         <fieldset>
           <legend>General</legend>
@@ -176,7 +217,7 @@ export function ProfileEditor(props: {
             text(
               'password',
               'password',
-              stored?.passwordSet
+              base?.passwordSet
                 ? 'A password is stored; type one only to replace it'
                 : 'Stored encrypted, never shown again',
             )}
@@ -190,7 +231,7 @@ export function ProfileEditor(props: {
             text(
               'outgoingPassword',
               'password',
-              stored?.outgoingPasswordSet ? 'A password is stored; type one only to replace it' : undefined,
+              base?.outgoingPasswordSet ? 'A password is stored; type one only to replace it' : undefined,
             )}
         </fieldset>
         <fieldset>
@@ -240,5 +281,31 @@ export function ProfileEditor(props: {
         </fieldset>
       </fieldset>
     </form>
+  );
+}
+
+/** What someone else saved while the form was open; secrets only as "changed". */
+function ConflictNotice({ conflict }: { conflict: Rebased }) {
+  const { changes, conflicts } = conflict;
+  return (
+    <div className="notice notice-warning" role="alert" aria-labelledby="profile-conflict-heading">
+      <p id="profile-conflict-heading">
+        Someone else saved this profile while you edited it. The form now holds their version with your
+        changes; check it and save again.
+      </p>
+      {changes.length > 0 && (
+        <ul aria-label="Their changes">
+          {changes.map((c) => (
+            <li key={c.field}>{c.secret ? `${c.label} changed` : `${c.label}: ${c.from} → ${c.to}`}</li>
+          ))}
+        </ul>
+      )}
+      {conflicts.length > 0 && (
+        <p>
+          You both changed {conflicts.map((k) => PROFILE_LABELS[k]).join(', ')}: their value is shown, marked
+          below.
+        </p>
+      )}
+    </div>
   );
 }
