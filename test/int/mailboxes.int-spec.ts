@@ -484,6 +484,15 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       version: 5,
     });
     await mailbox(id, 5);
+    // The audit log is its own projection: wait until it holds all five events before asking it the past.
+    await eventually(
+      async () => {
+        const res = await http().get(`/api/v1/audit/mailboxes/${id}`).set('Authorization', admin);
+        return res.status === 200 && res.body.events?.length >= 5 ? res : null;
+      },
+      30000,
+      'audit of the mailbox',
+    );
     for (const r of recorded) {
       const res = await http()
         .get(`/api/v1/audit/mailboxes/${id}`)
