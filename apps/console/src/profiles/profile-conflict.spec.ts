@@ -1,31 +1,8 @@
 import type { Profile } from '../api/client';
 import { profileChanges, rebaseProfileForm } from './profile-conflict';
 import { formFromProfile } from './profile-form';
+import { STORED_PROFILE as OPENED } from './test-fixtures';
 
-const EWS = 'https://mail.contoso.com/EWS/Exchange.asmx';
-const OPENED: Profile = {
-  id: 'p1',
-  status: 'Active',
-  version: 3,
-  name: 'Contoso',
-  description: null,
-  autoDiscoverServerLocation: false,
-  incomingServerLocation: EWS,
-  outgoingServerLocation: EWS,
-  authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
-  userName: 'CONTOSO\\svc',
-  passwordSet: true,
-  useSameSettingsForOutgoing: true,
-  outgoingUserName: null,
-  outgoingPasswordSet: false,
-  incomingAuthenticationProtocol: 'NTLM',
-  outgoingAuthenticationProtocol: 'NTLM',
-  processEmailFrom: null,
-  minimumPollingIntervalMinutes: 1,
-  maxConcurrentConnections: 10,
-  moveFailedEmailsToUndeliverableFolder: false,
-  ownerId: 'admin',
-};
 const saved = (changes: Partial<Profile>): Profile => ({ ...OPENED, version: 4, ...changes });
 const edited = (changes: Partial<ReturnType<typeof formFromProfile>>) => ({
   ...formFromProfile(OPENED),

@@ -1,4 +1,3 @@
-import type { Profile } from '../api/client';
 import document from '../api/openapi.json';
 import {
   NEW_PROFILE,
@@ -11,37 +10,13 @@ import {
   updateBody,
   withSameSettingsForOutgoing,
 } from './profile-form';
+import { EWS, STORED_PROFILE as STORED } from './test-fixtures';
 
-const EWS = 'https://mail.contoso.com/EWS/Exchange.asmx';
 const form = (changes: Partial<ProfileForm>): ProfileForm => ({
   ...NEW_PROFILE,
   name: 'Contoso',
   ...changes,
 });
-
-const STORED: Profile = {
-  id: 'p1',
-  status: 'Active',
-  version: 3,
-  name: 'Contoso',
-  description: null,
-  autoDiscoverServerLocation: false,
-  incomingServerLocation: EWS,
-  outgoingServerLocation: EWS,
-  authenticateUsing: 'CredentialsSpecifiedInEmailServerProfile',
-  userName: 'CONTOSO\\svc',
-  passwordSet: true,
-  useSameSettingsForOutgoing: true,
-  outgoingUserName: null,
-  outgoingPasswordSet: false,
-  incomingAuthenticationProtocol: 'NTLM',
-  outgoingAuthenticationProtocol: 'NTLM',
-  processEmailFrom: null,
-  minimumPollingIntervalMinutes: 1,
-  maxConcurrentConnections: 10,
-  moveFailedEmailsToUndeliverableFolder: false,
-  ownerId: 'admin',
-};
 
 describe('the profile form shows the fields the seed shows', () => {
   it('hides the server locations while Auto Discover Server Location is Yes', () => {
