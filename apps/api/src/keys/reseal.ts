@@ -10,19 +10,16 @@ import {
   sealedKeyId,
 } from '@ssync/domain';
 import { CommandResult, SendCommand } from '@ssync/messaging';
+import { credentialSealContext } from '@ssync/security';
 
 /** One sealed credential of a profile or a mailbox, as the aggregate's state holds it. */
 export type SealedCredential =
   | { aggregateType: 'profile'; aggregateId: string; field: ProfileSecretField; sealed: SealedSecret }
   | { aggregateType: 'mailbox'; aggregateId: string; field: 'password'; sealed: SealedSecret };
 
-/**
- * The additional authenticated data each value was sealed with: the API seals (profile.commands.ts,
- * mailbox.service.ts) and the sync worker opens (connection-spec.ts) with the same strings. A mismatch fails
- * authentication; it never reseals a value onto the wrong record.
- */
+/** The additional authenticated data the value was sealed with; a mismatch fails, never reseals onto another record. */
 export function secretContext(c: SealedCredential): string {
-  return `${c.aggregateType}:${c.aggregateId}:${c.field}`;
+  return credentialSealContext(c.aggregateType, c.aggregateId, c.field);
 }
 
 /** Every sealed credential, deactivated profiles and mailboxes included (they may come back). */

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { MailboxCommand, MailboxProfileFacts, MailboxState, mailboxProfileFacts } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { MailboxView, mailboxViewFromState } from '@ssync/read-models';
-import { SecretBox } from '@ssync/security';
+import { SecretBox, credentialSealContext } from '@ssync/security';
 import { CommandRefused, acceptedOrThrow } from '../http/errors';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { Reach, mailboxInReach } from '../http/reach';
@@ -115,7 +115,10 @@ export class MailboxService {
       mailboxId,
       credentials: {
         userName: credentials.userName,
-        password: this.secrets.seal(credentials.password, `mailbox:${mailboxId}:password`),
+        password: this.secrets.seal(
+          credentials.password,
+          credentialSealContext('mailbox', mailboxId, 'password'),
+        ),
       },
       // The owner fills this in from the mailbox's profile as it stands when the command is decided.
       profileAuthenticateUsing: null,

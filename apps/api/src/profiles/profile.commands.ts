@@ -4,7 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ProfileCommand, ProfileSettingsPatch, ProfileState } from '@ssync/domain';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { ProfileView, profileViewFromState } from '@ssync/read-models';
-import { SecretBox } from '@ssync/security';
+import { SecretBox, credentialSealContext } from '@ssync/security';
 import { CommandRefused, ValidationFailed, acceptedOrThrow } from '../http/errors';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 import { BulkJobsService } from '../jobs/bulk-jobs.service';
@@ -70,7 +70,8 @@ abstract class ProfileHandler {
     const patch: Record<string, unknown> = { ...input };
     for (const field of ['password', 'outgoingPassword'] as const) {
       const value = input[field];
-      if (typeof value === 'string') patch[field] = this.secrets.seal(value, `profile:${profileId}:${field}`);
+      if (typeof value === 'string')
+        patch[field] = this.secrets.seal(value, credentialSealContext('profile', profileId, field));
     }
     return patch;
   }

@@ -1,5 +1,6 @@
 import { Mailbox, ProfileSettings } from '@ssync/domain';
 import { ConnectionSpec, specFromProfile } from '@ssync/exchange';
+import { credentialSealContext } from '@ssync/security';
 
 /** Opens a sealed secret bound to the record it belongs to (libs/security SecretBox). */
 export type OpenSecret = (sealed: string, context: string) => string;
@@ -49,14 +50,22 @@ function credentialsFor(
     if (!user || !sealed) return null;
     return {
       userName: user,
-      password: opened(ctx, sealed, `profile:${ctx.profileId}:${own ? 'outgoingPassword' : 'password'}`),
+      password: opened(
+        ctx,
+        sealed,
+        credentialSealContext('profile', ctx.profileId, own ? 'outgoingPassword' : 'password'),
+      ),
     };
   }
   if (profile.authenticateUsing === 'CredentialsSpecifiedByUserOrQueue') {
     if (!mailbox.credentials) return null;
     return {
       userName: mailbox.credentials.userName,
-      password: opened(ctx, mailbox.credentials.password, `mailbox:${mailbox.mailboxId}:password`),
+      password: opened(
+        ctx,
+        mailbox.credentials.password,
+        credentialSealContext('mailbox', mailbox.mailboxId, 'password'),
+      ),
     };
   }
   return null;
