@@ -24,7 +24,9 @@
  * profile's minimumPollingIntervalMinutes; 0 means the worker's floor of 5 s), BENCH_WINDOW_S (max(120, 2 ×
  * interval)), BENCH_RATE (20 messages/s), BENCH_FIRST_POLL_TIMEOUT_S (240), BENCH_MAX_CONNECTIONS (64, the
  * profile's connection limit), BENCH_GRACE_S (interval + 30 s), BENCH_IDLE_BACKOFF_FACTOR (1: the workers poll every
- * mailbox at the interval, the most load; the product's default, 8, lets idle mailboxes back off, SSYNC_IDLE_BACKOFF_FACTOR).
+ * mailbox at the interval, the most load; the product's default, 8, lets idle mailboxes back off, SSYNC_IDLE_BACKOFF_FACTOR),
+ * BENCH_KAFKA_JFR (1: profile the local Kafka broker over window 2, bench/kafka-profile.ts: requests per type, CPU per
+ * thread role, a Java Flight Recorder profile by request handler; the recording costs the broker a little CPU).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -38,6 +40,7 @@ import { startSimulator } from '../apps/exchange-simulator/src/index';
 import type { TestProgress } from '../apps/api/src/jobs/test-progress';
 import { minPollIntervalMs } from '../apps/sync-worker/src/runtime/schedule';
 import { EwsFloor, measureEwsFloor } from './ews-floor';
+import { KafkaRecording, printRequestLog, recordKafka, sampleRequestLog } from './kafka-profile';
 import {
   PromSample,
   benchEnv,
@@ -80,6 +83,8 @@ interface Knobs {
   graceS: number;
   /** SSYNC_IDLE_BACKOFF_FACTOR of the workers. */
   idleBackoffFactor: number;
+  /** Profile the Kafka broker over window 2. */
+  kafkaJfr: boolean;
 }
 
 function readKnobs(): Knobs {
@@ -111,6 +116,7 @@ function readKnobs(): Knobs {
     maxConnections,
     graceS: num('BENCH_GRACE_S', Math.max(30, intervalS + 30)),
     idleBackoffFactor: num('BENCH_IDLE_BACKOFF_FACTOR', 1),
+    kafkaJfr: process.env.BENCH_KAFKA_JFR?.trim() === '1',
   };
   if (knobs.windowS <= 0) throw new Error('BENCH_WINDOW_S must be > 0');
   return knobs;
@@ -613,7 +619,12 @@ async function benchSize(k: Knobs, size: number, floor: EwsFloor): Promise<SizeR
       `the projector caught up with Test & Enable ${((Date.now() - settleStart) / 1000).toFixed(1)} s after it (lag ${lag})`,
     );
     const runs: WindowRun[] = [];
+    let kafkaRecording: KafkaRecording | null = null;
+    let requestLog: Promise<Awaited<ReturnType<typeof sampleRequestLog>> | null> | null = null;
     for (const window of [1, 2] as const) {
+      const kafkaPid = infraPid('kafka');
+      if (window === 2 && k.kafkaJfr && kafkaPid)
+        kafkaRecording = await recordKafka(kafkaPid, k.windowS, `/tmp/ssync-bench-kafka-${kafkaPid}.jfr`);
       const metricsBefore = await scrapeAll();
       const cpuBefore = probe();
       const sfiBefore = sfiCount();
@@ -623,6 +634,14 @@ async function benchSize(k: Knobs, size: number, floor: EwsFloor): Promise<SizeR
         workers.push(worker(2));
         note('window 2: second worker started (it joins and the group rebalances inside the window)');
       } else note(`window 1: one worker, ${k.windowS} s`);
+      // Who sends what, from the broker's request log: 5 s near the end of window 1, out of window 2's profile.
+      if (window === 1 && k.kafkaJfr && kafkaPid && k.windowS >= 20)
+        requestLog = sleep((k.windowS - 10) * 1000)
+          .then(() => sampleRequestLog(kafkaPid, 5))
+          .catch((error: unknown) => {
+            note(`the broker's request log: ${String(error)}`);
+            return null;
+          });
       await sleep(k.windowS * 1000);
       const end = Date.now();
       const metricsAfter = await scrapeAll();
@@ -638,6 +657,20 @@ async function benchSize(k: Knobs, size: number, floor: EwsFloor): Promise<SizeR
         sfiBefore,
         sfiAfter: sfiCount(),
       });
+    }
+    // Printed before the report: the recording covered window 2 (the snapshots' own span, a little longer).
+    if (kafkaRecording) {
+      out('\nKafka broker over window 2 (BENCH_KAFKA_JFR=1):');
+      const w2 = runs[1]!;
+      const d = w2.metricsAfter.flatMap((after, i) => promDelta(w2.metricsBefore[i] ?? null, after));
+      await kafkaRecording.finish(promSum(d, 'ssync_poll_starts_total') / ((w2.end - w2.start) / 1000));
+    }
+    const logged = await requestLog;
+    if (logged) {
+      out('\nKafka requests by client, 5 s near the end of window 1 (BENCH_KAFKA_JFR=1):');
+      const w1 = runs[0]!;
+      const d = w1.metricsAfter.flatMap((after, i) => promDelta(w1.metricsBefore[i] ?? null, after));
+      printRequestLog(logged, promSum(d, 'ssync_poll_starts_total') / ((w1.end - w1.start) / 1000));
     }
     delivering = false;
     await deliverer;
@@ -964,7 +997,7 @@ async function main(): Promise<void> {
     `bench:sync — knobs: BENCH_MAILBOXES=${k.sizes.join(',')} BENCH_INTERVAL_MINUTES=${k.intervalMinutes} ` +
       `(polls every ${k.intervalS} s${k.intervalMinutes === 0 ? ', the worker floor' : ''}) BENCH_WINDOW_S=${k.windowS} ` +
       `BENCH_RATE=${k.rate} BENCH_FIRST_POLL_TIMEOUT_S=${k.firstPollTimeoutS} BENCH_MAX_CONNECTIONS=${k.maxConnections} ` +
-      `BENCH_GRACE_S=${k.graceS} BENCH_IDLE_BACKOFF_FACTOR=${k.idleBackoffFactor}`,
+      `BENCH_GRACE_S=${k.graceS} BENCH_IDLE_BACKOFF_FACTOR=${k.idleBackoffFactor}${k.kafkaJfr ? ' BENCH_KAFKA_JFR=1' : ''}`,
   );
   out(`Basic auth, one impersonating service account; ${cpus().length} cores; node ${process.version}`);
   note('EWS client floor: SyncFolderItems against a do-nothing stub, before any app starts');
