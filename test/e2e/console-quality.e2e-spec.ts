@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Browser, BrowserContext, Page, chromium } from 'playwright-core';
 import { startSimulator } from '../../apps/exchange-simulator/src/index';
 import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
+import { jobCompleted } from '../support/jobs';
 import { AppProcess, freePort, waitForHttp } from '../support/processes';
 import { CONSOLE_SCREENS, ConsoleFixtures, ConsoleScreen, screenPath } from './support/console-screens';
 
@@ -59,14 +60,6 @@ describe('the admin console: accessible, photographed, and usable by keyboard al
     const res = await call('POST', url, body);
     if (res.status !== 201) throw new Error(`POST ${url}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.id as string;
-  }
-
-  async function jobCompleted(jobId: string): Promise<void> {
-    await eventually(
-      async () => (await call('GET', `/api/v1/jobs/${jobId}`)).body?.status === 'Completed',
-      30_000,
-      `job ${jobId} completed`,
-    );
   }
 
   /** The serious and critical violations axe-core finds on the page as it is, one line each. */
@@ -177,9 +170,9 @@ describe('the admin console: accessible, photographed, and usable by keyboard al
       'the five mailboxes listed',
     );
     const approval = await call('POST', '/api/v1/mailboxes/approve-email', { mailboxIds: onProfile });
-    await jobCompleted(approval.body.jobId as string);
+    await jobCompleted(call, approval.body.jobId as string, { timeoutMs: 30_000 });
     const test = await call('POST', '/api/v1/mailboxes/test-and-enable', { mailboxIds: onProfile });
-    await jobCompleted(test.body.jobId as string);
+    await jobCompleted(call, test.body.jobId as string, { timeoutMs: 30_000 });
   }, 240_000);
 
   afterAll(async () => {

@@ -5,6 +5,7 @@ import { AddressInfo } from 'node:net';
 import { Browser, Page, chromium } from 'playwright-core';
 import { startSimulator } from '../../apps/exchange-simulator/src/index';
 import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
+import { jobCompleted } from '../support/jobs';
 import { AppProcess, freePort, waitForHttp } from '../support/processes';
 
 type Simulator = Awaited<ReturnType<typeof startSimulator>>;
@@ -258,11 +259,7 @@ describe('the admin console in a browser (issue #13)', () => {
       ids.push(res.body.id as string);
     }
     const approval = await call('POST', '/api/v1/mailboxes/approve-email', { mailboxIds: ids });
-    await eventually(
-      async () => (await call('GET', `/api/v1/jobs/${approval.body.jobId}`)).body?.status === 'Completed',
-      30_000,
-      'mailboxes approved',
-    );
+    await jobCompleted(call, approval.body.jobId, { timeoutMs: 30_000, what: 'mailboxes approved' });
     await eventually(
       async () =>
         (await call('GET', `/api/v1/mailboxes?serverProfileId=${profileId}`)).body?.items?.length === 3,
@@ -721,11 +718,7 @@ describe('the admin console in a browser (issue #13)', () => {
       });
       expect([profile.status, ivy.status]).toEqual([201, 201]);
       const approval = await call('POST', '/api/v1/mailboxes/approve-email', { mailboxIds: [ivy.body.id] });
-      await eventually(
-        async () => (await call('GET', `/api/v1/jobs/${approval.body.jobId}`)).body?.status === 'Completed',
-        30_000,
-        'Ivy approved',
-      );
+      await jobCompleted(call, approval.body.jobId, { timeoutMs: 30_000, what: 'Ivy approved' });
       await eventually(
         async () =>
           (await call('GET', `/api/v1/mailboxes?serverProfileId=${profile.body.id}`)).body?.items?.length ===

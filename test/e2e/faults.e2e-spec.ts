@@ -6,6 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { EventEnvelope } from '@ssync/messaging';
 import { startSimulator } from '../../apps/exchange-simulator/src/index';
 import { eventually } from '../support/env';
+import { mailboxJob } from '../support/jobs';
 import { AppProcess, freePort, waitForHttp } from '../support/processes';
 
 type Simulator = Awaited<ReturnType<typeof startSimulator>>;
@@ -75,16 +76,6 @@ describe('faults: a broker or database outage degrades service, never kills it (
     } catch {
       return { status: 0, headers: null, body: {} };
     }
-  }
-
-  async function job(what: string, mailboxIds: string[]): Promise<void> {
-    const started = await call('POST', `/api/v1/mailboxes/${what}`, { mailboxIds });
-    expect(started.status).toBe(202);
-    await eventually(
-      async () => (await call('GET', `/api/v1/jobs/${started.body.jobId}`)).body?.status === 'Completed',
-      180_000,
-      `${what} job`,
-    );
   }
 
   async function everyoneReady(what: string): Promise<void> {
@@ -233,8 +224,8 @@ describe('faults: a broker or database outage degrades service, never kills it (
       ids.push(res.body.id as string);
       smtpOf.set(res.body.id as string, `f${i}@faults.test`);
     }
-    await job('approve-email', ids);
-    await job('test-and-enable', ids);
+    await mailboxJob(call, 'approve-email', ids, { timeoutMs: 180_000 });
+    await mailboxJob(call, 'test-and-enable', ids, { timeoutMs: 180_000 });
     for (const id of ids)
       await eventually(
         async () => {

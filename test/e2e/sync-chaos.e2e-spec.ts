@@ -4,6 +4,7 @@ import { EventEnvelope, KafkaCommandGateway } from '@ssync/messaging';
 import { startSimulator } from '../../apps/exchange-simulator/src/index';
 import { DEFAULT_POLL_SCHEDULE } from '../../apps/sync-worker/src/runtime/schedule';
 import { deleteTopics, dropDatabase, eventually, readAllTopicBytes, testNamespace } from '../support/env';
+import { mailboxJob } from '../support/jobs';
 import { AppProcess, freePort, waitForHttp } from '../support/processes';
 
 type Simulator = Awaited<ReturnType<typeof startSimulator>>;
@@ -99,16 +100,6 @@ describe('sync chaos: tracking and sending exactly once through worker crashes',
     return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
   }
 
-  async function job(path: string, mailboxIds: string[]): Promise<void> {
-    const started = await call('POST', `/api/v1/mailboxes/${path}`, { mailboxIds });
-    expect(started.status).toBe(202);
-    await eventually(
-      async () => (await call('GET', `/api/v1/jobs/${started.body.jobId}`)).body?.status === 'Completed',
-      180000,
-      `${path} job`,
-    );
-  }
-
   beforeAll(async () => {
     sim = await startSimulator({ port: 0, maxConcurrency: 27, requestLogSize: 500_000 });
     sim.admin.createAccount({ userName: 'svc-ssync', password: 'Svc-Passw0rd!', domain: 'CONTOSO' });
@@ -172,8 +163,8 @@ describe('sync chaos: tracking and sending exactly once through worker crashes',
       ids.push(res.body.id as string);
       smtpOf.set(res.body.id as string, `u${i}@chaos.test`);
     }
-    await job('approve-email', ids);
-    await job('test-and-enable', ids);
+    await mailboxJob(call, 'approve-email', ids, { timeoutMs: 180_000 });
+    await mailboxJob(call, 'test-and-enable', ids, { timeoutMs: 180_000 });
     for (const id of ids)
       await eventually(
         async () => {

@@ -23,6 +23,7 @@ import {
 } from '../support/env';
 import { OpenApiConformance } from '../support/openapi';
 import { InProcessStack, startInProcessStack } from '../support/stack';
+import { bearerToken } from '../support/tokens';
 
 const EWS = 'http://127.0.0.1:8085/EWS/Exchange.asmx';
 const DEV_TOKEN = 'dev-token-activities-int-test';
@@ -53,7 +54,7 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
   const admin = `Bearer ${DEV_TOKEN}`;
   const http = () => request(stack.url);
   const as = (privileges: Privilege[], userId: string) =>
-    `Bearer ${stack.app.get(TokenService).issueToken({ userId, name: userId, privileges, ttlSeconds: 600 })}`;
+    bearerToken(stack.app.get(TokenService), userId, privileges);
   let profileId: string;
   let mailboxId: string;
 

@@ -7,6 +7,7 @@ import { PrivilegeClaim, TokenService } from '@ssync/security';
 import { ActivityOwner } from '../../apps/sync-worker/src/activity-owner';
 import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
 import { InProcessStack, startInProcessStack } from '../support/stack';
+import { bearerToken } from '../support/tokens';
 
 /**
  * Issue #14 item 8: every operation of the API's own OpenAPI document (the live one, so a new route cannot skip
@@ -169,6 +170,10 @@ const MATRIX: Record<string, Row> = {
     call: (f) => ({ url: '/api/v1/mailboxes/test-and-enable', body: { mailboxIds: [f.bobMailbox] } }),
     someoneElses: 422,
   },
+  'post /api/v1/mailboxes/deactivate': {
+    call: (f) => ({ url: '/api/v1/mailboxes/deactivate', body: { mailboxIds: [f.bobMailbox] } }),
+    someoneElses: 422,
+  },
   'get /api/v1/mailboxes/{id}': {
     call: (f) => ({ url: `/api/v1/mailboxes/${f.bobMailbox}` }),
     someoneElses: 404,
@@ -279,7 +284,7 @@ describe('authorization matrix: every route of the OpenAPI document (Kafka + Mon
   const admin = `Bearer ${DEV_TOKEN}`;
   const http = () => request(stack.url);
   const token = (userId: string, privileges: PrivilegeClaim[], now = Date.now) =>
-    `Bearer ${new TokenService({ jwtSecret: Buffer.from(JWT_SECRET), now }).issueToken({ userId, name: userId, privileges, ttlSeconds: 600 })}`;
+    bearerToken(new TokenService({ jwtSecret: Buffer.from(JWT_SECRET), now }), userId, privileges);
   const aliceUserLevel = (also: PrivilegeClaim[] = []) =>
     token('alice', ['MailboxRead:User', 'MailboxWrite:User', ...also]);
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BulkItemResult } from '@ssync/domain';
 import { EventEnvelope, KafkaCommandGateway, createKafka } from '@ssync/messaging';
 import { deleteTopics, dropDatabase, eventually, readAllTopicBytes, testNamespace } from '../support/env';
+import { jobCompleted } from '../support/jobs';
 import { AppProcess, freePort, waitForHttp } from '../support/processes';
 import { provisionMany } from './support/mailboxes';
 
@@ -81,14 +82,10 @@ describe('a bulk job survives SIGKILL of the API and the sync worker', () => {
     worker = new AppProcess('sync-worker', 'apps/sync-worker/src/main.js', env()).start();
     apps.push(api, worker);
     await waitForHttp(`${base}/health/ready`, 120000, api);
-    const job = await eventually(
-      async () => {
-        const r = await call('GET', `/api/v1/jobs/${jobId}`);
-        return r.body?.status === 'Completed' ? r.body : null;
-      },
-      240000,
-      'job completed after the restart',
-    );
+    const job = await jobCompleted(call, jobId, {
+      timeoutMs: 240000,
+      what: 'job completed after the restart',
+    });
     const results = job.results as BulkItemResult[];
     expect(results).toHaveLength(N);
     expect(new Set(results.map((r) => r.mailboxId))).toEqual(new Set(ids));

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { startSimulator } from '../../apps/exchange-simulator/src/index';
 import { runReseal } from '../../apps/api/src/keys/reseal-cli';
 import { deleteTopics, dropDatabase, eventually, readAllTopicBytes, testNamespace } from '../support/env';
+import { mailboxJob, supertestCall } from '../support/jobs';
 import { InProcessStack, startInProcessStack } from '../support/stack';
 
 type Simulator = Awaited<ReturnType<typeof startSimulator>>;
@@ -23,6 +24,7 @@ describe('key rotation: reseal every credential, then remove the old key', () =>
   let sim: Simulator;
   const auth = `Bearer ${DEV_TOKEN}`;
   const http = () => request(stack!.url);
+  const api = supertestCall(http, auth);
   const saved = {
     keys: process.env.SSYNC_ENCRYPTION_KEYS,
     active: process.env.SSYNC_ENCRYPTION_ACTIVE_KEY_ID,
@@ -73,22 +75,6 @@ describe('key rotation: reseal every credential, then remove the old key', () =>
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
   });
-
-  async function job(path: string, mailboxIds: string[]): Promise<void> {
-    const started = await http()
-      .post(`/api/v1/mailboxes/${path}`)
-      .set('Authorization', auth)
-      .send({ mailboxIds })
-      .expect(202);
-    await eventually(
-      async () => {
-        const res = await http().get(`/api/v1/jobs/${started.body.jobId}`).set('Authorization', auth);
-        return res.body?.status === 'Completed' ? res : null;
-      },
-      60000,
-      `${path} job`,
-    );
-  }
 
   async function auditOf(path: string, type: string): Promise<Record<string, unknown>> {
     return eventually(
@@ -205,8 +191,8 @@ describe('key rotation: reseal every credential, then remove the old key', () =>
     // 3. Key A removed: the API, the projector and the worker start, and Test & Enable opens both credentials.
     await boot(`B:${KEY_B}`, 'B');
     expect(await runReseal(env(), { check: true })).toMatchObject({ check: { byKeyId: { B: 2 } } });
-    await job('approve-email', [alice, bob]);
-    await job('test-and-enable', [alice, bob]);
+    await mailboxJob(api, 'approve-email', [alice, bob]);
+    await mailboxJob(api, 'test-and-enable', [alice, bob]);
     for (const id of [alice, bob]) {
       const tested = await eventually(
         async () => {

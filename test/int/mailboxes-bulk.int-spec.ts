@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { EventEnvelope, KafkaCommandGateway } from '@ssync/messaging';
 import { deleteTopics, dropDatabase, eventually, readAllTopicBytes, testNamespace } from '../support/env';
+import { jobCompleted, supertestCall } from '../support/jobs';
 import { InProcessStack, startInProcessStack } from '../support/stack';
 import { provisionMany } from './support/mailboxes';
 
@@ -29,16 +30,11 @@ describe(`bulk jobs at enterprise size (${N} mailboxes)`, () => {
     const started = Date.now();
     const res = await http().post('/api/v1/mailboxes/approve-email').send({ mailboxIds: ids }).expect(202);
     const jobId = res.body.jobId as string;
-    const job = await eventually(
-      async () => {
-        const r = await http().get(`/api/v1/jobs/${jobId}`);
-        return r.body.status === 'Completed'
-          ? (r.body as { total: number; done: number; results: { mailboxId: string; outcome: string }[] })
-          : null;
-      },
-      300000,
-      'bulk job',
-    );
+    const job = (await jobCompleted(supertestCall(http), jobId, { timeoutMs: 300000, what: 'bulk job' })) as {
+      total: number;
+      done: number;
+      results: { mailboxId: string; outcome: string }[];
+    };
     process.stdout.write(
       `approve-email over ${N} mailboxes: ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
     );

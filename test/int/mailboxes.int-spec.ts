@@ -2,7 +2,9 @@ import request from 'supertest';
 import { Privilege, TokenService } from '@ssync/security';
 import { jobItemCommandId } from '../../apps/api/src/jobs/job-runner.service';
 import { deleteTopics, dropDatabase, eventually, testKafka, testNamespace } from '../support/env';
+import { jobCompleted, supertestCall } from '../support/jobs';
 import { InProcessStack, startInProcessStack } from '../support/stack';
+import { bearerToken } from '../support/tokens';
 
 const EWS = 'http://127.0.0.1:8085/EWS/Exchange.asmx';
 const DEV_TOKEN = 'dev-token-mailboxes-int-test';
@@ -24,8 +26,9 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
   let stack: InProcessStack;
   const admin = `Bearer ${DEV_TOKEN}`;
   const http = () => request(stack.url);
+  const api = supertestCall(http, admin);
   const as = (privileges: Privilege[], userId = 'someone') =>
-    `Bearer ${stack.app.get(TokenService).issueToken({ userId, name: userId, privileges, ttlSeconds: 600 })}`;
+    bearerToken(stack.app.get(TokenService), userId, privileges);
 
   beforeAll(async () => {
     stack = await startInProcessStack(ns, {
@@ -78,15 +81,7 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
   async function runJob(path: string, body: Record<string, unknown>, auth = admin) {
     const started = await http().post(`/api/v1/mailboxes/${path}`).set('Authorization', auth).send(body);
     expect(started.status).toBe(202);
-    const jobId = started.body.jobId as string;
-    return eventually(
-      async () => {
-        const res = await http().get(`/api/v1/jobs/${jobId}`).set('Authorization', admin);
-        return res.status === 200 && res.body.status === 'Completed' ? (res.body as Job) : null;
-      },
-      120000,
-      `job ${jobId}`,
-    );
+    return (await jobCompleted(api, started.body.jobId as string, { timeoutMs: 120000 })) as Job;
   }
 
   interface Job {
@@ -338,12 +333,7 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       .set('Authorization', approver)
       .send(ids)
       .expect(202);
-    await eventually(async () => {
-      const res = await http()
-        .get(`/api/v1/jobs/${started.body.jobId as string}`)
-        .set('Authorization', admin);
-      return res.body.status === 'Completed';
-    });
+    await jobCompleted(api, started.body.jobId as string, { timeoutMs: 20000 });
     const m = await mailbox(target.id as string, 2);
     expect(m.emailAddressStatus).toBe('Approved');
     const audit = await eventually(
@@ -364,12 +354,7 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       .set('Authorization', approver)
       .send(ids)
       .expect(202);
-    await eventually(async () => {
-      const res = await http()
-        .get(`/api/v1/jobs/${rejected.body.jobId as string}`)
-        .set('Authorization', admin);
-      return res.body.status === 'Completed';
-    });
+    await jobCompleted(api, rejected.body.jobId as string, { timeoutMs: 20000 });
     expect((await mailbox(target.id as string, 3)).emailAddressStatus).toBe('Rejected');
     await http().get('/api/v1/jobs/no-such-job').set('Authorization', admin).expect(404);
   });
@@ -617,10 +602,7 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       .expect(200);
     expect(done.body.status).toBe('Inactive');
     const jobId = done.body.reassignmentJobId as string;
-    await eventually(async () => {
-      const res = await http().get(`/api/v1/jobs/${jobId}`).set('Authorization', admin);
-      return res.body.status === 'Completed' && res.body.done === 3;
-    });
+    await jobCompleted(api, jobId, { timeoutMs: 20000, until: (job) => job.done === 3 });
     for (const id of ids) expect((await mailbox(id, 2)).serverProfileId).toBe(to);
     // A deactivated profile cannot be assigned.
     const assign = await http()

@@ -4,6 +4,7 @@ import { Privilege, TokenService } from '@ssync/security';
 import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
 import { OpenApiConformance } from '../support/openapi';
 import { InProcessStack, startInProcessStack } from '../support/stack';
+import { bearerToken } from '../support/tokens';
 
 const EWS = 'http://127.0.0.1:8085/EWS/Exchange.asmx';
 const DEV_TOKEN = 'dev-token-openapi-int-test';
@@ -86,7 +87,7 @@ describe('the OpenAPI document describes what the API really answers', () => {
   const admin = `Bearer ${DEV_TOKEN}`;
   const http = () => request(stack.url);
   const tokenFor = (userId: string, privileges: Privilege[]) =>
-    `Bearer ${stack.app.get(TokenService).issueToken({ userId, name: userId, privileges, ttlSeconds: 600 })}`;
+    bearerToken(stack.app.get(TokenService), userId, privileges);
 
   /** `res` must be documented for `method path` (a path template of the document). */
   function conforms(method: string, path: string, res: request.Response): request.Response {

@@ -14,6 +14,7 @@ import {
 } from '../support/env';
 import { Privilege, TokenService } from '@ssync/security';
 import { InProcessStack, startInProcessStack } from '../support/stack';
+import { bearerToken } from '../support/tokens';
 
 const EWS = 'http://127.0.0.1:8085/EWS/Exchange.asmx';
 const valid = {
@@ -146,7 +147,7 @@ describe('email server profiles through Kafka and MongoDB', () => {
     await anonymous.get('/api/v1/email-server-profiles').expect(401);
     await anonymous.post('/api/v1/email-server-profiles').send(valid).expect(401);
     const token = (privileges: Privilege[]) =>
-      `Bearer ${stack.app.get(TokenService).issueToken({ userId: 'reader', name: 'Reader', privileges, ttlSeconds: 600 })}`;
+      bearerToken(stack.app.get(TokenService), 'reader', privileges, 'Reader');
     const reader = token([Privilege.MailboxRead]);
     await request(stack.url).get('/api/v1/email-server-profiles').set('Authorization', reader).expect(200);
     const denied = await request(stack.url)

@@ -8,6 +8,7 @@ import type { TestProgress } from '../../apps/api/src/jobs/test-progress';
 import { ActivityOwner } from '../../apps/sync-worker/src/activity-owner';
 import { SyncRuntime } from '../../apps/sync-worker/src/runtime/sync-runtime';
 import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
+import { jobCompleted, mailboxJob, supertestCall } from '../support/jobs';
 import { InProcessStack, startInProcessStack } from '../support/stack';
 
 type Simulator = Awaited<ReturnType<typeof startSimulator>>;
@@ -25,6 +26,7 @@ describe('sync worker: Test & Enable against Exchange', () => {
   let sim: Simulator;
   const auth = `Bearer ${DEV_TOKEN}`;
   const http = () => request(stack.url);
+  const api = supertestCall(http, auth);
 
   beforeAll(async () => {
     sim = await startSimulator({ port: 0 });
@@ -56,22 +58,6 @@ describe('sync worker: Test & Enable against Exchange', () => {
     await dropDatabase(ns);
     await deleteTopics(ns);
   });
-
-  async function job(path: string, mailboxIds: string[]): Promise<void> {
-    const started = await http()
-      .post(`/api/v1/mailboxes/${path}`)
-      .set('Authorization', auth)
-      .send({ mailboxIds })
-      .expect(202);
-    await eventually(
-      async () => {
-        const res = await http().get(`/api/v1/jobs/${started.body.jobId}`).set('Authorization', auth);
-        return res.body?.status === 'Completed' ? res : null;
-      },
-      60000,
-      `${path} job`,
-    );
-  }
 
   async function mailboxWhen(
     id: string,
@@ -129,8 +115,8 @@ describe('sync worker: Test & Enable against Exchange', () => {
         .expect(201);
       ids.push(mbx.body.id as string);
     }
-    await job('approve-email', ids);
-    await job('test-and-enable', ids);
+    await mailboxJob(api, 'approve-email', ids);
+    await mailboxJob(api, 'test-and-enable', ids);
     for (const id of ids) await mailboxWhen(id, (m) => m.lastSyncAt !== null, 'first poll');
     return ids;
   }
@@ -174,21 +160,17 @@ describe('sync worker: Test & Enable against Exchange', () => {
       ids[who] = res.body.id as string;
     }
     // erin is not approved: the organization processes email only for approved users.
-    await job('approve-email', [ids.alice!, ids.bob!, ids.dave!, ids.nobody!]);
+    await mailboxJob(api, 'approve-email', [ids.alice!, ids.bob!, ids.dave!, ids.nobody!]);
     // P-13: Test & Enable on the profile runs over every mailbox of the profile as an asynchronous job.
     const profileJob = await http()
       .post(`/api/v1/email-server-profiles/${profile.body.id}/test-and-enable`)
       .set('Authorization', auth)
       .expect(202);
     expect(profileJob.body.mailboxes).toBe(5);
-    await eventually(
-      async () => {
-        const res = await http().get(`/api/v1/jobs/${profileJob.body.jobId}`).set('Authorization', auth);
-        return res.body?.status === 'Completed' && res.body.done === 5 ? res : null;
-      },
-      60000,
-      'profile test-and-enable job',
-    );
+    await jobCompleted(api, profileJob.body.jobId, {
+      what: 'profile test-and-enable job',
+      until: (j) => j.done === 5,
+    });
 
     const alice = await mailboxWhen(ids.alice!, (m) => m.mailboxStatus === 'Success', 'alice tested');
     expect(alice).toMatchObject({
@@ -282,8 +264,8 @@ describe('sync worker: Test & Enable against Exchange', () => {
       })
       .expect(201);
     const bobId = mbx.body.id as string;
-    await job('approve-email', [bobId]);
-    await job('test-and-enable', [bobId]);
+    await mailboxJob(api, 'approve-email', [bobId]);
+    await mailboxJob(api, 'test-and-enable', [bobId]);
     await mailboxWhen(bobId, (m) => m.mailboxStatus === 'Success', 'bob enabled');
     // The first poll fixes the tracking cut-off: mail that arrives afterwards is tracked.
     await mailboxWhen(bobId, (m) => m.lastSyncAt !== null, 'first poll');
@@ -404,8 +386,8 @@ describe('sync worker: Test & Enable against Exchange', () => {
         ...SSS,
       })
       .expect(201);
-    await job('approve-email', [mbx.body.id]);
-    await job('test-and-enable', [mbx.body.id]);
+    await mailboxJob(api, 'approve-email', [mbx.body.id]);
+    await mailboxJob(api, 'test-and-enable', [mbx.body.id]);
     const bob = await mailboxWhen(mbx.body.id, (m) => m.mailboxStatus === 'Failure', 'bob failed');
     expect(bob.incomingEmailStatusReason).toMatch(/credentials|401/i);
     expect(bob.enabledForIncomingEmail).toBe(false);
@@ -447,8 +429,8 @@ describe('sync worker: Test & Enable against Exchange', () => {
       })
       .expect(201);
     const id = mbx.body.id as string;
-    await job('approve-email', [id]);
-    await job('test-and-enable', [id]);
+    await mailboxJob(api, 'approve-email', [id]);
+    await mailboxJob(api, 'test-and-enable', [id]);
     await mailboxWhen(id, (m) => m.lastSyncAt !== null, 'first poll');
 
     // Another worker — say one that is about to die — claims the next poll, with a 20 s interval, and never
