@@ -1,12 +1,13 @@
 import { useEffect, useState } from 'react';
-import { type ApiProblem, type EmailActivity, type Schemas, unwrap } from '../api/client';
+import { type Schemas, unwrap } from '../api/client';
 import { useApi } from '../api/context';
 import { timeText } from '../mailboxes/labels';
 import { Link } from '../router';
 import { activityPath, newEmailPath } from '../routes';
 import { Field } from '../ui/Field';
+import { ListTable, LoadMore } from '../ui/ListTable';
 import { ProblemNotice } from '../ui/Notice';
-import { asProblem, useLoad } from '../ui/use-load';
+import { useCursorList } from '../ui/use-cursor-list';
 import { ACTIVITY_STATUS_LABELS, DIRECTION_LABELS } from './email-form';
 import { mailboxLabel, useMailboxChoices } from './use-mailbox-choices';
 
@@ -21,8 +22,6 @@ export function ActivitiesPage({ mailboxId }: { mailboxId: string | null }) {
   const api = useApi();
   const choices = useMailboxChoices();
   const [filters, setFilters] = useState<Filters>({ mailboxId: mailboxId ?? '', direction: '', status: '' });
-  const [more, setMore] = useState<{ items: EmailActivity[]; cursor: string | null } | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
   const page = (cursor?: string) =>
     unwrap(
       api.GET('/api/v1/email-activities', {
@@ -37,25 +36,12 @@ export function ActivitiesPage({ mailboxId }: { mailboxId: string | null }) {
         },
       }),
     );
-  const key = JSON.stringify(filters);
-  const first = useLoad(key, () => page());
+  const list = useCursorList(JSON.stringify(filters), page);
   useEffect(() => {
     document.title = 'Email Activities · ssync';
   }, []);
-  useEffect(() => setMore(null), [key]);
   const set = (change: Partial<Filters>) => setFilters((f) => ({ ...f, ...change }));
-  const items = first.data ? [...first.data.items, ...(more?.items ?? [])] : null;
-  const cursor = more ? more.cursor : (first.data?.nextCursor ?? null);
   const names = new Map((choices.data ?? []).map((m) => [m.id, m.name]));
-  const loadMore = async () => {
-    if (!cursor) return;
-    try {
-      const next = await page(cursor);
-      setMore({ items: [...(more?.items ?? []), ...next.items], cursor: next.nextCursor });
-    } catch (e) {
-      setProblem(asProblem(e));
-    }
-  };
 
   return (
     <>
@@ -64,13 +50,7 @@ export function ActivitiesPage({ mailboxId }: { mailboxId: string | null }) {
         <Link className="button" to={newEmailPath(filters.mailboxId || null)}>
           New Email
         </Link>
-        <button
-          type="button"
-          onClick={() => {
-            setMore(null);
-            first.reload();
-          }}
-        >
+        <button type="button" onClick={list.reload}>
           Refresh
         </button>
       </div>
@@ -127,52 +107,30 @@ export function ActivitiesPage({ mailboxId }: { mailboxId: string | null }) {
           )}
         </Field>
       </div>
-      <ProblemNotice problem={first.problem ?? problem ?? choices.problem} />
-      {items === null ? (
-        !first.problem && <p>Loading…</p>
-      ) : (
-        <div className="table-scroll">
-          <table className="activities">
-            <caption>Email activities, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Subject</th>
-                <th scope="col">Mailbox</th>
-                <th scope="col">Direction</th>
-                <th scope="col">Status</th>
-                <th scope="col">From</th>
-                <th scope="col">To</th>
-                <th scope="col">Time</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((a) => (
-                <tr key={a.id} className={a.status === 'Failed' ? 'outcome-Failure' : undefined}>
-                  <th scope="row">
-                    <Link to={activityPath(a.id)}>{a.subject || '(no subject)'}</Link>
-                  </th>
-                  <td>{names.get(a.mailboxId) ?? a.mailboxId}</td>
-                  <td>{DIRECTION_LABELS[a.direction]}</td>
-                  <td className={`activity-${a.status}`}>{ACTIVITY_STATUS_LABELS[a.status]}</td>
-                  <td>{a.from ?? ''}</td>
-                  <td>{a.to.join('; ')}</td>
-                  <td>{timeText(a.sentAt ?? a.receivedAt ?? a.queuedAt ?? null)}</td>
-                </tr>
-              ))}
-              {items.length === 0 && (
-                <tr>
-                  <td colSpan={7}>No email activities match.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {cursor && (
-        <button type="button" onClick={() => void loadMore()}>
-          Load more
-        </button>
-      )}
+      <ProblemNotice problem={list.problem ?? choices.problem} />
+      <ListTable
+        className="activities"
+        scroll
+        caption="Email activities, newest first"
+        columns={['Subject', 'Mailbox', 'Direction', 'Status', 'From', 'To', 'Time']}
+        items={list.items}
+        failed={list.problem !== null}
+        empty="No email activities match."
+        row={(a) => (
+          <tr key={a.id} className={a.status === 'Failed' ? 'outcome-Failure' : undefined}>
+            <th scope="row">
+              <Link to={activityPath(a.id)}>{a.subject || '(no subject)'}</Link>
+            </th>
+            <td>{names.get(a.mailboxId) ?? a.mailboxId}</td>
+            <td>{DIRECTION_LABELS[a.direction]}</td>
+            <td className={`activity-${a.status}`}>{ACTIVITY_STATUS_LABELS[a.status]}</td>
+            <td>{a.from ?? ''}</td>
+            <td>{a.to.join('; ')}</td>
+            <td>{timeText(a.sentAt ?? a.receivedAt ?? a.queuedAt ?? null)}</td>
+          </tr>
+        )}
+      />
+      <LoadMore cursor={list.cursor} onLoad={list.loadMore} />
     </>
   );
 }

@@ -5,6 +5,7 @@ import { useSession } from '../auth/use-session';
 import { timeText } from '../mailboxes/labels';
 import { Link } from '../router';
 import { Field } from '../ui/Field';
+import { ListTable } from '../ui/ListTable';
 import { ProblemNotice, StatusNotice } from '../ui/Notice';
 import { asProblem, useLoad } from '../ui/use-load';
 import { LEVEL_LABELS, WALL_VIEWS, type WallView, dismissedParam, subjectOf } from './alert-labels';
@@ -64,7 +65,6 @@ export function AlertsPage() {
     }
   };
 
-  const items = wall.data?.items ?? null;
   return (
     <>
       <h1 tabIndex={-1}>Alerts</h1>
@@ -105,63 +105,52 @@ export function AlertsPage() {
       </div>
       <ProblemNotice problem={sessionProblem ?? wall.problem ?? problem} />
       <StatusNotice text={done} />
-      {items === null ? (
-        !(sessionProblem ?? wall.problem) && <p>Loading…</p>
-      ) : (
-        <table className="alerts">
-          <caption>{WALL_VIEWS[view]}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Level</th>
-              <th scope="col">Alert</th>
-              <th scope="col">About</th>
-              <th scope="col">First seen</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Count</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
+      <ListTable
+        className="alerts"
+        caption={WALL_VIEWS[view]}
+        columns={[
+          'Level',
+          'Alert',
+          'About',
+          'First seen',
+          'Last seen',
+          'Count',
+          <span className="visually-hidden">Actions</span>,
+        ]}
+        items={wall.data?.items ?? null}
+        failed={(sessionProblem ?? wall.problem) !== null}
+        empty={
+          view === 'active'
+            ? 'No active alerts.'
+            : view === 'dismissed'
+              ? 'No dismissed alerts.'
+              : 'No alerts.'
+        }
+        row={(a) => {
+          const subject = subjectOf(a);
+          return (
+            <tr key={a.id} className={`level-${a.level}`}>
+              <td>
+                <span className={`badge badge-${a.level}`}>{LEVEL_LABELS[a.level]}</span>
+              </td>
+              <th scope="row">{a.message}</th>
+              <td>{subject ? <Link to={subject.to}>{subject.text}</Link> : '—'}</td>
+              <td>{timeText(a.firstSeenAt)}</td>
+              <td>{timeText(a.lastSeenAt)}</td>
+              <td>{a.count}</td>
+              <td>
+                {a.dismissed ? (
+                  'Dismissed'
+                ) : (
+                  <button type="button" onClick={() => void dismiss(a)}>
+                    Dismiss
+                  </button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {items.map((a) => {
-              const subject = subjectOf(a);
-              return (
-                <tr key={a.id} className={`level-${a.level}`}>
-                  <td>
-                    <span className={`badge badge-${a.level}`}>{LEVEL_LABELS[a.level]}</span>
-                  </td>
-                  <th scope="row">{a.message}</th>
-                  <td>{subject ? <Link to={subject.to}>{subject.text}</Link> : '—'}</td>
-                  <td>{timeText(a.firstSeenAt)}</td>
-                  <td>{timeText(a.lastSeenAt)}</td>
-                  <td>{a.count}</td>
-                  <td>
-                    {a.dismissed ? (
-                      'Dismissed'
-                    ) : (
-                      <button type="button" onClick={() => void dismiss(a)}>
-                        Dismiss
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-            {items.length === 0 && (
-              <tr>
-                <td colSpan={7}>
-                  {view === 'active'
-                    ? 'No active alerts.'
-                    : view === 'dismissed'
-                      ? 'No dismissed alerts.'
-                      : 'No alerts.'}
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      )}
+          );
+        }}
+      />
     </>
   );
 }

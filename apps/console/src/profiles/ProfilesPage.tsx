@@ -1,11 +1,12 @@
-import { useEffect, useState } from 'react';
-import { type ApiProblem, type Profile, unwrap } from '../api/client';
+import { useEffect } from 'react';
+import { unwrap } from '../api/client';
 import { useApi } from '../api/context';
 import { Link, navigate } from '../router';
 import { profilePath } from '../routes';
 import { Field } from '../ui/Field';
+import { ListTable, LoadMore } from '../ui/ListTable';
 import { ProblemNotice } from '../ui/Notice';
-import { asProblem, useLoad } from '../ui/use-load';
+import { useCursorList } from '../ui/use-cursor-list';
 import { AUTHENTICATE_USING_LABELS } from './profile-form';
 
 const VIEWS = { Active: 'Active Email Server Profiles', Inactive: 'Inactive Email Server Profiles' } as const;
@@ -13,30 +14,16 @@ const VIEWS = { Active: 'Active Email Server Profiles', Inactive: 'Inactive Emai
 /** Settings › Email Configuration › Email Server Profiles: the Active or the Inactive ones, by name. */
 export function ProfilesPage({ view }: { view: 'Active' | 'Inactive' }) {
   const api = useApi();
-  const [more, setMore] = useState<{ items: Profile[]; cursor: string | null } | null>(null);
   const page = (cursor?: string) =>
     unwrap(
       api.GET('/api/v1/email-server-profiles', {
         params: { query: { status: view, limit: 50, ...(cursor ? { cursor } : {}) } },
       }),
     );
-  const first = useLoad(view, () => page());
+  const list = useCursorList(view, page);
   useEffect(() => {
     document.title = `${VIEWS[view]} · ssync`;
-    setMore(null);
   }, [view]);
-  const items = [...(first.data?.items ?? []), ...(more?.items ?? [])];
-  const cursor = more ? more.cursor : (first.data?.nextCursor ?? null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const loadMore = async () => {
-    if (!cursor) return;
-    try {
-      const next = await page(cursor);
-      setMore({ items: [...(more?.items ?? []), ...next.items], cursor: next.nextCursor });
-    } catch (e) {
-      setProblem(asProblem(e));
-    }
-  };
 
   return (
     <>
@@ -46,13 +33,7 @@ export function ProfilesPage({ view }: { view: 'Active' | 'Inactive' }) {
           <summary>New</summary>
           <Link to="/profiles/new">Exchange Server</Link>
         </details>
-        <button
-          type="button"
-          onClick={() => {
-            setMore(null);
-            first.reload();
-          }}
-        >
+        <button type="button" onClick={list.reload}>
           Refresh
         </button>
         <Field id="profiles-view" label="View">
@@ -73,42 +54,26 @@ export function ProfilesPage({ view }: { view: 'Active' | 'Inactive' }) {
           )}
         </Field>
       </div>
-      <ProblemNotice problem={first.problem ?? problem} />
-      <table>
-        <caption>{VIEWS[view]}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Server Type</th>
-            <th scope="col">Incoming Server Location</th>
-            <th scope="col">Authenticate Using</th>
-            <th scope="col">Owner</th>
+      <ProblemNotice problem={list.problem} />
+      <ListTable
+        caption={VIEWS[view]}
+        columns={['Name', 'Server Type', 'Incoming Server Location', 'Authenticate Using', 'Owner']}
+        // The table stands while the first page loads, without the "none" row.
+        items={list.items ?? []}
+        empty={list.items ? `No ${view.toLowerCase()} profiles.` : null}
+        row={(p) => (
+          <tr key={p.id}>
+            <th scope="row">
+              <Link to={profilePath(p.id)}>{p.name}</Link>
+            </th>
+            <td>Exchange Server</td>
+            <td>{p.autoDiscoverServerLocation ? 'Auto Discover' : (p.incomingServerLocation ?? '')}</td>
+            <td>{AUTHENTICATE_USING_LABELS[p.authenticateUsing]}</td>
+            <td>{p.ownerId}</td>
           </tr>
-        </thead>
-        <tbody>
-          {items.map((p) => (
-            <tr key={p.id}>
-              <th scope="row">
-                <Link to={profilePath(p.id)}>{p.name}</Link>
-              </th>
-              <td>Exchange Server</td>
-              <td>{p.autoDiscoverServerLocation ? 'Auto Discover' : (p.incomingServerLocation ?? '')}</td>
-              <td>{AUTHENTICATE_USING_LABELS[p.authenticateUsing]}</td>
-              <td>{p.ownerId}</td>
-            </tr>
-          ))}
-          {first.data && items.length === 0 && (
-            <tr>
-              <td colSpan={5}>No {view.toLowerCase()} profiles.</td>
-            </tr>
-          )}
-        </tbody>
-      </table>
-      {cursor && (
-        <button type="button" onClick={() => void loadMore()}>
-          Load more
-        </button>
-      )}
+        )}
+      />
+      <LoadMore cursor={list.cursor} onLoad={list.loadMore} />
     </>
   );
 }

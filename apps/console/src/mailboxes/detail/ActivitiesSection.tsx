@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { unwrap } from '../../api/client';
 import { useApi } from '../../api/context';
 import { Link } from '../../router';
+import { ListTable } from '../../ui/ListTable';
 import { useLoad } from '../../ui/use-load';
 import { timeText } from '../labels';
 import { FIRST_PAGE, type Paging, currentCursor } from '../mailbox-query';
@@ -30,38 +31,28 @@ export function ActivitiesSection({ mailboxId, round }: { mailboxId: string; rou
             <p>No email activities for this mailbox yet.</p>
           ) : (
             <>
-              <div className="table-scroll">
-                <table>
-                  <caption>Email activities of this mailbox, newest first</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Subject</th>
-                      <th scope="col">Direction</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">From</th>
-                      <th scope="col">To</th>
-                      <th scope="col">Received or sent</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.items.map((a) => (
-                      <tr key={a.id} className={a.status === 'Failed' ? 'outcome-Failure' : undefined}>
-                        <th scope="row">
-                          <Link to={activityPath(a.id)}>{a.subject || '(no subject)'}</Link>
-                        </th>
-                        <td>{a.direction}</td>
-                        <td>
-                          {a.status}
-                          {a.failureReason ? `: ${a.failureReason}` : ''}
-                        </td>
-                        <td>{a.from ?? '—'}</td>
-                        <td>{a.to.join(', ')}</td>
-                        <td>{timeText(a.receivedAt ?? a.sentAt ?? a.queuedAt ?? null)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <ListTable
+                scroll
+                caption="Email activities of this mailbox, newest first"
+                columns={['Subject', 'Direction', 'Status', 'From', 'To', 'Received or sent']}
+                items={page.items}
+                empty={null}
+                row={(a) => (
+                  <tr key={a.id} className={a.status === 'Failed' ? 'outcome-Failure' : undefined}>
+                    <th scope="row">
+                      <Link to={activityPath(a.id)}>{a.subject || '(no subject)'}</Link>
+                    </th>
+                    <td>{a.direction}</td>
+                    <td>
+                      {a.status}
+                      {a.failureReason ? `: ${a.failureReason}` : ''}
+                    </td>
+                    <td>{a.from ?? '—'}</td>
+                    <td>{a.to.join(', ')}</td>
+                    <td>{timeText(a.receivedAt ?? a.sentAt ?? a.queuedAt ?? null)}</td>
+                  </tr>
+                )}
+              />
               <Pager
                 label="Email activity pages"
                 paging={paging}

@@ -1,5 +1,6 @@
 import { type Mailbox, unwrap } from '../../api/client';
 import { useApi } from '../../api/context';
+import { ListTable } from '../../ui/ListTable';
 import { useLoad } from '../../ui/use-load';
 import { timeText } from '../labels';
 import { Loading, Section } from './Section';
@@ -23,33 +24,23 @@ export function AlertsSection({ mailbox, round }: { mailbox: Mailbox; round: num
           alerts.length === 0 ? (
             <p>No alerts about this mailbox on its owner&apos;s wall.</p>
           ) : (
-            <div className="table-scroll">
-              <table>
-                <caption>Alerts about this mailbox, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Level</th>
-                    <th scope="col">Message</th>
-                    <th scope="col">First seen</th>
-                    <th scope="col">Last seen</th>
-                    <th scope="col">Times</th>
-                    <th scope="col">Dismissed</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {alerts.map((a) => (
-                    <tr key={a.id} className={a.level === 'Error' ? 'outcome-Failure' : undefined}>
-                      <td>{a.level}</td>
-                      <th scope="row">{a.message}</th>
-                      <td>{timeText(a.firstSeenAt)}</td>
-                      <td>{timeText(a.lastSeenAt)}</td>
-                      <td>{a.count}</td>
-                      <td>{a.dismissed ? 'Yes' : 'No'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <ListTable
+              scroll
+              caption="Alerts about this mailbox, newest first"
+              columns={['Level', 'Message', 'First seen', 'Last seen', 'Times', 'Dismissed']}
+              items={alerts}
+              empty={null}
+              row={(a) => (
+                <tr key={a.id} className={a.level === 'Error' ? 'outcome-Failure' : undefined}>
+                  <td>{a.level}</td>
+                  <th scope="row">{a.message}</th>
+                  <td>{timeText(a.firstSeenAt)}</td>
+                  <td>{timeText(a.lastSeenAt)}</td>
+                  <td>{a.count}</td>
+                  <td>{a.dismissed ? 'Yes' : 'No'}</td>
+                </tr>
+              )}
+            />
           )
         }
       </Loading>

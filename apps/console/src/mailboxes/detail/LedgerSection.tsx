@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { type Schemas, unwrap } from '../../api/client';
 import { useApi } from '../../api/context';
 import { Field } from '../../ui/Field';
+import { ListTable } from '../../ui/ListTable';
 import { useLoad } from '../../ui/use-load';
 import { timeText } from '../labels';
 import { FIRST_PAGE, type Paging, currentCursor } from '../mailbox-query';
@@ -65,35 +66,25 @@ export function LedgerSection({ mailboxId, round }: { mailboxId: string; round: 
             <p>{outcome ? 'No message with this outcome.' : 'No message seen in this mailbox yet.'}</p>
           ) : (
             <>
-              <div className="table-scroll">
-                <table className="ledger">
-                  <caption>Messages seen, latest sighting first</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Message</th>
-                      <th scope="col">Outcome</th>
-                      <th scope="col">Reason</th>
-                      <th scope="col">Last seen</th>
-                      <th scope="col">First seen</th>
-                      <th scope="col">Tracked</th>
-                      <th scope="col">Times seen</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.items.map((e) => (
-                      <tr key={e.activityId} className={e.tracked ? undefined : 'outcome-Failure'}>
-                        <th scope="row">{e.internetMessageId ?? e.exchangeItemId}</th>
-                        <td>{OUTCOME_LABELS[e.outcome]}</td>
-                        <td>{e.reason}</td>
-                        <td>{timeText(e.at)}</td>
-                        <td>{timeText(e.firstSeenAt)}</td>
-                        <td>{e.tracked ? timeText(e.trackedAt) : 'No'}</td>
-                        <td>{e.seen}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <ListTable
+                className="ledger"
+                scroll
+                caption="Messages seen, latest sighting first"
+                columns={['Message', 'Outcome', 'Reason', 'Last seen', 'First seen', 'Tracked', 'Times seen']}
+                items={page.items}
+                empty={null}
+                row={(e) => (
+                  <tr key={e.activityId} className={e.tracked ? undefined : 'outcome-Failure'}>
+                    <th scope="row">{e.internetMessageId ?? e.exchangeItemId}</th>
+                    <td>{OUTCOME_LABELS[e.outcome]}</td>
+                    <td>{e.reason}</td>
+                    <td>{timeText(e.at)}</td>
+                    <td>{timeText(e.firstSeenAt)}</td>
+                    <td>{e.tracked ? timeText(e.trackedAt) : 'No'}</td>
+                    <td>{e.seen}</td>
+                  </tr>
+                )}
+              />
               <Pager label="Ledger pages" paging={paging} nextCursor={page.nextCursor} onChange={setPaging} />
             </>
           )
