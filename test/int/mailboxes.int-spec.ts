@@ -259,6 +259,21 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       .expect(200);
     expect(res.body).toMatchObject({ credentialsSet: true, credentialsUserName: 'contoso\\creds' });
     expect(JSON.stringify(res.body)).not.toContain('S3cret!');
+    // Good credentials on a mailbox whose profile authenticates otherwise: its state refuses them (409).
+    const other = await provision({
+      kind: 'User',
+      name: 'Creds elsewhere',
+      serverProfileId: await createProfile('Windows profile', 'WindowsIntegratedAuthentication'),
+    });
+    const refused = await http()
+      .put(`/api/v1/mailboxes/${other.id as string}/credentials`)
+      .set('Authorization', admin)
+      .set(https)
+      .send({ userName: 'contoso\\creds', password: 'S3cret!' })
+      .expect(409);
+    expect(refused.body.violations).toEqual([
+      expect.objectContaining({ field: 'credentials', rule: 'onlyWithUserOrQueueCredentials' }),
+    ]);
     const audit = await http()
       .get(`/api/v1/audit/mailboxes/${m.id as string}`)
       .set('Authorization', admin);
@@ -376,7 +391,7 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       kind: 'User',
       name: 'x',
       serverProfileId: 'no-such-profile',
-    }).expect(400);
+    }).expect(422);
     expect(unknownProfile.body.violations).toEqual([
       expect.objectContaining({ field: 'serverProfileId', rule: 'profileExists' }),
     ]);
@@ -409,7 +424,7 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
     const badChange = await post('/bulk-edit', {
       mailboxIds: [existing.id],
       changes: { serverProfileId: 'no-such-profile' },
-    }).expect(400);
+    }).expect(422);
     expect(badChange.body.violations).toEqual([
       expect.objectContaining({ field: 'changes.serverProfileId', rule: 'profileExists' }),
     ]);
@@ -594,7 +609,7 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       .post(`/api/v1/email-server-profiles/${from}/deactivate`)
       .set('Authorization', admin)
       .send({ reassignMailboxesTo: 'no-such-profile' })
-      .expect(400);
+      .expect(422);
     const done = await http()
       .post(`/api/v1/email-server-profiles/${from}/deactivate`)
       .set('Authorization', admin)
@@ -609,7 +624,7 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       .patch(`/api/v1/mailboxes/${ids[0]!}`)
       .set('Authorization', admin)
       .send({ serverProfileId: from })
-      .expect(400);
+      .expect(422);
     expect(assign.body.violations).toEqual([expect.objectContaining({ rule: 'profileActive' })]);
   });
 });

@@ -1,6 +1,6 @@
 import { ArgumentsHost } from '@nestjs/common';
 import { CommandBusUnavailableError, CommandTimeoutError } from '@ssync/messaging';
-import { ApiExceptionFilter } from './errors';
+import { ApiExceptionFilter, CommandRefused, ValidationFailed } from './errors';
 
 function respond(exception: unknown) {
   const out = { status: 0, headers: {} as Record<string, string>, body: undefined as unknown };
@@ -58,5 +58,38 @@ describe('ApiExceptionFilter: dependency faults (issue #11)', () => {
     const out = respond(new Error('boom at mongodb://127.0.0.1:27017'));
     expect(out.status).toBe(500);
     expect(JSON.stringify(out.body)).not.toContain('27017');
+  });
+});
+
+describe('a refusal naming a record that cannot take it (issue #13)', () => {
+  const missing = { field: 'serverProfileId', rule: 'profileExists', message: 'does not exist' };
+  const inactive = { field: 'changes.serverProfileId', rule: 'profileActive', message: 'is deactivated' };
+  const blank = { field: 'name', rule: 'required', message: 'is required' };
+
+  it('is a 422 naming the field, whether the API or an aggregate refuses it', () => {
+    expect(respond(new ValidationFailed([inactive]))).toMatchObject({
+      status: 422,
+      body: { statusCode: 422, error: 'Unprocessable Entity', violations: [inactive] },
+    });
+    expect(
+      respond(new CommandRefused({ kind: 'validation', message: 'x', violations: [missing] })),
+    ).toMatchObject({
+      status: 422,
+      body: { statusCode: 422, error: 'Unprocessable Entity', violations: [missing] },
+    });
+  });
+
+  it('stays a 400 when the request also breaks a rule of its own', () => {
+    expect(respond(new ValidationFailed([blank, missing]))).toMatchObject({
+      status: 400,
+      body: { statusCode: 400, error: 'Bad Request' },
+    });
+  });
+
+  it('a state that rules the request out is a 409 with its violation', () => {
+    const violation = { field: 'credentials', rule: 'onlyWithUserOrQueueCredentials', message: 'not used' };
+    expect(
+      respond(new CommandRefused({ kind: 'conflict', message: 'not used', violations: [violation] })),
+    ).toMatchObject({ status: 409, body: { error: 'Conflict', violations: [violation] } });
   });
 });

@@ -14,17 +14,35 @@ export interface ViolationBody {
   message: string;
 }
 
-/** A 400 naming each field and the rule it breaks. */
+/**
+ * Rules a well-formed request breaks only by naming something that cannot take it (a profile that does not exist or
+ * is deactivated): the request is fine, the record it names is not, so the answer is 422, not 400.
+ */
+const REFERENCE_RULES: ReadonlySet<string> = new Set(['profileExists', 'profileActive']);
+
+const namesOnlyWhatCannotTakeIt = (violations: readonly ViolationBody[]): boolean =>
+  violations.length > 0 && violations.every((v) => REFERENCE_RULES.has(v.rule));
+
+const REASON: Record<number, string> = {
+  [HttpStatus.BAD_REQUEST]: 'Bad Request',
+  [HttpStatus.NOT_FOUND]: 'Not Found',
+  [HttpStatus.CONFLICT]: 'Conflict',
+  [HttpStatus.UNPROCESSABLE_ENTITY]: 'Unprocessable Entity',
+};
+
+function refusalBody(status: number, message: string, violations: readonly ViolationBody[]) {
+  return { statusCode: status, error: REASON[status] ?? 'Bad Request', message, violations };
+}
+
+/** A 400 naming each field and the rule it breaks (a 422 when every one names a record that cannot take it). */
 export class ValidationFailed extends HttpException {
   constructor(readonly violations: ViolationBody[]) {
+    const status = namesOnlyWhatCannotTakeIt(violations)
+      ? HttpStatus.UNPROCESSABLE_ENTITY
+      : HttpStatus.BAD_REQUEST;
     super(
-      {
-        statusCode: HttpStatus.BAD_REQUEST,
-        error: 'Bad Request',
-        message: violations.map((v) => `${v.field}: ${v.message}`).join('; '),
-        violations,
-      },
-      HttpStatus.BAD_REQUEST,
+      refusalBody(status, violations.map((v) => `${v.field}: ${v.message}`).join('; '), violations),
+      status,
     );
   }
 }
@@ -40,23 +58,11 @@ const FAILURE_STATUS: Record<CommandFailure['kind'], number> = {
 /** A command its aggregate refused: nothing changed. */
 export class CommandRefused extends HttpException {
   constructor(failure: CommandFailure) {
-    const status = FAILURE_STATUS[failure.kind];
-    super(
-      {
-        statusCode: status,
-        error:
-          failure.kind === 'validation'
-            ? 'Bad Request'
-            : failure.kind === 'not-found'
-              ? 'Not Found'
-              : failure.kind === 'malformed'
-                ? 'Unprocessable Entity'
-                : 'Conflict',
-        message: failure.message,
-        violations: failure.violations,
-      },
-      status,
-    );
+    const status =
+      failure.kind === 'validation' && namesOnlyWhatCannotTakeIt(failure.violations)
+        ? HttpStatus.UNPROCESSABLE_ENTITY
+        : FAILURE_STATUS[failure.kind];
+    super(refusalBody(status, failure.message, failure.violations), status);
   }
 }
 

@@ -164,6 +164,22 @@ describe('the OpenAPI document (issue #13)', () => {
     expect(problems).toEqual([]);
   });
 
+  it('lets each write of a record the console edits name the version it changes (optional If-Match)', () => {
+    const ifMatch = (method: string, path: string) =>
+      conformance
+        .headerParameters(document.paths[path]![method as 'put']!)
+        .find((p) => p.name === 'If-Match');
+    const writes = [
+      ['patch', '/api/v1/email-server-profiles/{id}'],
+      ['patch', '/api/v1/mailboxes/{id}'],
+      ['put', '/api/v1/organization/email-settings'],
+    ] as const;
+    // `required: false`, not absent: a header that is there and optional.
+    expect(writes.map(([method, path]) => [method, path, ifMatch(method, path)?.required])).toEqual(
+      writes.map(([method, path]) => [method, path, false]),
+    );
+  });
+
   it('names the success body of every operation of the controllers the console calls', () => {
     const consoleControllers =
       /^(Profiles|OrganizationSettings|Mailboxes|Jobs|EmailActivities|Alerts|ServiceAlerts|Session)Controller_/;

@@ -42,6 +42,11 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
 }
 
 const NO_NUL = '^[^\\x00]*$';
+/**
+ * Text that trim() does not empty (so no BOM either, which JavaScript counts as a space and Python does not), and no
+ * NUL (refused by the validation pipe, validation.ts).
+ */
+export const NON_BLANK = '^[^\\x00]*[^\\s\\x00\\uFEFF][^\\x00]*$';
 
 /** Path parameters by name, as the controllers check them (request-context.ts, alerts.ts). */
 const PATH_PARAMETER_PATTERNS: Record<string, string> = {
@@ -52,7 +57,7 @@ const PATH_PARAMETER_PATTERNS: Record<string, string> = {
 
 /**
  * Rules the API applies in one place, documented in one place, so a client (or Schemathesis) knows them: each path
- * id's pattern, no NUL in a query's text, and that a request body with a field its schema does not name is refused (the validation pipe's
+ * id's pattern, no NUL in the text of a query or a body, and that a request body with a field its schema does not name is refused (the validation pipe's
  * `forbidNonWhitelisted`), all the way down.
  */
 export function withSharedRules(document: OpenAPIObject): OpenAPIObject {
@@ -67,6 +72,8 @@ export function withSharedRules(document: OpenAPIObject): OpenAPIObject {
       closed.add(name);
       return close(schemas[name]);
     }
+    // The validation pipe refuses NUL in a body's text (validation.ts); other patterns already leave it out.
+    if (s.type === 'string' && !s.pattern && !s.enum && !s.format) s.pattern = NO_NUL;
     if (s.type === 'object' || s.properties) {
       s.additionalProperties = false;
       Object.values(s.properties ?? {}).forEach(close);
@@ -200,7 +207,7 @@ const ERROR_RESPONSES: Record<ErrorStatus, ApiResponseOptions> = {
   409: {
     type: ConflictErrorResponse,
     description:
-      'Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed',
+      'Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed',
   },
   413: { type: ValidationErrorResponse, description: 'The body is larger than 2 MB' },
   415: {
@@ -210,7 +217,7 @@ const ERROR_RESPONSES: Record<ErrorStatus, ApiResponseOptions> = {
   422: {
     type: UnprocessableErrorResponse,
     description:
-      'Well-formed, but names something that cannot take it (a mailbox that does not exist or is deactivated). Nothing changed',
+      'Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed',
   },
   503: {
     type: ServiceUnavailableErrorResponse,
@@ -252,7 +259,7 @@ const VERSION_HEADER: SchemaObject = { type: 'string', pattern: VERSION_HEADER_P
 export const IfMatchHeader = (what: string): ParameterDecorator =>
   OptionalHeader(
     'If-Match',
-    `Refuse (409) unless the ${what} is at this version: its ETag, e.g. "3"`,
+    `Optional. Refuse (409, nothing changed) unless the current version of the ${what} is this one: its ETag, e.g. "3". Without it, the write applies to whatever version is current`,
     VERSION_HEADER,
   );
 

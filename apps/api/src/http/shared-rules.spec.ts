@@ -1,6 +1,6 @@
 import { OpenAPIObject } from '@nestjs/swagger';
 import { ID, USER_ID } from './request-context';
-import { withSharedRules } from './openapi';
+import { NON_BLANK, withSharedRules } from './openapi';
 
 const document = (): OpenAPIObject =>
   ({
@@ -35,7 +35,15 @@ const document = (): OpenAPIObject =>
             changes: { $ref: '#/components/schemas/Changes' },
           },
         },
-        Changes: { type: 'object', properties: { actDeliveryMethod: { type: 'string' } } },
+        Changes: {
+          type: 'object',
+          properties: {
+            actDeliveryMethod: { type: 'string', enum: ['None'] },
+            name: { type: 'string', pattern: NON_BLANK },
+            note: { type: 'string' },
+            at: { type: 'string', format: 'date-time' },
+          },
+        },
         MailboxView: { type: 'object', properties: { id: { type: 'string' } } },
       },
     },
@@ -60,5 +68,26 @@ describe("the document's shared rules", () => {
     expect(schemas!.BulkEdit).toMatchObject({ additionalProperties: false });
     expect(schemas!.Changes).toMatchObject({ additionalProperties: false });
     expect(schemas!.MailboxView).not.toHaveProperty('additionalProperties');
+  });
+
+  it("refuse NUL in a body's text, as the validation pipe does, wherever no other rule already does", () => {
+    const { schemas } = withSharedRules(document()).components!;
+    const changes = schemas!.Changes as { properties: Record<string, { pattern?: string }> };
+    const items = (schemas!.BulkEdit as { properties: { mailboxIds: { items: { pattern?: string } } } })
+      .properties.mailboxIds.items;
+    const refuses = (pattern: string | undefined, text: string) => !new RegExp(pattern ?? '').test(text);
+    expect(refuses(changes.properties.note!.pattern, 'a\u0000b')).toBe(true);
+    expect(refuses(items.pattern, '\u0000')).toBe(true);
+    expect(refuses(changes.properties.name!.pattern, 'a\u0000b')).toBe(true);
+    expect([changes.properties.actDeliveryMethod, changes.properties.at]).toEqual([
+      { type: 'string', enum: ['None'] },
+      { type: 'string', format: 'date-time' },
+    ]);
+  });
+
+  it('mean by non-blank what trim() means', () => {
+    const nonBlank = new RegExp(NON_BLANK);
+    expect([' x ', 'Ada'].every((t) => nonBlank.test(t))).toBe(true);
+    expect(['', '   ', '\t\n', '\uFEFF', ' \u0000x'].some((t) => nonBlank.test(t))).toBe(false);
   });
 });

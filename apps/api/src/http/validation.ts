@@ -56,14 +56,31 @@ class BodyRequiredValidationPipe extends ValidationPipe {
       throw new ValidationFailed([
         { field: 'body', rule: 'required', message: 'is required (a JSON object)' },
       ]);
-    // A query's text goes into database filters, and the PostgreSQL under FerretDB cannot hold NUL (a 500).
-    if (metadata.type === 'query' && value && typeof value === 'object') {
-      const nul = Object.entries(value).filter(([, v]) => typeof v === 'string' && v.includes('\u0000'));
+    // Text goes into database filters and documents, and the PostgreSQL under FerretDB cannot hold NUL (a 500).
+    if ((metadata.type === 'query' || metadata.type === 'body') && value && typeof value === 'object') {
+      const nul = fieldsWithNul(value);
       if (nul.length > 0)
         throw new ValidationFailed(
-          nul.map(([field]) => ({ field, rule: 'noNul', message: 'must not contain the NUL character' })),
+          nul.map((field) => ({ field, rule: 'noNul', message: 'must not contain the NUL character' })),
         );
     }
     return super.transform(value, metadata);
   }
+}
+
+/**
+ * The paths (as `flatten` names them: `changes.name`, `to.2`) of every string under `value` that holds NUL. A loop,
+ * not recursion: a 2 MB body can nest deeper than the stack.
+ */
+export function fieldsWithNul(value: unknown): string[] {
+  const found: string[] = [];
+  const pending: [string, unknown][] = [['', value]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [path, v] = next;
+    if (typeof v === 'string' && v.includes('\u0000')) found.push(path || 'body');
+    else if (v && typeof v === 'object')
+      for (const [key, child] of Object.entries(v).reverse())
+        pending.push([path ? `${path}.${key}` : key, child]);
+  }
+  return found;
 }

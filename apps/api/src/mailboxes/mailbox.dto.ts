@@ -26,6 +26,7 @@ import {
   OutgoingEmailDeliveryMethod,
   SMTP_ADDRESS,
 } from '@ssync/domain';
+import { NON_BLANK } from '../http/openapi';
 
 const Given = () => ValidateIf((_o, v) => v !== undefined);
 const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
@@ -35,7 +36,7 @@ export class ProvisionMailboxDto {
   @IsIn(MAILBOX_KINDS, oneOf(MAILBOX_KINDS))
   kind!: MailboxKind;
 
-  @ApiProperty({ maxLength: 200, pattern: '\\S', example: 'Alice Smith' })
+  @ApiProperty({ maxLength: 200, pattern: NON_BLANK, example: 'Alice Smith' })
   @IsString()
   @MaxLength(200)
   name!: string;
@@ -57,7 +58,7 @@ export class ProvisionMailboxDto {
   @ApiPropertyOptional({
     description: 'The user or team that owns the mailbox; defaults to the caller',
     maxLength: 128,
-    pattern: '\\S',
+    pattern: NON_BLANK,
   })
   @Given()
   @IsString()

@@ -82,7 +82,7 @@ export class MailboxesController {
   @RequirePrivileges(Privilege.MailboxWrite)
   @ApiOperation({ summary: 'Provision a user or queue mailbox (M-1)' })
   @ApiCreatedOnce('mailbox', MailboxBody)
-  @ApiErrors(400, 413, 415, 504)
+  @ApiErrors(400, 413, 415, 422, 504)
   async provision(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
@@ -199,7 +199,7 @@ export class MailboxesController {
   @RequirePrivileges(Privilege.MailboxWrite)
   @ApiOperation({ summary: 'Change some fields of a mailbox' })
   @ApiOkResponse({ type: MailboxBody, description: 'The mailbox as changed; ETag is its version' })
-  @ApiErrors(400, 404, 409, 413, 415, 504)
+  @ApiErrors(400, 404, 409, 413, 415, 422, 504)
   async update(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,

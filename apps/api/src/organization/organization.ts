@@ -21,7 +21,7 @@ import { KafkaCommandGateway } from '@ssync/messaging';
 import { ActiveVersion, OrganizationSettingsDocument, ReadModels } from '@ssync/read-models';
 import { Privilege, RequirePrivileges } from '@ssync/security';
 import { CommandRefused } from '../http/errors';
-import { ApiErrors, MinVersionHeader } from '../http/openapi';
+import { ApiErrors, IfMatchHeader, MinVersionHeader, NON_BLANK } from '../http/openapi';
 import { requireAnyPrivilege } from '../http/privileges';
 import { actorOf, versionHeader } from '../http/request-context';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
@@ -35,7 +35,7 @@ export class OrganizationEmailSettingsDto {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    pattern: '\\S',
+    pattern: NON_BLANK,
     description: 'O-1: the default email server profile',
   })
   @IsOptional()
@@ -87,7 +87,12 @@ export class OrganizationSettingsService {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  async set(actor: string, changes: OrganizationEmailSettingsDto): Promise<OrganizationSettingsView> {
+  /** With `expectedVersion` (If-Match), refused as a conflict unless the settings are at that version. */
+  async set(
+    actor: string,
+    changes: OrganizationEmailSettingsDto,
+    expectedVersion?: number,
+  ): Promise<OrganizationSettingsView> {
     const profileId = changes.defaultServerProfileId;
     const command: OrganizationCommand = {
       type: 'SetOrganizationEmailSettings',
@@ -104,6 +109,7 @@ export class OrganizationSettingsService {
       'organization',
       this.config.orgId,
       command,
+      expectedVersion,
     );
     if (!result.accepted || result.error || !result.state)
       throw new CommandRefused(result.error ?? { kind: 'malformed', message: 'refused', violations: [] });
@@ -163,13 +169,14 @@ export class OrganizationSettingsController {
     type: OrganizationEmailSettingsBody,
     description: 'The settings as saved; ETag is their version',
   })
-  @ApiErrors(400, 413, 415, 504)
+  @ApiErrors(400, 409, 413, 415, 422, 504)
   async put(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
     @Body() body: OrganizationEmailSettingsDto,
+    @IfMatchHeader('settings') ifMatch?: string,
   ): Promise<OrganizationSettingsView> {
-    const view = await this.settings.set(actorOf(req), body);
+    const view = await this.settings.set(actorOf(req), body, versionHeader('If-Match', ifMatch));
     res.setHeader('ETag', `"${view.version}"`);
     return view;
   }

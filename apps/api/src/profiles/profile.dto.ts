@@ -19,6 +19,7 @@ import {
   AuthenticateUsing,
   AuthenticationProtocol,
 } from '@ssync/domain';
+import { NON_BLANK } from '../http/openapi';
 import { ID } from '../http/request-context';
 
 /** Present means validated: `null` is refused for fields that cannot be empty. */
@@ -140,7 +141,7 @@ export class CreateProfileDto {
   @IsBoolean()
   moveFailedEmailsToUndeliverableFolder?: boolean;
 
-  @ApiPropertyOptional({ description: 'Defaults to the caller', maxLength: 128, pattern: '\\S' })
+  @ApiPropertyOptional({ description: 'Defaults to the caller', maxLength: 128, pattern: NON_BLANK })
   @Given()
   @IsString()
   @MaxLength(128)

@@ -186,7 +186,7 @@ export class ProfilesController {
     description:
       'The profile, deactivated (already inactive: nothing changed); a job moving its mailboxes is named by reassignmentJobId and the Ssync-Job-Id header',
   })
-  @ApiErrors(400, 404, 413, 415, 504)
+  @ApiErrors(400, 404, 413, 415, 422, 504)
   async deactivate(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,

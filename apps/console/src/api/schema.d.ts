@@ -213,6 +213,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mailboxes/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deactivate mailboxes: each result says whether it was deactivated, already inactive, or refused and why */
+        post: operations["MailboxesController_deactivateMany"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/mailboxes/{id}": {
         parameters: {
             query?: never;
@@ -727,6 +744,17 @@ export interface components {
              */
             reassignmentJobId?: string;
         };
+        UnprocessableErrorResponse: {
+            /** @description The HTTP status again */
+            statusCode: number;
+            /** @description The status's reason phrase, e.g. Not Found */
+            error: string;
+            /** @description What went wrong, in words */
+            message: string;
+            violations: components["schemas"]["Violation"][];
+            /** @description The ids of a bulk request that name no mailbox */
+            unknownMailboxIds?: string[];
+        };
         /** @enum {string} */
         IncomingEmailDeliveryMethod: "None" | "Outlook" | "ServerSideSync" | "ForwardMailbox";
         /** @enum {string} */
@@ -888,17 +916,6 @@ export interface components {
              */
             jobId: string;
         };
-        UnprocessableErrorResponse: {
-            /** @description The HTTP status again */
-            statusCode: number;
-            /** @description The status's reason phrase, e.g. Not Found */
-            error: string;
-            /** @description What went wrong, in words */
-            message: string;
-            violations: components["schemas"]["Violation"][];
-            /** @description The ids of a bulk request that name no mailbox */
-            unknownMailboxIds?: string[];
-        };
         BulkEditChangesDto: {
             serverProfileId?: string | null;
             /** @enum {string} */
@@ -954,7 +971,7 @@ export interface components {
             password: string;
         };
         /** @enum {string} */
-        BulkJobType: "ApplyDefaultEmailSettings" | "BulkEdit" | "ApproveEmail" | "RejectEmail" | "TestAndEnable" | "ReassignProfile";
+        BulkJobType: "ApplyDefaultEmailSettings" | "BulkEdit" | "ApproveEmail" | "RejectEmail" | "TestAndEnable" | "ReassignProfile" | "DeactivateMailboxes";
         /** @enum {string} */
         BulkJobStatus: "Running" | "Completed" | "Failed";
         /** @enum {string} */
@@ -1353,7 +1370,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1643,7 +1660,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Refuse (409) unless the profile is at this version: its ETag, e.g. "3" */
+                /** @description Optional. Refuse (409, nothing changed) unless the current version of the profile is this one: its ETag, e.g. "3". Without it, the write applies to whatever version is current */
                 "If-Match"?: string;
             };
             path: {
@@ -1703,7 +1720,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1831,6 +1848,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableErrorResponse"];
                 };
             };
             /** @description The broker or the database cannot be reached, or this process is still reading the event log. Ask again after Retry-After (a command with the same Idempotency-Key) */
@@ -2003,7 +2029,10 @@ export interface operations {
     OrganizationSettingsController_put: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optional. Refuse (409, nothing changed) unless the current version of the settings is this one: its ETag, e.g. "3". Without it, the write applies to whatever version is current */
+                "If-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2050,6 +2079,15 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictErrorResponse"];
+                };
+            };
             /** @description The body is larger than 2 MB */
             413: {
                 headers: {
@@ -2066,6 +2104,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableErrorResponse"];
                 };
             };
             /** @description The broker or the database cannot be reached, or this process is still reading the event log. Ask again after Retry-After (a command with the same Idempotency-Key) */
@@ -2259,6 +2306,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
                 };
             };
+            /** @description Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableErrorResponse"];
+                };
+            };
             /** @description The broker or the database cannot be reached, or this process is still reading the event log. Ask again after Retry-After (a command with the same Idempotency-Key) */
             503: {
                 headers: {
@@ -2333,7 +2389,7 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2360,7 +2416,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
                 };
             };
-            /** @description Well-formed, but names something that cannot take it (a mailbox that does not exist or is deactivated). Nothing changed */
+            /** @description Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2443,7 +2499,7 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2470,7 +2526,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
                 };
             };
-            /** @description Well-formed, but names something that cannot take it (a mailbox that does not exist or is deactivated). Nothing changed */
+            /** @description Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2553,7 +2609,7 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2580,7 +2636,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
                 };
             };
-            /** @description Well-formed, but names something that cannot take it (a mailbox that does not exist or is deactivated). Nothing changed */
+            /** @description Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2663,7 +2719,7 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2690,7 +2746,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
                 };
             };
-            /** @description Well-formed, but names something that cannot take it (a mailbox that does not exist or is deactivated). Nothing changed */
+            /** @description Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2773,7 +2829,7 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2800,7 +2856,117 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
                 };
             };
-            /** @description Well-formed, but names something that cannot take it (a mailbox that does not exist or is deactivated). Nothing changed */
+            /** @description Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableErrorResponse"];
+                };
+            };
+            /** @description The broker or the database cannot be reached, or this process is still reading the event log. Ask again after Retry-After (a command with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableErrorResponse"];
+                };
+            };
+            /** @description The command was sent, but its outcome did not come in time: it may still be applied. Read it back, or retry with the same Idempotency-Key */
+            504: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayTimeoutErrorResponse"];
+                };
+            };
+        };
+    };
+    MailboxesController_deactivateMany: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkMailboxesDto"];
+            };
+        };
+        responses: {
+            /** @description The job started: follow GET /api/v1/jobs/{jobId} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkJobStarted"];
+                };
+            };
+            /** @description The request breaks a rule (a field, parameter, header, or the JSON itself): each violation names the field and the rule. Nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired */
+            401: {
+                headers: {
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller lacks a privilege this needs. Nothing changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenErrorResponse"];
+                };
+            };
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictErrorResponse"];
+                };
+            };
+            /** @description The body is larger than 2 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description The body has a charset or content encoding the API does not read (UTF-8 JSON) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2910,7 +3076,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Refuse (409) unless the mailbox is at this version: its ETag, e.g. "3" */
+                /** @description Optional. Refuse (409, nothing changed) unless the current version of the mailbox is this one: its ETag, e.g. "3". Without it, the write applies to whatever version is current */
                 "If-Match"?: string;
             };
             path: {
@@ -2970,7 +3136,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2995,6 +3161,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableErrorResponse"];
                 };
             };
             /** @description The broker or the database cannot be reached, or this process is still reading the event log. Ask again after Retry-After (a command with the same Idempotency-Key) */
@@ -3082,7 +3257,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3562,7 +3737,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, or not at the version If-Match names). Nothing changed */
+            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3589,7 +3764,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
                 };
             };
-            /** @description Well-formed, but names something that cannot take it (a mailbox that does not exist or is deactivated). Nothing changed */
+            /** @description Well-formed, but names something that cannot take it (a mailbox or email server profile that does not exist or is deactivated): each violation names the field. Nothing changed */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -417,7 +417,7 @@ describe('mailbox decider (M-1…M-8)', () => {
         ]);
     });
 
-    it('refuses them with another authentication, and refuses a clear password', () => {
+    it('refuses a clear password as bad input, before asking whether the mailbox can use credentials', () => {
       spec
         .given(ready)
         .when({
@@ -426,10 +426,19 @@ describe('mailbox decider (M-1…M-8)', () => {
           credentials: { userName: 'ada', password: 'clear' as SealedSecret },
           profileAuthenticateUsing: 'WindowsIntegratedAuthentication',
         })
-        .thenThrows('validation', [
-          { field: 'credentials', rule: 'onlyWithUserOrQueueCredentials' },
-          { field: 'credentials.password', rule: 'sealed' },
-        ]);
+        .thenThrows('validation', [{ field: 'credentials.password', rule: 'sealed' }]);
+    });
+
+    it("refuses good credentials as a conflict while the mailbox's profile authenticates otherwise", () => {
+      spec
+        .given(ready)
+        .when({
+          ...meta,
+          type: 'SetMailboxCredentials',
+          credentials,
+          profileAuthenticateUsing: 'WindowsIntegratedAuthentication',
+        })
+        .thenThrows('conflict', [{ field: 'credentials', rule: 'onlyWithUserOrQueueCredentials' }]);
     });
 
     it('the same credentials again, or clearing none, change nothing', () => {

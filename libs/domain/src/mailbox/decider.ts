@@ -537,15 +537,7 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Mai
             ];
       }
       assertValid(objectInput('credentials', c));
-      const v: Violation[] = [];
-      if (command.profileAuthenticateUsing !== USER_OR_QUEUE_CREDENTIALS) {
-        v.push({
-          field: 'credentials',
-          rule: 'onlyWithUserOrQueueCredentials',
-          message: `mailbox credentials are used only when the mailbox's profile authenticates with ${USER_OR_QUEUE_CREDENTIALS}`,
-        });
-      }
-      v.push(...rules.requiredString('credentials.userName', c.userName, 1, 256));
+      const v: Violation[] = [...rules.requiredString('credentials.userName', c.userName, 1, 256)];
       if (!isSealedSecret(c.password)) {
         v.push({
           field: 'credentials.password',
@@ -554,6 +546,13 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Mai
         });
       }
       assertValid(v);
+      // Good credentials the mailbox cannot use now (its profile's setting may change): a conflict, not bad input.
+      if (command.profileAuthenticateUsing !== USER_OR_QUEUE_CREDENTIALS) {
+        const message = `mailbox credentials are used only when the mailbox's profile authenticates with ${USER_OR_QUEUE_CREDENTIALS}`;
+        throw new DomainError('conflict', message, [
+          { field: 'credentials', rule: 'onlyWithUserOrQueueCredentials', message },
+        ]);
+      }
       const credentials = { userName: c.userName.trim(), password: c.password };
       if (
         m.credentials !== null &&
