@@ -4,7 +4,8 @@ import { useApi } from '../api/context';
 import { ChoiceField, Field, YesNoField } from '../ui/Field';
 import { ProblemNotice } from '../ui/Notice';
 import { asProblem } from '../ui/use-load';
-import { type Rebased, rebaseProfileForm } from './profile-conflict';
+import { type RebasedProfile, rebaseProfileForm } from './profile-conflict';
+import { ConflictNotice } from '../ui/ConflictNotice';
 import { violationsByField } from '../ui/violations';
 import {
   AUTHENTICATE_USING_LABELS,
@@ -42,7 +43,7 @@ export function ProfileEditor(props: {
   const [form, setForm] = useState<ProfileForm>(() => (stored ? formFromProfile(stored) : NEW_PROFILE));
   // The version the form is based on: the stored one, until a conflict rebases the form on a newer one.
   const [base, setBase] = useState<Profile | null>(stored);
-  const [conflict, setConflict] = useState<Rebased | null>(null);
+  const [conflict, setConflict] = useState<RebasedProfile | null>(null);
   const [violations, setViolations] = useState<Violation[]>([]);
   const [problem, setProblem] = useState<ApiProblem | null>(null);
   const [saving, setSaving] = useState(false);
@@ -175,7 +176,14 @@ export function ProfileEditor(props: {
         </div>
       )}
       <ProblemNotice problem={problem} />
-      {conflict && <ConflictNotice conflict={conflict} />}
+      {conflict && (
+        <ConflictNotice
+          id="profile-conflict-heading"
+          title="Someone else saved this profile while you edited it."
+          labels={PROFILE_LABELS}
+          conflict={conflict}
+        />
+      )}
       <fieldset disabled={readOnly || saving} className="sections">
         <fieldset>
           <legend>General</legend>
@@ -281,31 +289,5 @@ export function ProfileEditor(props: {
         </fieldset>
       </fieldset>
     </form>
-  );
-}
-
-/** What someone else saved while the form was open; secrets only as "changed". */
-function ConflictNotice({ conflict }: { conflict: Rebased }) {
-  const { changes, conflicts } = conflict;
-  return (
-    <div className="notice notice-warning" role="alert" aria-labelledby="profile-conflict-heading">
-      <p id="profile-conflict-heading">
-        Someone else saved this profile while you edited it. The form now holds their version with your
-        changes; check it and save again.
-      </p>
-      {changes.length > 0 && (
-        <ul aria-label="Their changes">
-          {changes.map((c) => (
-            <li key={c.field}>{c.secret ? `${c.label} changed` : `${c.label}: ${c.from} → ${c.to}`}</li>
-          ))}
-        </ul>
-      )}
-      {conflicts.length > 0 && (
-        <p>
-          You both changed {conflicts.map((k) => PROFILE_LABELS[k]).join(', ')}: their value is shown, marked
-          below.
-        </p>
-      )}
-    </div>
   );
 }

@@ -6,10 +6,22 @@ import { ProblemNotice, StatusNotice } from '../ui/Notice';
 import { asProblem, useLoad } from '../ui/use-load';
 import { violationsByField } from '../ui/violations';
 import { ACT_LABELS, INCOMING_LABELS, OUTGOING_LABELS } from '../mailboxes/labels';
+import { ConflictNotice } from '../ui/ConflictNotice';
+import type { Rebased } from '../ui/form-conflict';
+import {
+  EMAIL_SETTINGS_LABELS,
+  type SettingsForm as Settings,
+  rebaseSettingsForm,
+  settingsFormOf,
+} from './settings-conflict';
 
-type Settings = Omit<OrganizationEmailSettings, 'version'>;
+const CONFLICTED = 'Someone else changed this too: their value is shown; change it again to keep yours';
 
-/** System Settings › Email: the organization's default profile, delivery methods and approval rules (O-1…O-3). */
+/**
+ * System Settings › Email: the organization's default profile, delivery methods and approval rules (O-1…O-3).
+ * A save names the version the form is based on (If-Match); one refused because someone else saved first (409)
+ * re-reads the settings, lists their changes and rebases the form on their version, as the profile editor does.
+ */
 export function EmailSettingsPage() {
   const api = useApi();
   const loaded = useLoad('email-settings', async () => {
@@ -22,6 +34,9 @@ export function EmailSettingsPage() {
     return { settings, profiles: profiles.items };
   });
   const [form, setForm] = useState<Settings | null>(null);
+  // The version the form is based on: the loaded one, until a save or a conflict moves it on.
+  const [base, setBase] = useState<OrganizationEmailSettings | null>(null);
+  const [conflict, setConflict] = useState<Rebased<Settings> | null>(null);
   const [violations, setViolations] = useState<Violation[]>([]);
   const [problem, setProblem] = useState<ApiProblem | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
@@ -31,13 +46,13 @@ export function EmailSettingsPage() {
   }, []);
   useEffect(() => {
     if (!loaded.data) return;
-    const { version: _version, ...settings } = loaded.data.settings;
-    setForm(settings);
+    setBase(loaded.data.settings);
+    setForm(settingsFormOf(loaded.data.settings));
   }, [loaded.data]);
   const errors = violationsByField(violations);
   // A violation no field here shows (none should) is still said.
   const unplaced = violations.filter((v) => !(v.field in (form ?? {})));
-  if (!form || !loaded.data)
+  if (!form || !base || !loaded.data)
     return (
       <>
         <h1 tabIndex={-1}>System Settings › Email</h1>
@@ -50,20 +65,52 @@ export function EmailSettingsPage() {
     (value: Settings[K]) => {
       setForm({ ...form, [key]: value });
       setFlash(null);
+      // Editing a conflicted field is the user's decision: its mark goes.
+      setConflict((c) => c && { ...c, conflicts: c.conflicts.filter((k) => k !== key) });
     };
+  const conflicted = new Set(conflict?.conflicts);
+  const errorOf = (key: keyof Settings) => errors.get(key) ?? (conflicted.has(key) ? CONFLICTED : undefined);
+  const profileName = (id: string) => loaded.data?.profiles.find((p) => p.id === id)?.name;
+  /** Rebases the form on the version someone else saved; false when there is none (the 409 meant something else). */
+  const rebaseOnNewer = async (opened: OrganizationEmailSettings): Promise<boolean> => {
+    let theirs: OrganizationEmailSettings;
+    try {
+      // The read model may trail the write that beat ours: wait (a moment, at most) for a version past ours.
+      theirs = await unwrap(
+        api.GET('/api/v1/organization/email-settings', {
+          params: { header: { 'X-Min-Version': String(opened.version + 1) } },
+        }),
+      );
+    } catch {
+      return false;
+    }
+    if (theirs.version <= opened.version) return false;
+    const rebased = rebaseSettingsForm(form, opened, theirs, profileName);
+    setBase(theirs);
+    setForm(rebased.form);
+    setConflict(rebased);
+    setViolations([]);
+    return true;
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setSaving(true);
     setProblem(null);
     try {
-      const { version: _version, ...saved } = await unwrap(
-        api.PUT('/api/v1/organization/email-settings', { body: form }),
+      const saved = await unwrap(
+        api.PUT('/api/v1/organization/email-settings', {
+          params: { header: { 'If-Match': `"${base.version}"` } },
+          body: form,
+        }),
       );
-      setForm(saved);
+      setBase(saved);
+      setForm(settingsFormOf(saved));
       setViolations([]);
+      setConflict(null);
       setFlash('Saved.');
     } catch (error) {
       const p = asProblem(error);
+      if (p.status === 409 && (await rebaseOnNewer(base))) return;
       setViolations(p.violations);
       setProblem(p.violations.length > 0 ? null : p);
     } finally {
@@ -79,6 +126,14 @@ export function EmailSettingsPage() {
       <h1 tabIndex={-1}>System Settings › Email</h1>
       <StatusNotice text={flash} />
       <ProblemNotice problem={problem} />
+      {conflict && (
+        <ConflictNotice
+          id="settings-conflict-heading"
+          title="Someone else saved these settings while you edited them."
+          labels={EMAIL_SETTINGS_LABELS}
+          conflict={conflict}
+        />
+      )}
       {unplaced.length > 0 && (
         <div className="notice notice-error" role="alert">
           <ul>
@@ -96,8 +151,8 @@ export function EmailSettingsPage() {
             <legend>Configure default synchronization method</legend>
             <Field
               id="settings-defaultServerProfileId"
-              label="Server Profile"
-              error={errors.get('defaultServerProfileId')}
+              label={EMAIL_SETTINGS_LABELS.defaultServerProfileId}
+              error={errorOf('defaultServerProfileId')}
             >
               {(control) => (
                 <select
@@ -121,44 +176,44 @@ export function EmailSettingsPage() {
             </Field>
             <ChoiceField
               id="settings-incomingEmailDeliveryMethod"
-              label="Incoming Email"
+              label={EMAIL_SETTINGS_LABELS.incomingEmailDeliveryMethod}
               value={form.incomingEmailDeliveryMethod}
               options={INCOMING_LABELS}
               onChange={set('incomingEmailDeliveryMethod')}
-              error={errors.get('incomingEmailDeliveryMethod')}
+              error={errorOf('incomingEmailDeliveryMethod')}
             />
             <ChoiceField
               id="settings-outgoingEmailDeliveryMethod"
-              label="Outgoing Email"
+              label={EMAIL_SETTINGS_LABELS.outgoingEmailDeliveryMethod}
               value={form.outgoingEmailDeliveryMethod}
               options={OUTGOING_LABELS}
               onChange={set('outgoingEmailDeliveryMethod')}
-              error={errors.get('outgoingEmailDeliveryMethod')}
+              error={errorOf('outgoingEmailDeliveryMethod')}
             />
             <ChoiceField
               id="settings-actDeliveryMethod"
-              label="Appointments, Contacts, and Tasks"
+              label={EMAIL_SETTINGS_LABELS.actDeliveryMethod}
               value={form.actDeliveryMethod}
               options={ACT_LABELS}
               onChange={set('actDeliveryMethod')}
-              error={errors.get('actDeliveryMethod')}
+              error={errorOf('actDeliveryMethod')}
             />
           </fieldset>
           <fieldset>
             <legend>Email processing for unapproved users and queues</legend>
             <CheckboxField
               id="settings-processEmailsOnlyForApprovedUsers"
-              label="Process emails only for approved users"
+              label={EMAIL_SETTINGS_LABELS.processEmailsOnlyForApprovedUsers}
               checked={form.processEmailsOnlyForApprovedUsers}
               onChange={set('processEmailsOnlyForApprovedUsers')}
-              error={errors.get('processEmailsOnlyForApprovedUsers')}
+              error={errorOf('processEmailsOnlyForApprovedUsers')}
             />
             <CheckboxField
               id="settings-processEmailsOnlyForApprovedQueues"
-              label="Process emails only for approved queues"
+              label={EMAIL_SETTINGS_LABELS.processEmailsOnlyForApprovedQueues}
               checked={form.processEmailsOnlyForApprovedQueues}
               onChange={set('processEmailsOnlyForApprovedQueues')}
-              error={errors.get('processEmailsOnlyForApprovedQueues')}
+              error={errorOf('processEmailsOnlyForApprovedQueues')}
             />
           </fieldset>
         </fieldset>
