@@ -153,7 +153,7 @@ export class BulkJobsService {
   async simple(
     actor: string,
     ids: unknown[],
-    type: 'ApproveEmail' | 'RejectEmail' | 'TestAndEnable',
+    type: 'ApproveEmail' | 'RejectEmail' | 'TestAndEnable' | 'DeactivateMailboxes',
     reach: Reach,
   ): Promise<string> {
     const mailboxIds = this.checkIds(ids);

@@ -1,6 +1,13 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { BulkItemResult, BulkJob, JobCommand, MailboxCommand, mailboxProfileFacts } from '@ssync/domain';
+import {
+  BulkItemResult,
+  BulkJob,
+  JobCommand,
+  MailboxCommand,
+  bulkItemResult,
+  mailboxProfileFacts,
+} from '@ssync/domain';
 import { CommandResult, CommandTimeoutError, KafkaCommandGateway } from '@ssync/messaging';
 import { AggregateOwnerService } from '../infrastructure/aggregate-owner.service';
 
@@ -130,7 +137,7 @@ export class JobRunnerService implements OnModuleInit, OnApplicationShutdown {
       const retry: string[] = [];
       outcomes.forEach((o, i) => {
         const mailboxId = todo[i]!;
-        if (o.status === 'fulfilled') out.push(itemResult(mailboxId, o.value));
+        if (o.status === 'fulfilled') out.push(itemResult(job, mailboxId, o.value));
         else if (o.reason instanceof CommandTimeoutError && attempt < ATTEMPTS) retry.push(mailboxId);
         else throw o.reason instanceof Error ? o.reason : new Error(String(o.reason));
       });
@@ -156,6 +163,8 @@ export class JobRunnerService implements OnModuleInit, OnApplicationShutdown {
       // approvalRequired and the mailbox's own profile facts are filled in by the mailbox owner.
       case 'TestAndEnable':
         return { ...meta, type: 'RequestTest', approvalRequired: true };
+      case 'DeactivateMailboxes':
+        return { ...meta, type: 'DeactivateMailbox' };
       case 'BulkEdit':
         return {
           ...meta,
@@ -194,7 +203,11 @@ export class JobRunnerService implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-function itemResult(mailboxId: string, result: CommandResult): BulkItemResult {
-  if (result.accepted) return { mailboxId, outcome: 'Done' };
-  return { mailboxId, outcome: 'Refused', reason: result.error?.message ?? 'refused' };
+function itemResult(job: BulkJob, mailboxId: string, result: CommandResult): BulkItemResult {
+  return bulkItemResult(job.jobType, mailboxId, {
+    accepted: result.accepted,
+    duplicate: result.duplicate,
+    changed: result.events.length > 0,
+    refusal: result.error?.message ?? null,
+  });
 }

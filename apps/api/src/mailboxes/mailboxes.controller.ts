@@ -175,6 +175,22 @@ export class MailboxesController {
     return { jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'TestAndEnable', reach) };
   }
 
+  @Post('deactivate')
+  @HttpCode(202)
+  @RequirePrivileges(Privilege.MailboxWrite)
+  @ApiOperation({
+    summary:
+      'Deactivate mailboxes: each result says whether it was deactivated, already inactive, or refused and why',
+  })
+  @ApiBulkJob()
+  async deactivateMany(@Req() req: Request, @Body() body: BulkMailboxesDto): Promise<{ jobId: string }> {
+    // The single deactivate's privilege and reach: at user depth, only the caller's own mailboxes.
+    const reach = requestReach(req, Privilege.MailboxWrite);
+    return {
+      jobId: await this.bulk.simple(actorOf(req), body.mailboxIds, 'DeactivateMailboxes', reach),
+    };
+  }
+
   @Get(':id')
   @RequirePrivileges(Privilege.MailboxRead)
   @ApiOperation({ summary: 'A mailbox' })

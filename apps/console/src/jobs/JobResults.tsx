@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import type { ApiProblem, Mailbox } from '../api/client';
+import type { ApiProblem, BulkJob, Mailbox } from '../api/client';
 import { TEST_STATUS_LABELS } from '../mailboxes/labels';
 import type { MailboxListQuery } from '../mailboxes/mailbox-query';
 import { Link } from '../router';
@@ -69,7 +69,7 @@ export function ProgressPanel(props: {
 
 /**
  * Follows bulk jobs at GET /api/v1/jobs/{id}; once they are over, reads the mailboxes `lookup` matches for their
- * names and test statuses (`known` names any it does not find) and shows a row per mailbox.
+ * names and test statuses (`known` names any it does not find), shows a row per mailbox and hands `onDone` the jobs.
  */
 export function JobResults(props: {
   idPrefix: string;
@@ -77,14 +77,14 @@ export function JobResults(props: {
   jobIds: string[];
   lookup: Omit<MailboxListQuery, 'limit' | 'cursor'>;
   known?: ReadonlyMap<string, Mailbox>;
-  onDone?: () => void;
+  onDone?: (jobs: readonly BulkJob[]) => void;
 }) {
   const { idPrefix, title, jobIds, lookup, known, onDone } = props;
   const { jobs, progress, problem } = useJobs(jobIds);
   const done = progress?.done ?? false;
   const { mailboxes, problem: listProblem } = useAllMailboxes(lookup, done);
   useEffect(() => {
-    if (mailboxes) onDone?.();
+    if (mailboxes) onDone?.(jobs);
     // Once, when the results are in.
   }, [mailboxes]);
   const testing = jobs.some((j) => j.tests !== null);

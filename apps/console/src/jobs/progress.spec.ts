@@ -145,6 +145,33 @@ describe('results of a job that tests nothing (Approve, Reject, Edit)', () => {
   });
 });
 
+describe('results of Deactivate', () => {
+  it('say which mailboxes were already inactive, and put refusals first', () => {
+    const rows = resultRows(
+      [
+        job({
+          type: 'DeactivateMailboxes',
+          tests: null,
+          results: [
+            { mailboxId: 'ann', outcome: 'Done' },
+            { mailboxId: 'bob', outcome: 'Done', reason: 'already inactive: nothing changed' },
+            { mailboxId: 'cid', outcome: 'Refused', reason: 'mailbox cid does not exist' },
+          ],
+        }),
+      ],
+      new Map([
+        ['ann', mailbox('ann', {})],
+        ['bob', mailbox('bob', {})],
+      ]),
+    );
+    expect(rows.map((r) => [r.mailboxId, r.outcome, r.reason])).toEqual([
+      ['cid', 'Refused', 'mailbox cid does not exist'],
+      ['ann', 'Success', null],
+      ['bob', 'Success', 'already inactive: nothing changed'],
+    ]);
+  });
+});
+
 describe('the progress in words', () => {
   const p = {
     total: 4,

@@ -59,7 +59,7 @@ export interface ResultRow {
   emailAddress: string | null;
   outcome: ResultOutcome;
   mailbox: Mailbox | null;
-  /** Why it did not succeed; null when it did. */
+  /** Why it did not succeed, or why it changed nothing (already inactive); null otherwise. */
   reason: string | null;
 }
 
@@ -71,7 +71,7 @@ function outcomeOf(m: Mailbox): ResultOutcome {
 /**
  * A row per mailbox of the jobs, failures first. A refusal is the job's result, with its reason; otherwise a job
  * that tests (Test & Enable, or defaults applied with it) ends in the mailbox's test statuses, and one that does
- * not (Approve, Reject, Edit) succeeded once its command was accepted.
+ * not (Approve, Reject, Edit, Deactivate) succeeded once its command was accepted, with the API's note if any.
  */
 export function resultRows(jobs: readonly BulkJob[], mailboxes: ReadonlyMap<string, Mailbox>): ResultRow[] {
   const rows = jobs.flatMap((j) =>
@@ -84,7 +84,7 @@ export function resultRows(jobs: readonly BulkJob[], mailboxes: ReadonlyMap<stri
       };
       if (r.outcome === 'Refused')
         return { ...row, outcome: 'Refused', mailbox: m, reason: r.reason ?? null };
-      if (!j.tests) return { ...row, outcome: 'Success', mailbox: m, reason: null };
+      if (!j.tests) return { ...row, outcome: 'Success', mailbox: m, reason: r.reason ?? null };
       const outcome = m ? outcomeOf(m) : 'Waiting';
       const reason =
         outcome === 'Success' || !m

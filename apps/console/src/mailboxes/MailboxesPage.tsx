@@ -1,13 +1,12 @@
 import { FormEvent, useEffect, useRef, useState } from 'react';
-import { type Mailbox, type Profile, unwrap } from '../api/client';
+import { type Profile, unwrap } from '../api/client';
 import { useApi } from '../api/context';
-import { JobResults, ProgressPanel } from '../jobs/JobResults';
-import { type ResultRow, failuresFirst, progressSentence } from '../jobs/progress';
+import { JobResults } from '../jobs/JobResults';
 import { Link } from '../router';
 import { mailboxPath } from '../routes';
 import { ChoiceField, Field } from '../ui/Field';
 import { ProblemNotice } from '../ui/Notice';
-import { asProblem, useLoad } from '../ui/use-load';
+import { useLoad } from '../ui/use-load';
 import { ApplyDefaultsDialog, BulkEditDialog, ConfirmDialog } from './BulkDialogs';
 import {
   ACT_LABELS,
@@ -40,15 +39,18 @@ import {
   sortByColumn,
   toggleOne,
   togglePage,
+  withoutDeactivated,
 } from './mailbox-query';
-import { runLimited } from './run-limited';
 
 type DialogName = 'apply-defaults' | 'edit' | 'approve' | 'reject' | 'test' | 'deactivate';
 
-/** What the panel above the list follows: a bulk job, or the console's own round of deactivations. */
-type Run =
-  | { kind: 'job'; key: number; title: string; jobId: string; known: Selection }
-  | { kind: 'deactivate'; key: number; total: number; rows: ResultRow[] };
+/** The bulk job the panel above the list follows. */
+interface Run {
+  key: number;
+  title: string;
+  jobId: string;
+  known: Selection;
+}
 
 const ANY = '(any)';
 const withAny = <V extends string>(labels: Record<V, string>) =>
@@ -101,47 +103,7 @@ export function MailboxesPage() {
   const ids = [...selection.keys()];
   const startJob = async (title: string, pending: Promise<{ jobId: string }>) => {
     const { jobId } = await pending;
-    setRun({ kind: 'job', key: Date.now(), title, jobId, known: selection });
-  };
-  const deactivate = (targets: Mailbox[]) => {
-    const key = Date.now();
-    let rows: ResultRow[] = [];
-    setRun({ kind: 'deactivate', key, total: targets.length, rows });
-    void runLimited(targets, 4, async (m) => {
-      let row: ResultRow;
-      try {
-        const after = await unwrap(
-          api.POST('/api/v1/mailboxes/{id}/deactivate', { params: { path: { id: m.id } } }),
-        );
-        row = {
-          mailboxId: m.id,
-          name: after.name,
-          emailAddress: after.emailAddress,
-          outcome: 'Success',
-          mailbox: after,
-          reason: null,
-        };
-      } catch (e) {
-        row = {
-          mailboxId: m.id,
-          name: m.name,
-          emailAddress: m.emailAddress,
-          outcome: 'Refused',
-          mailbox: m,
-          reason: asProblem(e).message,
-        };
-      }
-      rows = [...rows, row];
-      setRun((r) => (r?.kind === 'deactivate' && r.key === key ? { ...r, rows } : r));
-    }).then(() => {
-      // Deactivated mailboxes leave the Active list, and so the selection.
-      setSelection((s) => {
-        const left = new Map(s);
-        for (const r of rows) if (r.outcome === 'Success') left.delete(r.mailboxId);
-        return left;
-      });
-      list.reload();
-    });
+    setRun({ key: Date.now(), title, jobId, known: selection });
   };
 
   const count = selection.size;
@@ -175,7 +137,7 @@ export function MailboxesPage() {
         )}
       </p>
 
-      {run?.kind === 'job' && (
+      {run && (
         <JobResults
           key={run.key}
           idPrefix="bulk"
@@ -183,10 +145,12 @@ export function MailboxesPage() {
           jobIds={[run.jobId]}
           lookup={{}}
           known={run.known}
-          onDone={list.reload}
+          onDone={(jobs) => {
+            setSelection((s) => withoutDeactivated(s, jobs));
+            list.reload();
+          }}
         />
       )}
-      {run?.kind === 'deactivate' && <Deactivation key={run.key} total={run.total} rows={run.rows} />}
 
       <form className="filters" role="search" aria-label="Filter mailboxes" noValidate onSubmit={search}>
         <Field id="mailboxes-q" label="Search" hint="Text in the name or the email address">
@@ -471,10 +435,12 @@ export function MailboxesPage() {
           title="Deactivate"
           count={count}
           onClose={closeDialog}
-          submit={() => {
-            deactivate([...selection.values()]);
-            return Promise.resolve();
-          }}
+          submit={() =>
+            startJob(
+              'Deactivate',
+              unwrap(api.POST('/api/v1/mailboxes/deactivate', { body: { mailboxIds: ids } })),
+            )
+          }
         >
           <p>They stop synchronizing and leave the Active Mailboxes list.</p>
         </ConfirmDialog>
@@ -539,34 +505,5 @@ function SortHeader(props: {
         <span aria-hidden="true">{order === 'ascending' ? ' ▲' : order === 'descending' ? ' ▼' : ''}</span>
       </button>
     </th>
-  );
-}
-
-/** Deactivation has no bulk job in the API: the console counts its own requests, one result per mailbox. */
-function Deactivation({ total, rows }: { total: number; rows: ResultRow[] }) {
-  const finished = rows.length;
-  const refused = rows.filter((r) => r.outcome === 'Refused').length;
-  const percent = total === 0 ? 100 : Math.floor((100 * finished) / total);
-  return (
-    <ProgressPanel
-      idPrefix="bulk"
-      title="Deactivate"
-      percent={percent}
-      sentence={progressSentence(
-        {
-          total,
-          finished,
-          succeeded: finished - refused,
-          failed: 0,
-          retrying: 0,
-          refused,
-          percent,
-          done: finished === total,
-        },
-        false,
-      )}
-      problem={null}
-      rows={finished === total ? failuresFirst([...rows]) : null}
-    />
   );
 }

@@ -1,4 +1,4 @@
-import type { Mailbox } from '../api/client';
+import type { BulkJob, Mailbox } from '../api/client';
 import {
   FIRST_PAGE,
   NO_FILTERS,
@@ -13,6 +13,7 @@ import {
   sortByColumn,
   toggleOne,
   togglePage,
+  withoutDeactivated,
 } from './mailbox-query';
 
 const mailbox = (id: string, name = id) => ({ id, name }) as Mailbox;
@@ -101,5 +102,20 @@ describe('selecting mailboxes', () => {
     const renamed = mailbox('a', 'Ann Lee');
     expect(refreshSelection(picked, [renamed, mailbox('b')]).get('a')).toBe(renamed);
     expect(refreshSelection(picked, [mailbox('b')])).toBe(picked);
+  });
+
+  it('drops the mailboxes a Deactivate job did or found inactive, and keeps the refused ones', () => {
+    const picked = togglePage(new Map(), [mailbox('a'), mailbox('b'), mailbox('c')]);
+    const job = (type: BulkJob['type']) =>
+      ({
+        type,
+        results: [
+          { mailboxId: 'a', outcome: 'Done' },
+          { mailboxId: 'b', outcome: 'Done', reason: 'already inactive: nothing changed' },
+          { mailboxId: 'c', outcome: 'Refused', reason: 'mailbox c does not exist' },
+        ],
+      }) as BulkJob;
+    expect([...withoutDeactivated(picked, [job('DeactivateMailboxes')]).keys()]).toEqual(['c']);
+    expect(withoutDeactivated(picked, [job('ApproveEmail')])).toBe(picked);
   });
 });

@@ -1,4 +1,4 @@
-import type { Mailbox, Schemas } from '../api/client';
+import type { BulkJob, Mailbox, Schemas } from '../api/client';
 import type { paths } from '../api/schema';
 
 /** GET /api/v1/mailboxes's query, as the API's document states it. */
@@ -124,5 +124,16 @@ export function refreshSelection(selection: Selection, page: readonly Mailbox[])
   if (!page.some((m) => selection.has(m.id) && selection.get(m.id) !== m)) return selection;
   const next = new Map(selection);
   for (const m of page) if (next.has(m.id)) next.set(m.id, m);
+  return next;
+}
+
+/** Mailboxes a Deactivate job did (or found inactive) leave the Active Mailboxes list, and so the selection. */
+export function withoutDeactivated(selection: Selection, jobs: readonly BulkJob[]): Selection {
+  const gone = jobs
+    .filter((j) => j.type === 'DeactivateMailboxes')
+    .flatMap((j) => j.results.filter((r) => r.outcome === 'Done').map((r) => r.mailboxId));
+  if (!gone.some((id) => selection.has(id))) return selection;
+  const next = new Map(selection);
+  for (const id of gone) next.delete(id);
   return next;
 }

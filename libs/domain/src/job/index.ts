@@ -2,3 +2,4 @@ export * from './types';
 export * from './commands';
 export * from './events';
 export * from './decider';
+export * from './item-result';

@@ -13,6 +13,7 @@ export const BULK_JOB_TYPES = [
   'RejectEmail',
   'TestAndEnable',
   'ReassignProfile',
+  'DeactivateMailboxes',
 ] as const;
 export type BulkJobType = (typeof BULK_JOB_TYPES)[number];
 
@@ -37,7 +38,8 @@ export type BulkJobParameters =
   | { type: 'ApproveEmail' }
   | { type: 'RejectEmail' }
   | { type: 'TestAndEnable' }
-  | { type: 'ReassignProfile'; fromProfileId: string; toProfileId: string; testAndEnable: boolean };
+  | { type: 'ReassignProfile'; fromProfileId: string; toProfileId: string; testAndEnable: boolean }
+  | { type: 'DeactivateMailboxes' };
 
 export const BULK_ITEM_OUTCOMES = ['Done', 'Refused'] as const;
 export type BulkItemOutcome = (typeof BULK_ITEM_OUTCOMES)[number];
