@@ -39,7 +39,7 @@ import {
   ListProfiles,
   ListProfilesHandler,
 } from '../../../apps/api/src/profiles/profile.queries';
-import { readAlertWall } from './alerts/alert-wall';
+import { isAlertDismissed, readAlertWall } from './alerts/alert-wall';
 import { alertId, hourOf } from './alerts/alert.projection';
 import {
   AlertDismissalDocument,
@@ -1056,6 +1056,10 @@ describe('projector: alerts (alerts/alert.projection.ts applyMailboxAlerts, appl
       dismissedAt: minute(20),
       version: 2,
     });
+    // What the dismiss request waits for: the alert as seen up to its lastSeenAt is covered.
+    expect(await isAlertDismissed(models, 'a-dismissed', minute(20))).toBe(true);
+    expect(await isAlertDismissed(models, 'a-dismissed', minute(21))).toBe(false);
+    expect(await isAlertDismissed(models, 'a-unknown', minute(1))).toBe(false);
   });
 });
 

@@ -18,6 +18,7 @@ import {
   AlertView,
   ReadModels,
   ServiceAlertView,
+  isAlertDismissed,
   readAlertWall,
   readServiceAlerts,
 } from '@ssync/read-models';
@@ -79,6 +80,8 @@ export class DismissAlertHandler implements ICommandHandler<DismissAlert, AlertV
   constructor(
     private readonly gateway: KafkaCommandGateway,
     private readonly queries: QueryBus,
+    private readonly readModels: ReadModels,
+    private readonly active: ActiveVersion,
   ) {}
 
   async execute({ actor, userId, alertId }: DismissAlert): Promise<AlertView> {
@@ -106,7 +109,7 @@ export class DismissAlertHandler implements ICommandHandler<DismissAlert, AlertV
     };
     const result = await this.gateway.sendCommand<AlertCommand, AlertState>('alert', alertId, command);
     acceptedOrThrow(result);
-    await this.projected(userId, alertId);
+    await this.projected(alertId, alert.lastSeenAt);
     return { ...alert, dismissed: true };
   }
 
@@ -114,11 +117,11 @@ export class DismissAlertHandler implements ICommandHandler<DismissAlert, AlertV
    * Read-your-writes: the wall the caller reads next shows the dismissal. Waits briefly for the projector; past
    * that, the dismissal is still recorded and shows once projected.
    */
-  private async projected(userId: string, alertId: string): Promise<void> {
+  private async projected(alertId: string, lastSeenAt: string): Promise<void> {
     const deadline = Date.now() + DISMISSAL_PROJECTION_WAIT_MS;
     for (;;) {
-      const wall = await this.queries.execute<GetAlertWall, AlertView[]>(new GetAlertWall(userId));
-      if (wall.find((a) => a.id === alertId)?.dismissed !== false || Date.now() > deadline) return;
+      const models = this.readModels.at(await this.active.get());
+      if ((await isAlertDismissed(models, alertId, lastSeenAt)) || Date.now() > deadline) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -161,3 +161,13 @@ export async function readAlertWall(models: VersionedModels, userId: string): Pr
             : 0,
     );
 }
+
+/** Whether a dismissal through `lastSeenAt` has been projected: one document, not the whole wall. */
+export async function isAlertDismissed(
+  models: VersionedModels,
+  alertId: string,
+  lastSeenAt: string,
+): Promise<boolean> {
+  const d = await models.alertDismissals.findById(alertId).lean<AlertDismissalDocument>().exec();
+  return d !== null && d.through >= lastSeenAt;
+}
