@@ -9,6 +9,7 @@ import {
 } from './dead-letter';
 import { EventEnvelope, decodeEvent } from './envelope';
 import { FOLLOWER_FETCH } from './kafka';
+import { OffsetCommits } from './offset-commits';
 import { trackConsumerLag } from './consumer-metrics';
 import { reportCatchUp } from '@ssync/common';
 
@@ -16,9 +17,17 @@ export interface EventConsumerOptions {
   groupId: string;
   topics: string[];
   fromBeginning?: boolean;
-  /** Handles a batch of one partition's events in order; offsets are committed only after it resolves. */
+  /**
+   * Handles a batch of one partition's events in order; offsets are committed only after it resolves. It must be
+   * idempotent: what was handled since the last commit is handled again after a restart or a rebalance.
+   */
   handle(events: EventEnvelope[], context: { topic: string; partition: number }): Promise<void>;
   partitionsConsumedConcurrently?: number;
+  /**
+   * Handled offsets are committed together, in one request, at most this often (ms; default
+   * {@link DEFAULT_COMMIT_INTERVAL_MS}; 0 commits every chunk of every partition, as before issue #12).
+   */
+  commitIntervalMs?: number;
   /** Called with the last consumed offset (control records included) after each batch. */
   onProgress?(topic: string, partition: number, lastOffset: bigint): void;
   /** Called when the group (re)assigns partitions: caches of documents another member may have written are stale. */
@@ -50,6 +59,12 @@ export interface EventConsumerHealth {
 }
 
 const DEAD_LETTERS_SHOWN = 20;
+
+/**
+ * A second of handled events at most is handled again after a crash; a commit per chunk of each partition was ~150
+ * OffsetCommit requests a second at 10,000 mailboxes (issue #12, ADR 0015 addendum 2).
+ */
+export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
 
 /**
  * Records of the `assigned` partitions (`topic:partition`) between where the member stands and the `targets`
@@ -93,6 +108,8 @@ export class EventConsumer {
   private committed: Map<string, bigint> | null = null;
   private assigned: Set<string> | null = null;
   private caughtUpLatched = false;
+  private commits: OffsetCommits | null = null;
+  private commitTimer: NodeJS.Timeout | null = null;
   private readonly deadLetters: DeadLetterWriter;
   private deadLetterCount = 0;
   private readonly recentDeadLetters: DeadLetterNote[] = [];
@@ -230,6 +247,14 @@ export class EventConsumer {
         : {}),
     });
     this.consumer = consumer;
+    const interval = this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+    const commits = new OffsetCommits(interval, Date.now());
+    this.commits = commits;
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    // A partition that went quiet has no next chunk to carry its last offsets.
+    this.commitTimer =
+      interval > 0 ? setInterval(() => void this.commitDue(consumer, commits, false), interval) : null;
+    this.commitTimer?.unref();
     trackConsumerLag(consumer, this.options.groupId);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joined = true;
@@ -238,6 +263,7 @@ export class EventConsumer {
           partitions.map((p) => `${topic}:${p}`),
         ),
       );
+      commits.retain(this.assigned);
       this.committed = null;
       void this.readCommitted();
       this.options.onAssignment?.();
@@ -307,9 +333,8 @@ export class EventConsumer {
           if (letters.length > 0) await this.setAside(letters);
           const last = chunk[chunk.length - 1]!.offset;
           resolveOffset(last);
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-          ]);
+          commits.add(batch.topic, batch.partition, BigInt(last) + 1n);
+          await this.commitDue(consumer, commits, true);
           this.advance(`${batch.topic}:${batch.partition}`, BigInt(last));
           await heartbeat();
         }
@@ -324,8 +349,33 @@ export class EventConsumer {
     if (previous === undefined || offset > previous) this.positions.set(key, offset);
   }
 
+  /**
+   * Commits the handled offsets when the interval has passed. Inside a batch a failure is thrown, as kafkajs expects
+   * (a rebalance redelivers the batch); from the timer it is logged, and the offsets wait for the next commit.
+   */
+  private async commitDue(
+    consumer: Consumer,
+    commits: OffsetCommits,
+    inBatch: boolean,
+    force = false,
+  ): Promise<void> {
+    const due = commits.take(Date.now(), force);
+    if (due.length === 0) return;
+    try {
+      await consumer.commitOffsets(due);
+    } catch (error) {
+      commits.restore(due);
+      if (inBatch) throw error;
+      this.logger.warn(`offset commit failed (retried with the next): ${String(error)}`);
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    this.commitTimer = null;
+    if (this.consumer && this.commits)
+      await this.commitDue(this.consumer, this.commits, false, true).catch(() => undefined);
     await this.consumer?.disconnect().catch(() => undefined);
     this.consumer = null;
     await this.deadLetters.close();
