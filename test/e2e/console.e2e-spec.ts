@@ -554,7 +554,13 @@ describe('the admin console in a browser (issue #13)', () => {
 
       await page.getByText('More Commands (…)').click();
       await page.getByRole('button', { name: 'Deactivate' }).click();
+      // One bulk job for the selection, followed like the others: not a request per mailbox.
+      const started = page.waitForResponse(
+        (r) =>
+          r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/mailboxes/deactivate',
+      );
       await confirmAndFollow('Deactivate', 'OK');
+      expect((await started).status()).toBe(202);
       expect(await results()).toEqual([
         ['Fay', 'fay@console.test', 'Success'],
         ['Gus', 'gus@console.test', 'Success'],
@@ -800,6 +806,10 @@ describe('the admin console in a browser (issue #13)', () => {
 
       await page.goto(`${relay.url}/mailboxes/${ann.id}`);
       await page.getByRole('heading', { name: /^Ann/ }).waitFor();
+      const newEmail = region('Email activities').getByRole('link', { name: 'New Email from this mailbox' });
+      expect(await newEmail.getAttribute('href')).toBe(
+        `/email-activities/new?mailboxId=${encodeURIComponent(ann.id)}`,
+      );
       const ledger = region('Tracking ledger');
       await ledger.locator('tbody tr').nth(1).waitFor();
       const rows = await Promise.all(
