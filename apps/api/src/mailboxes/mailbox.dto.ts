@@ -103,7 +103,7 @@ export const ADMIN_FIELDS = [
 ] as const;
 
 export class MailboxCredentialsDto {
-  @ApiProperty({ maxLength: 256 })
+  @ApiProperty({ maxLength: 256, pattern: NON_BLANK })
   @IsString()
   @MaxLength(256)
   userName!: string;

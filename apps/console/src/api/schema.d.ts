@@ -1303,6 +1303,8 @@ export interface components {
             name: string;
             /** @description Every privilege the token holds, SystemAdmin spelled out into the ones it implies */
             privileges: components["schemas"]["Privilege"][];
+            /** @description Those of `privileges` held at user depth: they reach only the mailboxes the user owns, with their activities, ledger, audit and jobs. The others reach the whole organization */
+            userDepth: components["schemas"]["Privilege"][];
         };
     };
     responses: never;
