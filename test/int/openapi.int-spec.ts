@@ -283,6 +283,7 @@ describe('the OpenAPI document describes what the API really answers', () => {
       userId: 'dev-admin',
       name: expect.any(String),
       privileges: expect.any(Array),
+      userDepth: [],
     });
     // Queued and sent email bodies are checked where a sync worker sends them (activities.int-spec.ts).
     conforms(

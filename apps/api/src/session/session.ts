@@ -1,7 +1,14 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiSchema, ApiTags } from '@nestjs/swagger';
 import { Request } from 'express';
-import { ALL_PRIVILEGES, PRINCIPAL_REQUEST_KEY, Principal, Privilege, hasPrivilege } from '@ssync/security';
+import {
+  ALL_PRIVILEGES,
+  PRINCIPAL_REQUEST_KEY,
+  Principal,
+  Privilege,
+  depthOf,
+  hasPrivilege,
+} from '@ssync/security';
 import { ApiErrors } from '../http/openapi';
 
 @ApiSchema({ name: 'Session', description: 'Who the bearer token is' })
@@ -21,13 +28,25 @@ export class SessionBody {
     description: 'Every privilege the token holds, SystemAdmin spelled out into the ones it implies',
   })
   privileges!: Privilege[];
+
+  @ApiProperty({
+    enum: Privilege,
+    enumName: 'Privilege',
+    isArray: true,
+    description:
+      'Those of `privileges` held at user depth: they reach only the mailboxes the user owns, with their activities, ' +
+      'ledger, audit and jobs. The others reach the whole organization',
+  })
+  userDepth!: Privilege[];
 }
 
 export function sessionOf(principal: Principal): SessionBody {
+  const privileges = ALL_PRIVILEGES.filter((p) => hasPrivilege(principal, p));
   return {
     userId: principal.userId,
     name: principal.name,
-    privileges: ALL_PRIVILEGES.filter((p) => hasPrivilege(principal, p)),
+    privileges,
+    userDepth: privileges.filter((p) => depthOf(principal, p) === 'User'),
   };
 }
 

@@ -1,6 +1,7 @@
 import { FormEvent, useEffect, useRef, useState } from 'react';
 import { type Profile, unwrap } from '../api/client';
 import { useApi } from '../api/context';
+import { useSession } from '../auth/use-session';
 import { JobResults } from '../jobs/JobResults';
 import { Link } from '../router';
 import { mailboxPath } from '../routes';
@@ -106,6 +107,7 @@ export function MailboxesPage() {
     setRun({ key: Date.now(), title, jobId, known: selection });
   };
 
+  const { session } = useSession();
   const count = selection.size;
   const none = count === 0;
   const closeDialog = () => setDialog(null);
@@ -113,6 +115,11 @@ export function MailboxesPage() {
   return (
     <>
       <h1 tabIndex={-1}>Active Mailboxes</h1>
+      {session?.userDepth.includes('MailboxRead') && (
+        <p className="lede">
+          You see only the mailboxes you own: your MailboxRead privilege is at user depth.
+        </p>
+      )}
       <div className="commands" role="toolbar" aria-label="Mailbox commands">
         <button type="button" disabled={none} onClick={() => setDialog('apply-defaults')}>
           Apply Default Email Settings
