@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { unwrap } from '../../api/client';
 import { useApi } from '../../api/context';
 import { Link } from '../../router';
+import { activityPath, newEmailPath } from '../../routes';
 import { ListTable } from '../../ui/ListTable';
 import { useLoad } from '../../ui/use-load';
 import { timeText } from '../labels';
@@ -9,7 +10,6 @@ import { FIRST_PAGE, type Paging, currentCursor } from '../mailbox-query';
 import { Loading, Pager, Section } from './Section';
 
 const PAGE_SIZE = 10;
-const activityPath = (id: string) => `/email-activities/${encodeURIComponent(id)}`;
 
 /** The mailbox's email activities, incoming tracked and outgoing queued or sent, newest first. */
 export function ActivitiesSection({ mailboxId, round }: { mailboxId: string; round: number }) {
@@ -25,6 +25,11 @@ export function ActivitiesSection({ mailboxId, round }: { mailboxId: string; rou
   );
   return (
     <Section id="mailbox-activities" title="Email activities">
+      <p>
+        <Link className="button" to={newEmailPath(mailboxId)}>
+          New Email from this mailbox
+        </Link>
+      </p>
       <Loading loaded={loaded}>
         {(page) =>
           page.items.length === 0 ? (
