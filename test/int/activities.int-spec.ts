@@ -13,25 +13,18 @@ import { ReadModels, project } from '@ssync/read-models';
 import { Privilege, TokenService } from '@ssync/security';
 import { rebuildReadModels } from '../../apps/projector/src/rebuild';
 import { ActivityOwner } from '../../apps/sync-worker/src/activity-owner';
-import {
-  deleteTopics,
-  dropDatabase,
-  eventually,
-  readAllTopicBytes,
-  testKafka,
-  testNamespace,
-} from '../support/env';
+import { eventCount, eventually, readAllTopicBytes, testNamespace } from '../support/env';
 import { OpenApiConformance } from '../support/openapi';
-import { InProcessStack, startInProcessStack } from '../support/stack';
+import {
+  InProcessStack,
+  startActivityOwner,
+  startInProcessStack,
+  stopInProcessStack,
+} from '../support/stack';
 import { bearerToken } from '../support/tokens';
+import { EWS, SSS } from '../support/fixtures';
 
-const EWS = 'http://127.0.0.1:8085/EWS/Exchange.asmx';
 const DEV_TOKEN = 'dev-token-activities-int-test';
-const SSS = {
-  incomingEmailDeliveryMethod: 'ServerSideSync',
-  outgoingEmailDeliveryMethod: 'ServerSideSync',
-  actDeliveryMethod: 'ServerSideSync',
-};
 
 interface Alert {
   id: string;
@@ -63,16 +56,8 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
       SSYNC_DEV_TOKEN: DEV_TOKEN,
       LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'warn',
     });
-    const config = loadCoreConfig({ ...process.env, ...ns.env }, 'sync-worker');
-    activityOwner = new ActivityOwner(
-      createKafka({ brokers: config.kafka.brokers, clientId: 'test-activity-owner' }),
-      config,
-    );
-    await activityOwner.start();
+    activityOwner = await startActivityOwner(ns);
     gateway = stack.app.get(KafkaCommandGateway);
-    await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
-    await eventually(() => Promise.resolve(stack.mailboxOwner.isReady()), 60000, 'mailbox owner ready');
-    await eventually(() => Promise.resolve(activityOwner.isReady()), 60000, 'activity owner ready');
 
     const profile = await http()
       .post('/api/v1/email-server-profiles')
@@ -109,9 +94,7 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
 
   afterAll(async () => {
     await activityOwner?.stop();
-    await stack?.stop();
-    await dropDatabase(ns);
-    await deleteTopics(ns);
+    await stopInProcessStack(ns, stack);
   });
 
   async function send<C>(
@@ -128,19 +111,6 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
       commandId: command.commandId,
       issuedAt: command.issuedAt,
     });
-  }
-
-  async function eventCount(aggregate: string): Promise<number> {
-    const kafkaAdmin = testKafka(ns).admin();
-    await kafkaAdmin.connect();
-    try {
-      return (await kafkaAdmin.fetchTopicOffsets(`${ns.prefix}.${aggregate}.events`)).reduce(
-        (n, p) => n + Number(p.high),
-        0,
-      );
-    } finally {
-      await kafkaAdmin.disconnect();
-    }
   }
 
   let conformance: OpenApiConformance | undefined;
@@ -666,9 +636,9 @@ describe('email activities, tracking ledger and alerts (Kafka + MongoDB)', () =>
     expect(dismissed.body).toMatchObject({ id: warning.id, dismissed: true, count: 2 });
     // Read-your-writes: the answer comes once the wall shows the dismissal.
     expect((await wall('u-ada', '?dismissed=true')).some((a) => a.id === warning.id)).toBe(true);
-    const alertEvents = await eventCount('alert');
+    const alertEvents = await eventCount(ns, 'alert');
     expect((await dismiss()).status).toBe(200);
-    expect(await eventCount('alert')).toBe(alertEvents);
+    expect(await eventCount(ns, 'alert')).toBe(alertEvents);
     expect((await wall('u-ada', '?dismissed=false')).map((a) => a.level).sort()).toEqual([
       'Error',
       'Information',

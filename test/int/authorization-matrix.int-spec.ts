@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { loadCoreConfig } from '@ssync/common';
-import { createKafka } from '@ssync/messaging';
 import { PrivilegeClaim, TokenService } from '@ssync/security';
 import { ActivityOwner } from '../../apps/sync-worker/src/activity-owner';
-import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
-import { InProcessStack, startInProcessStack } from '../support/stack';
+import { eventually, testNamespace } from '../support/env';
+import {
+  InProcessStack,
+  startActivityOwner,
+  startInProcessStack,
+  stopInProcessStack,
+} from '../support/stack';
 import { bearerToken } from '../support/tokens';
+import { EWS, SSS } from '../support/fixtures';
 
 /**
  * Issue #14 item 8: every operation of the API's own OpenAPI document (the live one, so a new route cannot skip
@@ -16,14 +20,8 @@ import { bearerToken } from '../support/tokens';
  * longer has.
  */
 
-const EWS = 'http://127.0.0.1:8085/EWS/Exchange.asmx';
 const DEV_TOKEN = 'dev-token-authorization-matrix-int-test';
 const JWT_SECRET = 'authorization-matrix-int-test-secret-of-48-bytes!!';
-const SSS = {
-  incomingEmailDeliveryMethod: 'ServerSideSync',
-  outgoingEmailDeliveryMethod: 'ServerSideSync',
-  actDeliveryMethod: 'ServerSideSync',
-};
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 type Method = (typeof METHODS)[number];
 
@@ -309,15 +307,7 @@ describe('authorization matrix: every route of the OpenAPI document (Kafka + Mon
       SSYNC_JWT_SECRET: JWT_SECRET,
       LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'warn',
     });
-    const config = loadCoreConfig({ ...process.env, ...ns.env }, 'sync-worker');
-    activityOwner = new ActivityOwner(
-      createKafka({ brokers: config.kafka.brokers, clientId: 'test-activity-owner' }),
-      config,
-    );
-    await activityOwner.start();
-    await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
-    await eventually(() => Promise.resolve(stack.mailboxOwner.isReady()), 60000, 'mailbox owner ready');
-    await eventually(() => Promise.resolve(activityOwner.isReady()), 60000, 'activity owner ready');
+    activityOwner = await startActivityOwner(ns);
     document = (await http().get('/api/openapi.json').expect(200)).body as OpenAPIObject;
 
     const profile = await http()
@@ -385,9 +375,7 @@ describe('authorization matrix: every route of the OpenAPI document (Kafka + Mon
 
   afterAll(async () => {
     await activityOwner?.stop();
-    await stack?.stop();
-    await dropDatabase(ns);
-    await deleteTopics(ns);
+    await stopInProcessStack(ns, stack);
   });
 
   it('classifies every operation of the document, and nothing it does not have', () => {

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { KafkaSaslMechanism, loadCoreConfig } from '@ssync/common';
 import { connectKafka, createKafka } from '@ssync/messaging';
 import { readModelConnectionOptions } from '@ssync/read-models';
-import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
+import { deleteTopics, dropDatabase, testNamespace } from '../support/env';
 import { startInProcessStack } from '../support/stack';
 
 /**
@@ -175,7 +175,6 @@ if (!tlsBrokers && !required) process.stderr.write(`kafka-tls.int-spec: skipped,
     });
     try {
       const http = () => request.agent(stack.url).set('Authorization', `Bearer ${token}`);
-      await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
       // A command goes to its owner and back through Kafka; the read is the projector's.
       const created = await http()
         .post('/api/v1/email-server-profiles')

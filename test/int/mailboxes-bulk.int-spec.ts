@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { EventEnvelope, KafkaCommandGateway } from '@ssync/messaging';
-import { deleteTopics, dropDatabase, eventually, readAllTopicBytes, testNamespace } from '../support/env';
+import { readAllTopicBytes, testNamespace } from '../support/env';
 import { jobCompleted, supertestCall } from '../support/jobs';
-import { InProcessStack, startInProcessStack } from '../support/stack';
+import { InProcessStack, startInProcessStack, stopInProcessStack } from '../support/stack';
 import { provisionMany } from './support/mailboxes';
 
 const N = Number(process.env.SSYNC_TEST_BULK_MAILBOXES ?? 10_000);
@@ -15,14 +15,10 @@ describe(`bulk jobs at enterprise size (${N} mailboxes)`, () => {
 
   beforeAll(async () => {
     stack = await startInProcessStack(ns, { SSYNC_DEV_TOKEN: DEV_TOKEN });
-    await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
-    await eventually(() => Promise.resolve(stack.mailboxOwner.isReady()), 60000, 'mailbox owner ready');
   });
 
   afterAll(async () => {
-    await stack?.stop();
-    await dropDatabase(ns);
-    await deleteTopics(ns);
+    await stopInProcessStack(ns, stack);
   });
 
   it('approves every mailbox once, with a result per mailbox', async () => {

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { EventEnvelope } from '@ssync/messaging';
 import { PrivilegeClaim, TokenService } from '@ssync/security';
-import { deleteTopics, dropDatabase, eventually, readAllTopicBytes, testNamespace } from '../support/env';
+import { eventually, readAllTopicBytes, testNamespace } from '../support/env';
 import { OpenApiConformance } from '../support/openapi';
-import { InProcessStack, startInProcessStack } from '../support/stack';
+import { InProcessStack, startInProcessStack, stopInProcessStack } from '../support/stack';
 
 const DEV_TOKEN = 'dev-token-deactivate-int-test';
 
@@ -31,15 +31,11 @@ describe('Deactivate as a bulk job (issue #13; Kafka + MongoDB)', () => {
       SSYNC_DEV_TOKEN: DEV_TOKEN,
       LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'warn',
     });
-    await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
-    await eventually(() => Promise.resolve(stack.mailboxOwner.isReady()), 60000, 'mailbox owner ready');
     conformance = new OpenApiConformance((await http().get('/api/openapi.json').expect(200)).body);
   });
 
   afterAll(async () => {
-    await stack?.stop();
-    await dropDatabase(ns);
-    await deleteTopics(ns);
+    await stopInProcessStack(ns, stack);
   });
 
   /** The answer, checked against the API's own document for the new operation. */

@@ -1,12 +1,12 @@
 import request from 'supertest';
 import { Privilege, TokenService } from '@ssync/security';
 import { jobItemCommandId } from '../../apps/api/src/jobs/job-runner.service';
-import { deleteTopics, dropDatabase, eventually, testKafka, testNamespace } from '../support/env';
+import { eventCount, eventually, testNamespace } from '../support/env';
 import { jobCompleted, supertestCall } from '../support/jobs';
-import { InProcessStack, startInProcessStack } from '../support/stack';
+import { InProcessStack, startInProcessStack, stopInProcessStack } from '../support/stack';
 import { bearerToken } from '../support/tokens';
+import { EWS, SSS } from '../support/fixtures';
 
-const EWS = 'http://127.0.0.1:8085/EWS/Exchange.asmx';
 const DEV_TOKEN = 'dev-token-mailboxes-int-test';
 const profileBody = {
   name: 'Contoso Exchange',
@@ -14,11 +14,6 @@ const profileBody = {
   incomingServerLocation: EWS,
   outgoingServerLocation: EWS,
   authenticateUsing: 'CredentialsSpecifiedByUserOrQueue',
-};
-const SSS = {
-  incomingEmailDeliveryMethod: 'ServerSideSync',
-  outgoingEmailDeliveryMethod: 'ServerSideSync',
-  actDeliveryMethod: 'ServerSideSync',
 };
 
 describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + MongoDB)', () => {
@@ -37,28 +32,11 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       TRUST_PROXY: 'loopback',
       ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS: '0',
     });
-    await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
-    await eventually(() => Promise.resolve(stack.mailboxOwner.isReady()), 60000, 'mailbox owner ready');
   });
 
   afterAll(async () => {
-    await stack?.stop();
-    await dropDatabase(ns);
-    await deleteTopics(ns);
+    await stopInProcessStack(ns, stack);
   });
-
-  async function eventCount(aggregate: string): Promise<number> {
-    const kafkaAdmin = testKafka(ns).admin();
-    await kafkaAdmin.connect();
-    try {
-      return (await kafkaAdmin.fetchTopicOffsets(`${ns.prefix}.${aggregate}.events`)).reduce(
-        (n, p) => n + Number(p.high),
-        0,
-      );
-    } finally {
-      await kafkaAdmin.disconnect();
-    }
-  }
 
   async function createProfile(
     name = 'Contoso Exchange',
@@ -283,7 +261,7 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
   it('privileges: 401 without a token, 403 naming the missing privilege, and nothing changes', async () => {
     const target = await provision({ kind: 'User', name: 'Guarded', emailAddress: 'guarded@contoso.com' });
     const ids = { mailboxIds: [target.id] };
-    const before = { mailbox: await eventCount('mailbox'), job: await eventCount('job') };
+    const before = { mailbox: await eventCount(ns, 'mailbox'), job: await eventCount(ns, 'job') };
 
     await http().get('/api/v1/mailboxes').expect(401);
     await http().post('/api/v1/mailboxes/approve-email').send(ids).expect(401);
@@ -338,8 +316,8 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       .send(profileBody)
       .expect(403);
 
-    expect(await eventCount('mailbox')).toBe(before.mailbox);
-    expect(await eventCount('job')).toBe(before.job);
+    expect(await eventCount(ns, 'mailbox')).toBe(before.mailbox);
+    expect(await eventCount(ns, 'job')).toBe(before.job);
 
     // The approver may approve; the event names the approver.
     const approver = as([Privilege.ApproveEmail], 'approver-1');
@@ -380,7 +358,7 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       name: 'Existing',
       emailAddress: 'existing@contoso.com',
     });
-    const before = { mailbox: await eventCount('mailbox'), job: await eventCount('job') };
+    const before = { mailbox: await eventCount(ns, 'mailbox'), job: await eventCount(ns, 'job') };
     const post = (path: string, body: unknown) =>
       http()
         .post(`/api/v1/mailboxes${path}`)
@@ -443,8 +421,8 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
       .send({ emailAddress: 'still not@valid' })
       .expect(400);
 
-    expect(await eventCount('mailbox')).toBe(before.mailbox);
-    expect(await eventCount('job')).toBe(before.job);
+    expect(await eventCount(ns, 'mailbox')).toBe(before.mailbox);
+    expect(await eventCount(ns, 'job')).toBe(before.job);
   });
 
   it('asOf returns the state as it was, against a recorded sequence of changes', async () => {

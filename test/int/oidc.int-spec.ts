@@ -1,8 +1,8 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { TestOidcProvider } from '../support/oidc-provider';
-import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
-import { InProcessStack, startInProcessStack } from '../support/stack';
+import { eventually, testNamespace } from '../support/env';
+import { InProcessStack, startInProcessStack, stopInProcessStack } from '../support/stack';
 
 /**
  * Issue #14 item 3: the API takes bearer tokens from an OpenID Connect provider configured by SSYNC_OIDC_* alone.
@@ -29,10 +29,8 @@ describe('OIDC bearer tokens at the API', () => {
   });
 
   afterAll(async () => {
-    await stack?.stop();
+    await stopInProcessStack(ns, stack);
     await provider?.close();
-    await dropDatabase(ns);
-    await deleteTopics(ns);
   });
 
   it('signs a provider token in with the privileges its roles map to', async () => {

@@ -1,12 +1,12 @@
 import { AddressInfo, Server, Socket, connect, createServer } from 'node:net';
 import request from 'supertest';
 import { Privilege, TokenService } from '@ssync/security';
-import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
+import { eventually, testNamespace } from '../support/env';
 import { OpenApiConformance } from '../support/openapi';
-import { InProcessStack, startInProcessStack } from '../support/stack';
+import { InProcessStack, startInProcessStack, stopInProcessStack } from '../support/stack';
 import { bearerToken } from '../support/tokens';
+import { EWS, SSS } from '../support/fixtures';
 
-const EWS = 'http://127.0.0.1:8085/EWS/Exchange.asmx';
 const DEV_TOKEN = 'dev-token-openapi-int-test';
 const PROFILE = {
   name: 'Contoso Exchange',
@@ -14,11 +14,6 @@ const PROFILE = {
   incomingServerLocation: EWS,
   outgoingServerLocation: EWS,
   authenticateUsing: 'WindowsIntegratedAuthentication',
-};
-const SSS = {
-  incomingEmailDeliveryMethod: 'ServerSideSync',
-  outgoingEmailDeliveryMethod: 'ServerSideSync',
-  actDeliveryMethod: 'ServerSideSync',
 };
 // Short enough to wait for, long enough for a loaded two-core machine to answer every other command.
 const COMMAND_TIMEOUT_MS = 10_000;
@@ -108,17 +103,13 @@ describe('the OpenAPI document describes what the API really answers', () => {
       MONGODB_URI: relay.uri(),
       SSYNC_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
     });
-    await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
-    await eventually(() => Promise.resolve(stack.mailboxOwner.isReady()), 60000, 'mailbox owner ready');
     conformance = new OpenApiConformance((await http().get('/api/openapi.json').expect(200)).body);
   });
 
   afterAll(async () => {
     await relay.open();
-    await stack?.stop();
+    await stopInProcessStack(ns, stack);
     await relay.cut();
-    await dropDatabase(ns);
-    await deleteTopics(ns);
   });
 
   it('serves a document that marks no header parameter required', () => {

@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { deleteTopics, dropDatabase, eventually, testKafka, testNamespace } from '../support/env';
-import { InProcessStack, startInProcessStack } from '../support/stack';
+import { eventCount, testNamespace } from '../support/env';
+import { InProcessStack, startInProcessStack, stopInProcessStack } from '../support/stack';
 
 const SETTINGS = '/api/v1/organization/email-settings';
 
@@ -12,27 +12,11 @@ describe('organization email settings: a stale If-Match is refused and changes n
 
   beforeAll(async () => {
     stack = await startInProcessStack(ns, { SSYNC_DEV_TOKEN: DEV_TOKEN });
-    await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
   });
 
   afterAll(async () => {
-    await stack?.stop();
-    await dropDatabase(ns);
-    await deleteTopics(ns);
+    await stopInProcessStack(ns, stack);
   });
-
-  async function eventCount(): Promise<number> {
-    const admin = testKafka(ns).admin();
-    await admin.connect();
-    try {
-      return (await admin.fetchTopicOffsets(`${ns.prefix}.organization.events`)).reduce(
-        (n, p) => n + Number(p.high),
-        0,
-      );
-    } finally {
-      await admin.disconnect();
-    }
-  }
 
   it('saves at the version it read, refuses a write at an older one with 409, and saves without If-Match', async () => {
     const unsaved = await http().get(SETTINGS).expect(200);
@@ -44,7 +28,7 @@ describe('organization email settings: a stale If-Match is refused and changes n
       .send({ actDeliveryMethod: 'Outlook' })
       .expect(200);
     expect([mine.headers.etag, mine.body]).toEqual(['"1"', expect.objectContaining({ version: 1 })]);
-    const events = await eventCount();
+    const events = await eventCount(ns, 'organization');
 
     // Someone who read version 0 saves over it: refused, as a stale profile is (409, same body).
     const stale = await http()
@@ -58,7 +42,7 @@ describe('organization email settings: a stale If-Match is refused and changes n
       message: 'version is 1, not 0',
       violations: [],
     });
-    expect(await eventCount()).toBe(events);
+    expect(await eventCount(ns, 'organization')).toBe(events);
     const read = await http().get(SETTINGS).set('X-Min-Version', '1').expect(200);
     expect(read.body).toMatchObject({
       version: 1,

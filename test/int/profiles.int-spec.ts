@@ -4,19 +4,12 @@ import { EventEnvelope } from '@ssync/messaging';
 import { rebuildReadModels } from '../../apps/projector/src/rebuild';
 import { loadCoreConfig } from '@ssync/common';
 import { createKafka } from '@ssync/messaging';
-import {
-  deleteTopics,
-  dropDatabase,
-  eventually,
-  readAllTopicBytes,
-  testKafka,
-  testNamespace,
-} from '../support/env';
+import { dropDatabase, eventCount, eventually, readAllTopicBytes, testNamespace } from '../support/env';
 import { Privilege, TokenService } from '@ssync/security';
-import { InProcessStack, startInProcessStack } from '../support/stack';
+import { InProcessStack, startInProcessStack, stopInProcessStack } from '../support/stack';
 import { bearerToken } from '../support/tokens';
+import { EWS } from '../support/fixtures';
 
-const EWS = 'http://127.0.0.1:8085/EWS/Exchange.asmx';
 const valid = {
   name: 'Contoso Exchange',
   autoDiscoverServerLocation: false,
@@ -41,27 +34,11 @@ describe('email server profiles through Kafka and MongoDB', () => {
       TRUST_PROXY: 'loopback',
       ALLOW_CREDENTIALS_ENTRY_VIA_NON_SECURE_CHANNELS: '0',
     });
-    await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
   });
 
   afterAll(async () => {
-    await stack?.stop();
-    await dropDatabase(ns);
-    await deleteTopics(ns);
+    await stopInProcessStack(ns, stack);
   });
-
-  async function eventCount(): Promise<number> {
-    const admin = testKafka(ns).admin();
-    await admin.connect();
-    try {
-      return (await admin.fetchTopicOffsets(`${ns.prefix}.profile.events`)).reduce(
-        (n, p) => n + Number(p.high),
-        0,
-      );
-    } finally {
-      await admin.disconnect();
-    }
-  }
 
   it('creates, reads, updates, deactivates and reactivates a profile over HTTP', async () => {
     const created = await http().post('/api/v1/email-server-profiles').send(valid).expect(201);
@@ -142,7 +119,7 @@ describe('email server profiles through Kafka and MongoDB', () => {
   });
 
   it('needs a bearer token (401) and ProfileAdmin to write (403), and changes nothing without them', async () => {
-    const before = await eventCount();
+    const before = await eventCount(ns, 'profile');
     const anonymous = request(stack.url);
     await anonymous.get('/api/v1/email-server-profiles').expect(401);
     await anonymous.post('/api/v1/email-server-profiles').send(valid).expect(401);
@@ -160,7 +137,7 @@ describe('email server profiles through Kafka and MongoDB', () => {
       .get('/api/v1/email-server-profiles')
       .set('Authorization', token([Privilege.ApproveEmail]))
       .expect(403);
-    expect(await eventCount()).toBe(before);
+    expect(await eventCount(ns, 'profile')).toBe(before);
     // Health stays public.
     await anonymous.get('/health/live').expect(200);
   });
@@ -277,11 +254,11 @@ describe('email server profiles through Kafka and MongoDB', () => {
   it.each(invalid)(
     'refuses %s with 400 naming the field and rule, and writes no event',
     async (_what, body, field, rule) => {
-      const before = await eventCount();
+      const before = await eventCount(ns, 'profile');
       const res = await http().post('/api/v1/email-server-profiles').set(https).send(body).expect(400);
       expect(res.body.violations).toEqual(expect.arrayContaining([expect.objectContaining({ field, rule })]));
       expect(res.body.message).toContain(field);
-      expect(await eventCount()).toBe(before);
+      expect(await eventCount(ns, 'profile')).toBe(before);
     },
   );
 
@@ -297,7 +274,7 @@ describe('email server profiles through Kafka and MongoDB', () => {
 
   it('refuses a patch that breaks a rule and leaves the profile as it was', async () => {
     const { body } = await http().post('/api/v1/email-server-profiles').send(valid).expect(201);
-    const before = await eventCount();
+    const before = await eventCount(ns, 'profile');
     const res = await http()
       .patch(`/api/v1/email-server-profiles/${body.id}`)
       .send({ autoDiscoverServerLocation: true, incomingServerLocation: EWS })
@@ -306,7 +283,7 @@ describe('email server profiles through Kafka and MongoDB', () => {
       field: 'incomingServerLocation',
       rule: 'forbiddenWithAutoDiscover',
     });
-    expect(await eventCount()).toBe(before);
+    expect(await eventCount(ns, 'profile')).toBe(before);
     await http().get(`/api/v1/email-server-profiles/nope`).expect(404);
     await http().patch(`/api/v1/email-server-profiles/nope`).send({ name: 'x' }).expect(404);
     await http().get(`/api/v1/email-server-profiles/bad%20id`).expect(400);

@@ -7,17 +7,13 @@ import { startSimulator } from '../../apps/exchange-simulator/src/index';
 import type { TestProgress } from '../../apps/api/src/jobs/test-progress';
 import { ActivityOwner } from '../../apps/sync-worker/src/activity-owner';
 import { SyncRuntime } from '../../apps/sync-worker/src/runtime/sync-runtime';
-import { deleteTopics, dropDatabase, eventually, testNamespace } from '../support/env';
+import { eventually, testNamespace } from '../support/env';
 import { jobCompleted, mailboxJob, supertestCall } from '../support/jobs';
-import { InProcessStack, startInProcessStack } from '../support/stack';
+import { InProcessStack, startInProcessStack, stopInProcessStack } from '../support/stack';
+import { SSS } from '../support/fixtures';
 
 type Simulator = Awaited<ReturnType<typeof startSimulator>>;
 const DEV_TOKEN = 'dev-token-sync-worker-int';
-const SSS = {
-  incomingEmailDeliveryMethod: 'ServerSideSync',
-  outgoingEmailDeliveryMethod: 'ServerSideSync',
-  actDeliveryMethod: 'ServerSideSync',
-};
 
 /** Test & Enable executed by a real sync worker against the Exchange simulator (M-6, P-4, P-5, S-6). */
 describe('sync worker: Test & Enable against Exchange', () => {
@@ -48,15 +44,11 @@ describe('sync worker: Test & Enable against Exchange', () => {
       },
       { worker: 'full' },
     );
-    await eventually(async () => (await http().get('/health/ready')).status === 200, 60000, 'API ready');
-    await eventually(() => Promise.resolve(stack.mailboxOwner.isReady()), 60000, 'worker ready');
   });
 
   afterAll(async () => {
-    await stack?.stop();
+    await stopInProcessStack(ns, stack);
     await sim?.close();
-    await dropDatabase(ns);
-    await deleteTopics(ns);
   });
 
   async function mailboxWhen(

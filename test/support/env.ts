@@ -99,6 +99,20 @@ export async function readAllTopicBytes(
   return out;
 }
 
+/** How many records the aggregate's event topic holds (`<prefix>.<aggregate>.events`), over all partitions. */
+export async function eventCount(ns: TestNamespace, aggregate: string): Promise<number> {
+  const admin = testKafka(ns).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(`${ns.prefix}.${aggregate}.events`)).reduce(
+      (n, p) => n + Number(p.high),
+      0,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Every document of every collection of the namespace's database, as JSON text. */
 export async function dumpDatabase(ns: TestNamespace): Promise<{ collection: string; json: string }[]> {
   const client = await MongoClient.connect(ns.mongoUri);

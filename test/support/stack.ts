@@ -6,9 +6,10 @@ import { createKafka } from '@ssync/messaging';
 import { ReadModels, readModelConnectionOptions } from '@ssync/read-models';
 import { bootstrapApi } from '../../apps/api/src/bootstrap';
 import { ProjectorService } from '../../apps/projector/src/projector.service';
+import { ActivityOwner } from '../../apps/sync-worker/src/activity-owner';
 import { MailboxOwner } from '../../apps/sync-worker/src/mailbox-owner';
 import { SyncWorkerModule } from '../../apps/sync-worker/src/sync-worker.module';
-import { TestNamespace } from './env';
+import { TestNamespace, deleteTopics, dropDatabase, eventually } from './env';
 
 /** The API, a projector and a sync worker's mailbox owner in this process, on the namespace's topics and database. */
 export interface InProcessStack {
@@ -22,10 +23,14 @@ export interface InProcessStack {
   stop(): Promise<void>;
 }
 
+/**
+ * Resolves once the API answers ready and the mailbox owner holds its partitions, each within `readyTimeoutMs`
+ * (default 60 s). Pair it with `stopInProcessStack` in `afterAll`.
+ */
 export async function startInProcessStack(
   ns: TestNamespace,
   extraEnv: Record<string, string> = {},
-  options: { worker?: 'owner' | 'full' } = {},
+  options: { worker?: 'owner' | 'full'; readyTimeoutMs?: number } = {},
 ): Promise<InProcessStack> {
   const env = { ...process.env, ...ns.env, PORT: '0', ...extraEnv };
   const app = await bootstrapApi(loadApiConfig(env), env);
@@ -59,7 +64,7 @@ export async function startInProcessStack(
     await mailboxOwner.start();
   }
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  return {
+  const stack: InProcessStack = {
     app,
     url,
     projector,
@@ -74,4 +79,45 @@ export async function startInProcessStack(
       await app.close();
     },
   };
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60000;
+  try {
+    // /health/ready is public: no token needed.
+    await eventually(
+      async () => (await fetch(`${url}/health/ready`)).status === 200,
+      readyTimeoutMs,
+      'API ready',
+    );
+    await eventually(() => Promise.resolve(mailboxOwner.isReady()), readyTimeoutMs, 'mailbox owner ready');
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return stack;
+}
+
+/** Stops the stack, if it started, and removes the namespace's database and topics. */
+export async function stopInProcessStack(
+  ns: TestNamespace,
+  stack: InProcessStack | null | undefined,
+): Promise<void> {
+  await stack?.stop();
+  await dropDatabase(ns);
+  await deleteTopics(ns);
+}
+
+/** A sync worker's activity owner on the namespace's topics, started and holding its partitions. */
+export async function startActivityOwner(ns: TestNamespace): Promise<ActivityOwner> {
+  const config = loadCoreConfig({ ...process.env, ...ns.env }, 'sync-worker');
+  const owner = new ActivityOwner(
+    createKafka({ brokers: config.kafka.brokers, clientId: 'test-activity-owner' }),
+    config,
+  );
+  await owner.start();
+  try {
+    await eventually(() => Promise.resolve(owner.isReady()), 60000, 'activity owner ready');
+  } catch (error) {
+    await owner.stop();
+    throw error;
+  }
+  return owner;
 }
