@@ -4,7 +4,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsISO8601,
   IsOptional,
   IsString,
   ValidateBy,
@@ -19,6 +18,7 @@ import {
   AuthenticateUsing,
   AuthenticationProtocol,
 } from '@ssync/domain';
+import { INSTANT_PATTERN, IsInstant } from '../http/instant';
 import { NON_BLANK } from '../http/openapi';
 import { ID } from '../http/request-context';
 
@@ -141,9 +141,9 @@ export class CreateProfileDto {
   @IsIn(AUTHENTICATION_PROTOCOLS, { message: `must be one of ${AUTHENTICATION_PROTOCOLS.join(', ')}` })
   outgoingAuthenticationProtocol?: AuthenticationProtocol;
 
-  @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time' })
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time', pattern: INSTANT_PATTERN })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'must be an ISO 8601 date-time' })
+  @IsInstant()
   processEmailFrom?: string | null;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 1440, default: 1 })
