@@ -272,6 +272,15 @@ describe('email server profiles through Kafka and MongoDB', () => {
     expect(JSON.stringify(res.body)).not.toContain('hunter2');
   });
 
+  it('refuses a bare JSON value as a body, saying it must be an object', async () => {
+    const res = await http()
+      .post('/api/v1/email-server-profiles')
+      .set('Content-Type', 'application/json')
+      .send('0')
+      .expect(400);
+    expect(res.body.violations).toEqual([{ field: 'body', rule: 'json', message: 'must be a JSON object' }]);
+  });
+
   it('refuses a patch that breaks a rule and leaves the profile as it was', async () => {
     const { body } = await http().post('/api/v1/email-server-profiles').send(valid).expect(201);
     const before = await eventCount(ns, 'profile');

@@ -9,7 +9,7 @@ export function installJsonBodyParser(app: INestApplication): void {
   app.use(express.json({ limit: '2mb', strict: true }));
   app.use(
     (
-      error: { type?: string; status?: number } | undefined,
+      error: { type?: string; status?: number; body?: unknown } | undefined,
       _req: Request,
       res: Response,
       next: NextFunction,
@@ -25,12 +25,24 @@ export function installJsonBodyParser(app: INestApplication): void {
         return;
       }
       const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 400;
+      const message = parsesAsJson(error) ? 'must be a JSON object' : 'must be valid JSON';
       res.status(status).json({
         statusCode: status,
         error: 'Bad Request',
-        message: 'body: must be valid JSON',
-        violations: [{ field: 'body', rule: 'json', message: 'must be valid JSON' }],
+        message: `body: ${message}`,
+        violations: [{ field: 'body', rule: 'json', message }],
       });
     },
   );
+}
+
+/** Strict parsing refuses a bare value (`0`, `"x"`, `null`) that is valid JSON: say what is wrong with it. */
+function parsesAsJson(error: { body?: unknown }): boolean {
+  if (typeof error.body !== 'string') return false;
+  try {
+    JSON.parse(error.body);
+    return true;
+  } catch {
+    return false;
+  }
 }
