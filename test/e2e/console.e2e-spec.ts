@@ -435,6 +435,11 @@ describe('the admin console in a browser (issue #13)', () => {
       await filters.getByLabel('Mailbox Status', { exact: true }).selectOption('Failure');
       // Cyd cannot be impersonated; Dee was never approved.
       await rowsAre(['Cyd', 'Dee'], 'the mailboxes whose test failed');
+      // The filter lives in the address (replaced, not pushed), so a reload or a shared link keeps it.
+      expect(new URL(page.url()).search).toBe('?status=Failure');
+      await page.reload();
+      await rowsAre(['Cyd', 'Dee'], 'the same mailboxes after a reload');
+      expect(await filters.getByLabel('Mailbox Status', { exact: true }).inputValue()).toBe('Failure');
       await filters.getByRole('button', { name: 'Clear filters' }).click();
       await filters.getByLabel('Search', { exact: true }).fill('GU');
       await filters.getByRole('button', { name: 'Search' }).click();

@@ -113,7 +113,7 @@ function Page({ route }: { route: Route }) {
     case 'email-settings':
       return <EmailSettingsPage />;
     case 'mailboxes':
-      return <MailboxesPage />;
+      return <MailboxesPage view={route.view} />;
     case 'mailbox':
       return <MailboxPage id={route.id} />;
     case 'alerts':

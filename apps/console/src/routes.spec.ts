@@ -1,3 +1,4 @@
+import { DEFAULT_VIEW } from './mailboxes/mailbox-url';
 import { routeOf } from './routes';
 
 describe("the console's pages by path", () => {
@@ -8,7 +9,15 @@ describe("the console's pages by path", () => {
     ['/profiles/3f2a-9c', '', { page: 'profile', id: '3f2a-9c' }],
     ['/settings/email', '', { page: 'email-settings' }],
     ['/settings', '', { page: 'not-found' }],
-    ['/mailboxes', '', { page: 'mailboxes' }],
+    ['/mailboxes', '', { page: 'mailboxes', view: DEFAULT_VIEW }],
+    [
+      '/mailboxes',
+      '?kind=Queue&sort=-name',
+      {
+        page: 'mailboxes',
+        view: { ...DEFAULT_VIEW, filters: { ...DEFAULT_VIEW.filters, kind: 'Queue' }, sort: '-name' },
+      },
+    ],
     ['/mailboxes/7d1e-42', '', { page: 'mailbox', id: '7d1e-42' }],
     ['/mailboxes/a/b', '', { page: 'not-found' }],
     ['/profiles/a/b', '', { page: 'not-found' }],

@@ -1,10 +1,12 @@
+import { type MailboxView, mailboxSearchOf, mailboxViewOf } from './mailboxes/mailbox-url';
+
 /** The console's pages; the path is the page, so a reload or a shared link shows the same one. */
 export type Route =
   | { page: 'profiles'; view: 'Active' | 'Inactive' }
   | { page: 'new-profile' }
   | { page: 'profile'; id: string }
   | { page: 'email-settings' }
-  | { page: 'mailboxes' }
+  | { page: 'mailboxes'; view: MailboxView }
   | { page: 'mailbox'; id: string }
   | { page: 'alerts' }
   | { page: 'activities'; mailboxId: string | null }
@@ -24,7 +26,8 @@ export function routeOf(pathname: string, search: string): Route {
   if (first === 'profiles' && second !== undefined && third === undefined)
     return { page: 'profile', id: second };
   if (first === 'settings' && second === 'email' && third === undefined) return { page: 'email-settings' };
-  if (first === 'mailboxes' && second === undefined) return { page: 'mailboxes' };
+  if (first === 'mailboxes' && second === undefined)
+    return { page: 'mailboxes', view: mailboxViewOf(search) };
   if (first === 'mailboxes' && second !== undefined && third === undefined)
     return { page: 'mailbox', id: second };
   if (first === 'alerts' && second === undefined) return { page: 'alerts' };
@@ -37,6 +40,8 @@ export function routeOf(pathname: string, search: string): Route {
 }
 
 export const profilePath = (id: string) => `/profiles/${encodeURIComponent(id)}`;
+/** The Active Mailboxes list with its filters, sort and page size. */
+export const mailboxesPath = (view: MailboxView) => `/mailboxes${mailboxSearchOf(view)}`;
 export const mailboxPath = (id: string) => `/mailboxes/${encodeURIComponent(id)}`;
 export const activityPath = (id: string) => `/email-activities/${encodeURIComponent(id)}`;
 /** The New Email form, with its From chosen when it is opened from a mailbox. */

@@ -3,8 +3,8 @@ import { type Profile, unwrap } from '../api/client';
 import { useApi } from '../api/context';
 import { useSession } from '../auth/use-session';
 import { JobResults } from '../jobs/JobResults';
-import { Link } from '../router';
-import { mailboxPath } from '../routes';
+import { Link, navigate } from '../router';
+import { mailboxPath, mailboxesPath } from '../routes';
 import { ChoiceField, Field } from '../ui/Field';
 import { ProblemNotice } from '../ui/Notice';
 import { useLoad } from '../ui/use-load';
@@ -19,7 +19,6 @@ import {
   timeText,
 } from './labels';
 import {
-  DEFAULT_PAGE_SIZE,
   FIRST_PAGE,
   type MailboxFilters,
   type MailboxSort,
@@ -42,6 +41,7 @@ import {
   togglePage,
   withoutDeactivated,
 } from './mailbox-query';
+import { type MailboxView, mailboxSearchOf } from './mailbox-url';
 
 type DialogName = 'apply-defaults' | 'edit' | 'approve' | 'reject' | 'test' | 'deactivate';
 
@@ -58,13 +58,17 @@ const withAny = <V extends string>(labels: Record<V, string>) =>
   ({ '': ANY, ...labels }) as Record<'' | V, string>;
 
 /** Settings › Email Configuration › Mailboxes › Active Mailboxes (M-2…M-6). */
-export function MailboxesPage() {
+export function MailboxesPage({ view }: { view: MailboxView }) {
   const api = useApi();
-  const [filters, setFilters] = useState<MailboxFilters>(NO_FILTERS);
-  const [draft, setDraft] = useState({ q: '', ownerId: '' });
-  const [sort, setSort] = useState<MailboxSort>('name');
-  const [pageSize, setPageSize] = useState<number>(DEFAULT_PAGE_SIZE);
-  const [paging, setPaging] = useState<Paging>(FIRST_PAGE);
+  const { filters, sort, pageSize } = view;
+  const [draft, setDraft] = useState({ q: filters.q, ownerId: filters.ownerId });
+  // Paging belongs to the view it was walked in: another view (a filter set here, or the menu's link) starts at
+  // its first page, since a cursor answers only the question it came from.
+  const viewKey = mailboxSearchOf(view);
+  const [walked, setWalked] = useState<{ viewKey: string; paging: Paging }>({ viewKey, paging: FIRST_PAGE });
+  if (walked.viewKey !== viewKey) setWalked({ viewKey, paging: FIRST_PAGE });
+  const paging = walked.viewKey === viewKey ? walked.paging : FIRST_PAGE;
+  const setPaging = (next: Paging) => setWalked({ viewKey, paging: next });
   const [selection, setSelection] = useState<Selection>(new Map());
   const [dialog, setDialog] = useState<DialogName | null>(null);
   const [run, setRun] = useState<Run | null>(null);
@@ -83,19 +87,19 @@ export function MailboxesPage() {
   useEffect(() => {
     document.title = 'Active Mailboxes · ssync';
   }, []);
+  // The text fields follow the address when it changes under them (Clear filters, the menu's link).
+  useEffect(() => {
+    setDraft({ q: filters.q, ownerId: filters.ownerId });
+  }, [filters.q, filters.ownerId]);
   useEffect(() => {
     if (list.data) setSelection((s) => refreshSelection(s, list.data?.items ?? []));
   }, [list.data]);
 
-  // Another question to the API starts again at its first page.
-  const refine = (next: Partial<MailboxFilters>) => {
-    setFilters({ ...filters, ...next });
-    setPaging(FIRST_PAGE);
-  };
-  const resort = (next: MailboxSort) => {
-    setSort(next);
-    setPaging(FIRST_PAGE);
-  };
+  // The address holds the view; replacing it, not pushing, keeps Back for leaving the page.
+  const show = (next: Partial<MailboxView>) =>
+    navigate(mailboxesPath({ ...view, ...next }), { replace: true });
+  const refine = (next: Partial<MailboxFilters>) => show({ filters: { ...filters, ...next } });
+  const resort = (next: MailboxSort) => show({ sort: next });
   const search = (e: FormEvent) => {
     e.preventDefault();
     refine(draft);
@@ -187,6 +191,10 @@ export function MailboxesPage() {
               onChange={(e) => refine({ serverProfileId: e.target.value })}
             >
               <option value="">{ANY}</option>
+              {/* A link may name a profile this list lacks: show its id rather than claim "(any)". */}
+              {filters.serverProfileId && !profileName.has(filters.serverProfileId) && (
+                <option value={filters.serverProfileId}>{filters.serverProfileId}</option>
+              )}
               {profileList.map((p) => (
                 <option key={p.id} value={p.id}>
                   {p.name}
@@ -340,10 +348,7 @@ export function MailboxesPage() {
             <select
               {...control}
               value={pageSize}
-              onChange={(e) => {
-                setPageSize(Number(e.target.value));
-                setPaging(FIRST_PAGE);
-              }}
+              onChange={(e) => show({ pageSize: Number(e.target.value) })}
             >
               {PAGE_SIZES.map((n) => (
                 <option key={n} value={n}>

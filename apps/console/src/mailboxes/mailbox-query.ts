@@ -33,6 +33,7 @@ export const NO_FILTERS: MailboxFilters = {
 
 export const PAGE_SIZES = [5, 25, 50, 100, 250, 500] as const;
 export const DEFAULT_PAGE_SIZE = 50;
+export const DEFAULT_SORT: MailboxSort = 'name';
 
 export const SORT_LABELS: Record<MailboxSort, string> = {
   name: 'Name (A to Z)',
