@@ -164,6 +164,34 @@ describe('the OpenAPI document (issue #13)', () => {
     expect(problems).toEqual([]);
   });
 
+  it('documents 409 on one mailbox bulk route only: Apply Default Email Settings needs a default profile', () => {
+    // A bulk job starts under a new id, so no other check of a bulk route refuses in the current state.
+    const bulk = conformance
+      .operations()
+      .filter(({ path, operation }) => path.startsWith('/api/v1/mailboxes/') && operation.responses['202'])
+      .map(({ method, path, operation }) => [`${method} ${path}`, Boolean(operation.responses['409'])]);
+    expect(Object.fromEntries(bulk)).toEqual({
+      'post /api/v1/mailboxes/apply-default-settings': true,
+      'post /api/v1/mailboxes/bulk-edit': false,
+      'post /api/v1/mailboxes/approve-email': false,
+      'post /api/v1/mailboxes/reject-email': false,
+      'post /api/v1/mailboxes/test-and-enable': false,
+      'post /api/v1/mailboxes/deactivate': false,
+    });
+  });
+
+  it('documents on every mailbox bulk route the refusals of a request checked whole before the job starts', () => {
+    const problems = conformance
+      .operations()
+      .filter(({ path, operation }) => path.startsWith('/api/v1/mailboxes/') && operation.responses['202'])
+      .flatMap(({ method, path, operation }) =>
+        ['400', '401', '403', '413', '415', '422', '503', '504']
+          .filter((s) => !operation.responses[s])
+          .map((s) => `${method} ${path}: no ${s}`),
+      );
+    expect(problems).toEqual([]);
+  });
+
   it('lets each write of a record the console edits name the version it changes (optional If-Match)', () => {
     const ifMatch = (method: string, path: string) =>
       conformance

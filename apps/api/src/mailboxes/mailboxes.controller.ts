@@ -22,6 +22,7 @@ import { ValidationFailed } from '../http/errors';
 import {
   ApiCreatedOnce,
   ApiErrors,
+  ErrorStatus,
   IdempotencyKeyHeader,
   IfMatchHeader,
   MinVersionHeader,
@@ -51,15 +52,16 @@ function requireAdminFor(req: Request, body: object): void {
 
 /**
  * M-3…M-6: the whole request is checked before the job starts; ids that name no mailbox, or one out of the
- * caller's reach (docs/adr/0020), are a 422.
+ * caller's reach (docs/adr/0020), are a 422. A job starts under a new id, so its own aggregate refuses nothing in
+ * its state: a 409 comes only from what a route checks besides, named in `alsoAnswers`.
  */
-const ApiBulkJob = () =>
+const ApiBulkJob = (...alsoAnswers: ErrorStatus[]) =>
   applyDecorators(
     ApiAcceptedResponse({
       type: BulkJobStartedBody,
       description: 'The job started: follow GET /api/v1/jobs/{jobId}',
     }),
-    ApiErrors(400, 409, 413, 415, 422, 504),
+    ApiErrors(400, 413, 415, 422, 504, ...alsoAnswers),
   );
 
 @ApiTags('mailboxes')
@@ -112,7 +114,8 @@ export class MailboxesController {
   @ApiOperation({
     summary: 'Apply Default Email Settings (M-3), then Test & Enable unless testAndEnable=false',
   })
-  @ApiBulkJob()
+  // 409 while the organization has no default email server profile to apply.
+  @ApiBulkJob(409)
   async applyDefaults(
     @Req() req: Request,
     @Body() body: ApplyDefaultSettingsDto,

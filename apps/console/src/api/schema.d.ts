@@ -2501,15 +2501,6 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConflictErrorResponse"];
-                };
-            };
             /** @description The body is larger than 2 MB */
             413: {
                 headers: {
@@ -2609,15 +2600,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
-                };
-            };
-            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConflictErrorResponse"];
                 };
             };
             /** @description The body is larger than 2 MB */
@@ -2721,15 +2703,6 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConflictErrorResponse"];
-                };
-            };
             /** @description The body is larger than 2 MB */
             413: {
                 headers: {
@@ -2831,15 +2804,6 @@ export interface operations {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
                 };
             };
-            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConflictErrorResponse"];
-                };
-            };
             /** @description The body is larger than 2 MB */
             413: {
                 headers: {
@@ -2939,15 +2903,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ForbiddenErrorResponse"];
-                };
-            };
-            /** @description Refused in the current state (deactivated, not at the version If-Match names, or a setting of what it belongs to rules it out). Nothing changed */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConflictErrorResponse"];
                 };
             };
             /** @description The body is larger than 2 MB */
