@@ -589,6 +589,10 @@ describe('the admin console in a browser (issue #13)', () => {
       const cells = await row.locator('th, td').allInnerTexts();
       return Object.fromEntries(headings.map((h, i) => [h.trim(), cells[i]?.trim()]));
     };
+    const serviceAlerts = () =>
+      page
+        .getByRole('region', { name: 'Service alerts', exact: true })
+        .getByRole('table', { name: 'Service alerts, newest first' });
     const openWall = async () => {
       await page.getByRole('link', { name: /^Alerts/ }).click();
       await page.getByRole('heading', { name: 'Alerts', level: 1 }).waitFor();
@@ -616,6 +620,7 @@ describe('the admin console in a browser (issue #13)', () => {
       const success = alertRow(/"Ann" <ann@console\.test> was tested and enabled/);
       await success.waitFor();
       expect(await success.locator('td').first().innerText()).toBe('Information');
+      await serviceAlerts().locator('tbody tr').first().waitFor();
       await shot('alerts');
       expect(await success.getByRole('link', { name: 'Mailbox' }).getAttribute('href')).toMatch(
         /^\/mailboxes\/[0-9a-f-]{36}$/,
@@ -640,6 +645,21 @@ describe('the admin console in a browser (issue #13)', () => {
       await alertRow(/"Ann" <ann@console\.test> was tested and enabled/).waitFor();
       expect(await alertRow(/"Ann"/).locator('td').last().innerText()).toBe('Dismissed');
       await field('Show').selectOption('active');
+    });
+
+    it("shows the admin the service's own alerts below the wall: rows, or that there are none", async () => {
+      await openWall();
+      const rows = serviceAlerts().locator('tbody tr');
+      await rows.first().waitFor();
+      expect(await serviceAlerts().locator('thead th').allInnerTexts()).toEqual([
+        'Level',
+        'Alert',
+        'First seen',
+        'Last seen',
+      ]);
+      const first = await rows.first().locator('th, td').allInnerTexts();
+      if (first.length === 1) expect(first).toEqual(['No service alerts.']);
+      else expect(first[0]).toMatch(/^(Error|Warning|Information)$/);
     });
 
     it('queues an email from a mailbox: the API judges each field, then the worker sends it and the page shows Sent', async () => {

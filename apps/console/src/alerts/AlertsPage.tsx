@@ -10,12 +10,15 @@ import { ProblemNotice, StatusNotice } from '../ui/Notice';
 import { asProblem, useLoad } from '../ui/use-load';
 import { LEVEL_LABELS, WALL_VIEWS, type WallView, dismissedParam, subjectOf } from './alert-labels';
 import { announceAlertsChanged } from './alerts-changed';
+import { ServiceAlertsSection } from './ServiceAlertsSection';
+import { canSeeServiceAlerts } from './service-alerts';
 
 type Level = Schemas['AlertLevel'];
 
 /**
  * The signed-in user's Alerts wall (A-1, and the seed's "an alert is shown on the Alerts wall of the mailbox and the
  * profile owner"): errors, warnings and the success of Test & Enable, newest first, each with what it is about.
+ * Below it, for EmailSettingsAdmin, the service's own alerts.
  */
 export function AlertsPage() {
   const api = useApi();
@@ -24,6 +27,7 @@ export function AlertsPage() {
   const [level, setLevel] = useState<Level | ''>('');
   const [problem, setProblem] = useState<ApiProblem | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [round, setRound] = useState(0);
   const userId = session?.userId ?? null;
   const wall = useLoad(`${userId}|${view}|${level}`, async () => {
     if (userId === null) return null;
@@ -76,7 +80,13 @@ export function AlertsPage() {
         </p>
       )}
       <div className="commands" role="toolbar" aria-label="Alert commands">
-        <button type="button" onClick={wall.reload}>
+        <button
+          type="button"
+          onClick={() => {
+            wall.reload();
+            setRound((r) => r + 1);
+          }}
+        >
           Refresh
         </button>
         <Field id="alerts-view" label="Show">
@@ -151,6 +161,7 @@ export function AlertsPage() {
           );
         }}
       />
+      {canSeeServiceAlerts(session) && <ServiceAlertsSection round={round} />}
     </>
   );
 }
