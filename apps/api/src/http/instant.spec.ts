@@ -29,4 +29,9 @@ describe('isInstant', () => {
   ])('refuses %j', (value) => {
     expect(isInstant(value)).toBe(false);
   });
+
+  it.each(['2026-02-29T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:00:00+24:00'])(
+    'the domain rule refuses %s too (Date.parse would move it)',
+    (value) => expect(rules.isoInstant('at', value)).toHaveLength(1),
+  );
 });

@@ -5,6 +5,27 @@ import { Violation } from './decider';
 export const SMTP_ADDRESS =
   /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * An ISO 8601 instant with a zone, on a real calendar day and clock: Date.parse would roll 31 February into March
+ * and read 24:00 as the next midnight.
+ */
+export function isIsoInstant(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const m = ISO_INSTANT.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second, zoneHour, zoneMinute] = m
+    .slice(1)
+    .map((x) => Number(x ?? 0)) as [number, number, number, number, number, number, number, number];
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59 || zoneHour > 23 || zoneMinute > 59)
+    return false;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 export const rules = {
   requiredString(field: string, value: unknown, min: number, max: number): Violation[] {
     if (typeof value !== 'string')
@@ -56,11 +77,7 @@ export const rules = {
     return [];
   },
   isoInstant(field: string, value: unknown): Violation[] {
-    if (
-      typeof value !== 'string' ||
-      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
-      Number.isNaN(Date.parse(value))
-    ) {
+    if (!isIsoInstant(value)) {
       return [
         {
           field,
