@@ -4,18 +4,9 @@ import { PrivilegeClaim, TokenService } from '@ssync/security';
 import { eventually, readAllTopicBytes, testNamespace } from '../support/env';
 import { OpenApiConformance } from '../support/openapi';
 import { InProcessStack, startInProcessStack, stopInProcessStack } from '../support/stack';
+import type { JobView as Job } from '../../apps/api/src/jobs/bulk-jobs.service';
 
 const DEV_TOKEN = 'dev-token-deactivate-int-test';
-
-interface Job {
-  id: string;
-  type: string;
-  status: string;
-  total: number;
-  done: number;
-  refused: number;
-  results: { mailboxId: string; outcome: string; reason?: string }[];
-}
 
 describe('Deactivate as a bulk job (issue #13; Kafka + MongoDB)', () => {
   const ns = testNamespace('deactivate');

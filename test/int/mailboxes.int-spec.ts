@@ -6,6 +6,7 @@ import { jobCompleted, supertestCall } from '../support/jobs';
 import { InProcessStack, startInProcessStack, stopInProcessStack } from '../support/stack';
 import { bearerToken } from '../support/tokens';
 import { EWS, SSS } from '../support/fixtures';
+import type { JobView as Job } from '../../apps/api/src/jobs/bulk-jobs.service';
 
 const DEV_TOKEN = 'dev-token-mailboxes-int-test';
 const profileBody = {
@@ -60,15 +61,6 @@ describe('mailboxes, organization settings, bulk jobs and privileges (Kafka + Mo
     const started = await http().post(`/api/v1/mailboxes/${path}`).set('Authorization', auth).send(body);
     expect(started.status).toBe(202);
     return (await jobCompleted(api, started.body.jobId as string, { timeoutMs: 120000 })) as Job;
-  }
-
-  interface Job {
-    id: string;
-    type: string;
-    status: string;
-    total: number;
-    done: number;
-    results: { mailboxId: string; outcome: string; reason?: string }[];
   }
 
   const mailbox = async (id: string, minVersion = 1) =>
