@@ -14,7 +14,7 @@ import {
 import { EventEnvelope, decodeEvent } from './envelope';
 import { trackConsumerLag } from './consumer-metrics';
 import { reportCatchUp } from '@ssync/common';
-import { FOLLOWER_FETCH, IMMEDIATE_FETCH } from './kafka';
+import { FOLLOWER_FETCH, FetchPacer, IMMEDIATE_FETCH } from './kafka';
 
 /** One aggregate's state as its owner knows it. */
 export interface AggregateSnapshot<S> {
@@ -106,6 +106,11 @@ export interface AggregateStoreOptions<S> {
    * after a write.
    */
   batchedFollow?: boolean;
+  /**
+   * Read the operational topic in batches with a consumer of its own, while the audited events are read at once:
+   * for a reader that answers a read right after a write but may show the latest poll a moment late (the API).
+   */
+  batchedOperational?: boolean;
 }
 
 /** At most `size` tasks at once, in the order they came. */
@@ -183,6 +188,7 @@ export class AggregateStore<S> {
   private readonly problemList: StoreProblem[] = [];
   private readonly problemCounts = { undecodable: 0, gap: 0 };
   private consumer: Consumer | null = null;
+  private operationalConsumer: Consumer | null = null;
   private fetchedOnce = false;
   private readonly snapshotTopicName: string | null;
   /** Aggregates changed by audited events since the last checkpoint, per partition (only where one may write it). */
@@ -477,13 +483,37 @@ export class AggregateStore<S> {
     // Everything below a checkpoint is in: a partition with nothing after it yields no batch to say so.
     for (const [partition, offset] of checkpoints)
       if (offset > 0n) this.advance(`${this.topic}:${partition}`, offset - 1n);
+    // With `batchedOperational`, the operational topic has a batched reader of its own: its records come with every
+    // poll, and a reader that must see the audited events at once would otherwise fetch at every commit.
+    const apart =
+      this.options.operationalTopic && this.options.batchedOperational && !this.options.batchedFollow;
+    const consumer = await this.follow(
+      this.groupId,
+      apart ? [this.topic] : this.topics(),
+      this.options.batchedFollow ?? false,
+    );
+    this.consumer = consumer;
+    if (apart && this.options.operationalTopic)
+      this.operationalConsumer = await this.follow(
+        `${this.groupId}.operational`,
+        [this.options.operationalTopic],
+        true,
+      );
+    // Events below a checkpoint are in the snapshots: read each partition from there (a first fetch from the
+    // beginning may slip in before the seek; its events are older than the snapshots and change nothing).
+    for (const [partition, offset] of checkpoints)
+      consumer.seek({ topic: this.topic, partition, offset: String(offset) });
+  }
+
+  /** A consumer reading `topics` from the beginning into this store, batched ({@link FOLLOWER_FETCH}) or at once. */
+  private async follow(groupId: string, topics: string[], batched: boolean): Promise<Consumer> {
     const consumer = this.kafka.consumer({
-      groupId: this.groupId,
-      ...(this.options.batchedFollow ? FOLLOWER_FETCH : IMMEDIATE_FETCH),
+      groupId,
+      ...(batched ? FOLLOWER_FETCH : IMMEDIATE_FETCH),
       retry: { retries: 10 },
     });
-    this.consumer = consumer;
-    trackConsumerLag(consumer, this.groupId);
+    const pacer = batched ? new FetchPacer(consumer) : null;
+    trackConsumerLag(consumer, groupId);
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       this.advance(`${payload.topic}:${payload.partition}`, BigInt(payload.lastOffset));
     });
@@ -491,7 +521,7 @@ export class AggregateStore<S> {
       this.fetchedOnce = true;
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: this.topics(), fromBeginning: true });
+    await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
@@ -514,12 +544,10 @@ export class AggregateStore<S> {
           else this.apply(envelope, batch.partition, message.offset);
         }
         await heartbeat();
+        await pacer?.settle(this.caughtUpToStart());
       },
     });
-    // Events below a checkpoint are in the snapshots: read each partition from there (a first fetch from the
-    // beginning may slip in before the seek; its events are older than the snapshots and change nothing).
-    for (const [partition, offset] of checkpoints)
-      consumer.seek({ topic: this.topic, partition, offset: String(offset) });
+    return consumer;
   }
 
   /**
@@ -1026,7 +1054,8 @@ export class AggregateStore<S> {
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
-    await this.consumer?.disconnect();
+    await Promise.all([this.consumer?.disconnect(), this.operationalConsumer?.disconnect()]);
     this.consumer = null;
+    this.operationalConsumer = null;
   }
 }

@@ -8,7 +8,7 @@ import {
   undecodableReason,
 } from './dead-letter';
 import { EventEnvelope, decodeEvent } from './envelope';
-import { FOLLOWER_FETCH } from './kafka';
+import { FOLLOWER_FETCH, FetchPacer } from './kafka';
 import { OffsetCommits } from './offset-commits';
 import { trackConsumerLag } from './consumer-metrics';
 import { reportCatchUp } from '@ssync/common';
@@ -247,6 +247,7 @@ export class EventConsumer {
         : {}),
     });
     this.consumer = consumer;
+    const pacer = new FetchPacer(consumer);
     const interval = this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     const commits = new OffsetCommits(interval, Date.now());
     this.commits = commits;
@@ -340,6 +341,7 @@ export class EventConsumer {
         }
         // Control records after the last message count as read too.
         this.advance(`${batch.topic}:${batch.partition}`, BigInt(batch.lastOffset()));
+        await pacer.settle(this.caughtUpToStart());
       },
     });
   }

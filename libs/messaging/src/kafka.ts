@@ -1,16 +1,47 @@
 import { Logger } from '@nestjs/common';
 import { ConnectionOptions } from 'node:tls';
-import { Kafka, logLevel, LogEntry, SASLOptions } from 'kafkajs';
+import { Consumer, Kafka, logLevel, LogEntry, SASLOptions } from 'kafkajs';
 import { KafkaSaslConfig, KafkaTlsConfig } from '@ssync/common';
+import { cacheTransactionCoordinators } from './coordinator-cache';
 import { KafkaSettings, ensureTopics, topicSpecs } from './topics';
 
 /**
- * How a reader that can wait follows its topics: a fetch waits for 1 MiB or 100 ms, not for the first record.
- * Under load every transaction commit (one per few polls) would otherwise end each reader's fetch at once, and those
- * fetches cost the broker and the readers more CPU than the records do (issue #12). Such a reader sees a write at
- * most 100 ms later.
+ * How a reader that can wait follows its topics: a fetch returns what is there (minBytes 1), and the reader asks again
+ * no sooner than {@link FOLLOWER_PACE_MS} after its last fetch began ({@link FetchPacer}). Under load every
+ * transaction commit (one per few polls) would otherwise end each reader's fetch at once, and those fetches cost the
+ * broker and the readers more CPU than the records do (issue #12). A fetch that waits in the broker for bytes instead
+ * (minBytes 1 MiB) is re-checked at every write to its partitions: 16–21 % of the broker's CPU at 10,000 mailboxes
+ * (docs/adr/0015, addendum 3). Such a reader sees a write at most ~100 ms later.
  */
-export const FOLLOWER_FETCH = { minBytes: 1024 * 1024, maxWaitTimeInMs: 100 } as const;
+export const FOLLOWER_FETCH = { minBytes: 1, maxWaitTimeInMs: 500 } as const;
+export const FOLLOWER_PACE_MS = 100;
+
+/**
+ * Paces a consumer's fetches from the client: kafkajs fetches again only once every batch of the last fetch is
+ * handled, so a batch that ends no sooner than `paceMs` after its fetch began spaces the fetches out.
+ */
+export class FetchPacer {
+  private lastStart = 0;
+
+  constructor(
+    consumer: Consumer,
+    private readonly paceMs: number = FOLLOWER_PACE_MS,
+  ) {
+    consumer.on(consumer.events.FETCH_START, () => {
+      this.lastStart = Date.now();
+    });
+  }
+
+  /**
+   * Called at the end of each batch, after its records are handled. A reader still catching up with the log as it
+   * was at start does not wait (a batch's own lag says little: a read-committed fetch stops at open transactions).
+   */
+  async settle(caughtUp: boolean): Promise<void> {
+    if (!caughtUp) return;
+    const wait = this.lastStart + this.paceMs - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
 
 /**
  * How a reader that must see a write at once follows its topics: a fetch ends with the first record (minBytes 1),
@@ -153,6 +184,7 @@ export function kafkaSaslOptions(sasl: KafkaSaslConfig | null | undefined): SASL
 
 /** The one place a kafkajs client is made, so every role, CLI and test reaches the brokers the same way. */
 export function createKafka(options: KafkaClientOptions): Kafka {
+  cacheTransactionCoordinators();
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
