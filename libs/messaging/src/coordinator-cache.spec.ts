@@ -3,6 +3,7 @@ import {
   ClusterLike,
   FindCoordinator,
   meansStaleCoordinator,
+  retryConcurrent,
   transactionCoordinatorCacheApplies,
   withCoordinatorCache,
 } from './coordinator-cache';
@@ -97,5 +98,33 @@ describe('transaction coordinator cache', () => {
 
   it('finds the kafkajs method it wraps in the installed version', () => {
     expect(transactionCoordinatorCacheApplies()).toBe(true);
+  });
+
+  it('retries CONCURRENT_TRANSACTIONS at short, doubling intervals, then gives the error up', async () => {
+    const waits: number[] = [];
+    const sleep = (ms: number) => {
+      waits.push(ms);
+      return Promise.resolve();
+    };
+    let answers = 3;
+    const ok = await retryConcurrent(
+      () =>
+        answers-- > 0 ? Promise.reject(kafkaError('CONCURRENT_TRANSACTIONS')) : Promise.resolve('added'),
+      sleep,
+    );
+    expect(ok).toBe('added');
+    expect(waits).toEqual([5, 10, 20]);
+
+    waits.length = 0;
+    const retry = { firstMs: 5, maxMs: 40, totalMs: 100 };
+    const never = () => Promise.reject(kafkaError('CONCURRENT_TRANSACTIONS'));
+    await expect(retryConcurrent(never, sleep, retry)).rejects.toThrow('CONCURRENT_TRANSACTIONS');
+    expect(waits.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(100);
+
+    waits.length = 0;
+    await expect(
+      retryConcurrent(() => Promise.reject(kafkaError('INVALID_TXN_STATE')), sleep),
+    ).rejects.toThrow();
+    expect(waits).toEqual([]);
   });
 });

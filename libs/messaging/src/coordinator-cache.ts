@@ -104,14 +104,29 @@ function clusterPrototype(): ClusterPrototype | null {
   }
 }
 
-/** The broker, whose requests forget the cached coordinator when they fail for a reason that says it moved. */
-function forgetOnFailure<B extends BrokerLike>(broker: B, forget: () => void): B {
+/**
+ * How long an AddPartitionsToTxn answered `CONCURRENT_TRANSACTIONS` is retried here, at short intervals, before the
+ * error goes to kafkajs. The coordinator answers so while it still writes the markers of the transaction just
+ * committed: a partition's writer that opens its next transaction at once nearly always meets it. kafkajs treats it
+ * like any retriable send error: a metadata refresh and its retry back-off (100 ms and more) per occurrence. Java's
+ * producer retries this case after 20 ms.
+ */
+export const CONCURRENT_TRANSACTIONS_RETRY = { firstMs: 5, maxMs: 40, totalMs: 2_000 } as const;
+
+/**
+ * The coordinator broker, whose requests forget the cached coordinator when they fail for a reason that says it
+ * moved, and whose AddPartitionsToTxn rides out the previous transaction's completion
+ * ({@link CONCURRENT_TRANSACTIONS_RETRY}).
+ */
+function forgetOnFailure<B extends BrokerLike>(broker: B, forget: () => void, sleep = defaultSleep): B {
   return new Proxy(broker, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
+      const call = (args: unknown[]): unknown => (value as (...a: unknown[]) => unknown).apply(target, args);
+      const retries = property === 'addPartitionsToTxn';
       return (...args: unknown[]): unknown => {
-        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        const result = retries ? retryConcurrent(() => call(args) as Promise<unknown>, sleep) : call(args);
         if (result instanceof Promise)
           return result.catch((error: unknown) => {
             if (meansStaleCoordinator(error)) forget();
@@ -121,4 +136,27 @@ function forgetOnFailure<B extends BrokerLike>(broker: B, forget: () => void): B
       };
     },
   });
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `request` again while the coordinator answers `CONCURRENT_TRANSACTIONS`, within {@link CONCURRENT_TRANSACTIONS_RETRY}. */
+export async function retryConcurrent<T>(
+  request: () => Promise<T>,
+  sleep: (ms: number) => Promise<void> = defaultSleep,
+  retry: { firstMs: number; maxMs: number; totalMs: number } = CONCURRENT_TRANSACTIONS_RETRY,
+): Promise<T> {
+  let waited = 0;
+  let wait = retry.firstMs;
+  for (;;) {
+    try {
+      return await request();
+    } catch (error) {
+      const concurrent = (error as { type?: unknown } | null)?.type === 'CONCURRENT_TRANSACTIONS';
+      if (!concurrent || waited + wait > retry.totalMs) throw error;
+      await sleep(wait);
+      waited += wait;
+      wait = Math.min(retry.maxMs, wait * 2);
+    }
+  }
 }

@@ -2,6 +2,7 @@ export * from './envelope';
 export * from './topics';
 export * from './kafka';
 export * from './coordinator-cache';
+export * from './request-queue-patch';
 export * from './aggregate-store';
 export * from './command-processor';
 export * from './command-ledger';

@@ -3,6 +3,7 @@ import { ConnectionOptions } from 'node:tls';
 import { Consumer, Kafka, logLevel, LogEntry, SASLOptions } from 'kafkajs';
 import { KafkaSaslConfig, KafkaTlsConfig } from '@ssync/common';
 import { cacheTransactionCoordinators } from './coordinator-cache';
+import { stopIdleRequestQueueLoop } from './request-queue-patch';
 import { KafkaSettings, ensureTopics, topicSpecs } from './topics';
 
 /**
@@ -185,6 +186,7 @@ export function kafkaSaslOptions(sasl: KafkaSaslConfig | null | undefined): SASL
 /** The one place a kafkajs client is made, so every role, CLI and test reaches the brokers the same way. */
 export function createKafka(options: KafkaClientOptions): Kafka {
   cacheTransactionCoordinators();
+  stopIdleRequestQueueLoop();
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
