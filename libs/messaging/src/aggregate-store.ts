@@ -14,7 +14,7 @@ import {
 import { EventEnvelope, decodeEvent } from './envelope';
 import { trackConsumerLag } from './consumer-metrics';
 import { reportCatchUp } from '@ssync/common';
-import { FOLLOWER_FETCH, FetchPacer, IMMEDIATE_FETCH } from './kafka';
+import { IMMEDIATE_FETCH, followerConsumer } from './kafka';
 
 /** One aggregate's state as its owner knows it. */
 export interface AggregateSnapshot<S> {
@@ -101,7 +101,7 @@ export interface AggregateStoreOptions<S> {
    */
   settledOwnedOnly?: boolean;
   /**
-   * Follow in batches ({@link FOLLOWER_FETCH}): a store whose reader need not see another process's write within
+   * Follow in batches ({@link followerConsumer}): a store whose reader need not see another process's write within
    * milliseconds (a partition owner applies its own commits directly). Not the API's: it answers a read right
    * after a write.
    */
@@ -505,14 +505,12 @@ export class AggregateStore<S> {
       consumer.seek({ topic: this.topic, partition, offset: String(offset) });
   }
 
-  /** A consumer reading `topics` from the beginning into this store, batched ({@link FOLLOWER_FETCH}) or at once. */
+  /** A consumer reading `topics` from the beginning into this store, batched ({@link followerConsumer}) or at once. */
   private async follow(groupId: string, topics: string[], batched: boolean): Promise<Consumer> {
-    const consumer = this.kafka.consumer({
-      groupId,
-      ...(batched ? FOLLOWER_FETCH : IMMEDIATE_FETCH),
-      retry: { retries: 10 },
-    });
-    const pacer = batched ? new FetchPacer(consumer) : null;
+    const config = { groupId, retry: { retries: 10 } };
+    const { consumer, pacer } = batched
+      ? followerConsumer(this.kafka, config)
+      : { consumer: this.kafka.consumer({ ...config, ...IMMEDIATE_FETCH }), pacer: null };
     trackConsumerLag(consumer, groupId);
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       this.advance(`${payload.topic}:${payload.partition}`, BigInt(payload.lastOffset));

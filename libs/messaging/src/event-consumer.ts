@@ -8,7 +8,7 @@ import {
   undecodableReason,
 } from './dead-letter';
 import { EventEnvelope, decodeEvent } from './envelope';
-import { FOLLOWER_FETCH, FetchPacer } from './kafka';
+import { followerConsumer } from './kafka';
 import { OffsetCommits } from './offset-commits';
 import { trackConsumerLag } from './consumer-metrics';
 import { reportCatchUp } from '@ssync/common';
@@ -233,9 +233,8 @@ export class EventConsumer {
   async start(): Promise<void> {
     // Kept across a restart after a crash: readiness means caught up with the log as it was at first start.
     if (!this.startTargets) await this.readStartTargets();
-    const consumer = this.kafka.consumer({
+    const { consumer, pacer } = followerConsumer(this.kafka, {
       groupId: this.options.groupId,
-      ...FOLLOWER_FETCH,
       retry: { retries: 20 },
       // A slow store (FerretDB scans) can hold a batch for a while; heartbeats continue meanwhile (below).
       sessionTimeout: 60000,
@@ -247,7 +246,6 @@ export class EventConsumer {
         : {}),
     });
     this.consumer = consumer;
-    const pacer = new FetchPacer(consumer);
     const interval = this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     const commits = new OffsetCommits(interval, Date.now());
     this.commits = commits;

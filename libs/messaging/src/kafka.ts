@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ConnectionOptions } from 'node:tls';
-import { Consumer, Kafka, logLevel, LogEntry, SASLOptions } from 'kafkajs';
+import { Consumer, ConsumerConfig, Kafka, logLevel, LogEntry, SASLOptions } from 'kafkajs';
 import { KafkaSaslConfig, KafkaTlsConfig } from '@ssync/common';
 import { cacheTransactionCoordinators } from './coordinator-cache';
 import { stopIdleRequestQueueLoop } from './request-queue-patch';
@@ -14,8 +14,20 @@ import { KafkaSettings, ensureTopics, topicSpecs } from './topics';
  * (minBytes 1 MiB) is re-checked at every write to its partitions: 16–21 % of the broker's CPU at 10,000 mailboxes
  * (docs/adr/0015, addendum 3). Such a reader sees a write at most ~100 ms later.
  */
-export const FOLLOWER_FETCH = { minBytes: 1, maxWaitTimeInMs: 500 } as const;
+const FOLLOWER_FETCH = { minBytes: 1, maxWaitTimeInMs: 500 } as const;
 export const FOLLOWER_PACE_MS = 100;
+
+/**
+ * A consumer that follows in batches: {@link FOLLOWER_FETCH} and its pacer, which only work together (alone,
+ * `minBytes` 1 would fetch at every commit). Call `pacer.settle` at the end of each batch.
+ */
+export function followerConsumer(
+  kafka: Kafka,
+  config: Omit<ConsumerConfig, 'minBytes' | 'maxWaitTimeInMs'>,
+): { consumer: Consumer; pacer: FetchPacer } {
+  const consumer = kafka.consumer({ ...config, ...FOLLOWER_FETCH });
+  return { consumer, pacer: new FetchPacer(consumer) };
+}
 
 /**
  * Paces a consumer's fetches from the client: kafkajs fetches again only once every batch of the last fetch is
