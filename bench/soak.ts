@@ -21,7 +21,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startSimulator } from '../apps/exchange-simulator/src/index';
 import { freePort, load, memoryMiB, startAppLogged, stopProcess } from './lib';
-import { repoRoot } from '../scripts/lib/infra';
+import { ownInfraPorts, repoRoot } from '../scripts/lib/infra';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const MAILBOXES = num('SOAK_MAILBOXES', 1000);
@@ -55,21 +55,13 @@ async function main(): Promise<void> {
   const stateDir = path.join(root, '.ssync', `soak-${id}`);
   const logDir = path.join(root, '.ssync', 'logs');
   mkdirSync(logDir, { recursive: true });
-  const ports = {
-    kafka: await freePort(),
-    controller: await freePort(),
-    mongo: await freePort(),
-    postgres: await freePort(),
-    api: await freePort(),
-  };
+  const own = await ownInfraPorts();
+  const ports = { kafka: own.kafka, mongo: own.mongo, api: await freePort() };
   const infraEnv: NodeJS.ProcessEnv = {
     ...process.env,
     SSYNC_INFRA: 'local',
     SSYNC_STATE_DIR: stateDir,
-    SSYNC_KAFKA_PORT: String(ports.kafka),
-    SSYNC_KAFKA_CONTROLLER_PORT: String(ports.controller),
-    SSYNC_MONGO_PORT: String(ports.mongo),
-    SSYNC_POSTGRES_PORT: String(ports.postgres),
+    ...own.env,
   };
   delete infraEnv.KAFKA_BROKERS;
   delete infraEnv.MONGODB_URI;

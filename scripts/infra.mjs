@@ -219,7 +219,14 @@ function rssMiB(pid) {
 
 function tailFile(file, lines = 30) {
   try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+    const all = fs.readFileSync(file, 'utf8').split('\n');
+    const tail = all.slice(-lines);
+    // A server that fails at startup logs the cause once and then pages of its orderly shutdown.
+    const causes = all
+      .slice(0, -lines)
+      .filter((l) => /\b(ERROR|FATAL|PANIC)\b|Exception:|address already in use/i.test(l))
+      .slice(0, 10);
+    return causes.length ? `${causes.join('\n')}\n[…]\n${tail.join('\n')}` : tail.join('\n');
   } catch {
     return '(no log)';
   }

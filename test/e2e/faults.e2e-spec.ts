@@ -8,6 +8,7 @@ import { startSimulator } from '../../apps/exchange-simulator/src/index';
 import { eventually } from '../support/env';
 import { mailboxJob } from '../support/jobs';
 import { AppProcess, freePort, waitForHttp } from '../support/processes';
+import { ownInfraPorts } from '../../scripts/lib/infra';
 
 type Simulator = Awaited<ReturnType<typeof startSimulator>>;
 type Reply = { status: number; headers: Headers | null; body: Record<string, any> };
@@ -111,22 +112,11 @@ describe('faults: a broker or database outage degrades service, never kills it (
   }
 
   beforeAll(async () => {
-    const [kafkaPort, controllerPort, mongoPort, postgresPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
-    infraEnv = {
-      SSYNC_STATE_DIR: stateDir,
-      SSYNC_KAFKA_PORT: String(kafkaPort),
-      SSYNC_KAFKA_CONTROLLER_PORT: String(controllerPort),
-      SSYNC_MONGO_PORT: String(mongoPort),
-      SSYNC_POSTGRES_PORT: String(postgresPort),
-    };
+    const own = await ownInfraPorts();
+    infraEnv = { SSYNC_STATE_DIR: stateDir, ...own.env };
     infra('up');
-    brokers = `127.0.0.1:${kafkaPort}`;
-    mongoUri = `mongodb://127.0.0.1:${mongoPort}/t_faults_${suffix}`;
+    brokers = `127.0.0.1:${own.kafka}`;
+    mongoUri = `mongodb://127.0.0.1:${own.mongo}/t_faults_${suffix}`;
     log(`own infrastructure up: Kafka ${brokers}, MongoDB ${mongoUri}`);
 
     sim = await startSimulator({ port: 0 });
