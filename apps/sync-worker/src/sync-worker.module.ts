@@ -75,9 +75,10 @@ const LEASES = Symbol('LEASES');
         const db: Db = mongo.db();
         const slots = new MongoLeaseLimiter(db, { owner: config.instanceId });
         await slots.ensureIndexes();
-        // P-11 with ~0 MongoDB round trips per EWS call: this worker keeps the slots it holds and reuses them; the
-        // leases last 15 s and are renewed, so a SIGKILLed worker's slots lapse within 15 s (ADR 0007). A waiter
-        // may queue behind many requests of its profile, and behind a crashed worker's leases until they lapse.
+        // P-11 with ~0 MongoDB round trips per EWS call: this worker keeps the slots it holds and reuses them, and
+        // gives them up sooner only while another worker says it waits; the leases last 15 s and are renewed, so a
+        // SIGKILLed worker's slots lapse within 15 s (ADR 0007). A waiter may queue behind many requests of its
+        // profile, and behind a crashed worker's leases until they lapse.
         return new PooledLeaseLimiter(slots, { maxWaitMs: config.worker.requestTimeoutMs * 2 + 15_000 });
       },
     },

@@ -129,7 +129,7 @@ describe('PooledLeaseLimiter on the MongoDB-compatible server', () => {
   it('three workers with many concurrent requests: never more than the limit at once, all complete', async () => {
     // A short maxHoldMs and idleReleaseMs make slots move between the workers all the time.
     const workers = await Promise.all(
-      ['w1', 'w2', 'w3'].map((n) => worker(n, { maxHoldMs: 100, idleReleaseMs: 20 })),
+      ['w1', 'w2', 'w3'].map((n) => worker(n, { maxHoldMs: 100, idleReleaseMs: 20, contentionCheckMs: 20 })),
     );
     const limit = 3;
     let current = 0;
@@ -183,6 +183,28 @@ describe('PooledLeaseLimiter on the MongoDB-compatible server', () => {
     // unless a single request took more than maxHoldMs.
     expect(stats.mongoAcquires).toBeLessThan(requests / 10);
     expect(roundTrips).toBeLessThan(requests / 2);
+  });
+
+  it('keeps its slots while nobody else waits; gives them up once another worker says it waits', async () => {
+    const holder = await worker('w-keep', { idleReleaseMs: 50, contentionCheckMs: 50 });
+    const key = 'profile:p5';
+    await Promise.all([1, 2].map(() => holder.pool.acquire(key, 2, 60_000))).then((rs) =>
+      Promise.all(rs.map((r) => r())),
+    );
+    await sleep(500);
+    // Ten idle periods later both are still held: no find, insert and delete per idle second.
+    expect(await holder.mongo.inUse(key)).toBe(2);
+    expect(holder.pool.stats()).toMatchObject({ idleReturns: 0, mongoReleases: 0 });
+    const waiter = await worker('w-wait', { contentionCheckMs: 50 });
+    const started = Date.now();
+    const release = await waiter.pool.acquire(key, 2, 60_000);
+    process.stdout.write(`a waiting worker got a slot of a full key after ${Date.now() - started} ms\n`);
+    expect(holder.pool.stats().idleReturns).toBeGreaterThan(0);
+    expect(waiter.pool.stats().wants).toBeGreaterThan(0);
+    await release();
+    // Its note is taken back once served: the holder stops giving slots up.
+    for (let i = 0; i < 100 && holder.pool.holding(key).contended; i += 1) await sleep(50);
+    expect(holder.pool.holding(key).contended).toBe(false);
   });
 
   it("a dead worker's slots lapse within the lease TTL; a live worker's are renewed past it", async () => {

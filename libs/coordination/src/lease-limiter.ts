@@ -26,6 +26,14 @@ export class LeaseTimeoutError extends Error {
   }
 }
 
+/** A waiter's note that it found every slot of `key` taken (one per waiting limiter, rewritten while it waits). */
+interface WantDocument {
+  _id: string;
+  key: string;
+  waiter: string;
+  until: number;
+}
+
 /** One slot held in MongoDB. */
 export interface MongoLease {
   /** The slot document's `_id` (`key#index`). */
@@ -67,10 +75,11 @@ export interface LeaseLimiterOptions {
 export class MongoLeaseLimiter {
   private readonly slots: Collection<SlotDocument>;
   private readonly reclaims: Collection<{ _id: string; at: number }>;
+  private readonly wants: Collection<WantDocument>;
   private readonly owner: string;
   private readonly now: () => number;
   /** MongoDB round trips made so far, by kind (plain counters: cheap to read for logs, benches and tests). */
-  readonly ops = { finds: 0, inserts: 0, deletes: 0, renewals: 0, reclaims: 0 };
+  readonly ops = { finds: 0, inserts: 0, deletes: 0, renewals: 0, reclaims: 0, wants: 0 };
 
   constructor(
     db: Db,
@@ -79,6 +88,7 @@ export class MongoLeaseLimiter {
   ) {
     this.slots = db.collection<SlotDocument>(collection);
     this.reclaims = db.collection<{ _id: string; at: number }>(`${collection}_reclaims`);
+    this.wants = db.collection<WantDocument>(`${collection}_wants`);
     this.owner = options.owner ?? `pid-${process.pid}`;
     this.now = options.now ?? Date.now;
   }
@@ -207,6 +217,36 @@ export class MongoLeaseLimiter {
     }
   }
 
+  /**
+   * Says that `waiter` found every slot of `key` taken and is waiting, until `until` (ms since the epoch) unless
+   * said again: holders that see it give slots back sooner (see PooledLeaseLimiter). One document per waiter and
+   * key, written only by that waiter, so a plain upsert is enough on FerretDB too.
+   */
+  async want(key: string, waiter: string, until: number): Promise<void> {
+    this.ops.wants += 1;
+    await this.wants.updateOne(
+      { _id: `${key}~${waiter}` },
+      { $set: { key, waiter, until } },
+      { upsert: true },
+    );
+  }
+
+  /** `waiter` no longer waits for `key`. */
+  async unwant(key: string, waiter: string): Promise<void> {
+    this.ops.deletes += 1;
+    await this.wants.deleteOne({ _id: `${key}~${waiter}` });
+  }
+
+  /** Whether anyone but `waiter` has said it waits for a slot of `key`, and the saying has not run out. */
+  async wantedByOthers(key: string, waiter: string): Promise<boolean> {
+    this.ops.finds += 1;
+    const other = await this.wants.findOne(
+      { key, waiter: { $ne: waiter }, until: { $gt: this.now() } },
+      { projection: { _id: 1 } },
+    );
+    return other !== null;
+  }
+
   /** Holders of `key` right now (for metrics and tests). */
   async inUse(key: string): Promise<number> {
     return this.slots.countDocuments({ key, expiresAt: { $gt: this.now() } });
@@ -214,11 +254,17 @@ export class MongoLeaseLimiter {
 
   async ensureIndexes(): Promise<void> {
     await this.slots.createIndex({ key: 1 });
+    await this.wants.createIndex({ key: 1 });
   }
 
-  /** Forgets reclaim markers older than `olderThanMs` (they only need to outlive a race). */
+  /**
+   * Forgets reclaim markers older than `olderThanMs` (they only need to outlive a race) and the waits of limiters
+   * that ran out that long ago (a process that died waiting). Returns how many documents went.
+   */
   async pruneReclaims(olderThanMs = 3600000): Promise<number> {
-    const res = await this.reclaims.deleteMany({ at: { $lt: this.now() - olderThanMs } });
-    return res.deletedCount;
+    const before = this.now() - olderThanMs;
+    const reclaims = await this.reclaims.deleteMany({ at: { $lt: before } });
+    const wants = await this.wants.deleteMany({ until: { $lt: before } });
+    return reclaims.deletedCount + wants.deletedCount;
   }
 }

@@ -22,6 +22,35 @@ class FakeLeases implements LeaseSource {
   /** Asks made (one per pooled attempt), and the most asked of one. */
   asks = 0;
   largestAsk = 0;
+  /** Who said they wait, per key, and until when. */
+  readonly waits = new Map<string, Map<string, number>>();
+
+  want(key: string, waiter: string, until: number): Promise<void> {
+    const waits = this.waits.get(key) ?? new Map<string, number>();
+    waits.set(waiter, until);
+    this.waits.set(key, waits);
+    return Promise.resolve();
+  }
+
+  unwant(key: string, waiter: string): Promise<void> {
+    this.waits.get(key)?.delete(waiter);
+    return Promise.resolve();
+  }
+
+  wantedByOthers(key: string, waiter: string): Promise<boolean> {
+    const now = Date.now();
+    return Promise.resolve(
+      [...(this.waits.get(key) ?? [])].some(([w, until]) => w !== waiter && until > now),
+    );
+  }
+
+  pruneReclaims(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  waiting(key: string): number {
+    return this.waits.get(key)?.size ?? 0;
+  }
 
   async tryLeases(key: string, limit: number, ttlMs: number, count: number): Promise<MongoLease[]> {
     this.asks += 1;
@@ -85,7 +114,12 @@ class FakeLeases implements LeaseSource {
 describe('PooledLeaseLimiter (fake lease store)', () => {
   const limiters: PooledLeaseLimiter[] = [];
   const make = (leases: LeaseSource, options: PooledLeaseLimiterOptions = {}) => {
-    const l = new PooledLeaseLimiter(leases, { minBackoffMs: 2, maxBackoffMs: 10, ...options });
+    const l = new PooledLeaseLimiter(leases, {
+      minBackoffMs: 2,
+      maxBackoffMs: 10,
+      contentionCheckMs: 5,
+      ...options,
+    });
     limiters.push(l);
     return l;
   };
@@ -131,6 +165,10 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
     let inFlight = 0;
     let mostInFlight = 0;
     const counting: LeaseSource = {
+      want: (...a) => leases.want(...a),
+      unwant: (...a) => leases.unwant(...a),
+      wantedByOthers: (...a) => leases.wantedByOthers(...a),
+      pruneReclaims: () => leases.pruneReclaims(),
       tryLeases: async (key, limit, ttlMs, count) => {
         inFlight += 1;
         mostInFlight = Math.max(mostInFlight, inFlight);
@@ -171,31 +209,68 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
     for (const p of pools) expect(p.stats().mongoAcquires).toBeGreaterThan(0);
   });
 
-  it('gives an idle slot back after idleReleaseMs', async () => {
+  it('keeps an idle slot while nobody else waits for the key, and gives it back after idleKeepMs', async () => {
     const leases = new FakeLeases();
-    const pool = make(leases, { idleReleaseMs: 20 });
+    const pool = make(leases, { idleReleaseMs: 10, idleKeepMs: 200 });
     await (
       await pool.acquire('k', 1, 60_000)
     )();
+    await sleep(100);
     expect(leases.held('k')).toBe(1);
     for (let i = 0; i < 100 && leases.held('k'); i += 1) await sleep(10);
     expect(leases.held('k')).toBe(0);
-    expect(pool.holding('k')).toEqual({ held: 0, busy: 0 });
+    expect(pool.holding('k')).toEqual({ held: 0, busy: 0, contended: false });
+    expect(pool.stats()).toMatchObject({ idleReturns: 1, mongoReleases: 1 });
   });
 
-  it('gives a slot held longer than maxHoldMs back at its next release instead of handing it on', async () => {
+  it('hands a slot on locally however long it is held while nobody else waits', async () => {
     const leases = new FakeLeases();
-    const pool = make(leases, { maxHoldMs: 30 });
+    const pool = make(leases, { maxHoldMs: 10 });
     const first = await pool.acquire('k', 1, 60_000);
     const second = pool.acquire('k', 1, 60_000);
     await sleep(40);
     await first();
-    expect(pool.stats().maxHoldReturns).toBe(1);
     await (
       await second
     )();
-    expect(leases.acquires).toBe(2);
-    expect(leases.deletes).toBe(1);
+    expect(pool.stats()).toMatchObject({ maxHoldReturns: 0, localReuses: 1, mongoAcquires: 1 });
+    expect(leases.deletes).toBe(0);
+  });
+
+  it('once another process waits: an idle slot goes back after idleReleaseMs', async () => {
+    const leases = new FakeLeases();
+    const holder = make(leases, { idleReleaseMs: 20, idleKeepMs: 60_000 });
+    const other = make(leases, { idleKeepMs: 60_000 });
+    await (
+      await holder.acquire('k', 1, 60_000)
+    )();
+    const release = await other.acquire('k', 1, 60_000);
+    expect(holder.stats()).toMatchObject({ idleReturns: 1, mongoReleases: 1 });
+    expect(holder.stats().contendedChecks).toBeGreaterThan(0);
+    expect(other.stats().wants).toBeGreaterThan(0);
+    // The waiter took its note back once served.
+    expect(leases.waiting('k')).toBe(0);
+    await release();
+  });
+
+  it('once another process waits: a slot held longer than maxHoldMs goes back at its release, not handed on', async () => {
+    const leases = new FakeLeases();
+    const pool = make(leases, { maxHoldMs: 30 });
+    const other = make(leases);
+    const first = await pool.acquire('k', 1, 60_000);
+    const second = pool.acquire('k', 1, 60_000);
+    const third = other.acquire('k', 1, 60_000);
+    for (let i = 0; i < 100 && !pool.holding('k').contended; i += 1) await sleep(5);
+    await sleep(40);
+    await first();
+    expect(pool.stats().maxHoldReturns).toBe(1);
+    await (
+      await third
+    )();
+    await (
+      await second
+    )();
+    expect(leases.acquires).toBe(3);
   });
 
   it('applies a lowered limit: no new grant above it, the excess goes back at release', async () => {
@@ -214,7 +289,7 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
     expect(leases.held('k')).toBe(1);
     await held[2]!();
     const release = await lowered;
-    expect(pool.holding('k')).toEqual({ held: 1, busy: 1 });
+    expect(pool.holding('k')).toMatchObject({ held: 1, busy: 1 });
     await release();
   });
 
@@ -259,15 +334,17 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
     const a = make(leases, { leaseTtlMs: 300, renewEveryMs: 20, maxHoldMs: 1 });
     const b = make(leases, { leaseTtlMs: 300, renewEveryMs: 20 });
     const release = await a.acquire('k', 1, 60_000);
+    const taken = b.acquire('k', 1, 60_000);
+    for (let i = 0; i < 200 && !a.holding('k').contended; i += 1) await sleep(5);
     let open!: () => void;
     leases.renewalGate = new Promise<void>((r) => (open = r));
     for (let i = 0; i < 200 && !leases.pausedRenewals; i += 1) await sleep(5);
     expect(leases.pausedRenewals).toBe(1);
-    // Held longer than maxHoldMs: goes back to the store at release — but only once the renewal has come back.
+    // Held longer than maxHoldMs while b waits: goes back to the store at release — but only once the renewal
+    // has come back.
     const released = release();
-    const taken = b.acquire('k', 1, 60_000);
     await sleep(30);
-    expect(b.holding('k')).toEqual({ held: 0, busy: 0 });
+    expect(b.holding('k')).toMatchObject({ held: 0, busy: 0 });
     leases.renewalGate = undefined;
     open();
     await released;
@@ -291,7 +368,14 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
   });
 
   it('passes a store error to the request that needed the slot', async () => {
-    const failing: LeaseSource = { tryLeases: () => Promise.reject(new Error('store down')) };
+    const down = () => Promise.reject(new Error('store down'));
+    const failing: LeaseSource = {
+      tryLeases: down,
+      want: down,
+      unwant: down,
+      wantedByOthers: down,
+      pruneReclaims: down,
+    };
     const pool = make(failing);
     await expect(pool.acquire('k', 1, 60_000)).rejects.toThrow('store down');
   });

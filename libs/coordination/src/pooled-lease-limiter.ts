@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { LeaseTimeoutError, MongoLease, MongoLeaseLimiter } from './lease-limiter';
 
 /**
@@ -8,17 +9,31 @@ import { LeaseTimeoutError, MongoLease, MongoLeaseLimiter } from './lease-limite
 export type PooledRelease = () => Promise<void>;
 
 /** Where the pooled limiter takes its slots from: {@link MongoLeaseLimiter} (a fake in unit tests). */
-export type LeaseSource = Pick<MongoLeaseLimiter, 'tryLeases'>;
+export type LeaseSource = Pick<
+  MongoLeaseLimiter,
+  'tryLeases' | 'want' | 'unwant' | 'wantedByOthers' | 'pruneReclaims'
+>;
 
 export interface PooledLeaseLimiterOptions {
   /** TTL of the MongoDB leases; renewed while held, so a dead process's slots lapse within this. Default 15 s. */
   leaseTtlMs?: number;
   /** How often every held lease is renewed. Default leaseTtlMs / 3. */
   renewEveryMs?: number;
-  /** How long a slot nobody here needs is kept for the next local request before it goes back. Default 1 s. */
+  /** While another process waits for the key: how long an idle slot is kept before it goes back. Default 1 s. */
   idleReleaseMs?: number;
-  /** A slot held continuously longer than this goes back to MongoDB at its next release. Default 5 s. */
+  /** While nobody else waits for the key: how long an idle slot is kept before it goes back. Default 30 s. */
+  idleKeepMs?: number;
+  /**
+   * While another process waits for the key, a slot held continuously longer than this goes back to MongoDB at its
+   * next release. Default 5 s.
+   */
   maxHoldMs?: number;
+  /** How often, while holding slots of a key, this process looks whether another one waits for it. Default 1 s. */
+  contentionCheckMs?: number;
+  /** How long a wait, once said, counts for others unless said again (said again at half of it). Default 3 s. */
+  wantTtlMs?: number;
+  /** How often lapsed reclaim markers and dead waiters' notes are removed (by every process). Default 1 h. */
+  pruneEveryMs?: number;
   /** How long `acquire` waits for a slot before it throws {@link LeaseTimeoutError}. Default 60 s. */
   maxWaitMs?: number;
   /** First and largest pause between MongoDB attempts while every slot is taken (jittered, doubling). */
@@ -39,8 +54,15 @@ export interface PooledLeaseStats {
   mongoReleases: number;
   /** Grants of a slot this process already held: no MongoDB round trip. */
   localReuses: number;
-  /** Slots given back because they had been held longer than `maxHoldMs` (fairness to other processes). */
+  /** Slots given back because they had been held longer than `maxHoldMs` while another process waited. */
   maxHoldReturns: number;
+  /** Idle slots given back (after `idleReleaseMs` while another process waited, `idleKeepMs` otherwise). */
+  idleReturns: number;
+  /** Looks at whether another process waits for a key this one holds slots of, and how many found one. */
+  contentionChecks: number;
+  contendedChecks: number;
+  /** Notes written that this process waits for a key whose slots were all taken. */
+  wants: number;
   /** Successful lease renewals. */
   renewals: number;
   /** Slots lost: a renewal matched nothing, the lease's expiry passed by our clock, or a use outlived its TTL. */
@@ -67,6 +89,8 @@ interface Slot {
   busy: boolean;
   /** While busy: the caller's TTL for this use; past it the slot is no longer renewed (a leaked release). */
   useDeadline: number;
+  /** When it last became idle. */
+  idleSince: number;
   lost: boolean;
   idleTimer: NodeJS.Timeout | undefined;
   /** The renewal in flight, if any: the slot is not deleted before it has come back (see giveBack). */
@@ -91,6 +115,10 @@ interface KeyState {
   pending: number;
   backoffMs: number;
   retryTimer: NodeJS.Timeout | undefined;
+  /** Whether another process said, at the last look, that it waits for this key. */
+  contended: boolean;
+  /** Until when our own note that we wait for this key counts (0: none written, or taken back). */
+  wantUntil: number;
 }
 
 /**
@@ -103,10 +131,13 @@ interface KeyState {
  * key run at once in this process, and at most `limit` slots of it are held across all processes, so at most
  * `limit` run at once in total.
  *
- * A released slot goes to the next local waiter; with none, it stays idle for `idleReleaseMs`, then goes back to
- * MongoDB. A slot held continuously for longer than `maxHoldMs` goes back at its next release instead of being
- * handed on, and so do slots above a lowered limit: other processes get their turn (approximate fairness, not FIFO
- * across processes).
+ * A released slot goes to the next local waiter. Holding a slot costs a renewal every `renewEveryMs`; taking and
+ * giving one back cost a find, an insert and a delete, so slots stay while nobody else needs them: an idle slot goes
+ * back after `idleKeepMs`. A process that finds every slot of a key taken says so in MongoDB (`want`, rewritten
+ * while it waits); holders look every `contentionCheckMs` and, while someone waits, give an idle slot back after
+ * `idleReleaseMs` and a slot held continuously for longer than `maxHoldMs` at its next release instead of handing it
+ * on: other processes get their turn (approximate fairness, not FIFO across processes). Slots above a lowered limit
+ * go back at once.
  *
  * Leases are short (`leaseTtlMs`) and renewed every `renewEveryMs` by a guarded update (only while still ours and
  * not lapsed), so a SIGKILLed process's slots lapse within `leaseTtlMs`. A slot whose renewal matched nothing, or
@@ -129,7 +160,16 @@ export class PooledLeaseLimiter {
   private readonly leaseTtlMs: number;
   private readonly renewEveryMs: number;
   private readonly idleReleaseMs: number;
+  private readonly idleKeepMs: number;
   private readonly maxHoldMs: number;
+  private readonly contentionCheckMs: number;
+  private readonly wantTtlMs: number;
+  private readonly pruneEveryMs: number;
+  /** This limiter in the notes of who waits (a process id is not unique across machines). */
+  private readonly waiterId = randomUUID();
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
+  private lastPrune: number;
   private readonly maxWaitMs: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
@@ -144,6 +184,10 @@ export class PooledLeaseLimiter {
     mongoReleases: 0,
     localReuses: 0,
     maxHoldReturns: 0,
+    idleReturns: 0,
+    contentionChecks: 0,
+    contendedChecks: 0,
+    wants: 0,
     renewals: 0,
     lost: 0,
     lostUnmatched: 0,
@@ -160,11 +204,16 @@ export class PooledLeaseLimiter {
     this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
     this.renewEveryMs = options.renewEveryMs ?? Math.floor(this.leaseTtlMs / 3);
     this.idleReleaseMs = options.idleReleaseMs ?? 1_000;
+    this.idleKeepMs = options.idleKeepMs ?? 30_000;
     this.maxHoldMs = options.maxHoldMs ?? 5_000;
+    this.contentionCheckMs = options.contentionCheckMs ?? 1_000;
+    this.wantTtlMs = options.wantTtlMs ?? 3_000;
+    this.pruneEveryMs = options.pruneEveryMs ?? 3_600_000;
     this.maxWaitMs = options.maxWaitMs ?? 60_000;
     this.minBackoffMs = options.minBackoffMs ?? 10;
     this.maxBackoffMs = options.maxBackoffMs ?? 250;
     this.now = options.now ?? Date.now;
+    this.lastPrune = this.now();
     if (!(this.leaseTtlMs > 0) || !(this.renewEveryMs > 0) || this.renewEveryMs >= this.leaseTtlMs)
       throw new RangeError(
         `need 0 < renewEveryMs (${this.renewEveryMs}) < leaseTtlMs (${this.leaseTtlMs}) for leases to be renewed in time`,
@@ -192,6 +241,7 @@ export class PooledLeaseLimiter {
         state.waiters.splice(at, 1);
         this.counters.timeouts += 1;
         reject(new LeaseTimeoutError(key, waiter.limit, this.now() - waiter.started));
+        this.settleWant(key, state);
         this.forgetIfUnused(key, state);
       }, this.maxWaitMs);
     });
@@ -210,13 +260,16 @@ export class PooledLeaseLimiter {
     return { ...this.counters, held, busy, waiting };
   }
 
-  /** Slots of `key` held by this process (busy or idle) and requests of it running here now. */
-  holding(key: string): { held: number; busy: number } {
+  /**
+   * Slots of `key` held by this process (busy or idle), requests of it running here now, and whether another
+   * process waited for it at the last look.
+   */
+  holding(key: string): { held: number; busy: number; contended: boolean } {
     const state = this.keys.get(key);
-    if (!state) return { held: 0, busy: 0 };
+    if (!state) return { held: 0, busy: 0, contended: false };
     let busy = 0;
     for (const slot of state.slots) if (slot.busy) busy += 1;
-    return { held: state.slots.size, busy };
+    return { held: state.slots.size, busy, contended: state.contended };
   }
 
   /**
@@ -235,9 +288,11 @@ export class PooledLeaseLimiter {
         waiter.reject(new Error(`PooledLeaseLimiter closed while waiting for a slot of ${key}`));
       }
       for (const slot of [...state.slots]) if (!slot.busy) backs.push(this.giveBack(state, slot));
+      this.settleWant(key, state);
     }
     await Promise.all(backs);
     await this.renewing;
+    await this.checking;
   }
 
   /**
@@ -266,6 +321,8 @@ export class PooledLeaseLimiter {
         pending: 0,
         backoffMs: this.minBackoffMs,
         retryTimer: undefined,
+        contended: false,
+        wantUntil: 0,
       };
       this.keys.set(key, state);
     }
@@ -278,6 +335,7 @@ export class PooledLeaseLimiter {
       !state.waiters.length &&
       !state.pending &&
       !state.retryTimer &&
+      !state.wantUntil &&
       this.keys.get(key) === state
     )
       this.keys.delete(key);
@@ -325,6 +383,22 @@ export class PooledLeaseLimiter {
     if (state.retryTimer || state.pending > 0) return;
     const wanted = Math.min(state.waiters.length, state.limit - state.slots.size);
     if (wanted > 0) void this.attempt(key, state, wanted);
+    else this.settleWant(key, state);
+  }
+
+  /** Says (again) that this process waits for `key`: every slot was taken when it asked. */
+  private sayWant(state: KeyState, key: string): void {
+    if (this.closed || state.wantUntil - this.now() > this.wantTtlMs / 2) return;
+    state.wantUntil = this.now() + this.wantTtlMs;
+    this.counters.wants += 1;
+    this.mongo.want(key, this.waiterId, state.wantUntil).catch(() => (this.counters.errors += 1));
+  }
+
+  /** Takes our note back once nobody here waits any more (it would run out by itself within `wantTtlMs`). */
+  private settleWant(key: string, state: KeyState): void {
+    if (!state.wantUntil || (state.waiters.length && !this.closed)) return;
+    state.wantUntil = 0;
+    this.mongo.unwant(key, this.waiterId).catch(() => (this.counters.errors += 1));
   }
 
   private grant(key: string, state: KeyState, slot: Slot, waiter: Waiter): void {
@@ -361,6 +435,7 @@ export class PooledLeaseLimiter {
       this.backOff(key, state);
       return;
     }
+    if (leases.length < wanted) this.sayWant(state, key);
     if (leases.length === 0) {
       this.counters.mongoMisses += 1;
       this.backOff(key, state);
@@ -376,6 +451,7 @@ export class PooledLeaseLimiter {
         heldSince: this.now(),
         busy: false,
         useDeadline: 0,
+        idleSince: 0,
         lost: false,
         idleTimer: undefined,
         renewal: undefined,
@@ -395,9 +471,20 @@ export class PooledLeaseLimiter {
     else this.pump(key, state);
   }
 
+  /** No MongoDB attempt for `key` for `ms` (local grants of held slots go on). */
+  private pauseAttempts(key: string, state: KeyState, ms: number): void {
+    if (state.retryTimer) return;
+    state.retryTimer = setTimeout(() => {
+      state.retryTimer = undefined;
+      this.pump(key, state);
+      this.forgetIfUnused(key, state);
+    }, ms);
+  }
+
   /** Every slot was taken (or MongoDB failed): try again after a jittered, doubling pause if anyone still waits. */
   private backOff(key: string, state: KeyState): void {
     if (this.closed || state.retryTimer || !state.waiters.length) {
+      this.settleWant(key, state);
       this.forgetIfUnused(key, state);
       return;
     }
@@ -412,11 +499,15 @@ export class PooledLeaseLimiter {
 
   private async release(key: string, state: KeyState, slot: Slot): Promise<void> {
     slot.busy = false;
-    const tooLong = this.now() - slot.heldSince > this.maxHoldMs;
+    const tooLong = state.contended && this.now() - slot.heldSince > this.maxHoldMs;
     if (this.closed || !this.usable(slot) || state.slots.size > state.limit || tooLong) {
-      if (tooLong && !slot.lost && !this.closed) this.counters.maxHoldReturns += 1;
+      const yielded = tooLong && !slot.lost && !this.closed;
+      if (yielded) this.counters.maxHoldReturns += 1;
       await this.giveBack(state, slot);
-      this.pump(key, state);
+      // Given back for the process that waits: our own waiters would take it again at once. They ask after the
+      // longest pause the other side may be in instead.
+      if (yielded) this.pauseAttempts(key, state, this.maxBackoffMs * 1.5);
+      else this.pump(key, state);
       return;
     }
     const waiter = state.waiters.shift();
@@ -429,11 +520,25 @@ export class PooledLeaseLimiter {
   }
 
   private idle(key: string, state: KeyState, slot: Slot): void {
-    slot.idleTimer = setTimeout(() => {
-      slot.idleTimer = undefined;
-      if (!slot.busy && state.slots.has(slot))
+    slot.idleSince = this.now();
+    this.armIdle(key, state, slot);
+  }
+
+  /** Looks again every `idleReleaseMs`: whether someone waits for the key may change while the slot sits idle. */
+  private armIdle(key: string, state: KeyState, slot: Slot): void {
+    slot.idleTimer = setTimeout(
+      () => {
+        slot.idleTimer = undefined;
+        if (slot.busy || !state.slots.has(slot)) return;
+        if (!state.contended && this.now() - slot.idleSince < this.idleKeepMs) {
+          this.armIdle(key, state, slot);
+          return;
+        }
+        this.counters.idleReturns += 1;
         void this.giveBack(state, slot).then(() => this.pump(key, state));
-    }, this.idleReleaseMs);
+      },
+      Math.min(this.idleReleaseMs, this.idleKeepMs),
+    );
     slot.idleTimer.unref();
   }
 
@@ -466,11 +571,52 @@ export class PooledLeaseLimiter {
       if (!this.renewing) this.renewing = this.renewAll().finally(() => (this.renewing = undefined));
     }, this.renewEveryMs);
     this.renewTimer.unref();
+    this.checkTimer = setInterval(() => {
+      if (!this.checking) this.checking = this.checkContention().finally(() => (this.checking = undefined));
+    }, this.contentionCheckMs);
+    this.checkTimer.unref();
   }
 
   private stopRenewing(): void {
     if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.checkTimer) clearInterval(this.checkTimer);
     this.renewTimer = undefined;
+    this.checkTimer = undefined;
+  }
+
+  /** For every key this process holds slots of: does another process wait for it? (One `findOne` per key.) */
+  private async checkContention(): Promise<void> {
+    const work: Promise<void>[] = [];
+    for (const [key, state] of this.keys) {
+      if (!state.slots.size) {
+        state.contended = false;
+        continue;
+      }
+      this.counters.contentionChecks += 1;
+      work.push(
+        this.mongo.wantedByOthers(key, this.waiterId).then(
+          (wanted) => {
+            state.contended = wanted;
+            if (wanted) this.counters.contendedChecks += 1;
+          },
+          () => {
+            this.counters.errors += 1; // keep the last answer; try again next time
+          },
+        ),
+      );
+    }
+    if (this.now() - this.lastPrune >= this.pruneEveryMs) {
+      this.lastPrune = this.now();
+      work.push(
+        this.mongo.pruneReclaims().then(
+          () => undefined,
+          () => {
+            this.counters.errors += 1;
+          },
+        ),
+      );
+    }
+    await Promise.all(work);
   }
 
   private async renewAll(): Promise<void> {
