@@ -290,6 +290,9 @@ interface WorkerFigures {
   ewsCalls: Map<string, number>;
   cpuS: number;
   transactions: number;
+  /** The P-11 slot pools: slots held at the window's end, and what they did in MongoDB during it. */
+  slotsHeld: number;
+  slotOps: Map<string, number>;
 }
 
 function workerFigures(w: WindowRun): WorkerFigures {
@@ -312,6 +315,11 @@ function workerFigures(w: WindowRun): WorkerFigures {
     ewsCalls: promSumBy(d, 'ssync_ews_calls_total', ['operation', 'outcome']),
     cpuS: promSum(d, 'ssync_process_cpu_seconds_total'),
     transactions: promSum(d, 'ssync_kafka_transactions_total'),
+    slotsHeld: w.metricsAfter.reduce(
+      (n, after) => n + (promSumBy(after ?? [], 'ssync_connection_slots', ['state']).get('held') ?? 0),
+      0,
+    ),
+    slotOps: promSumBy(d, 'ssync_connection_slot_operations_total', ['op']),
   };
 }
 
@@ -838,6 +846,19 @@ async function benchSize(k: Knobs, size: number, floor: EwsFloor): Promise<SizeR
       [
         'connection-slot wait p99 (calls)',
         ...cols((w) => `${fmtQ(w.metrics.slotWait.p99, 's', 3)} (${w.metrics.slotWait.n})`),
+      ],
+      [
+        'connection slots held at the end (ssync_connection_slots)',
+        ...cols((w) => String(w.metrics.slotsHeld)),
+      ],
+      [
+        'slot pool MongoDB writes/s: taken + given back + renewed + waits said',
+        ...cols((w) => {
+          const op = (name: string) => w.metrics.slotOps.get(name) ?? 0;
+          const parts = ['mongoAcquires', 'mongoReleases', 'renewals', 'wants'].map(op);
+          const total = parts.reduce((a, b) => a + b, 0);
+          return `${fmt(total / w.secs, 1)} (${parts.join(' + ')})`;
+        }),
       ],
       ...ewsKeys.map((key) => [
         `EWS calls/s ${key}`,

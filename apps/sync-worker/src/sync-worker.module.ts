@@ -2,6 +2,7 @@ import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown, OnModuleI
 import { Kafka } from 'kafkajs';
 import { Db, MongoClient } from 'mongodb';
 import { MongoLeaseLimiter, PooledLeaseLimiter } from '@ssync/coordination';
+import { reportConnectionSlots } from '@ssync/common';
 import { ExchangeClientFactory } from '@ssync/exchange';
 import { KafkaCommandGateway, KafkaProbe, connectKafka } from '@ssync/messaging';
 import { SecretBox, SecretsModule } from '@ssync/security';
@@ -79,7 +80,14 @@ const LEASES = Symbol('LEASES');
         // gives them up sooner only while another worker says it waits; the leases last 15 s and are renewed, so a
         // SIGKILLed worker's slots lapse within 15 s (ADR 0007). A waiter may queue behind many requests of its
         // profile, and behind a crashed worker's leases until they lapse.
-        return new PooledLeaseLimiter(slots, { maxWaitMs: config.worker.requestTimeoutMs * 2 + 15_000 });
+        const pool = new PooledLeaseLimiter(slots, {
+          maxWaitMs: config.worker.requestTimeoutMs * 2 + 15_000,
+        });
+        reportConnectionSlots(() => {
+          const { held, busy, waiting, ...totals } = pool.stats();
+          return { now: { held, busy, waiting }, totals };
+        });
+        return pool;
       },
     },
     {

@@ -71,6 +71,38 @@ export const connectionSlotWaitSeconds = new Histogram({
   registers,
 });
 
+let connectionSlots: (() => { now: Record<string, number>; totals: Record<string, number> }) | null = null;
+
+/** The sync worker's P-11 slot pool, asked at each scrape (`ssync_connection_slots`, `…_operations_total`). */
+export function reportConnectionSlots(
+  read: () => { now: Record<string, number>; totals: Record<string, number> },
+): void {
+  connectionSlots = read;
+}
+
+export const connectionSlotsNow = new Gauge({
+  name: 'ssync_connection_slots',
+  help: 'Connection slots (P-11) this process holds (held), runs EWS calls on (busy), and calls waiting for one (waiting).',
+  labelNames: ['state'] as const,
+  registers,
+  collect() {
+    if (!connectionSlots) return;
+    for (const [state, n] of Object.entries(connectionSlots().now)) this.set({ state }, n);
+  },
+});
+
+export const connectionSlotOperations = new Counter({
+  name: 'ssync_connection_slot_operations_total',
+  help: 'What the slot pool did in MongoDB and locally since start: acquires, releases, renewals, local reuses, idle and max-hold returns, waits said, contention checks, lost slots.',
+  labelNames: ['op'] as const,
+  registers,
+  collect() {
+    if (!connectionSlots) return;
+    this.reset();
+    for (const [op, n] of Object.entries(connectionSlots().totals)) this.inc({ op }, n);
+  },
+});
+
 export const testResults = new Counter({
   name: 'ssync_test_results_total',
   help: 'Test & Enable results by area and outcome (M-6).',

@@ -223,6 +223,21 @@ describe('PooledLeaseLimiter (fake lease store)', () => {
     expect(pool.stats()).toMatchObject({ idleReturns: 1, mongoReleases: 1 });
   });
 
+  it('reuses the slot idle the shortest time, so the extra slots of a burst go back after idleKeepMs', async () => {
+    const leases = new FakeLeases();
+    const pool = make(leases, { idleKeepMs: 100, idleReleaseMs: 10 });
+    const burst = await Promise.all([1, 2, 3].map(() => pool.acquire('k', 3, 60_000)));
+    await Promise.all(burst.map((release) => release()));
+    for (let i = 0; i < 40; i += 1) {
+      await (
+        await pool.acquire('k', 3, 60_000)
+      )();
+      await sleep(5);
+    }
+    expect(pool.holding('k').held).toBe(1);
+    expect(pool.stats()).toMatchObject({ idleReturns: 2, mongoAcquires: 3 });
+  });
+
   it('hands a slot on locally however long it is held while nobody else waits', async () => {
     const leases = new FakeLeases();
     const pool = make(leases, { maxHoldMs: 10 });
