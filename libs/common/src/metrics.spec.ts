@@ -28,6 +28,8 @@ describe('metrics (issue #12)', () => {
       'ssync_ews_calls_total',
       'ssync_ews_call_seconds',
       'ssync_connection_slot_wait_seconds',
+      'ssync_connection_slots',
+      'ssync_connection_slot_operations_total',
       'ssync_test_results_total',
       'ssync_consumer_lag',
       'ssync_store_caught_up',
