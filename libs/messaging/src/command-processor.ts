@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import { kafkaTransactions, withLogContext } from '@ssync/common';
 import {
   AggregateSnapshot,
@@ -334,8 +334,11 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
     let opBase: bigint | undefined;
     const txn = await owner.producer.transaction();
     try {
-      if (events.length > 0) {
-        await txn.send({
+      // One produce request for all of it: each separate send was its own AddPartitionsToTxn and Produce round trip
+      // (and the broker's verification of it), up to three per transaction.
+      const topicMessages: TopicMessages[] = [];
+      if (events.length > 0)
+        topicMessages.push({
           topic: this.topics.events,
           messages: events.map((e) => ({
             key: e.aggregateId,
@@ -344,24 +347,28 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
             headers: { type: e.type },
           })),
         });
-      }
-      if (operational.size > 0 && this.topics.operational) {
-        const [written] = await txn.send({
-          topic: this.topics.operational,
+      const operationalTopic = operational.size > 0 ? this.topics.operational : undefined;
+      if (operationalTopic)
+        topicMessages.push({
+          topic: operationalTopic,
           messages: [...operational.values()].map((r) => ({
             key: r.aggregateId,
             partition,
             value: JSON.stringify(r),
           })),
         });
-        const base = written?.baseOffset ?? written?.offset;
-        if (base !== undefined) opBase = BigInt(base);
-      }
-      if (consumed && results.length > 0) {
-        await txn.send({
+      if (consumed && results.length > 0)
+        topicMessages.push({
           topic: this.topics.results,
           messages: results.map((r) => ({ key: r.replyTo, value: JSON.stringify(r) })),
         });
+      if (topicMessages.length > 0) {
+        const written = await txn.sendBatch({ topicMessages });
+        const op = operationalTopic
+          ? written.find((w) => w.topicName === operationalTopic && w.partition === partition)
+          : undefined;
+        const base = op?.baseOffset ?? op?.offset;
+        if (base !== undefined) opBase = BigInt(base);
       }
       if (consumed)
         await txn.sendOffsets({
