@@ -2,6 +2,7 @@ import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { metricsText } from '@ssync/common';
 import { syncOf } from '@ssync/domain';
+import { DEFAULT_POLL_SCHEDULE } from '../../apps/sync-worker/src/runtime/schedule';
 import { KafkaCommandGateway } from '@ssync/messaging';
 import { startSimulator } from '../../apps/exchange-simulator/src/index';
 import type { TestProgress } from '../../apps/api/src/jobs/test-progress';
@@ -570,6 +571,41 @@ describe('sync worker: Test & Enable against Exchange', () => {
       expect(polled).toMatchObject({ enabledForIncomingEmail: true });
     }
   }, 400_000);
+
+  it('claims a scheduled poll ahead of its due time and sends no request before the start it reserved (P-10, issue #12)', async () => {
+    const [id] = (await pollingMailboxes('Ahead', ['ivan'])) as [string];
+    const runtime = stack.worker!.get(SyncRuntime);
+    const aheadBefore = runtime.stats.pollsClaimedAhead;
+    // Each claim reserves the poll's due time as its start; the request that follows goes at or after it. Seen
+    // after every poll: the reserved start of the last claim, and the request log of the mailbox.
+    const starts = new Set<string>();
+    const polls = () =>
+      sim.admin.requestLog({ mailbox: 'ivan@contoso.test', operation: 'SyncFolderItems' }).map((e) => e.time);
+    await eventually(
+      () => {
+        const state = stack.mailboxOwner.mailboxes.get(id).state;
+        const started = state.status === 'Active' ? syncOf(state.mailbox).lastPollStartedAt : null;
+        if (started !== null) starts.add(started);
+        return Promise.resolve(starts.size >= 3 && runtime.stats.pollsClaimedAhead >= aheadBefore + 2);
+      },
+      60_000,
+      'two polls claimed ahead',
+    );
+    const calls = polls();
+    const floor = DEFAULT_POLL_SCHEDULE.floorMs;
+    for (const start of starts) {
+      const at = Date.parse(start);
+      // The previous poll's request went at least the floor before this start, so any request less than the floor
+      // before it would be this poll's, sent before the start it reserved (50 ms: the way to the simulator).
+      expect(calls.filter((t) => t > at - floor + 50 && t < at)).toEqual([]);
+      const request = calls.find((t) => t >= at);
+      if (request !== undefined) expect(request - at).toBeLessThanOrEqual(1000); // the claim's slack
+    }
+    // P-10 within one owner: consecutive requests at least the floor apart (the simulator runs in this process,
+    // on the same clock).
+    for (let i = 1; i < calls.length; i += 1)
+      expect(calls[i]! - calls[i - 1]!).toBeGreaterThanOrEqual(floor - 50);
+  });
 
   it('an idle mailbox leaves no audit trail: polls move only its operational state (docs/adr/0010)', async () => {
     const [id] = (await pollingMailboxes('Quiet', ['hana'])) as [string];

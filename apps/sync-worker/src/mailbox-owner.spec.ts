@@ -1,6 +1,6 @@
 import { MailboxCommand, MailboxEvent, MailboxState, mailboxDecider } from '@ssync/domain';
 import { CommandEnvelope } from '@ssync/messaging';
-import { MailboxFactSource, commandLinger, withOwnerFacts } from './mailbox-owner';
+import { CLAIM_RETURN_MARGIN_MS, MailboxFactSource, commandLinger, withOwnerFacts } from './mailbox-owner';
 
 const meta = { commandId: 'c-1', actor: 'alice', issuedAt: '2026-01-01T10:00:00.000Z', mailboxId: 'm-1' };
 
@@ -79,6 +79,20 @@ describe("how long a mailbox command waits for its partition's transaction", () 
     const linger = commandLinger(100, 250);
     expect(linger(envelope('StartPoll'))).toBe(100);
     expect(linger(envelope('RecordSyncOutcome'))).toBe(250);
+  });
+
+  it('lets a claim made ahead wait like an outcome, if it is still back before the start it reserves', () => {
+    const now = Date.parse('2026-03-01T10:00:00.000Z');
+    const linger = commandLinger(100, 250, () => now);
+    const claim = (notBefore?: string) =>
+      ({
+        type: 'StartPoll',
+        command: { type: 'StartPoll', ...(notBefore === undefined ? {} : { notBefore }) },
+      }) as CommandEnvelope<MailboxCommand>;
+    expect(linger(claim())).toBe(100);
+    expect(linger(claim('2026-03-01T10:00:00.500Z'))).toBe(250);
+    expect(linger(claim('2026-03-01T10:00:00.330Z'))).toBe(330 - CLAIM_RETURN_MARGIN_MS);
+    expect(linger(claim('2026-03-01T10:00:00.200Z'))).toBe(100);
   });
 
   it('keeps every other command at the short wait (Test & Enable waits for its results)', () => {

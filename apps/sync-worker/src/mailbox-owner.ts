@@ -81,17 +81,30 @@ function domainFailure(error: unknown): CommandFailure | null {
   return { kind: error.kind, message: error.message, violations: error.violations.map((v) => ({ ...v })) };
 }
 
+/** Time a claim made ahead keeps for its transaction's commit and the way back, before the start it reserves. */
+export const CLAIM_RETURN_MARGIN_MS = 150;
+
 /**
  * A poll's outcome may wait longer than other commands for its partition's transaction: the poll's claims (a few
  * a second per partition at 10,000 mailboxes) open transactions often, and an outcome usually rides in the next
  * one instead of opening its own (docs/adr/0014). A claim waits only `lingerMs`: it holds a connection slot and
- * its poll's start.
+ * its poll's start. A claim made ahead of its poll's due time (`notBefore`) may wait as long as an outcome, as long
+ * as it is still back before that time.
  */
 export function commandLinger(
   lingerMs: number,
   outcomeLingerMs: number,
+  now: () => number = Date.now,
 ): (envelope: CommandEnvelope<MailboxCommand>) => number {
-  return (envelope) => (envelope.type === 'RecordSyncOutcome' ? outcomeLingerMs : lingerMs);
+  return (envelope) => {
+    if (envelope.type === 'RecordSyncOutcome') return outcomeLingerMs;
+    const command = envelope.command as MailboxCommand | undefined;
+    if (command?.type === 'StartPoll' && command.notBefore !== undefined) {
+      const spare = Date.parse(command.notBefore) - now() - CLAIM_RETURN_MARGIN_MS;
+      return Number.isFinite(spare) ? Math.max(lingerMs, Math.min(outcomeLingerMs, spare)) : lingerMs;
+    }
+    return lingerMs;
+  };
 }
 
 /**

@@ -140,6 +140,7 @@ const LEASES = Symbol('LEASES');
           actor: `sync-worker:${config.instanceId}`,
           instanceId: config.instanceId,
           pollClaimSlackMs: config.worker.pollClaimSlackMs,
+          pollClaimLeadMs: config.worker.pollClaimLeadMs,
           sendRetryDelayMinutes: config.worker.sendRetryDelayMinutes,
           idleBackoffFactor: config.worker.idleBackoffFactor,
         }),

@@ -9,7 +9,7 @@ describe('poll schedule', () => {
     const top = () => 0.999999;
     expect(nextPollDelayMs(1, null, true, DEFAULT_POLL_SCHEDULE, top, true)).toBe(90_000);
     expect(nextPollDelayMs(1, null, true, DEFAULT_POLL_SCHEDULE, noJitter, true)).toBe(60_000);
-    expect(nextPollDelayMs(1, 60_000, true, DEFAULT_POLL_SCHEDULE, top)).toBe(60_600);
+    expect(nextPollDelayMs(1, 60_000, true, DEFAULT_POLL_SCHEDULE, top)).toBe(60_120);
     expect(pollFailureDelayMs(1, 0, DEFAULT_POLL_SCHEDULE, top)).toBe(66_000);
   });
   it('keeps a busy mailbox at the minimum interval', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import {
   ActivityCommand,
@@ -72,6 +73,12 @@ export interface SyncRuntimeOptions {
    * come back, the poll is dropped, and this much is added to the minimum interval the claim records (P-10).
    */
   pollClaimSlackMs: number;
+  /**
+   * A scheduled poll is claimed this long before it is due, with the due time as the start it reserves
+   * (`StartPoll.notBefore`): the claim's transaction then no longer lengthens each mailbox's period, and may wait
+   * longer to share its partition's transaction. 0: claimed when due, with the connection slot held.
+   */
+  pollClaimLeadMs?: number;
   /** S-3/S-6: minutes between retries of a send that failed transiently (default: the domain's policy). */
   sendRetryDelayMinutes?: number;
   /** Early polls while a server fails and once it answers again (default: DEFAULT_RECOVERY). */
@@ -111,6 +118,8 @@ async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Prom
 export class SyncRuntime {
   private readonly logger = new Logger('SyncRuntime');
   private readonly inFlight = new Set<string>();
+  /** Polls claimed ahead and waiting for their due time: in flight, but not using the concurrency yet. */
+  private readonly waitingToStart = new Set<string>();
   private readonly lastDelay = new Map<string, number>();
   /** Mailboxes whose poll claim was refused or came back late: not tried again before this (ms since epoch). */
   private readonly retryAt = new Map<string, number>();
@@ -141,6 +150,8 @@ export class SyncRuntime {
     pollErrors: 0,
     /** Polls not started: the claim was refused (another owner polled it recently) or came back too late. */
     pollsNotClaimed: 0,
+    /** Polls claimed ahead of their due time (`pollClaimLeadMs`) and accepted. */
+    pollsClaimedAhead: 0,
     /** Polls ahead of schedule (a failing server probed, or answering again) that met the fault: not recorded. */
     earlyPollsFailed: 0,
   };
@@ -263,8 +274,9 @@ export class SyncRuntime {
       this.lookAtAll = false;
       for (const [id] of this.owner.mailboxes.entries()) this.queue.schedule(id, now);
     }
+    const lead = this.options.pollClaimLeadMs ?? 0;
     for (let id = this.queue.pop(now); id !== null; id = this.queue.pop(now)) {
-      if (this.inFlight.size >= this.options.concurrency) {
+      if (this.inFlight.size - this.waitingToStart.size >= this.options.concurrency) {
         this.queue.schedule(id, now);
         return;
       }
@@ -275,16 +287,19 @@ export class SyncRuntime {
       const mailbox = snapshot.state.mailbox;
       const next = this.nextWork(mailbox, approvalRequired(mailbox), now);
       if (next === null) continue;
-      if (next.at > now) {
-        this.queue.schedule(id, next.at);
+      // A scheduled poll starts (its claim goes) `lead` before it is due; a test or an early poll when due.
+      const ahead = next.kind === 'polls' && !next.early ? lead : 0;
+      if (next.at - ahead > now) {
+        this.queue.schedule(id, next.at - ahead);
         continue;
       }
+      const notBefore = ahead > 0 && next.at > now ? next.at : null;
       this.inFlight.add(id);
       const kind: DeferredWork = next.kind;
       const run =
         kind === 'tests'
           ? () => this.runTest({ mailbox, version: snapshot.version })
-          : () => this.poll({ mailbox, version: snapshot.version }, next.early);
+          : () => this.poll({ mailbox, version: snapshot.version }, next.early, notBefore);
       // Its log lines and commands carry the mailbox and one correlation id (a test's id, or one per poll).
       const fields = {
         aggregateType: 'mailbox',
@@ -471,11 +486,17 @@ export class SyncRuntime {
    * is a duplicate, not a second activity); only then is the new cursor recorded. A stale poll (another owner got
    * there first) is ignored by the mailbox aggregate.
    */
-  private async poll({ mailbox }: ActiveMailbox, early = false): Promise<void> {
+  private async poll(
+    { mailbox }: ActiveMailbox,
+    early = false,
+    notBefore: number | null = null,
+  ): Promise<void> {
     const profile = this.profileOf(mailbox);
     if (!profile) return;
     const interval = profile.state.settings.minimumPollingIntervalMinutes;
     let sync = syncOf(mailbox);
+    if (notBefore !== null && !(await this.claimAhead(mailbox.mailboxId, sync.polls, interval, notBefore)))
+      return;
     const started = this.now();
     this.recovery.started(profile.id, mailbox.mailboxId, started);
     // Without Process Email From, tracking starts with the first poll — at the whole second, because Exchange keeps
@@ -499,13 +520,20 @@ export class SyncRuntime {
       for (let page = 0; page < this.options.maxPagesPerPoll; page += 1) {
         // A mailbox that moved to another worker mid-poll is that worker's now; it resumes from the recorded cursor.
         if (page > 0 && !this.owner.owns(mailbox.mailboxId)) return;
-        // The first request of a poll goes out only once the poll is claimed (P-10 across owners); the claim is
+        // The first request of a poll goes out only once the poll is claimed (P-10 across owners): a claim made
+        // ahead holds while the request goes within the slack of the start it reserved; otherwise the claim is
         // made with the connection slot held, right before the request.
         const pageConn =
           page === 0
             ? conn.guarded(async () => {
-                if (requestedAt === null)
-                  requestedAt = await this.claimPoll(mailbox.mailboxId, sync.polls, interval);
+                if (requestedAt !== null) return true;
+                if (notBefore !== null) {
+                  const at = this.now();
+                  if (at < notBefore) await sleep(notBefore - at);
+                  requestedAt = Math.max(this.now(), notBefore);
+                  return requestedAt - notBefore <= this.options.pollClaimSlackMs;
+                }
+                requestedAt = await this.claimPoll(mailbox.mailboxId, sync.polls, interval);
                 return requestedAt !== null;
               })
             : conn;
@@ -603,13 +631,21 @@ export class SyncRuntime {
    * worker made it. A claim that took longer than the slack to come back is not used — the request would then
    * reach Exchange later than the floor it set assumes.
    */
-  private async claimPoll(mailboxId: string, poll: number, intervalMinutes: number): Promise<number | null> {
+  private async claimPoll(
+    mailboxId: string,
+    poll: number,
+    intervalMinutes: number,
+    notBefore: number | null = null,
+  ): Promise<number | null> {
     const issuedAt = this.now();
     const slack = this.options.pollClaimSlackMs;
-    // The connection slot is held meanwhile, so wait no longer than the claim could still be used; a claim that
-    // could not be sent is no poll either (not an Exchange failure).
+    const start = Math.max(issuedAt, notBefore ?? issuedAt);
+    // Wait no longer than the claim could still be used (a claim made when due holds the connection slot
+    // meanwhile); a claim that could not be sent is no poll either (not an Exchange failure).
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), slack)));
+    const late = new Promise<null>(
+      (resolve) => (timer = setTimeout(() => resolve(null), start + slack - issuedAt)),
+    );
     const sent = this.send('mailbox', mailboxId, {
       type: 'StartPoll',
       mailboxId,
@@ -618,6 +654,7 @@ export class SyncRuntime {
       issuedAt: new Date(issuedAt).toISOString(),
       poll,
       minIntervalMs: minPollIntervalMs(intervalMinutes) + slack,
+      ...(start > issuedAt ? { notBefore: new Date(start).toISOString() } : {}),
     }).catch((error: unknown) => {
       // The broker away: a poll put off (its claim may have come back late first; this is the answer).
       if (isDependencyFault(error)) this.interruptions.deferred(error, 'polls');
@@ -631,7 +668,33 @@ export class SyncRuntime {
     if (result) this.interruptions.answered('kafka');
     if (!result?.accepted || result.events.length === 0) return null;
     const now = this.now();
-    return now - issuedAt <= slack ? now : null;
+    return now - start <= slack ? Math.max(now, start) : null;
+  }
+
+  /**
+   * Claims a scheduled poll ahead of its due time (`pollClaimLeadMs`), reserving that time as its start, then waits
+   * for it. False when the claim was refused or came back too late: the poll does not run (tried again in 1 s).
+   */
+  private async claimAhead(
+    mailboxId: string,
+    poll: number,
+    interval: number,
+    notBefore: number,
+  ): Promise<boolean> {
+    this.waitingToStart.add(mailboxId);
+    try {
+      if ((await this.claimPoll(mailboxId, poll, interval, notBefore)) === null) {
+        this.stats.pollsNotClaimed += 1;
+        this.retryAt.set(mailboxId, this.now() + 1000);
+        return false;
+      }
+      this.stats.pollsClaimedAhead += 1;
+      const wait = notBefore - this.now();
+      if (wait > 0) await sleep(wait);
+      return true;
+    } finally {
+      this.waitingToStart.delete(mailboxId);
+    }
   }
 
   private async recordPollFailure(

@@ -1,5 +1,5 @@
 import { ConfigError, CoreConfig, loadCoreConfig } from '@ssync/common';
-import { SEND_RETRY_POLICY } from '@ssync/domain';
+import { MAX_POLL_CLAIM_AHEAD_MS, SEND_RETRY_POLICY } from '@ssync/domain';
 import { DEFAULT_POLL_SCHEDULE } from './schedule';
 
 export interface WorkerConfig extends CoreConfig {
@@ -15,6 +15,7 @@ export interface WorkerConfig extends CoreConfig {
     commandTimeoutMs: number;
     /** P-10 across owners: how long a poll claim may take to come back and still be used (see SyncRuntime). */
     pollClaimSlackMs: number;
+    pollClaimLeadMs: number;
     /** S-3/S-6: minutes between retries of a send that failed transiently (default 5, as M-6's test retries). */
     sendRetryDelayMinutes: number;
     /** P-10: an idle mailbox's polls back off up to this many times the interval (1: every mailbox at it). */
@@ -71,6 +72,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
       serviceIdentity,
       commandTimeoutMs: int(env, 'SSYNC_COMMAND_TIMEOUT_MS', 30000, 100, 600000),
       pollClaimSlackMs: int(env, 'SSYNC_POLL_CLAIM_SLACK_MS', 1000, 50, 60000),
+      pollClaimLeadMs: int(env, 'SSYNC_POLL_CLAIM_LEAD_MS', 400, 0, MAX_POLL_CLAIM_AHEAD_MS),
       sendRetryDelayMinutes: int(
         env,
         'SSYNC_SEND_RETRY_DELAY_MINUTES',

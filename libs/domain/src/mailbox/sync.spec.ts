@@ -2,7 +2,7 @@ import { DeciderSpecification } from '../shared/decider-spec';
 import { MailboxCommand } from './commands';
 import { mailboxDecider, MailboxState } from './decider';
 import { MailboxEvent } from './events';
-import { nextPollAt, syncOf, SYNC_POLICY } from './sync';
+import { MAX_POLL_CLAIM_AHEAD_MS, nextPollAt, syncOf, SYNC_POLICY } from './sync';
 
 const spec = DeciderSpecification.for(mailboxDecider);
 const mailboxId = 'mbx-s';
@@ -220,6 +220,63 @@ describe('mailbox poll starts (P-10 across owners)', () => {
       .given([provisioned, synced(1)])
       .when(start(0, '2026-03-01T11:00:00.000Z'))
       .thenNothingHappened();
+  });
+
+  describe('a claim made ahead of the due time', () => {
+    const ahead = (
+      poll: number,
+      issuedAt: string,
+      notBefore: string,
+      actor = 'worker-b',
+    ): MailboxCommand => ({
+      type: 'StartPoll',
+      mailboxId,
+      commandId: `ahead-${poll}-${issuedAt}-${actor}`,
+      actor,
+      issuedAt,
+      poll,
+      minIntervalMs: 60_000,
+      notBefore,
+    });
+
+    it('reserves the start it names and counts the floor from it', () => {
+      spec
+        .given([provisioned, started(0, at, 'worker-a'), synced(1)])
+        .when(ahead(1, '2026-03-01T10:00:59.600Z', '2026-03-01T10:01:00.000Z'))
+        .then([started(1, '2026-03-01T10:01:00.000Z', 'worker-b')]);
+    });
+
+    it('is judged by the start it reserves: one before the floor is refused, however late it is issued', () => {
+      spec
+        .given([provisioned, started(0, at, 'worker-a')])
+        .when(ahead(0, '2026-03-01T10:00:59.000Z', '2026-03-01T10:00:59.999Z'))
+        .thenNothingHappened();
+    });
+
+    it('never reserves a start in the past: a notBefore before issuedAt counts from issuedAt', () => {
+      spec
+        .given([provisioned])
+        .when(ahead(0, '2026-03-01T10:00:05.000Z', at))
+        .then([started(0, '2026-03-01T10:00:05.000Z', 'worker-b')]);
+    });
+
+    it('refuses a claim further ahead than MAX_POLL_CLAIM_AHEAD_MS, or one that names no instant', () => {
+      const issued = '2026-03-01T10:00:00.000Z';
+      const tooFar = new Date(Date.parse(issued) + MAX_POLL_CLAIM_AHEAD_MS + 1).toISOString();
+      spec
+        .given([provisioned])
+        .when(ahead(0, issued, tooFar))
+        .thenNothingHappened();
+      spec
+        .given([provisioned])
+        .when(ahead(0, issued, 'soon'))
+        .thenNothingHappened();
+      const farEnough = new Date(Date.parse(issued) + MAX_POLL_CLAIM_AHEAD_MS).toISOString();
+      spec
+        .given([provisioned])
+        .when(ahead(0, issued, farEnough))
+        .then([started(0, farEnough, 'worker-b')]);
+    });
   });
 
   it('keeps the floor through the outcome and shows who started the last poll', () => {

@@ -149,7 +149,8 @@ export type MailboxSyncCommand =
     }
   /**
    * A worker claims a poll just before its first Exchange request (P-10, S-7). Accepted (one MailboxPollStarted)
-   * only when `poll` is still current and the previous start's floor has passed at `issuedAt`; otherwise nothing
+   * only when `poll` is still current and the previous start's floor has passed at `issuedAt` (or at `notBefore`,
+   * the start a claim made ahead reserves); otherwise nothing
    * happens and the worker must not call Exchange. The worker calls Exchange only if the claim came back within
    * its own slack, and adds that slack to `minIntervalMs`, so two requests that start polls are never closer than
    * the interval — whichever workers make them.
@@ -163,7 +164,19 @@ export type MailboxSyncCommand =
       poll: number;
       /** The profile's minimum interval (or the worker's floor), plus the worker's slack, in ms. */
       minIntervalMs: number;
+      /**
+       * A claim made ahead of the poll's due time: the start it reserves (the worker sends no request before it).
+       * The claim is judged, and its floor counted, from this instant instead of `issuedAt`; at most
+       * {@link MAX_POLL_CLAIM_AHEAD_MS} ahead of `issuedAt`.
+       */
+      notBefore?: string;
     };
+
+/**
+ * How far ahead of its start a poll may be claimed: enough for the claim's transaction (a few hundred ms), short
+ * enough that a claim still says which worker is about to poll.
+ */
+export const MAX_POLL_CLAIM_AHEAD_MS = 5_000;
 
 /** Decides whether a poll may start now (see the StartPoll command). */
 export function decidePollStart(
@@ -172,7 +185,10 @@ export function decidePollStart(
 ): MailboxSyncEvent[] {
   const sync = syncOf(mailbox);
   if (command.poll !== sync.polls) return [];
-  const at = Date.parse(command.issuedAt);
+  const issued = Date.parse(command.issuedAt);
+  const ahead = command.notBefore === undefined ? issued : Date.parse(command.notBefore);
+  if (!Number.isFinite(ahead) || ahead > issued + MAX_POLL_CLAIM_AHEAD_MS) return [];
+  const at = Math.max(issued, ahead);
   if (sync.nextPollNotBefore !== null && at < Date.parse(sync.nextPollNotBefore)) return [];
   if (!Number.isFinite(command.minIntervalMs) || command.minIntervalMs < 0) return [];
   return [
@@ -181,7 +197,7 @@ export function decidePollStart(
       data: {
         mailboxId: mailbox.mailboxId,
         poll: sync.polls,
-        startedAt: command.issuedAt,
+        startedAt: at === issued ? command.issuedAt : new Date(at).toISOString(),
         startedBy: command.actor,
         nextPollNotBefore: new Date(at + command.minIntervalMs).toISOString(),
       },
