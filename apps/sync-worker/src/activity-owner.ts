@@ -43,7 +43,11 @@ export class ActivityOwner {
   readonly activities: AggregateStore<ActivityState>;
   private readonly processor: CommandProcessor<ActivityCommand, ActivityEvent, ActivityState>;
 
-  constructor(kafka: Kafka, config: CoreConfig) {
+  /**
+   * `commandPaceMs`: the activity commands topic is fetched at most this often once caught up, so a worker's tracked
+   * messages (tens a second, each its caller's to wait for) share transactions (CommandProcessor `topicPaceMs`).
+   */
+  constructor(kafka: Kafka, config: CoreConfig, options: { commandPaceMs?: number } = {}) {
     const prefix = config.kafka.topicPrefix;
     this.activities = new AggregateStore(
       kafka,
@@ -62,6 +66,7 @@ export class ActivityOwner {
       // An activity record can be ~4 MB (a 1,048,576-character body): at most 5 per transaction keeps a record
       // batch under the activity topics' 32 MB limit.
       maxCommandsPerTransaction: 5,
+      topicPaceMs: options.commandPaceMs ?? 0,
     });
   }
 

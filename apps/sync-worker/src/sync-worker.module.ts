@@ -51,7 +51,8 @@ const LEASES = Symbol('LEASES');
     {
       provide: ActivityOwner,
       inject: [KAFKA, CONFIG],
-      useFactory: (kafka: Kafka, config: WorkerConfig) => new ActivityOwner(kafka, config),
+      useFactory: (kafka: Kafka, config: WorkerConfig) =>
+        new ActivityOwner(kafka, config, { commandPaceMs: config.worker.activityCommandPaceMs }),
     },
     {
       provide: KafkaCommandGateway,

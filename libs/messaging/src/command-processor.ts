@@ -14,6 +14,7 @@ import { LingerQueue } from './linger-queue';
 import { AggregateType, CommandEnvelope, CommandFailure, CommandResult, EventEnvelope } from './envelope';
 import { aggregateTopics, operationalTopic, resultsTopic } from './topics';
 import { trackConsumerLag } from './consumer-metrics';
+import { FetchPacer } from './kafka';
 
 /** The pure part of an aggregate, as the processor needs it. */
 export interface AggregateDefinition<C, E extends { type: string; data: unknown }, S> {
@@ -44,6 +45,12 @@ export interface CommandProcessorOptions<C = unknown> {
    * goes when its most pressing command's wait is over, and takes every command waiting.
    */
   lingerMs?: number | ((envelope: CommandEnvelope<C>) => number);
+  /**
+   * Fetch the commands topic no more often than this, once caught up (0: at every command, the default). Commands
+   * that arrive meanwhile are decided together, in one transaction per partition instead of one each: for commands
+   * whose callers can wait that long (a tracked message's, at tens a second).
+   */
+  topicPaceMs?: number;
 }
 
 /** Snapshot bytes per produce request: a record batch stays under the topics' 1 MB default limit. */
@@ -131,6 +138,8 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       retry: { retries: 20 },
     });
     this.consumer = consumer;
+    const pace = this.options.topicPaceMs ?? 0;
+    const pacer = pace > 0 ? new FetchPacer(consumer, pace) : null;
     trackConsumerLag(consumer, this.groupId);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = payload.memberAssignment[this.topics.commands] ?? [];
@@ -154,7 +163,10 @@ export class CommandProcessor<C, E extends { type: string; data: unknown }, S> {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 64,
-      eachBatch: (payload) => this.handleBatch(payload),
+      eachBatch: async (payload) => {
+        await this.handleBatch(payload);
+        await pacer?.settle(payload.batch.offsetLag() === '0');
+      },
     });
   }
 

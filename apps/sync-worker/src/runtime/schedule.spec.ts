@@ -5,11 +5,11 @@ describe('poll schedule', () => {
   it('never polls sooner than the minimum interval, even with jitter', () => {
     for (let i = 0; i < 100; i += 1) expect(nextPollDelayMs(2, null, true)).toBeGreaterThanOrEqual(120_000);
   });
-  it('spreads mailboxes after their first poll, then keeps the jitter small', () => {
+  it('spreads mailboxes after their first poll, then keeps each at its interval exactly', () => {
     const top = () => 0.999999;
     expect(nextPollDelayMs(1, null, true, DEFAULT_POLL_SCHEDULE, top, true)).toBe(90_000);
     expect(nextPollDelayMs(1, null, true, DEFAULT_POLL_SCHEDULE, noJitter, true)).toBe(60_000);
-    expect(nextPollDelayMs(1, 60_000, true, DEFAULT_POLL_SCHEDULE, top)).toBe(60_120);
+    expect(nextPollDelayMs(1, 60_000, true, DEFAULT_POLL_SCHEDULE, top)).toBe(60_000);
     expect(pollFailureDelayMs(1, 0, DEFAULT_POLL_SCHEDULE, top)).toBe(66_000);
   });
   it('keeps a busy mailbox at the minimum interval', () => {

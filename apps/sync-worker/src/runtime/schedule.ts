@@ -2,8 +2,9 @@
  * When the next poll of a mailbox is due (P-10, B-5): never sooner than the profile's minimum interval; a mailbox
  * that had mail is polled again at that interval, an idle one backs off (doubling, bounded). Mailboxes enabled
  * together (a bulk Test & Enable) are spread once, after their first poll, over part of an interval; after that a
- * delay gets only a little jitter, because every bit of it lengthens each mailbox's period (issue #12: 10% of jitter
- * cost 5% of the polls an interval can hold; 1 % still cost 0.5 %, once a claim made ahead took its own wait out).
+ * mailbox keeps its place at the interval with no jitter, because every bit of it lengthens each mailbox's period
+ * (issue #12: 10 % of jitter cost 5 % of the polls an interval can hold, 1 % still 0.5 %). Failed polls retry with
+ * jitter, so mailboxes failing together retry apart.
  */
 export interface PollSchedule {
   /** Floor when a profile allows 0 minutes (as often as possible): a mailbox is still not hammered. */
@@ -12,7 +13,7 @@ export interface PollSchedule {
   maxIdleFactor: number;
   /** … and never exceeds this. */
   maxIdleMs: number;
-  /** Up to this fraction of the delay is added at random. */
+  /** Up to this fraction of the delay is added at random (0: none, a mailbox keeps its place). */
   jitter: number;
   /** After a mailbox's first poll, up to this fraction of the delay is added at random instead. */
   firstSpread: number;
@@ -24,7 +25,7 @@ export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
   floorMs: 5000,
   maxIdleFactor: 8,
   maxIdleMs: 15 * 60_000,
-  jitter: 0.002,
+  jitter: 0,
   firstSpread: 0.5,
   failureJitter: 0.1,
 };

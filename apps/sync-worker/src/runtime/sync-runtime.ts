@@ -118,8 +118,11 @@ async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Prom
 export class SyncRuntime {
   private readonly logger = new Logger('SyncRuntime');
   private readonly inFlight = new Set<string>();
-  /** Polls claimed ahead and waiting for their due time: in flight, but not using the concurrency yet. */
-  private readonly waitingToStart = new Set<string>();
+  /**
+   * Polls in flight that only wait — for the start their claim reserved, or for their outcome's transaction —
+   * and so do not count against the concurrency, which bounds the work against Exchange.
+   */
+  private readonly waiting = new Set<string>();
   private readonly lastDelay = new Map<string, number>();
   /** Mailboxes whose poll claim was refused or came back late: not tried again before this (ms since epoch). */
   private readonly retryAt = new Map<string, number>();
@@ -276,7 +279,7 @@ export class SyncRuntime {
     }
     const lead = this.options.pollClaimLeadMs ?? 0;
     for (let id = this.queue.pop(now); id !== null; id = this.queue.pop(now)) {
-      if (this.inFlight.size - this.waitingToStart.size >= this.options.concurrency) {
+      if (this.inFlight.size - this.waiting.size >= this.options.concurrency) {
         this.queue.schedule(id, now);
         return;
       }
@@ -579,6 +582,8 @@ export class SyncRuntime {
           sync.polls === 0,
         );
         const from = page === 0 && requestedAt !== null ? requestedAt : reachedAt;
+        // Only waiting for its partition's transaction from here (the outcome may linger).
+        this.waiting.add(mailbox.mailboxId);
         const recorded = await this.send('mailbox', mailbox.mailboxId, {
           type: 'RecordSyncOutcome',
           mailboxId: mailbox.mailboxId,
@@ -597,7 +602,7 @@ export class SyncRuntime {
           ...(page === 0 && requestedAt !== null
             ? { requestedAt: new Date(requestedAt).toISOString(), minIntervalMs: minPollIntervalMs(interval) }
             : {}),
-        });
+        }).finally(() => this.waiting.delete(mailbox.mailboxId));
         if (!recorded.accepted || recorded.events.length === 0) return; // someone else moved the cursor on
         this.lastDelay.set(mailbox.mailboxId, delay);
         sync = { ...sync, polls: sync.polls + 1, syncState: res.newSyncState };
@@ -681,7 +686,7 @@ export class SyncRuntime {
     interval: number,
     notBefore: number,
   ): Promise<boolean> {
-    this.waitingToStart.add(mailboxId);
+    this.waiting.add(mailboxId);
     try {
       if ((await this.claimPoll(mailboxId, poll, interval, notBefore)) === null) {
         this.stats.pollsNotClaimed += 1;
@@ -693,7 +698,7 @@ export class SyncRuntime {
       if (wait > 0) await sleep(wait);
       return true;
     } finally {
-      this.waitingToStart.delete(mailboxId);
+      this.waiting.delete(mailboxId);
     }
   }
 

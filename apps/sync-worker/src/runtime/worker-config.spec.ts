@@ -1,4 +1,5 @@
 import { ConfigError } from '@ssync/common';
+import { MAX_POLL_CLAIM_AHEAD_MS } from '@ssync/domain';
 import { loadWorkerConfig } from './worker-config';
 
 describe('sync worker configuration', () => {
@@ -24,11 +25,30 @@ describe('sync worker configuration', () => {
     );
   });
 
-  it("lets a poll's outcome wait 250 ms for a transaction by default, up to 5 s", () => {
-    expect(loadWorkerConfig(base).worker.outcomeLingerMs).toBe(250);
+  it("lets a poll's outcome wait 500 ms for a transaction by default, up to 5 s", () => {
+    expect(loadWorkerConfig(base).worker.outcomeLingerMs).toBe(500);
     expect(loadWorkerConfig({ ...base, SSYNC_OUTCOME_LINGER_MS: '100' }).worker.outcomeLingerMs).toBe(100);
     expect(() => loadWorkerConfig({ ...base, SSYNC_OUTCOME_LINGER_MS: '5001' })).toThrow(
       /SSYNC_OUTCOME_LINGER_MS/,
+    );
+  });
+
+  it('claims a scheduled poll 700 ms ahead by default, at most as far ahead as a claim may reserve', () => {
+    expect(loadWorkerConfig(base).worker.pollClaimLeadMs).toBe(700);
+    expect(loadWorkerConfig(base).worker.pollClaimSlackMs).toBe(3000);
+    expect(loadWorkerConfig({ ...base, SSYNC_POLL_CLAIM_LEAD_MS: '0' }).worker.pollClaimLeadMs).toBe(0);
+    expect(() =>
+      loadWorkerConfig({ ...base, SSYNC_POLL_CLAIM_LEAD_MS: String(MAX_POLL_CLAIM_AHEAD_MS + 1) }),
+    ).toThrow(/SSYNC_POLL_CLAIM_LEAD_MS/);
+  });
+
+  it('fetches the activity commands at most every 250 ms by default (0: at every command)', () => {
+    expect(loadWorkerConfig(base).worker.activityCommandPaceMs).toBe(250);
+    expect(
+      loadWorkerConfig({ ...base, SSYNC_ACTIVITY_COMMAND_PACE_MS: '0' }).worker.activityCommandPaceMs,
+    ).toBe(0);
+    expect(() => loadWorkerConfig({ ...base, SSYNC_ACTIVITY_COMMAND_PACE_MS: '-1' })).toThrow(
+      /SSYNC_ACTIVITY_COMMAND_PACE_MS/,
     );
   });
 });

@@ -16,6 +16,7 @@ export interface WorkerConfig extends CoreConfig {
     /** P-10 across owners: how long a poll claim may take to come back and still be used (see SyncRuntime). */
     pollClaimSlackMs: number;
     pollClaimLeadMs: number;
+    activityCommandPaceMs: number;
     /** S-3/S-6: minutes between retries of a send that failed transiently (default 5, as M-6's test retries). */
     sendRetryDelayMinutes: number;
     /** P-10: an idle mailbox's polls back off up to this many times the interval (1: every mailbox at it). */
@@ -71,8 +72,10 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
       autodiscoverUrl,
       serviceIdentity,
       commandTimeoutMs: int(env, 'SSYNC_COMMAND_TIMEOUT_MS', 30000, 100, 600000),
-      pollClaimSlackMs: int(env, 'SSYNC_POLL_CLAIM_SLACK_MS', 1000, 50, 60000),
-      pollClaimLeadMs: int(env, 'SSYNC_POLL_CLAIM_LEAD_MS', 400, 0, MAX_POLL_CLAIM_AHEAD_MS),
+      // A claim that came back later than this costs its mailbox a whole interval; a longer slack costs only a new
+      // owner's first poll after a worker died mid-poll (the outcome narrows the floor to the request).
+      pollClaimSlackMs: int(env, 'SSYNC_POLL_CLAIM_SLACK_MS', 3000, 50, 60000),
+      pollClaimLeadMs: int(env, 'SSYNC_POLL_CLAIM_LEAD_MS', 700, 0, MAX_POLL_CLAIM_AHEAD_MS),
       sendRetryDelayMinutes: int(
         env,
         'SSYNC_SEND_RETRY_DELAY_MINUTES',
@@ -82,7 +85,8 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
       ),
       idleBackoffFactor: int(env, 'SSYNC_IDLE_BACKOFF_FACTOR', DEFAULT_POLL_SCHEDULE.maxIdleFactor, 1, 64),
       commandLingerMs: int(env, 'SSYNC_COMMAND_LINGER_MS', 100, 0, 1000),
-      outcomeLingerMs: int(env, 'SSYNC_OUTCOME_LINGER_MS', 250, 0, 5000),
+      outcomeLingerMs: int(env, 'SSYNC_OUTCOME_LINGER_MS', 500, 0, 5000),
+      activityCommandPaceMs: int(env, 'SSYNC_ACTIVITY_COMMAND_PACE_MS', 250, 0, 5000),
     },
   };
 }

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kafkaTransactions } from '@ssync/common';
+import { deleteTopics, testKafka, testNamespace } from '../../../test/support/env';
+import { AggregateStore } from './aggregate-store';
+import { KafkaCommandGateway } from './command-gateway';
+import { AggregateDefinition, CommandProcessor } from './command-processor';
+import { ensureTopics, topicSpecs, aggregateTopics } from './topics';
+
+type S = { count: number };
+type C = { type: 'Add'; commandId: string; actor: string; issuedAt: string };
+type E = { type: 'Added'; data: Record<string, never> };
+const counter = {
+  initialState: (): S => ({ count: 0 }),
+  evolve: (s: S): S => ({ count: s.count + 1 }),
+};
+const definition: AggregateDefinition<C, E, S> = {
+  aggregateType: 'alert',
+  ...counter,
+  decide: () => [{ type: 'Added', data: {} }],
+  toFailure: () => null,
+};
+
+async function transactionsViaTopic(): Promise<number> {
+  const metric = await kafkaTransactions.get();
+  return metric.values
+    .filter((v) => v.labels.aggregate === 'alert' && v.labels.via === 'topic')
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+/**
+ * A processor whose callers can wait fetches its commands topic at most every `topicPaceMs` once caught up, so
+ * commands sent one after the other share a transaction per partition instead of one each (issue #12: a worker's
+ * tracked messages, each its own command through the activity commands topic).
+ */
+describe('a command processor that paces its fetches (topicPaceMs)', () => {
+  const ns = testNamespace('pace');
+  const kafka = testKafka(ns);
+  const options = { topicPrefix: ns.prefix, orgId: 'org', instanceId: 'p1', snapshotEveryMs: 0 };
+  const parts: { stop(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topicSpecs(ns.prefix, 2, 1));
+    await admin.disconnect();
+  });
+
+  afterAll(async () => {
+    for (const part of parts.reverse()) await part.stop();
+    await deleteTopics(ns);
+  });
+
+  it('decides commands sent one after the other within its pace in shared transactions, each once', async () => {
+    const store = new AggregateStore<S>(
+      kafka,
+      aggregateTopics(ns.prefix, 'alert').events,
+      `${ns.prefix}.p1`,
+      counter,
+    );
+    const processor = new CommandProcessor(kafka, store, definition, { ...options, topicPaceMs: 1000 });
+    const gateway = new KafkaCommandGateway(kafka, { ...options, timeoutMs: 30000 });
+    await store.start();
+    await processor.start();
+    await gateway.start();
+    parts.push(store, processor, gateway);
+    const add = (id: string) =>
+      gateway.sendCommand('alert', id, {
+        type: 'Add',
+        commandId: randomUUID(),
+        actor: 'test',
+        issuedAt: new Date().toISOString(),
+      });
+    // The processor owns both partitions once their first commands went through.
+    const ids = Array.from({ length: 12 }, (_, i) => `agg-${i}`);
+    for (const id of ids) expect((await add(id)).accepted).toBe(true);
+
+    const before = await transactionsViaTopic();
+    const sent: Promise<Awaited<ReturnType<typeof add>>>[] = [];
+    for (const id of ids) {
+      sent.push(add(id));
+      await sleep(30);
+    }
+    const results = await Promise.all(sent);
+    expect(results.every((r) => r.accepted && !r.duplicate && r.version === 2)).toBe(true);
+    // Twelve commands over ~360 ms, against a 1 s pace: one or two fetches, a transaction per partition each (at
+    // every command, it was about one transaction per command).
+    expect((await transactionsViaTopic()) - before).toBeLessThanOrEqual(4);
+    for (const id of ids) expect(store.get(id).version).toBe(2);
+  });
+});
