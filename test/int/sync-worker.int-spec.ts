@@ -595,16 +595,15 @@ describe('sync worker: Test & Enable against Exchange', () => {
     const floor = DEFAULT_POLL_SCHEDULE.floorMs;
     for (const start of starts) {
       const at = Date.parse(start);
-      // The previous poll's request went at least the floor before this start, so any request less than the floor
-      // before it would be this poll's, sent before the start it reserved (50 ms: the way to the simulator).
-      expect(calls.filter((t) => t > at - floor + 50 && t < at)).toEqual([]);
+      // The previous poll was answered at least the floor before this start, so any request less than the floor
+      // before it would be this poll's, sent before the start it reserved.
+      expect(calls.filter((t) => t > at - floor && t < at)).toEqual([]);
       const request = calls.find((t) => t >= at);
-      if (request !== undefined) expect(request - at).toBeLessThanOrEqual(1000); // the claim's slack
+      if (request !== undefined) expect(request - at).toBeLessThanOrEqual(3000); // the claim's slack
     }
-    // P-10 within one owner: consecutive requests at least the floor apart (the simulator runs in this process,
-    // on the same clock).
-    for (let i = 1; i < calls.length; i += 1)
-      expect(calls[i]! - calls[i - 1]!).toBeGreaterThanOrEqual(floor - 50);
+    // P-10 within one owner, as Exchange sees it: consecutive requests at least the floor apart (the simulator runs
+    // in this process, on the same clock; the next poll counts from the previous one's answer).
+    for (let i = 1; i < calls.length; i += 1) expect(calls[i]! - calls[i - 1]!).toBeGreaterThanOrEqual(floor);
   });
 
   it('an idle mailbox leaves no audit trail: polls move only its operational state (docs/adr/0010)', async () => {

@@ -513,12 +513,12 @@ export class SyncRuntime {
     try {
       const conn = await this.connect(mailbox, 'incoming');
       let state = sync.syncState;
-      // The interval (P-10) counts from when the poll reached Exchange, not from when it began: connecting and
-      // waiting for a P-11 connection slot can take seconds, and counting them would put the next poll closer to
-      // this one than the minimum interval.
+      // The interval (P-10) counts from when Exchange answered the poll's first request, not from when the poll
+      // began (connecting and waiting for a P-11 slot can take seconds) nor from when the request was let go (its
+      // way to Exchange varies by tens of ms, so Exchange would see polls that much closer than the interval). The
+      // outcome narrows P-10's floor to it (the claim's own floor allowed for the claim's slack).
       let reachedAt: number | null = null;
-      // When the claimed first request went out: the next poll is due an interval after it, and P-10's floor is
-      // narrowed to it (the claim's own floor allowed for the claim's slack).
+      // When the claimed first request was let go: within the claim's slack of the start the claim recorded.
       let requestedAt: number | null = null;
       for (let page = 0; page < this.options.maxPagesPerPoll; page += 1) {
         // A mailbox that moved to another worker mid-poll is that worker's now; it resumes from the recorded cursor.
@@ -581,7 +581,7 @@ export class SyncRuntime {
           Math.random,
           sync.polls === 0,
         );
-        const from = page === 0 && requestedAt !== null ? requestedAt : reachedAt;
+        const from = reachedAt;
         // Only waiting for its partition's transaction from here (the outcome may linger).
         this.waiting.add(mailbox.mailboxId);
         const recorded = await this.send('mailbox', mailbox.mailboxId, {
@@ -600,7 +600,7 @@ export class SyncRuntime {
           },
           nextSyncDueAt: new Date(from + delay).toISOString(),
           ...(page === 0 && requestedAt !== null
-            ? { requestedAt: new Date(requestedAt).toISOString(), minIntervalMs: minPollIntervalMs(interval) }
+            ? { requestedAt: new Date(reachedAt).toISOString(), minIntervalMs: minPollIntervalMs(interval) }
             : {}),
         }).finally(() => this.waiting.delete(mailbox.mailboxId));
         if (!recorded.accepted || recorded.events.length === 0) return; // someone else moved the cursor on
