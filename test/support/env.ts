@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { loadKafkaSecurity } from '@ssync/common';
-import { createKafka } from '@ssync/messaging';
+import { createKafka, ensureTopics, topicSpecs } from '@ssync/messaging';
 import { MongoClient } from 'mongodb';
 
 /** A namespace of its own for one test file: topics under a fresh prefix, a fresh database. */
@@ -177,4 +177,27 @@ export async function eventually<T>(
       throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * A messaging suite's topics: created before the suite (`partitions` each), deleted after it, once the parts it
+ * started (pushed onto the returned list) are stopped, last started first.
+ */
+export function suiteTopics(
+  ns: TestNamespace,
+  kafka: Kafka,
+  partitions: number,
+): { stop(): Promise<void> }[] {
+  const parts: { stop(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topicSpecs(ns.prefix, partitions, 1));
+    await admin.disconnect();
+  });
+  afterAll(async () => {
+    for (const part of parts.reverse()) await part.stop();
+    await deleteTopics(ns);
+  });
+  return parts;
 }

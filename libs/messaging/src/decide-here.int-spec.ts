@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
-  deleteTopics,
   eventually,
   readAllTopicBytes,
+  suiteTopics,
   testKafka,
   testNamespace,
 } from '../../../test/support/env';
@@ -10,7 +10,7 @@ import { AggregateStore } from './aggregate-store';
 import { KafkaCommandGateway } from './command-gateway';
 import { AggregateDefinition, CommandProcessor } from './command-processor';
 import { CommandEnvelope, CommandResult } from './envelope';
-import { aggregateTopics, ensureTopics, resultsTopic, topicSpecs } from './topics';
+import { aggregateTopics, resultsTopic } from './topics';
 
 type S = { count: number };
 type C = { type: 'Add'; commandId: string; actor: string; issuedAt: string; note: string };
@@ -35,19 +35,7 @@ describe('commands decided by the partition writer itself (CommandProcessor.deci
   const ns = testNamespace('here');
   const kafka = testKafka(ns);
   const options = { topicPrefix: ns.prefix, orgId: 'org', instanceId: 'w1', snapshotEveryMs: 0 };
-  const parts: { stop(): Promise<void> }[] = [];
-
-  beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topicSpecs(ns.prefix, 2, 1));
-    await admin.disconnect();
-  });
-
-  afterAll(async () => {
-    for (const part of parts.reverse()) await part.stop();
-    await deleteTopics(ns);
-  });
+  const parts = suiteTopics(ns, kafka, 2);
 
   async function member(instanceId: string) {
     const store = new AggregateStore<S>(

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaTransactions } from '@ssync/common';
-import { deleteTopics, testKafka, testNamespace } from '../../../test/support/env';
+import { suiteTopics, testKafka, testNamespace } from '../../../test/support/env';
 import { AggregateStore } from './aggregate-store';
 import { KafkaCommandGateway } from './command-gateway';
 import { AggregateDefinition, CommandProcessor } from './command-processor';
-import { ensureTopics, topicSpecs, aggregateTopics } from './topics';
+import { aggregateTopics } from './topics';
 
 type S = { count: number };
 type C = { type: 'Add'; commandId: string; actor: string; issuedAt: string };
@@ -37,19 +37,7 @@ describe('a command processor that paces its fetches (topicPaceMs)', () => {
   const ns = testNamespace('pace');
   const kafka = testKafka(ns);
   const options = { topicPrefix: ns.prefix, orgId: 'org', instanceId: 'p1', snapshotEveryMs: 0 };
-  const parts: { stop(): Promise<void> }[] = [];
-
-  beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topicSpecs(ns.prefix, 2, 1));
-    await admin.disconnect();
-  });
-
-  afterAll(async () => {
-    for (const part of parts.reverse()) await part.stop();
-    await deleteTopics(ns);
-  });
+  const parts = suiteTopics(ns, kafka, 2);
 
   it('decides commands sent one after the other within its pace in shared transactions, each once', async () => {
     const store = new AggregateStore<S>(
