@@ -140,9 +140,9 @@ export type MailboxSyncCommand =
       outcome: SyncOutcome;
       nextSyncDueAt: string;
       /**
-       * When the claimed poll's first request went out, and the minimum interval (P-10): the floor becomes that
-       * instant plus the interval, no longer the claim's conservative one (its time plus the slack it allowed).
-       * Ignored unless it lies inside the claim's window.
+       * When the claimed poll's first request went out (the worker sends when its answer came: no earlier), and
+       * the minimum interval (P-10): the floor becomes that instant plus the interval, no longer the claim's
+       * conservative one (its time plus the slack it allowed). Ignored unless it lies inside the claim's window.
        */
       requestedAt?: string;
       minIntervalMs?: number;
