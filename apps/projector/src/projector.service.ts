@@ -103,6 +103,7 @@ export class ProjectorService {
       // Large batches: on FerretDB a batch of mailbox documents costs two collection scans, whatever its size.
       chunkSize: 2000,
       maxBytesPerPartition: 4 * 1024 * 1024,
+      paceMs: this.config.kafka.followerPaceMs,
       onAssignment: () => forgetMailboxCache(models),
       handle: (events, { partition }) => project(models, events, partition),
     });

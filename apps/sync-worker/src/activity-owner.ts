@@ -57,7 +57,7 @@ export class ActivityOwner {
       // kept only for the partitions this worker owns (docs/adr/0013): the sender needs the pending ones of all.
       { ...activityDecider, retain: retainedActivityState, settled: settledActivity },
       undefined,
-      { settledOwnedOnly: true, batchedFollow: true },
+      { settledOwnedOnly: true, batchedFollow: true, followPaceMs: config.kafka.followerPaceMs },
     );
     this.processor = new CommandProcessor(kafka, this.activities, activityAggregate, {
       topicPrefix: prefix,

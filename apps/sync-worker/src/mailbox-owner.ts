@@ -132,7 +132,12 @@ export class MailboxOwner {
       { ...mailboxDecider, operational: mailboxOperational },
       undefined,
       // Stamps ride along in the snapshots this owner writes, for the API's directory (docs/adr/0011).
-      { operationalTopic: operationalTopic(prefix, 'mailbox'), stamps: true, batchedFollow: true },
+      {
+        operationalTopic: operationalTopic(prefix, 'mailbox'),
+        stamps: true,
+        batchedFollow: true,
+        followPaceMs: config.kafka.followerPaceMs,
+      },
     );
     this.profiles = new AggregateStore(
       kafka,

@@ -6,6 +6,8 @@ describe('configuration is validated at boot and names the variable', () => {
     expect(c.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(c.http.port).toBe(3000);
     expect(c.allowCredentialsEntryViaNonSecureChannels).toBe(false);
+    expect(c.kafka.followerPaceMs).toBe(1000);
+    expect(loadCoreConfig({ SSYNC_FOLLOWER_PACE_MS: '100' }).kafka.followerPaceMs).toBe(100);
   });
 
   it.each([
@@ -20,6 +22,8 @@ describe('configuration is validated at boot and names the variable', () => {
     ],
     [{ TLS_CERT_FILE: '/tmp/cert.pem' }, 'TLS_KEY_FILE'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ SSYNC_FOLLOWER_PACE_MS: '-1' }, 'SSYNC_FOLLOWER_PACE_MS'],
+    [{ SSYNC_FOLLOWER_PACE_MS: '60000' }, 'SSYNC_FOLLOWER_PACE_MS'],
   ])('refuses %j', (env, variable) => {
     expect(() => loadApiConfig(env)).toThrow(ConfigError);
     try {

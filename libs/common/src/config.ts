@@ -290,6 +290,11 @@ export interface CoreConfig {
     replicationFactor: number;
     tls: KafkaTlsConfig | null;
     sasl: KafkaSaslConfig | null;
+    /**
+     * How often a reader that may see another process's write late fetches once caught up (ms): the projector, the
+     * workers' stores, the API's copy of the operational state (docs/adr/0015, addendum 5).
+     */
+    followerPaceMs: number;
   };
   /** maxPoolSize bounds this process's MongoDB operations in flight (see docs/adr/0009 on FerretDB's pool). */
   mongo: { uri: string; maxPoolSize: number };
@@ -339,6 +344,7 @@ export function loadCoreConfig(env: Env = process.env, role = 'ssync'): CoreConf
       topicPrefix: prefix,
       partitions: int(env, 'SSYNC_PARTITIONS', 12, 1, 1000),
       replicationFactor: int(env, 'SSYNC_REPLICATION_FACTOR', 1, 1, 10),
+      followerPaceMs: int(env, 'SSYNC_FOLLOWER_PACE_MS', 1000, 0, 10000),
       tls,
       sasl,
     },

@@ -14,7 +14,7 @@ import {
 import { EventEnvelope, decodeEvent } from './envelope';
 import { trackConsumerLag } from './consumer-metrics';
 import { reportCatchUp } from '@ssync/common';
-import { IMMEDIATE_FETCH, followerConsumer } from './kafka';
+import { FOLLOWER_PACE_MS, FetchPacer, IMMEDIATE_FETCH, followerConsumer } from './kafka';
 
 /** One aggregate's state as its owner knows it. */
 export interface AggregateSnapshot<S> {
@@ -111,6 +111,8 @@ export interface AggregateStoreOptions<S> {
    * for a reader that answers a read right after a write but may show the latest poll a moment late (the API).
    */
   batchedOperational?: boolean;
+  /** How often a batched reader fetches once caught up (ms; default {@link FOLLOWER_PACE_MS}). */
+  followPaceMs?: number;
 }
 
 /** At most `size` tasks at once, in the order they came. */
@@ -183,6 +185,8 @@ export class AggregateStore<S> {
   /** The offset of the latest operational record applied, per aggregate. */
   private readonly opOffsets = new Map<string, bigint>();
   private readonly waiters = new Set<{ key: string; target: bigint; resolve: () => void }>();
+  /** The batched readers' pacers: a waiter ends their wait. */
+  private readonly pacers = new Set<FetchPacer>();
   /** The end of every partition when the store started: ready once it has read up to there. */
   private startTargets: Map<string, bigint> | null = null;
   private readonly problemList: StoreProblem[] = [];
@@ -509,7 +513,7 @@ export class AggregateStore<S> {
   private async follow(groupId: string, topics: string[], batched: boolean): Promise<Consumer> {
     const config = { groupId, retry: { retries: 10 } };
     const { consumer, pacer } = batched
-      ? followerConsumer(this.kafka, config)
+      ? followerConsumer(this.kafka, config, this.options.followPaceMs ?? FOLLOWER_PACE_MS)
       : { consumer: this.kafka.consumer({ ...config, ...IMMEDIATE_FETCH }), pacer: null };
     trackConsumerLag(consumer, groupId);
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -518,6 +522,7 @@ export class AggregateStore<S> {
     consumer.on(consumer.events.FETCH, () => {
       this.fetchedOnce = true;
     });
+    if (pacer) this.pacers.add(pacer);
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
@@ -542,7 +547,8 @@ export class AggregateStore<S> {
           else this.apply(envelope, batch.partition, message.offset);
         }
         await heartbeat();
-        await pacer?.settle(this.caughtUpToStart());
+        // Someone waiting for a partition's end (an owner taking it over) does not wait for the pace.
+        await pacer?.settle(this.caughtUpToStart() && this.waiters.size === 0);
       },
     });
     return consumer;
@@ -1012,6 +1018,7 @@ export class AggregateStore<S> {
         reject(new Error(`${key} not caught up to ${highWatermark} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiters.add(waiter);
+      for (const pacer of this.pacers) pacer.hurry();
     });
   }
 
@@ -1055,5 +1062,6 @@ export class AggregateStore<S> {
     await Promise.all([this.consumer?.disconnect(), this.operationalConsumer?.disconnect()]);
     this.consumer = null;
     this.operationalConsumer = null;
+    this.pacers.clear();
   }
 }

@@ -8,7 +8,7 @@ import {
   undecodableReason,
 } from './dead-letter';
 import { EventEnvelope, decodeEvent } from './envelope';
-import { followerConsumer } from './kafka';
+import { FOLLOWER_PACE_MS, followerConsumer } from './kafka';
 import { OffsetCommits } from './offset-commits';
 import { trackConsumerLag } from './consumer-metrics';
 import { reportCatchUp } from '@ssync/common';
@@ -36,6 +36,8 @@ export interface EventConsumerOptions {
   chunkSize?: number;
   /** Bytes fetched per partition (default kafkajs' 1 MB). */
   maxBytesPerPartition?: number;
+  /** Once caught up with the log as it was at start, fetch at most this often (ms; default {@link FOLLOWER_PACE_MS}). */
+  paceMs?: number;
   /** Where undecodable records go (default `<prefix>.dead-letter`, the prefix of the first topic's name). */
   deadLetterTopic?: string;
 }
@@ -233,18 +235,22 @@ export class EventConsumer {
   async start(): Promise<void> {
     // Kept across a restart after a crash: readiness means caught up with the log as it was at first start.
     if (!this.startTargets) await this.readStartTargets();
-    const { consumer, pacer } = followerConsumer(this.kafka, {
-      groupId: this.options.groupId,
-      retry: { retries: 20 },
-      // A slow store (FerretDB scans) can hold a batch for a while; heartbeats continue meanwhile (below).
-      sessionTimeout: 60000,
-      ...(this.options.maxBytesPerPartition
-        ? {
-            maxBytesPerPartition: this.options.maxBytesPerPartition,
-            maxBytes: Math.max(10 * 1024 * 1024, 4 * this.options.maxBytesPerPartition),
-          }
-        : {}),
-    });
+    const { consumer, pacer } = followerConsumer(
+      this.kafka,
+      {
+        groupId: this.options.groupId,
+        retry: { retries: 20 },
+        // A slow store (FerretDB scans) can hold a batch for a while; heartbeats continue meanwhile (below).
+        sessionTimeout: 60000,
+        ...(this.options.maxBytesPerPartition
+          ? {
+              maxBytesPerPartition: this.options.maxBytesPerPartition,
+              maxBytes: Math.max(10 * 1024 * 1024, 4 * this.options.maxBytesPerPartition),
+            }
+          : {}),
+      },
+      this.options.paceMs ?? FOLLOWER_PACE_MS,
+    );
     this.consumer = consumer;
     const interval = this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     const commits = new OffsetCommits(interval, Date.now());

@@ -1,5 +1,6 @@
 import { Redacted } from '@ssync/common';
-import { KafkaLogQuieter, kafkaSaslOptions, kafkaTlsOptions } from './kafka';
+import { Consumer } from 'kafkajs';
+import { FetchPacer, KafkaLogQuieter, kafkaSaslOptions, kafkaTlsOptions } from './kafka';
 
 describe('KafkaLogQuieter (issue #11: quiet logs while the broker is away)', () => {
   it('logs a transient broker state once per window as a warning naming it, with how many were held back', () => {
@@ -64,5 +65,50 @@ describe('the Kafka client takes TLS and SASL from the validated config (issue #
     expect(
       kafkaSaslOptions({ mechanism: 'scram-sha-512', username: 'ssync', password: new Redacted('pw') }),
     ).toEqual({ mechanism: 'scram-sha-512', username: 'ssync', password: 'pw' });
+  });
+});
+
+describe('FetchPacer (docs/adr/0015, addenda 3 and 5)', () => {
+  function pacerAt(paceMs: number): { pacer: FetchPacer; fetchStarts: () => void } {
+    let onStart = (): void => undefined;
+    const consumer = {
+      events: { FETCH_START: 'consumer.fetch_start' },
+      on: (_event: string, listener: () => void) => {
+        onStart = listener;
+        return () => undefined;
+      },
+    } as unknown as Consumer;
+    return { pacer: new FetchPacer(consumer, paceMs), fetchStarts: () => onStart() };
+  }
+
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  async function settledAfter(promise: Promise<void>, ms: number): Promise<boolean> {
+    let done = false;
+    void promise.then(() => (done = true));
+    await jest.advanceTimersByTimeAsync(ms);
+    return done;
+  }
+
+  it('ends a caught-up batch no sooner than the pace after its fetch began; a reader catching up never waits', async () => {
+    const { pacer, fetchStarts } = pacerAt(1000);
+    fetchStarts();
+    await jest.advanceTimersByTimeAsync(300);
+    const settle = pacer.settle(true);
+    expect(await settledAfter(settle, 600)).toBe(false);
+    expect(await settledAfter(settle, 150)).toBe(true);
+    fetchStarts();
+    expect(await settledAfter(pacer.settle(false), 0)).toBe(true);
+  });
+
+  it('stops waiting when hurried: a partition taken over is read to its end at once', async () => {
+    const { pacer, fetchStarts } = pacerAt(10_000);
+    fetchStarts();
+    const settle = pacer.settle(true);
+    expect(await settledAfter(settle, 100)).toBe(false);
+    pacer.hurry();
+    expect(await settledAfter(settle, 0)).toBe(true);
+    pacer.hurry();
   });
 });

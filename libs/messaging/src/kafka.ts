@@ -8,14 +8,15 @@ import { KafkaSettings, ensureTopics, topicSpecs } from './topics';
 
 /**
  * How a reader that can wait follows its topics: a fetch returns what is there (minBytes 1), and the reader asks again
- * no sooner than {@link FOLLOWER_PACE_MS} after its last fetch began ({@link FetchPacer}). Under load every
- * transaction commit (one per few polls) would otherwise end each reader's fetch at once, and those fetches cost the
- * broker and the readers more CPU than the records do (issue #12). A fetch that waits in the broker for bytes instead
- * (minBytes 1 MiB) is re-checked at every write to its partitions: 16–21 % of the broker's CPU at 10,000 mailboxes
- * (docs/adr/0015, addendum 3). Such a reader sees a write at most ~100 ms later.
+ * no sooner than its pace ({@link FOLLOWER_PACE_MS} unless told) after its last fetch began ({@link FetchPacer}).
+ * Under load every transaction commit (one per few polls) would otherwise end each reader's fetch at once, and those
+ * fetches cost the broker and the readers more CPU than the records do (issue #12). A fetch that waits in the broker
+ * for bytes instead (minBytes 1 MiB) is re-checked at every write to its partitions: 16–21 % of the broker's CPU at
+ * 10,000 mailboxes (docs/adr/0015, addendum 3). Such a reader sees a write at most about one pace later.
  */
 const FOLLOWER_FETCH = { minBytes: 1, maxWaitTimeInMs: 500 } as const;
-export const FOLLOWER_PACE_MS = 100;
+/** The default pace of readers that can wait (`SSYNC_FOLLOWER_PACE_MS`; docs/adr/0015, addendum 5). */
+export const FOLLOWER_PACE_MS = 1000;
 
 /**
  * A consumer that follows in batches: {@link FOLLOWER_FETCH} and its pacer, which only work together (alone,
@@ -24,9 +25,10 @@ export const FOLLOWER_PACE_MS = 100;
 export function followerConsumer(
   kafka: Kafka,
   config: Omit<ConsumerConfig, 'minBytes' | 'maxWaitTimeInMs'>,
+  paceMs: number = FOLLOWER_PACE_MS,
 ): { consumer: Consumer; pacer: FetchPacer } {
   const consumer = kafka.consumer({ ...config, ...FOLLOWER_FETCH });
-  return { consumer, pacer: new FetchPacer(consumer) };
+  return { consumer, pacer: new FetchPacer(consumer, paceMs) };
 }
 
 /**
@@ -35,6 +37,7 @@ export function followerConsumer(
  */
 export class FetchPacer {
   private lastStart = 0;
+  private wake: (() => void) | null = null;
 
   constructor(
     consumer: Consumer,
@@ -52,7 +55,21 @@ export class FetchPacer {
   async settle(caughtUp: boolean): Promise<void> {
     if (!caughtUp) return;
     const wait = this.lastStart + this.paceMs - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.hurry(), wait);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Ends the current wait: someone waits for what the next fetch brings (a partition being taken over). */
+  hurry(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
   }
 }
 

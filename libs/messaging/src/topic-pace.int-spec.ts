@@ -5,6 +5,7 @@ import { suiteTopics, testKafka, testNamespace } from '../../../test/support/env
 import { AggregateStore } from './aggregate-store';
 import { KafkaCommandGateway } from './command-gateway';
 import { AggregateDefinition, CommandProcessor } from './command-processor';
+import { followerConsumer } from './kafka';
 import { aggregateTopics } from './topics';
 
 type S = { count: number };
@@ -75,5 +76,58 @@ describe('a command processor that paces its fetches (topicPaceMs)', () => {
     // every command, it was about one transaction per command).
     expect((await transactionsViaTopic()) - before).toBeLessThanOrEqual(4);
     for (const id of ids) expect(store.get(id).version).toBe(2);
+  });
+});
+
+/**
+ * A reader that can wait (the projector, the workers' stores, the API's operational reader) fetches at most once per
+ * pace once caught up: at every commit it would fetch again (docs/adr/0015, addendum 5).
+ */
+describe('a follower paces its fetches (followerConsumer)', () => {
+  const ns = testNamespace('follow');
+  const kafka = testKafka(ns);
+  suiteTopics(ns, kafka, 2);
+
+  async function fetchesWhileFollowing(paceMs: number): Promise<{ fetches: number; seen: number }> {
+    const topic = aggregateTopics(ns.prefix, 'alert').events;
+    const { consumer, pacer } = followerConsumer(kafka, { groupId: `${ns.prefix}.f${paceMs}` }, paceMs);
+    let fetches = 0;
+    let seen = 0;
+    consumer.on(consumer.events.FETCH_START, () => (fetches += 1));
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: false });
+    const joined = new Promise((resolve) => consumer.on(consumer.events.FETCH, resolve));
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length;
+        await pacer.settle(true);
+      },
+    });
+    await joined;
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      fetches = 0;
+      // 20 commits over ~1 s, as a busy topic sees them.
+      for (let i = 0; i < 20; i += 1) {
+        await producer.send({ topic, messages: [{ key: `k${i}`, value: `{"i":${i}}`, partition: 0 }] });
+        await sleep(50);
+      }
+      for (let waited = 0; seen < 20 && waited < 30000; waited += 50) await sleep(50);
+      return { fetches, seen };
+    } finally {
+      await producer.disconnect();
+      await consumer.disconnect();
+    }
+  }
+
+  it('sees every record, fetching about once per pace instead of at every commit', async () => {
+    const unpaced = await fetchesWhileFollowing(0);
+    const paced = await fetchesWhileFollowing(1000);
+    expect(unpaced.seen).toBe(20);
+    expect(paced.seen).toBe(20);
+    // ~1.5 s of following: two or three fetches at a 1 s pace; about one per commit without it.
+    expect(paced.fetches).toBeLessThanOrEqual(4);
+    expect(unpaced.fetches).toBeGreaterThan(10);
   });
 });

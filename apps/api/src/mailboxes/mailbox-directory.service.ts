@@ -40,8 +40,9 @@ export class MailboxDirectory implements OnModuleInit, OnApplicationShutdown {
         operationalTopic: operationalTopic(config.kafka.topicPrefix, 'mailbox'),
         // The B-5 fields (last sync, next due, last error, counts) come from the operational state.
         onOperational: show,
-        // Every poll writes there: read it in batches (≤ ~100 ms late), not with a fetch per commit (issue #12).
+        // Every poll writes there: read it in batches (about a pace late), not with a fetch per commit (issue #12).
         batchedOperational: true,
+        followPaceMs: config.kafka.followerPaceMs,
         stamps: true,
       },
     );
