@@ -192,7 +192,21 @@ export function suiteTopics(
   beforeAll(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicSpecs(ns.prefix, partitions, 1));
+    const specs = topicSpecs(ns.prefix, partitions, 1);
+    await ensureTopics(admin, specs);
+    // With other suites creating topics at the same time, the broker may not host a new one yet for a moment.
+    await eventually(
+      async () => {
+        try {
+          await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30000,
+      'the suite topics hosted',
+    );
     await admin.disconnect();
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Consumer, Kafka, Partitioners, Producer } from 'kafkajs';
 import { currentLogFields } from '@ssync/common';
 import { AggregateType, CommandEnvelope, CommandResult } from './envelope';
+import { replyPartitionAssigner } from './reply-partition';
 import { aggregateTopics, resultsTopic } from './topics';
 
 export class CommandTimeoutError extends Error {
@@ -45,8 +46,8 @@ export interface SendCommand<C> {
 
 /**
  * The caller's side of command routing (docs/ARCHITECTURE.md): publish a command keyed by its aggregate id with an
- * idempotent `acks=all` producer, then await its result from the results topic. Each instance reads the results
- * topic with a group of its own, from the moment it started, and keeps the results addressed to it.
+ * idempotent `acks=all` producer, then await its result from the results topic. Each instance reads the partition
+ * its results land in with a group of its own, from the moment it started, and keeps the results addressed to it.
  */
 export class KafkaCommandGateway {
   private readonly logger = new Logger(KafkaCommandGateway.name);
@@ -57,6 +58,7 @@ export class KafkaCommandGateway {
     { resolve: (r: CommandResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
   >();
   private ready = false;
+  private resultPartitions: number[] = [];
   private readonly outbox: { envelope: CommandEnvelope<unknown>; done: (error?: Error) => void }[] = [];
   private flushing = false;
   private readonly deciders = new Map<
@@ -73,6 +75,11 @@ export class KafkaCommandGateway {
     return this.ready;
   }
 
+  /** The results-topic partitions this gateway reads (one: where its results land). */
+  readsResultPartitions(): number[] {
+    return [...this.resultPartitions];
+  }
+
   async start(): Promise<void> {
     this.producer = this.kafka.producer({
       idempotent: true,
@@ -84,8 +91,13 @@ export class KafkaCommandGateway {
       groupId: `${this.options.topicPrefix}.results.${this.options.instanceId}`,
       // A fetch returns as soon as a result arrives (minBytes 1): the wait only bounds fetches while idle.
       maxWaitTimeInMs: 500,
+      // Only the partition this instance's results land in: others' results do not end its fetches.
+      partitionAssigners: [replyPartitionAssigner(this.options.instanceId)],
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.resultPartitions = Object.values(payload.memberAssignment).flat();
+    });
     const firstFetch = new Promise<void>((resolve) => {
       const off = consumer.on(consumer.events.FETCH, () => {
         off();

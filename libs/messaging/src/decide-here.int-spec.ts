@@ -6,25 +6,20 @@ import {
   testKafka,
   testNamespace,
 } from '../../../test/support/env';
+import {
+  AddCommand,
+  CounterState,
+  counter,
+  counterDefinition,
+} from '../../../test/support/counter-aggregate';
 import { AggregateStore } from './aggregate-store';
 import { KafkaCommandGateway } from './command-gateway';
-import { AggregateDefinition, CommandProcessor } from './command-processor';
+import { CommandProcessor } from './command-processor';
 import { CommandEnvelope, CommandResult } from './envelope';
 import { aggregateTopics, resultsTopic } from './topics';
 
-type S = { count: number };
-type C = { type: 'Add'; commandId: string; actor: string; issuedAt: string; note: string };
-type E = { type: 'Added'; data: { note: string } };
-const counter = {
-  initialState: (): S => ({ count: 0 }),
-  evolve: (s: S): S => ({ count: s.count + 1 }),
-};
-const definition: AggregateDefinition<C, E, S> = {
-  aggregateType: 'profile',
-  ...counter,
-  decide: (c) => [{ type: 'Added', data: { note: c.note } }],
-  toFailure: () => null,
-};
+type S = CounterState;
+const definition = counterDefinition('profile');
 
 /**
  * A process that writes an aggregate's partition decides that aggregate's commands itself (docs/adr/0014): the
@@ -52,7 +47,7 @@ describe('commands decided by the partition writer itself (CommandProcessor.deci
       const result =
         partition === undefined
           ? null
-          : await processor.decideHere(partition, envelope as CommandEnvelope<C>);
+          : await processor.decideHere(partition, envelope as CommandEnvelope<AddCommand>);
       if (result) here.push(envelope.commandId);
       return result;
     });

@@ -8,6 +8,7 @@ export * from './command-processor';
 export * from './command-ledger';
 export * from './decide-command';
 export * from './command-gateway';
+export * from './reply-partition';
 export * from './event-consumer';
 export * from './dead-letter';
 export * from './readiness';

@@ -84,7 +84,7 @@ describe('FetchPacer (docs/adr/0015, addenda 3 and 5)', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  async function settledAfter(promise: Promise<void>, ms: number): Promise<boolean> {
+  async function settledAfter(promise: Promise<unknown>, ms: number): Promise<boolean> {
     let done = false;
     void promise.then(() => (done = true));
     await jest.advanceTimersByTimeAsync(ms);
@@ -110,5 +110,16 @@ describe('FetchPacer (docs/adr/0015, addenda 3 and 5)', () => {
     pacer.hurry();
     expect(await settledAfter(settle, 0)).toBe(true);
     pacer.hurry();
+  });
+
+  it('ends every batch of a fetch that waits, however many partitions were handled at once', async () => {
+    const { pacer, fetchStarts } = pacerAt(1000);
+    fetchStarts();
+    const batches = [pacer.settle(true), pacer.settle(true), pacer.settle(true)];
+    expect(await settledAfter(Promise.all(batches), 1001)).toBe(true);
+    fetchStarts();
+    const hurried = [pacer.settle(true), pacer.settle(true)];
+    pacer.hurry();
+    expect(await settledAfter(Promise.all(hurried), 0)).toBe(true);
   });
 });

@@ -37,7 +37,8 @@ export function followerConsumer(
  */
 export class FetchPacer {
   private lastStart = 0;
-  private wake: (() => void) | null = null;
+  /** Batches waiting out the pace: a consumer may handle several partitions' batches at once. */
+  private readonly waiting = new Set<() => void>();
 
   constructor(
     consumer: Consumer,
@@ -57,19 +58,19 @@ export class FetchPacer {
     const wait = this.lastStart + this.paceMs - Date.now();
     if (wait <= 0) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.hurry(), wait);
-      this.wake = () => {
+      const done = (): void => {
         clearTimeout(timer);
+        this.waiting.delete(done);
         resolve();
       };
+      const timer = setTimeout(done, wait);
+      this.waiting.add(done);
     });
   }
 
-  /** Ends the current wait: someone waits for what the next fetch brings (a partition being taken over). */
+  /** Ends every wait: someone waits for what the next fetch brings (a partition being taken over). */
   hurry(): void {
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
+    for (const done of [...this.waiting]) done();
   }
 }
 

@@ -2,25 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaTransactions } from '@ssync/common';
 import { suiteTopics, testKafka, testNamespace } from '../../../test/support/env';
+import { CounterState, counter, counterDefinition } from '../../../test/support/counter-aggregate';
 import { AggregateStore } from './aggregate-store';
 import { KafkaCommandGateway } from './command-gateway';
-import { AggregateDefinition, CommandProcessor } from './command-processor';
+import { CommandProcessor } from './command-processor';
 import { followerConsumer } from './kafka';
-import { aggregateTopics } from './topics';
+import { replyPartition } from './reply-partition';
+import { aggregateTopics, resultsTopic } from './topics';
 
-type S = { count: number };
-type C = { type: 'Add'; commandId: string; actor: string; issuedAt: string };
-type E = { type: 'Added'; data: Record<string, never> };
-const counter = {
-  initialState: (): S => ({ count: 0 }),
-  evolve: (s: S): S => ({ count: s.count + 1 }),
-};
-const definition: AggregateDefinition<C, E, S> = {
-  aggregateType: 'alert',
-  ...counter,
-  decide: () => [{ type: 'Added', data: {} }],
-  toFailure: () => null,
-};
+type S = CounterState;
+const definition = counterDefinition('alert');
 
 async function transactionsViaTopic(): Promise<number> {
   const metric = await kafkaTransactions.get();
@@ -129,5 +120,72 @@ describe('a follower paces its fetches (followerConsumer)', () => {
     // ~1.5 s of following: two or three fetches at a 1 s pace; about one per commit without it.
     expect(paced.fetches).toBeLessThanOrEqual(4);
     expect(unpaced.fetches).toBeGreaterThan(10);
+  });
+});
+
+/** Results are keyed by the caller's instance id: each gateway reads only the partition its own land in. */
+describe('gateways read only their own results partition (replyPartitionAssigner)', () => {
+  const ns = testNamespace('reply');
+  const kafka = testKafka(ns);
+  const parts = suiteTopics(ns, kafka, 4);
+
+  it('each gets its results from the one partition it reads', async () => {
+    const topic = resultsTopic(ns.prefix);
+    const metadata = Array.from({ length: 4 }, (_, partitionId) => ({
+      partitionErrorCode: 0,
+      partitionId,
+      leader: 1,
+      replicas: [1],
+      isr: [1],
+    }));
+    // Two instances whose results land in different partitions.
+    const ids = Array.from({ length: 20 }, (_, i) => `g${i}`);
+    const first = ids[0]!;
+    const second = ids.find(
+      (id) => replyPartition(topic, metadata, id) !== replyPartition(topic, metadata, first),
+    )!;
+    const store = new AggregateStore<S>(
+      kafka,
+      aggregateTopics(ns.prefix, 'alert').events,
+      `${ns.prefix}.r`,
+      counter,
+    );
+    const processor = new CommandProcessor(kafka, store, definition, {
+      topicPrefix: ns.prefix,
+      orgId: 'org',
+      instanceId: 'processor',
+      snapshotEveryMs: 0,
+    });
+    await store.start();
+    await processor.start();
+    parts.push(store, processor);
+    const gateways = [first, second].map(
+      (instanceId) =>
+        new KafkaCommandGateway(kafka, {
+          topicPrefix: ns.prefix,
+          orgId: 'org',
+          instanceId,
+          timeoutMs: 30000,
+        }),
+    );
+    for (const gateway of gateways) {
+      await gateway.start();
+      parts.push(gateway);
+    }
+    const results = await Promise.all(
+      gateways.flatMap((gateway, g) =>
+        Array.from({ length: 6 }, (_, i) =>
+          gateway.sendCommand('alert', `agg-${g}-${i}`, {
+            type: 'Add',
+            commandId: randomUUID(),
+            actor: 'test',
+            issuedAt: new Date().toISOString(),
+          }),
+        ),
+      ),
+    );
+    expect(results.every((r) => r.accepted && r.version === 1)).toBe(true);
+    expect(gateways[0]!.readsResultPartitions()).toEqual([replyPartition(topic, metadata, first)]);
+    expect(gateways[1]!.readsResultPartitions()).toEqual([replyPartition(topic, metadata, second)]);
   });
 });
