@@ -15,9 +15,9 @@ function stubKafka(publishMs: number, fail: boolean): Kafka {
       ),
   };
   const consumer = {
-    events: { FETCH: 'consumer.fetch' },
-    on: (_event: string, listener: () => void) => {
-      setImmediate(listener);
+    events: { FETCH: 'consumer.fetch', GROUP_JOIN: 'consumer.group_join' },
+    on: (_event: string, listener: (event: { payload: unknown }) => void) => {
+      setImmediate(() => listener({ payload: { memberAssignment: {} } }));
       return () => undefined;
     },
     connect: () => Promise.resolve(),
