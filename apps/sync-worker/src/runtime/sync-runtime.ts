@@ -581,7 +581,6 @@ export class SyncRuntime {
           Math.random,
           sync.polls === 0,
         );
-        const from = reachedAt;
         // Only waiting for its partition's transaction from here (the outcome may linger).
         this.waiting.add(mailbox.mailboxId);
         const recorded = await this.send('mailbox', mailbox.mailboxId, {
@@ -598,7 +597,7 @@ export class SyncRuntime {
             itemsFailed: failed,
             trackFrom,
           },
-          nextSyncDueAt: new Date(from + delay).toISOString(),
+          nextSyncDueAt: new Date(reachedAt + delay).toISOString(),
           ...(page === 0 && requestedAt !== null
             ? { requestedAt: new Date(reachedAt).toISOString(), minIntervalMs: minPollIntervalMs(interval) }
             : {}),
