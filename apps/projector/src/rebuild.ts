@@ -6,7 +6,9 @@ import { EventConsumer } from '@ssync/messaging';
 import {
   ProjectionPointer,
   ReadModels,
+  deferMailboxWrites,
   ensurePointer,
+  flushMailboxes,
   newGroupId,
   project,
   projectionProfile,
@@ -71,6 +73,8 @@ export async function rebuildReadModels(
   const reached = new Map<string, bigint>();
   let events = 0;
   const models = readModels.at(toVersion);
+  // No one reads this version before the switch: each mailbox document is written once, after the replay.
+  deferMailboxWrites(models);
   const consumer = new EventConsumer(kafka, {
     groupId: next.groupId,
     topics,
@@ -90,8 +94,9 @@ export async function rebuildReadModels(
   const caughtUp = () =>
     [...targets].every(([key, high]) => high === 0n || (reached.get(key) ?? -1n) >= high - 1n);
   while (!caughtUp()) await new Promise((r) => setTimeout(r, 100));
-  const replaySeconds = (Date.now() - replayStarted) / 1000;
   await consumer.stop();
+  await flushMailboxes(models);
+  const replaySeconds = (Date.now() - replayStarted) / 1000;
   const stages = Object.fromEntries(
     Object.entries(projectionProfile()).map(([stage, v]) => [
       stage,

@@ -54,7 +54,7 @@ import { OrganizationSettingsDocument } from './organization/organization-settin
 import { ProfileDocument } from './profiles/profile.schema';
 import { EmailActivityDocument, TrackingLedgerDocument } from './activities/activity.schema';
 import { isDuplicateKey } from './projection/mongo-errors';
-import { forgetMailboxCache, project } from './projection/projector';
+import { deferMailboxWrites, flushMailboxes, forgetMailboxCache, project } from './projection/projector';
 import {
   ActiveVersion,
   collectionName,
@@ -353,7 +353,7 @@ describe('read models: versioned collections, pointer, drop and checksum (projec
     }
   });
 
-  it('checksum reads every document in _id order (binary string order, over several cursor batches): insertion order does not matter', async () => {
+  it('checksum covers every document whatever order the server returns them in (several cursor batches): insertion order does not matter, a change does', async () => {
     const a = await freshModels();
     const b = await freshModels();
     // More than one cursor batch (101 by default), and ids whose binary order differs from a human one.
@@ -385,6 +385,19 @@ describe('read models: versioned collections, pointer, drop and checksum (projec
 
     await b.profiles.collection.updateOne({ _id: 'a' as never }, { $set: { version: 2 } });
     expect((await readModels.checksum(b.version)).checksum).not.toBe(first.checksum);
+    // Contents swapped between two ids: the same documents by content, not by id.
+    const c = await freshModels();
+    await c.audit.collection.insertMany(audit as never[]);
+    await c.profiles.collection.insertMany(
+      profiles.map((p, i) => ({ ...profiles[(i + 1) % profiles.length]!, _id: p._id })) as never[],
+    );
+    expect((await readModels.checksum(c.version)).checksum).not.toBe(first.checksum);
+    // A document moved to another collection.
+    const d = await freshModels();
+    await d.audit.collection.insertMany(audit.slice(1) as never[]);
+    await d.profiles.collection.insertMany([...profiles, audit[0]!] as never[]);
+    expect(await readModels.checksum(d.version)).toMatchObject({ documents: first.documents });
+    expect((await readModels.checksum(d.version)).checksum).not.toBe(first.checksum);
   });
 });
 
@@ -758,6 +771,68 @@ describe('projector: operational records (projection/projector.ts applyMailboxOp
     await project(models, [{ ...quiet('hb-1', 17, minute(27)), sequence: 2 }]);
     expect((await stored('hb-1')).lastSyncAt).toBe(minute(24));
     expect(await readModels.checksum(lastVersion)).toEqual(await readModels.checksum(lastVersion - 1));
+  });
+});
+
+// A rebuild's version is read by no one before its switch: each mailbox document is written once, after the replay
+// (insertMany; a document found there already is replaced when older), and the views match a live projection's.
+describe('projector: a rebuild writes each mailbox once (deferMailboxWrites, flushMailboxes)', () => {
+  const record = (id: string, sequence: number, sync: Partial<MailboxSyncState>): EventEnvelope => ({
+    ...envelope('mailbox', id, sequence, { type: 'MailboxProvisioned', data: {} } as never),
+    eventId: `op:${id}:${String(sync.polls)}`,
+    type: OPERATIONAL_RECORD_TYPE,
+    payload: { ...emptySync(), trackFrom: minute(0), ...sync },
+  });
+  const batches: EventEnvelope[][] = [
+    // An operational record before its mailbox's events: held until they come.
+    [record('rb-3', 1, { polls: 1, lastSyncAt: minute(5), syncState: 'c-1' })],
+    [
+      envelope('mailbox', 'rb-1', 1, provisioned('rb-1')),
+      envelope('mailbox', 'rb-2', 1, provisioned('rb-2')),
+      envelope('mailbox', 'rb-3', 1, provisioned('rb-3')),
+    ],
+    [
+      record('rb-1', 1, {
+        polls: 1,
+        lastSyncAt: minute(6),
+        lastSyncError: 'timeout',
+        consecutiveFailures: 1,
+      }),
+    ],
+    [envelope('mailbox', 'rb-1', 2, mailboxUpdated('rb-1', { name: 'Renamed' }))],
+    [record('rb-1', 2, { polls: 2, lastSyncAt: minute(7), syncState: 'c-2' })],
+  ];
+
+  it('nothing is written before the flush; after it, the checksum equals a live projection of the same batches', async () => {
+    const live = await freshModels();
+    const liveVersion = lastVersion;
+    const rebuilt = await freshModels();
+    const rebuiltVersion = lastVersion;
+    deferMailboxWrites(rebuilt);
+    for (const batch of batches) {
+      await project(live, batch, 0);
+      await project(rebuilt, batch, 0);
+    }
+    expect(await rebuilt.mailboxes.collection.countDocuments({})).toBe(0);
+    // A stale document of the version (another writer's, a replay's) is replaced by the newer one.
+    await rebuilt.mailboxes.collection.insertOne({ _id: 'rb-2', version: 0, name: 'stale' } as never);
+    expect(await flushMailboxes(rebuilt)).toBe(3);
+    const stored = (await rebuilt.mailboxes.collection
+      .find({})
+      .sort({ _id: 1 })
+      .toArray()) as unknown as MailboxDocument[];
+    expect(stored.map((d) => [d._id, d.version, d.name, d.lastSyncAt, d.sync?.syncState ?? null])).toEqual([
+      ['rb-1', 2, 'Renamed', minute(7), 'c-2'],
+      ['rb-2', 1, 'Ann Smith', null, null],
+      ['rb-3', 1, 'Ann Smith', minute(5), 'c-1'],
+    ]);
+    expect(await readModels.checksum(rebuiltVersion)).toEqual(await readModels.checksum(liveVersion));
+    // Flushed: the next batch writes at once.
+    await project(rebuilt, [envelope('mailbox', 'rb-2', 2, mailboxUpdated('rb-2', { name: 'Later' }))], 0);
+    expect(await rebuilt.mailboxes.collection.findOne({ _id: 'rb-2' as never })).toMatchObject({
+      version: 2,
+      name: 'Later',
+    });
   });
 });
 

@@ -142,6 +142,51 @@ export function forgetMailboxCache(models: VersionedModels): void {
   forgetAlertSubjects(models);
 }
 
+/**
+ * Read-model versions whose mailbox documents are held until {@link flushMailboxes}: a rebuild's, which no one
+ * reads before its switch. A mailbox's events and operational records then cost one write in all, not one per
+ * batch (replaces and `$set`s are FerretDB v1's dearest writes).
+ */
+const deferredMailboxes = new WeakSet<VersionedModels>();
+
+export function deferMailboxWrites(models: VersionedModels): void {
+  deferredMailboxes.add(models);
+}
+
+/** Writes the mailbox documents held back (all of them, or quiet ones), then writes each as it changes again. */
+export async function flushMailboxes(models: VersionedModels): Promise<number> {
+  deferredMailboxes.delete(models);
+  return timed('mailboxFlush', () => writeUnwritten(models));
+}
+
+async function writeUnwritten(models: VersionedModels): Promise<number> {
+  const unwritten = unwrittenMailboxes.get(models);
+  if (!unwritten || unwritten.size === 0) return 0;
+  const cache = cacheOf(models);
+  const docs = [...unwritten.values()];
+  let written = 0;
+  for (let i = 0; i < docs.length; i += MAILBOX_INSERTS_PER_CALL) {
+    const chunk = docs.slice(i, i + MAILBOX_INSERTS_PER_CALL);
+    const existing = await insertMissing(models.mailboxes.collection, chunk);
+    const stored: MailboxDocument[] = [];
+    for (const [j, doc] of chunk.entries()) {
+      if (existing.has(j)) stored.push(doc);
+      else {
+        cache.set(doc._id, doc);
+        unwritten.delete(doc._id);
+      }
+    }
+    for (let j = 0; j < stored.length; j += MAILBOX_WRITES_IN_FLIGHT)
+      await Promise.all(
+        stored.slice(j, j + MAILBOX_WRITES_IN_FLIGHT).map((d) => replaceMailbox(models, cache, d)),
+      );
+    written += chunk.length;
+  }
+  return written;
+}
+
+const MAILBOX_INSERTS_PER_CALL = 1000;
+
 function unwrittenOf(models: VersionedModels): Map<string, MailboxDocument> {
   let unwritten = unwrittenMailboxes.get(models);
   if (!unwritten) unwrittenMailboxes.set(models, (unwritten = new Map<string, MailboxDocument>()));
@@ -366,6 +411,14 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
     progress.set(e.aggregateId, next);
     changed.add(e.aggregateId);
   }
+  if (deferredMailboxes.has(models)) {
+    const unwritten = unwrittenOf(models);
+    for (const id of changed) {
+      const doc = documentOf(id, progress.get(id)!);
+      if (doc) unwritten.set(id, doc);
+    }
+    return;
+  }
   const docs: MailboxDocument[] = [];
   const fresh: MailboxDocument[] = [];
   for (const id of changed) {
@@ -387,7 +440,8 @@ async function applyMailboxes(models: VersionedModels, events: EventEnvelope[]):
 /** Reads the documents of `ids` not in the cache into it. */
 async function loadMailboxes(models: VersionedModels, ids: string[]): Promise<void> {
   const cache = cacheOf(models);
-  const misses = ids.filter((id) => !cache.has(id));
+  const unwritten = unwrittenMailboxes.get(models);
+  const misses = ids.filter((id) => !cache.has(id) && !unwritten?.has(id));
   if (misses.length === 0) return;
   const docs = await models.mailboxes.collection.find({ _id: { $in: misses as never[] } }).toArray();
   for (const raw of docs) cache.set(String(raw._id), raw as unknown as MailboxDocument);
@@ -430,7 +484,8 @@ async function applyMailboxOperational(models: VersionedModels, records: EventEn
     const written = next && documentOf(id, next);
     if (!written) continue;
     const stored = cache.get(id);
-    if (stored && quietOperational(stored, written)) unwritten.set(id, written);
+    if (deferredMailboxes.has(models) || (stored && quietOperational(stored, written)))
+      unwritten.set(id, written);
     else writes.push(written);
   }
   for (let i = 0; i < writes.length; i += MAILBOX_WRITES_IN_FLIGHT)
