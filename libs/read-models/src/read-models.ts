@@ -27,6 +27,9 @@ import {
 import { ProfileDocument, profileSchema } from './profiles/profile.schema';
 import { collectionName } from './projection/versions';
 
+/** Checksum sums are kept to 256 bits, the width of one SHA-256. */
+const HASH_SUM_MASK = (1n << 256n) - 1n;
+
 export const READ_MODEL_BASES = [
   'profiles',
   'audit_events',
@@ -194,25 +197,29 @@ export class ReadModels {
   }
 
   /**
-   * A checksum over every read model of a version: each document's hash (keys sorted), in `_id` order. Two
-   * versions built from the same log have the same checksum. The documents are read in whatever order the server
-   * keeps them and the hashes sorted here: FerretDB v1 sorts in memory, which for a collection of email bodies
-   * cost more than the replay itself.
+   * A checksum over every read model of a version: per collection, the sum modulo 2^256 of each document's hash
+   * (its `_id` and its content, keys sorted), so the order the server returns them in does not matter and nothing
+   * is held but the sums; then the collections' sums in a fixed order. Two versions built from the same log have
+   * the same checksum. Every collection is read at once: the server decodes one while this process hashes another
+   * (FerretDB v1 sorts in memory, and sorting a collection of email bodies cost more than the replay itself).
    */
   async checksum(version: number): Promise<{ checksum: string; documents: number }> {
     const db = this.connection.db!;
-    let rolling = '';
-    let documents = 0;
-    for (const base of READ_MODEL_BASES) {
-      const hashes: [string, string][] = [];
-      // A mailbox's poll heartbeat is written lazily (docs/adr/0010, addendum): not compared.
-      const compared = base === 'mailboxes' ? withoutPollHeartbeat : (doc: object) => doc;
-      for await (const doc of db.collection(collectionName(base, version)).find({}))
-        hashes.push([canonicalJson(doc._id), sha256(canonicalJson(compared(doc)))]);
-      hashes.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      for (const [, hash] of hashes) rolling = sha256(rolling + base + hash);
-      documents += hashes.length;
-    }
-    return { checksum: sha256(rolling), documents };
+    const perBase = await Promise.all(
+      READ_MODEL_BASES.map(async (base) => {
+        let sum = 0n;
+        let documents = 0;
+        // A mailbox's poll heartbeat is written lazily (docs/adr/0010, addendum): not compared.
+        const compared = base === 'mailboxes' ? withoutPollHeartbeat : (doc: object) => doc;
+        for await (const doc of db.collection(collectionName(base, version)).find({})) {
+          const hash = sha256(`${canonicalJson(doc._id)}\n${canonicalJson(compared(doc))}`);
+          sum = (sum + BigInt(`0x${hash}`)) & HASH_SUM_MASK;
+          documents += 1;
+        }
+        return { base, sum, documents };
+      }),
+    );
+    const rolled = perBase.map((b) => `${b.base}:${b.documents}:${b.sum.toString(16)}`).join('\n');
+    return { checksum: sha256(rolled), documents: perBase.reduce((a, b) => a + b.documents, 0) };
   }
 }
