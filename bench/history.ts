@@ -36,7 +36,9 @@
  * measured) and of the projector, one at a time: the projector's first start projects the whole log into the
  * empty database, its restart is the cold start; then (for histories of at most BENCH_REBUILD_MAX_DAYS days)
  * `projector rebuild` next to the raw consume rate of the same topics (kafkajs, fresh group, JSON.parse each
- * record) in the same run; finally the ratios of the longest history to the shortest.
+ * record) in the same run, and what the MongoDB-compatible server alone takes to insert the documents of the views
+ * that rebuild made (the replay's ceiling on this server); finally the ratios of the longest history to the
+ * shortest.
  *
  * Time limits: BENCH_READY_TIMEOUT_S (600) per start, BENCH_PROJECT_TIMEOUT_S (1800) for the projector's first
  * start, BENCH_REBUILD_TIMEOUT_S (900) for a rebuild (one that times out is reported with the records its group
@@ -1069,7 +1071,10 @@ interface RebuildResult {
   finished: boolean;
   events: number;
   seconds: number;
-  /** Events per second between the first and the last commit of the rebuild's group (the replay alone). */
+  /**
+   * The replay alone: events over the rebuild's own replay time (consumer start to the last document written),
+   * or, without a report, per second between the first and the last commit of the rebuild's group.
+   */
   replayRate: number;
   note: string;
 }
@@ -1138,13 +1143,15 @@ async function rebuild(
     ) as {
       events: number;
       seconds: number;
+      replaySeconds: number;
       match: boolean;
     };
     return {
       finished,
       events: report.events,
       seconds,
-      replayRate,
+      // Its own clock when it reports: the replay ends with the mailbox documents it held back written.
+      replayRate: report.replaySeconds > 0 ? report.events / report.replaySeconds : replayRate,
       note: `exit ${status.code}, checksums ${report.match ? 'match' : 'DIFFER'}; ${report.seconds.toFixed(1)} s by its own report`,
     };
   } catch {
@@ -1156,6 +1163,86 @@ async function rebuild(
       note: `exit ${status.code}, no report (see ${logFile}); events = records its group committed`,
     };
   }
+}
+
+/** One collection of the rebuilt views, inserted again by itself (see {@link serverCeiling}). */
+interface CeilingRow {
+  collection: string;
+  documents: number;
+  bytes: number;
+  seconds: number;
+}
+
+/** Documents per insertMany and calls in flight when the server takes the rebuilt views alone. */
+const CEILING_BATCH = 1000;
+const CEILING_IN_FLIGHT = 8;
+
+/**
+ * What the MongoDB-compatible server alone costs the rebuild: every document of the views the rebuild made (the
+ * read-model version it switched to) is read back, then inserted into empty collections with the same indexes in
+ * a scratch database, CEILING_BATCH per insertMany and CEILING_IN_FLIGHT at once, collection by collection; the
+ * faster of two such passes. Only the inserts are timed. A replay that writes these documents cannot apply events faster than the log's events
+ * in that time, however it is written.
+ */
+async function serverCeiling(mongo: MongoClient, dbName: string): Promise<CeilingRow[]> {
+  // The faster of two passes: the machine is noisy, and the server may still be writing the rebuild's checkpoint.
+  const passes = [await ceilingPass(mongo, dbName), await ceilingPass(mongo, dbName)];
+  const seconds = (rows: CeilingRow[]) => rows.reduce((a, r) => a + r.seconds, 0);
+  return seconds(passes[0]!) <= seconds(passes[1]!) ? passes[0]! : passes[1]!;
+}
+
+async function ceilingPass(mongo: MongoClient, dbName: string): Promise<CeilingRow[]> {
+  const source = mongo.db(dbName);
+  const pointer = await source
+    .collection<{ _id: string; version: number }>('projection_meta')
+    .findOne({ _id: 'main' });
+  if (!pointer) return [];
+  const suffix = `_v${pointer.version}`;
+  const scratch = mongo.db(`${dbName}_ceiling`);
+  const rows: CeilingRow[] = [];
+  try {
+    for (const { name } of await source.listCollections({}, { nameOnly: true }).toArray()) {
+      if (!name.endsWith(suffix)) continue;
+      const from = source.collection(name);
+      await scratch.createCollection(name);
+      for (const index of await from.listIndexes().toArray()) {
+        if (index.name === '_id_') continue;
+        await scratch.collection(name).createIndex(index.key as Record<string, 1 | -1>, {
+          name: index.name,
+          unique: index.unique === true,
+        });
+      }
+      const row: CeilingRow = {
+        collection: name.slice(0, -suffix.length),
+        documents: 0,
+        bytes: 0,
+        seconds: 0,
+      };
+      const cursor = from.find().batchSize(CEILING_BATCH);
+      let chunk: Record<string, unknown>[] = [];
+      const flush = async () => {
+        const slices: Record<string, unknown>[][] = [];
+        for (let i = 0; i < chunk.length; i += CEILING_BATCH) slices.push(chunk.slice(i, i + CEILING_BATCH));
+        const t0 = performance.now();
+        await Promise.all(slices.map((s) => scratch.collection(name).insertMany(s, { ordered: false })));
+        row.seconds += (performance.now() - t0) / 1000;
+        row.documents += chunk.length;
+        chunk = [];
+      };
+      for await (const doc of cursor) {
+        row.bytes += JSON.stringify(doc).length;
+        chunk.push(doc);
+        if (chunk.length === CEILING_BATCH * CEILING_IN_FLIGHT) await flush();
+      }
+      if (chunk.length > 0) await flush();
+      if (row.documents > 0) rows.push(row);
+    }
+  } finally {
+    // Collection by collection: FerretDB v1's dropDatabase can crash it (bench/lib.ts).
+    for (const { name } of await scratch.listCollections({}, { nameOnly: true }).toArray())
+      await scratch.dropCollection(name).catch(() => undefined);
+  }
+  return rows;
 }
 
 interface PointResult {
@@ -1174,6 +1261,7 @@ interface PointResult {
   written: Map<string, number>;
   raw: { records: number; seconds: number } | null;
   rebuild: RebuildResult | null;
+  ceiling: CeilingRow[];
 }
 
 async function point(size: number, days: number, secrets: SecretBox, logDir: string): Promise<PointResult> {
@@ -1272,6 +1360,7 @@ async function point(size: number, days: number, secrets: SecretBox, logDir: str
 
     let raw: PointResult['raw'] = null;
     let rebuilt: RebuildResult | null = null;
+    let ceiling: CeilingRow[] = [];
     if (days <= REBUILD_MAX_DAYS) {
       note('raw consume of the rebuild topics');
       raw = await rawConsume(kafka, admin, eventTopics(prefix), prefix);
@@ -1279,6 +1368,10 @@ async function point(size: number, days: number, secrets: SecretBox, logDir: str
       note(`rebuild (at most ${REBUILD_TIMEOUT_S} s)`);
       rebuilt = await rebuild(common, log('rebuild'), admin, mongo, dbName, prefix);
       note(`rebuild: ${rebuilt.events} events in ${rebuilt.seconds.toFixed(1)} s (${rebuilt.note})`);
+      if (rebuilt.finished) {
+        note('the server alone: the rebuilt views inserted again');
+        ceiling = await serverCeiling(mongo, dbName);
+      }
     }
     return {
       size,
@@ -1296,6 +1389,7 @@ async function point(size: number, days: number, secrets: SecretBox, logDir: str
       written,
       raw,
       rebuild: rebuilt,
+      ceiling,
     };
   } finally {
     if (!KEEP) {
@@ -1378,7 +1472,7 @@ function report(results: PointResult[]): void {
       );
   }
   out(
-    "\nrebuild (`projector rebuild`: the whole process — boot, checksum before, replay, switch, checksum after, drop — and the replay alone, from its group's commits) next to a raw kafkajs consume of the same topics:",
+    '\nrebuild (`projector rebuild`: the whole process — boot, checksum before, replay, switch, checksum after, drop — and the replay alone, by its own report: consumer start to the last document written) next to a raw kafkajs consume of the same topics:',
   );
   out(
     'days | rebuild events | s | events/s | replay events/s | raw records | s | records/s | rebuild / raw | replay / raw | note',
@@ -1392,6 +1486,27 @@ function report(results: PointResult[]): void {
     const rawRate = r.raw.records / r.raw.seconds;
     out(
       `${String(r.days).padStart(4)} | ${String(r.rebuild.events).padStart(14)} | ${fmt(r.rebuild.seconds)} | ${fmt(rate, 0)} | ${fmt(r.rebuild.replayRate, 0)} | ${r.raw.records} | ${fmt(r.raw.seconds)} | ${fmt(rawRate, 0)} | ${fmt((100 * rate) / rawRate, 1)} % | ${fmt((100 * r.rebuild.replayRate) / rawRate, 1)} % | ${r.rebuild.note}`,
+    );
+  }
+  for (const r of results) {
+    if (r.ceiling.length === 0 || !r.rebuild || !r.raw) continue;
+    const docs = r.ceiling.reduce((a, c) => a + c.documents, 0);
+    const seconds = r.ceiling.reduce((a, c) => a + c.seconds, 0);
+    const ceilingRate = r.rebuild.events / seconds;
+    const rawRate = r.raw.records / r.raw.seconds;
+    out(
+      `\nthe server alone, ${r.days} day(s): the documents of the rebuilt views, read back, then inserted into empty collections with the same indexes (${CEILING_BATCH} per insertMany, ${CEILING_IN_FLIGHT} at once; only the inserts timed; the faster of two passes):`,
+    );
+    out('collection | documents | bytes/document | s | documents/s');
+    for (const c of r.ceiling)
+      out(
+        `${c.collection} | ${c.documents} | ${fmt(c.bytes / c.documents, 0)} | ${fmt(c.seconds, 2)} | ${fmt(c.documents / c.seconds, 0)}`,
+      );
+    out(
+      `all | ${docs} | ${fmt(r.ceiling.reduce((a, c) => a + c.bytes, 0) / docs, 0)} | ${fmt(seconds, 2)} | ${fmt(docs / seconds, 0)}`,
+    );
+    out(
+      `  a replay that writes them can apply at most ${r.rebuild.events} events in ${fmt(seconds, 2)} s = ${fmt(ceilingRate, 0)} events/s = ${fmt((100 * ceilingRate) / rawRate, 1)} % of raw consume; the replay ran at ${fmt((100 * r.rebuild.replayRate) / ceilingRate, 0)} % of that`,
     );
   }
   const first = results[0]!;
