@@ -973,9 +973,11 @@ async function benchSize(k: Knobs, size: number, floor: EwsFloor): Promise<SizeR
       ],
       [
         'poll starts/s, two workers',
-        fmt(pollRate2, 1),
-        `≥ ${fmt(rateTarget, 1)} (N / interval)`,
-        verdict(pollRate2 >= rateTarget),
+        `${fmt(pollRate2, 1)} (${w2!.metrics.pollStarts} in ${fmt(w2!.secs, 2)} s)`,
+        `≥ ${fmt(rateTarget, 1)} (N / interval: ${Math.ceil(rateTarget * k.windowS)} in the ${k.windowS} s window)`,
+        // Counted against the nominal window: the measured one is longer by its scrapes' milliseconds, which made
+        // exactly one poll per mailbox and interval print 166.6/s and fail.
+        verdict(w2!.metrics.pollStarts >= Math.ceil(rateTarget * k.windowS)),
       ],
       [
         'poll lateness p99, two workers',
