@@ -153,7 +153,7 @@ export function deferMailboxWrites(models: VersionedModels): void {
   deferredMailboxes.add(models);
 }
 
-/** Writes the mailbox documents held back (all of them, or quiet ones), then writes each as it changes again. */
+/** Writes every mailbox document held back (deferred, or a quiet record's); later batches write as they go. */
 export async function flushMailboxes(models: VersionedModels): Promise<number> {
   deferredMailboxes.delete(models);
   return timed('mailboxFlush', () => writeUnwritten(models));
